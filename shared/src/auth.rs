@@ -1,0 +1,476 @@
+//! The actix-web side of the token: who is calling, and may they.
+//!
+//! Policy (RFC 6750, RFC 7235): the token comes only from one
+//! `Authorization` header with the scheme `Bearer` or `JWT` (the latter for
+//! Flask-JWT clients), matched case-insensitively. A token in the query
+//! string, two `Authorization` headers or any malformed value is refused.
+//! No credentials: 401 with a bare `WWW-Authenticate: Bearer realm=...`.
+//! A bad token: 401 with `error="invalid_token"`. A missing scope: 403 with
+//! `error="insufficient_scope"`. The token itself is never logged.
+
+use std::fmt;
+use std::future::{ready, Ready};
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+
+use crate::problem::Problem;
+use crate::token::{Claims, TokenVerifier};
+
+/// How a route renders its errors. The default is RFC 9457 problem details;
+/// the Flask-compatible routes register `ErrorStyle::Flask` as route data.
+///
+/// ```
+/// use actix_web::web;
+/// use shared::auth::ErrorStyle;
+///
+/// let resource = web::resource("/item/{name}").app_data(ErrorStyle::Flask);
+/// # let _ = resource;
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ErrorStyle {
+    /// `application/problem+json` (RFC 9457).
+    #[default]
+    Problem,
+    /// The bodies Flask-JWT and Flask-RESTful clients expect.
+    Flask,
+}
+
+impl ErrorStyle {
+    /// The style the matched route asked for.
+    pub fn of(req: &HttpRequest) -> Self {
+        req.app_data::<ErrorStyle>().copied().unwrap_or_default()
+    }
+}
+
+/// What the extractor needs: the verifier and the realm named in challenges.
+/// Register it as `web::Data<Authenticator>`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use actix_web::{web, App};
+/// use shared::auth::Authenticator;
+/// use shared::token::{KeyRing, TokenVerifier};
+///
+/// let ring = Arc::new(KeyRing::single_hmac(&[9; 32]).expect("ring"));
+/// let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+/// let app = App::new().app_data(web::Data::new(Authenticator::new(verifier, "items-service")));
+/// # let _ = app;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Authenticator {
+    verifier: TokenVerifier,
+    realm: String,
+}
+
+impl Authenticator {
+    /// `realm` must be plain text without quotes or backslashes.
+    pub fn new(verifier: TokenVerifier, realm: impl Into<String>) -> Self {
+        let realm: String = realm.into();
+        let realm = realm.replace(['"', '\\'], "");
+        Self { verifier, realm }
+    }
+
+    /// The verifier behind this authenticator.
+    pub fn verifier(&self) -> &TokenVerifier {
+        &self.verifier
+    }
+
+    /// Authenticates a request (what the [`Caller`] extractor does).
+    pub fn authenticate(&self, req: &HttpRequest) -> Result<Caller, AuthError> {
+        let style = ErrorStyle::of(req);
+        let fail = |kind| AuthError {
+            kind,
+            realm: self.realm.clone(),
+            style,
+        };
+        let token = bearer_token(req).map_err(fail)?;
+        match self.verifier.verify(token) {
+            Ok(claims) => {
+                tracing::Span::current().record("user_id", claims.sub.as_str());
+                Ok(Caller { claims })
+            }
+            Err(rejection) => {
+                tracing::info!(reason = rejection.reason(), "access token refused");
+                Err(fail(AuthErrorKind::InvalidToken(rejection.to_string())))
+            }
+        }
+    }
+}
+
+/// Finds the token in the request, or says why there is none.
+fn bearer_token(req: &HttpRequest) -> Result<&str, AuthErrorKind> {
+    let invalid = |why: &str| AuthErrorKind::InvalidToken(why.to_owned());
+    let in_query = req
+        .query_string()
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some("access_token"));
+    if in_query {
+        return Err(invalid(
+            "tokens in the query string are not accepted; send an Authorization header",
+        ));
+    }
+    let mut headers = req.headers().get_all(AUTHORIZATION);
+    let Some(header) = headers.next() else {
+        return Err(AuthErrorKind::Missing);
+    };
+    if headers.next().is_some() {
+        return Err(invalid("the request has more than one Authorization header"));
+    }
+    let value = header
+        .to_str()
+        .map_err(|_| invalid("the Authorization header is not visible ASCII"))?;
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("jwt") {
+        // RFC 6750 3.1: an unsupported scheme is answered like no credentials.
+        return Err(AuthErrorKind::Missing);
+    }
+    let token = rest.trim_matches(' ');
+    if token.is_empty() {
+        return Err(invalid("the Authorization header has no token after the scheme"));
+    }
+    if token.contains(' ') {
+        return Err(invalid("the Authorization header has more than one token"));
+    }
+    Ok(token)
+}
+
+/// The authenticated caller: a verified token's claims.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    claims: Claims,
+}
+
+impl Caller {
+    /// The user's id (`sub`).
+    pub fn user_id(&self) -> &str {
+        &self.claims.sub
+    }
+
+    /// The user's name (`username`).
+    pub fn username(&self) -> &str {
+        &self.claims.username
+    }
+
+    /// Whether the token grants `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.claims.has_scope(scope)
+    }
+
+    /// Every verified claim.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+}
+
+fn authenticator(req: &HttpRequest) -> Result<&Authenticator, AuthError> {
+    req.app_data::<web::Data<Authenticator>>()
+        .map(|data| data.get_ref())
+        .ok_or_else(|| {
+            tracing::error!("no Authenticator registered as app data");
+            AuthError {
+                kind: AuthErrorKind::Misconfigured,
+                realm: String::new(),
+                style: ErrorStyle::of(req),
+            }
+        })
+}
+
+/// Extracts the caller from a valid access token; any scope.
+///
+/// ```
+/// use shared::auth::Caller;
+///
+/// async fn whoami(caller: Caller) -> String {
+///     caller.username().to_owned()
+/// }
+/// # let _ = actix_web::web::get().to(whoami);
+/// ```
+impl FromRequest for Caller {
+    type Error = AuthError;
+    type Future = Ready<Result<Self, AuthError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticator(req).and_then(|auth| auth.authenticate(req)))
+    }
+}
+
+/// A scope a route can require, as a type: see [`Authorized`].
+pub trait RequiredScope {
+    /// The scope string, e.g. `items:write`.
+    const SCOPE: &'static str;
+}
+
+/// Extracts the caller and requires the scope `S` (403 without it).
+///
+/// ```
+/// use shared::auth::{Authorized, RequiredScope};
+///
+/// struct ReportsRead;
+/// impl RequiredScope for ReportsRead {
+///     const SCOPE: &'static str = "reports:read";
+/// }
+///
+/// async fn report(caller: Authorized<ReportsRead>) -> String {
+///     format!("report for {}", caller.username())
+/// }
+/// # let _ = actix_web::web::get().to(report);
+/// ```
+pub struct Authorized<S> {
+    caller: Caller,
+    scope: PhantomData<fn() -> S>,
+}
+
+impl<S> Deref for Authorized<S> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl<S: RequiredScope> FromRequest for Authorized<S> {
+    type Error = AuthError;
+    type Future = Ready<Result<Self, AuthError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = authenticator(req).and_then(|auth| {
+            let caller = auth.authenticate(req)?;
+            if caller.has_scope(S::SCOPE) {
+                Ok(Self {
+                    caller,
+                    scope: PhantomData,
+                })
+            } else {
+                Err(AuthError {
+                    kind: AuthErrorKind::InsufficientScope(S::SCOPE),
+                    realm: auth.realm.clone(),
+                    style: ErrorStyle::of(req),
+                })
+            }
+        });
+        ready(result)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum AuthErrorKind {
+    Missing,
+    InvalidToken(String),
+    InsufficientScope(&'static str),
+    Misconfigured,
+}
+
+/// A refused request: 401 or 403 with the RFC 6750 challenge.
+#[derive(Debug, Clone)]
+pub struct AuthError {
+    kind: AuthErrorKind,
+    realm: String,
+    style: ErrorStyle,
+}
+
+impl AuthError {
+    fn description(&self) -> String {
+        match &self.kind {
+            AuthErrorKind::Missing => {
+                "this endpoint needs an access token: send `Authorization: Bearer <token>`".into()
+            }
+            AuthErrorKind::InvalidToken(why) => why.clone(),
+            AuthErrorKind::InsufficientScope(scope) => {
+                format!("the access token lacks the scope `{scope}`")
+            }
+            AuthErrorKind::Misconfigured => "an unexpected error occurred".into(),
+        }
+    }
+
+    fn challenge(&self) -> Option<String> {
+        let realm = &self.realm;
+        let quoted = |text: String| text.replace(['"', '\\'], "'");
+        match &self.kind {
+            AuthErrorKind::Missing => Some(format!("Bearer realm=\"{realm}\"")),
+            AuthErrorKind::InvalidToken(_) => Some(format!(
+                "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{}\"",
+                quoted(self.description())
+            )),
+            AuthErrorKind::InsufficientScope(scope) => Some(format!(
+                "Bearer realm=\"{realm}\", error=\"insufficient_scope\", error_description=\"{}\", scope=\"{scope}\"",
+                quoted(self.description())
+            )),
+            AuthErrorKind::Misconfigured => None,
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.description())
+    }
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        match self.kind {
+            AuthErrorKind::Missing | AuthErrorKind::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            AuthErrorKind::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            AuthErrorKind::Misconfigured => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let challenge = self
+            .challenge()
+            .and_then(|c| HeaderValue::from_str(&c).ok());
+        match self.style {
+            ErrorStyle::Problem => {
+                let mut problem = Problem::new(self.status_code(), self.description());
+                if let Some(challenge) = challenge {
+                    problem = problem.with_header(WWW_AUTHENTICATE, challenge);
+                }
+                problem.error_response()
+            }
+            ErrorStyle::Flask => {
+                // Flask-JWT's error body: {"status_code", "error", "description"}.
+                let error = match self.kind {
+                    AuthErrorKind::Missing => "Authorization Required",
+                    AuthErrorKind::InvalidToken(_) => "Invalid token",
+                    AuthErrorKind::InsufficientScope(_) => "Forbidden",
+                    AuthErrorKind::Misconfigured => "Internal Server Error",
+                };
+                let body = serde_json::json!({
+                    "status_code": self.status_code().as_u16(),
+                    "error": error,
+                    "description": self.description(),
+                });
+                let mut response = HttpResponse::build(self.status_code());
+                response.insert_header((CONTENT_TYPE, "application/json"));
+                if let Some(challenge) = challenge {
+                    response.insert_header((WWW_AUTHENTICATE, challenge));
+                }
+                response.body(body.to_string())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::{KeyRing, TokenSigner};
+    use actix_web::test::TestRequest;
+    use std::sync::Arc;
+
+    fn setup() -> (Authenticator, TokenSigner) {
+        let ring = Arc::new(KeyRing::single_hmac(&[5; 32]).expect("ring"));
+        let verifier = TokenVerifier::new(ring.clone(), "iss", "aud", 30);
+        let signer = TokenSigner::new(ring, "iss", ["aud"], 60);
+        (Authenticator::new(verifier, "test"), signer)
+    }
+
+    fn token(signer: &TokenSigner) -> String {
+        signer.issue("user-1", "alice", "a:read").expect("issue").access_token
+    }
+
+    fn challenge_of(err: AuthError) -> String {
+        let response = err.error_response();
+        response
+            .headers()
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn bearer_and_jwt_schemes_are_accepted_in_any_case() {
+        let (auth, signer) = setup();
+        let token = token(&signer);
+        for scheme in ["Bearer", "bearer", "BEARER", "JWT", "jwt", "Jwt"] {
+            let req = TestRequest::default()
+                .insert_header((AUTHORIZATION, format!("{scheme} {token}")))
+                .to_http_request();
+            let caller = auth.authenticate(&req).expect(scheme);
+            assert_eq!(caller.username(), "alice");
+        }
+    }
+
+    #[test]
+    fn no_header_gets_a_challenge_without_an_error_code() {
+        let (auth, _) = setup();
+        let err = auth
+            .authenticate(&TestRequest::default().to_http_request())
+            .expect_err("no credentials");
+        assert_eq!(err.status_code(), StatusCode::UNAUTHORIZED);
+        assert_eq!(challenge_of(err), "Bearer realm=\"test\"");
+    }
+
+    #[test]
+    fn another_scheme_is_answered_like_no_credentials() {
+        let (auth, signer) = setup();
+        let req = TestRequest::default()
+            .insert_header((AUTHORIZATION, format!("Basic {}", token(&signer))))
+            .to_http_request();
+        let err = auth.authenticate(&req).expect_err("basic");
+        assert_eq!(challenge_of(err), "Bearer realm=\"test\"");
+    }
+
+    #[test]
+    fn a_bad_token_gets_invalid_token() {
+        let (auth, _) = setup();
+        let req = TestRequest::default()
+            .insert_header((AUTHORIZATION, "Bearer abc.def.ghi"))
+            .to_http_request();
+        let err = auth.authenticate(&req).expect_err("bad token");
+        assert_eq!(err.status_code(), StatusCode::UNAUTHORIZED);
+        assert!(challenge_of(err).contains("error=\"invalid_token\""));
+    }
+
+    #[test]
+    fn two_authorization_headers_are_refused() {
+        let (auth, signer) = setup();
+        let value = format!("Bearer {}", token(&signer));
+        let req = TestRequest::default()
+            .append_header((AUTHORIZATION, value.clone()))
+            .append_header((AUTHORIZATION, value))
+            .to_http_request();
+        let err = auth.authenticate(&req).expect_err("two headers");
+        assert!(challenge_of(err).contains("invalid_token"));
+    }
+
+    #[test]
+    fn a_token_in_the_query_string_is_refused() {
+        let (auth, signer) = setup();
+        let token = token(&signer);
+        let req = TestRequest::with_uri(&format!("/x?access_token={token}"))
+            .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+            .to_http_request();
+        assert!(auth.authenticate(&req).is_err());
+    }
+
+    #[test]
+    fn a_scheme_without_a_token_is_refused() {
+        let (auth, _) = setup();
+        for value in ["Bearer", "Bearer   ", "JWT "] {
+            let req = TestRequest::default()
+                .insert_header((AUTHORIZATION, value))
+                .to_http_request();
+            let err = auth.authenticate(&req).expect_err(value);
+            assert!(challenge_of(err).contains("invalid_token"), "{value}");
+        }
+    }
+
+    #[test]
+    fn insufficient_scope_is_403_with_the_scope_named() {
+        let err = AuthError {
+            kind: AuthErrorKind::InsufficientScope("items:write"),
+            realm: "r".into(),
+            style: ErrorStyle::Problem,
+        };
+        assert_eq!(err.status_code(), StatusCode::FORBIDDEN);
+        let challenge = challenge_of(err);
+        assert!(challenge.contains("error=\"insufficient_scope\""));
+        assert!(challenge.contains("scope=\"items:write\""));
+    }
+}

@@ -1,0 +1,105 @@
+//! HTTP plumbing both services share: the request log, the answers for
+//! unknown routes and methods, the handlers' configs for actix's own
+//! extractors, and the health endpoints.
+
+use std::fmt::Display;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{web, HttpResponse, ResponseError};
+use tracing::Instrument as _;
+
+use crate::problem::{self, Problem};
+
+/// Middleware: one span per request (the auth extractor records `user_id`
+/// on it) and one log line when it ends. The query string is never logged.
+///
+/// ```
+/// use actix_web::{middleware::from_fn, App};
+/// let app = App::new().wrap(from_fn(shared::http::trace_requests));
+/// # let _ = app;
+/// ```
+pub async fn trace_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let span = tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.path(),
+        user_id = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let result = next.call(req).instrument(span.clone()).await;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let _entered = span.enter();
+    match &result {
+        Ok(response) => {
+            let route = response.request().match_pattern().unwrap_or_default();
+            let status = response.status().as_u16();
+            tracing::info!(route, status, elapsed_ms, "request finished");
+        }
+        Err(error) => {
+            let status = error.as_response_error().status_code().as_u16();
+            tracing::info!(status, elapsed_ms, "request failed");
+        }
+    }
+    result
+}
+
+/// The answer for a path no route matches.
+pub async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "no endpoint at this path")
+}
+
+/// The answer for a method a resource does not support.
+pub async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this endpoint does not support the method",
+    )
+}
+
+/// A `PathConfig` whose errors are 400 problems (a path segment that is not
+/// valid UTF-8 after percent-decoding, say).
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _| {
+        Problem::new(StatusCode::BAD_REQUEST, format!("invalid path: {err}")).into()
+    })
+}
+
+/// A `QueryConfig` whose errors are 400 problems naming the parameter.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        Problem::new(StatusCode::BAD_REQUEST, format!("invalid query string: {err}")).into()
+    })
+}
+
+/// `GET /health/live`: the process answers.
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// The answer of `GET /health/ready` given the database check's outcome.
+///
+/// ```
+/// let ok = shared::http::readiness(Ok::<(), String>(()));
+/// assert_eq!(ok.status().as_u16(), 200);
+/// let down = shared::http::readiness(Err("connection refused"));
+/// assert_eq!(down.status().as_u16(), 503);
+/// ```
+pub fn readiness<E: Display>(database: Result<(), E>) -> HttpResponse {
+    match database {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({
+            "status": "ok",
+            "checks": { "database": "ok" },
+        })),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            problem::unavailable().error_response()
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The one definition of the access token shared by auth-service, which
+//! issues it, and every service that trusts it.
+//!
+//! - [`token`]: claims, key ring, signing and verification (algorithm pinned).
+//! - [`auth`]: the actix-web extractors [`auth::Caller`] and
+//!   [`auth::Authorized`] and their RFC 6750 401/403 answers.
+//! - [`problem`]: RFC 9457 problem details, the error body of the v1 API.
+//! - [`body`]: size-capped JSON and form bodies with field-level errors.
+//! - [`settings`]: the configuration loader and the `JWT_*` settings.
+//! - [`http`], [`telemetry`]: request logging, health, fallbacks.
+//!
+//! This crate holds no user or item types: those belong to their service.
+
+pub mod auth;
+pub mod body;
+#[cfg(feature = "database")]
+pub mod db;
+pub mod http;
+pub mod problem;
+pub mod settings;
+pub mod telemetry;
+pub mod token;

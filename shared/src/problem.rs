@@ -1,0 +1,169 @@
+//! RFC 9457 problem details: the error body of every v1 endpoint.
+//!
+//! `type` is always `about:blank`, so `title` is the status's reason phrase
+//! and `detail` says what was wrong with this request. Field-level input
+//! errors go in `errors`, keyed by the field's path. A problem never carries
+//! internal text (database messages, causes): those are logged, not sent.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Map, Value};
+
+/// The media type of a problem body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An HTTP error answered as `application/problem+json`.
+///
+/// ```
+/// use actix_web::{http::StatusCode, ResponseError};
+/// use shared::problem::Problem;
+///
+/// let problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "the item is invalid")
+///     .with_field_error("price", "must be zero or more");
+/// assert_eq!(problem.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+/// assert_eq!(problem.body()["errors"]["price"][0], "must be zero or more");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Problem {
+    status: StatusCode,
+    detail: String,
+    errors: BTreeMap<String, Vec<String>>,
+    extensions: Map<String, Value>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Problem {
+    /// A problem with this status and a sentence saying what was wrong.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+            errors: BTreeMap::new(),
+            extensions: Map::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// 422 with one message per invalid field.
+    ///
+    /// ```
+    /// use shared::problem::Problem;
+    /// let p = Problem::invalid_fields([("username", "is taken".to_string())]);
+    /// assert_eq!(p.body()["status"], 422);
+    /// ```
+    pub fn invalid_fields<I, K>(errors: I) -> Self
+    where
+        I: IntoIterator<Item = (K, String)>,
+        K: Into<String>,
+    {
+        errors.into_iter().fold(
+            Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the request has invalid fields; see `errors`",
+            ),
+            |problem, (field, message)| problem.with_field_error(field, message),
+        )
+    }
+
+    /// Adds a message for one field (`errors.<field>`).
+    pub fn with_field_error(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
+        self.errors
+            .entry(field.into())
+            .or_default()
+            .push(message.into());
+        self
+    }
+
+    /// Adds an extension member to the body (RFC 9457 3.2).
+    pub fn with_extension(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.extensions.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Adds a response header (e.g. `WWW-Authenticate`, `Retry-After`).
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The `detail` sentence.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// The JSON body this problem answers with.
+    pub fn body(&self) -> Value {
+        let mut body = Map::new();
+        body.insert("type".into(), "about:blank".into());
+        body.insert(
+            "title".into(),
+            self.status.canonical_reason().unwrap_or("Error").into(),
+        );
+        body.insert("status".into(), self.status.as_u16().into());
+        body.insert("detail".into(), self.detail.clone().into());
+        if !self.errors.is_empty() {
+            let errors = serde_json::to_value(&self.errors).unwrap_or(Value::Null);
+            body.insert("errors".into(), errors);
+        }
+        for (name, value) in &self.extensions {
+            body.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+        Value::Object(body)
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status, self.detail)
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((CONTENT_TYPE, PROBLEM_JSON));
+        for (name, value) in &self.headers {
+            response.append_header((name.clone(), value.clone()));
+        }
+        response.body(self.body().to_string())
+    }
+}
+
+/// The 503 every service answers when a dependency (the database) fails:
+/// a fixed text, with the cause left to the log.
+///
+/// ```
+/// use actix_web::ResponseError;
+/// assert_eq!(shared::problem::unavailable().status_code().as_u16(), 503);
+/// ```
+pub fn unavailable() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the service cannot answer right now; try again shortly",
+    )
+    .with_header(
+        actix_web::http::header::RETRY_AFTER,
+        HeaderValue::from_static("1"),
+    )
+}
+
+/// The 500 for a bug: a fixed text, with the cause left to the log.
+///
+/// ```
+/// use actix_web::ResponseError;
+/// assert_eq!(shared::problem::internal().status_code().as_u16(), 500);
+/// ```
+pub fn internal() -> Problem {
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "an unexpected error occurred",
+    )
+}

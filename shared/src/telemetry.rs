@@ -1,0 +1,21 @@
+//! Logging set-up: `tracing` to stdout, filtered by `RUST_LOG` (default
+//! `info`). Policy: no password, token or secret is ever a field or part of a
+//! message; request logs carry the method, route, status and latency only.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber once; later calls do nothing, so tests
+/// may call it freely.
+///
+/// ```
+/// shared::telemetry::init();
+/// shared::telemetry::init();
+/// ```
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,actix_server=warn"));
+    let _already_set = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}

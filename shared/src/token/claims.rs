@@ -1,0 +1,176 @@
+//! The claims our access tokens carry.
+
+use std::fmt;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The payload of an access token (RFC 7519 registered claims plus ours).
+///
+/// Unknown claims from other issuers are ignored; every claim listed here is
+/// required, with the JSON type it has here.
+///
+/// ```
+/// use shared::token::{Audience, Claims};
+///
+/// let claims = Claims {
+///     iss: "auth-service".into(),
+///     sub: "7f1c2b9e-0000-4000-8000-000000000000".into(),
+///     aud: Audience::one("items-service"),
+///     exp: 1_900_000_900,
+///     nbf: 1_900_000_000,
+///     iat: 1_900_000_000,
+///     jti: "a-unique-id".into(),
+///     scope: "items:read items:write".into(),
+///     username: "alice".into(),
+/// };
+/// assert!(claims.has_scope("items:write"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// Issuer: the name auth-service is configured with, checked exactly.
+    pub iss: String,
+    /// Subject: the user's id (a UUID), as a string.
+    pub sub: String,
+    /// Audience: the service(s) the token is meant for.
+    pub aud: Audience,
+    /// Expiry, seconds since the Unix epoch.
+    pub exp: u64,
+    /// Not valid before, seconds since the Unix epoch.
+    pub nbf: u64,
+    /// Issued at, seconds since the Unix epoch.
+    pub iat: u64,
+    /// A unique id for this token.
+    pub jti: String,
+    /// Space-separated scopes (RFC 8693 style), e.g. `items:read items:write`.
+    pub scope: String,
+    /// The user's name, for display and audit fields.
+    pub username: String,
+}
+
+impl Claims {
+    /// The granted scopes, in token order.
+    ///
+    /// ```
+    /// # use shared::token::{Audience, Claims};
+    /// # let claims = Claims { iss: String::new(), sub: String::new(), aud: Audience::one("a"),
+    /// #     exp: 0, nbf: 0, iat: 0, jti: String::new(), scope: "a b".into(), username: String::new() };
+    /// assert_eq!(claims.scopes().collect::<Vec<_>>(), ["a", "b"]);
+    /// ```
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.split_ascii_whitespace()
+    }
+
+    /// Whether `scope` is among the granted scopes (exact match).
+    ///
+    /// ```
+    /// # use shared::token::{Audience, Claims};
+    /// # let claims = Claims { iss: String::new(), sub: String::new(), aud: Audience::one("a"),
+    /// #     exp: 0, nbf: 0, iat: 0, jti: String::new(), scope: "items:read".into(), username: String::new() };
+    /// assert!(claims.has_scope("items:read"));
+    /// assert!(!claims.has_scope("items"));
+    /// ```
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes().any(|granted| granted == scope)
+    }
+}
+
+/// The `aud` claim: one string or an array of strings (RFC 7519 4.1.3).
+/// A single audience is written as a plain string.
+///
+/// ```
+/// use shared::token::Audience;
+/// assert!(Audience::one("items-service").contains("items-service"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audience(Vec<String>);
+
+impl Audience {
+    /// An audience of one service.
+    pub fn one(audience: impl Into<String>) -> Self {
+        Self(vec![audience.into()])
+    }
+
+    /// An audience of several services.
+    ///
+    /// ```
+    /// use shared::token::Audience;
+    /// let aud = Audience::many(["a", "b"]);
+    /// assert!(aud.contains("b"));
+    /// ```
+    pub fn many<I, S>(audiences: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self(audiences.into_iter().map(Into::into).collect())
+    }
+
+    /// Whether `audience` is one of the token's audiences.
+    pub fn contains(&self, audience: &str) -> bool {
+        self.0.iter().any(|a| a == audience)
+    }
+
+    /// The audiences, in token order.
+    ///
+    /// ```
+    /// use shared::token::Audience;
+    /// assert_eq!(Audience::one("a").as_slice(), ["a".to_string()]);
+    /// ```
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl Serialize for Audience {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [single] => serializer.serialize_str(single),
+            many => many.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AudienceVisitor;
+
+        impl<'de> Visitor<'de> for AudienceVisitor {
+            type Value = Audience;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Audience, E> {
+                Ok(Audience::one(value))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
+                let mut audiences = Vec::new();
+                while let Some(audience) = seq.next_element::<String>()? {
+                    audiences.push(audience);
+                }
+                Ok(Audience(audiences))
+            }
+        }
+
+        deserializer.deserialize_any(AudienceVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_single_audience_is_written_as_a_string_and_read_from_either_form() {
+        assert_eq!(
+            serde_json::to_string(&Audience::one("x")).ok().as_deref(),
+            Some("\"x\"")
+        );
+        let from_array: Audience = serde_json::from_str(r#"["x","y"]"#).expect("array");
+        assert!(from_array.contains("y"));
+        assert!(serde_json::from_str::<Audience>("42").is_err());
+    }
+}

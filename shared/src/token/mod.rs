@@ -1,0 +1,398 @@
+//! Signing and verifying access tokens.
+//!
+//! Policy: a token is accepted only if every check passes, in this order:
+//! size and shape, header (unique members, no `crit`, `alg` equal to the
+//! ring's algorithm, `typ` JWT, a known `kid`), signature, and only then the
+//! payload (unique members, every claim present with its type, `iss`, `aud`,
+//! `exp` and `nbf` with the configured leeway). `jsonwebtoken` does the
+//! cryptography; the checks around it are ours because it has no `typ`,
+//! `crit`, `kid` or duplicate-member checks.
+
+mod claims;
+mod keys;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+pub use claims::{Audience, Claims};
+pub use keys::{derive_kid, KeyError, KeyRing, MIN_HMAC_SECRET_BYTES};
+
+/// Tokens longer than this are refused before any parsing.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// Seconds since the Unix epoch, now.
+///
+/// ```
+/// assert!(shared::token::now() > 1_700_000_000);
+/// ```
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Why a token was refused. Each variant's text is safe to show a client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// Longer than [`MAX_TOKEN_BYTES`].
+    #[error("the token is longer than 8192 bytes")]
+    Oversized,
+    /// Not three base64url parts, or a part that does not decode.
+    #[error("the token is not a well-formed JWS compact serialization")]
+    Malformed,
+    /// The header or the claims name a member twice.
+    #[error("the token repeats a member name")]
+    DuplicateMember,
+    /// The header has a `crit` parameter, which we never understand.
+    #[error("the token has a critical header parameter that is not supported")]
+    CriticalHeader,
+    /// `alg` is not the configured algorithm (`none` above all).
+    #[error("the token's algorithm is not accepted")]
+    Algorithm,
+    /// `typ` is missing or not `JWT`.
+    #[error("the token's type is not JWT")]
+    Type,
+    /// No `kid` in the header.
+    #[error("the token names no key id")]
+    MissingKeyId,
+    /// A `kid` that is not in the key ring.
+    #[error("the token's key id is not known")]
+    UnknownKey,
+    /// The signature does not match.
+    #[error("the token's signature is invalid")]
+    Signature,
+    /// A claim is missing or has the wrong type.
+    #[error("the token's claims are missing or malformed")]
+    Claims,
+    /// `iss` is not the configured issuer.
+    #[error("the token's issuer is not accepted")]
+    Issuer,
+    /// `aud` does not contain this service.
+    #[error("the token is not meant for this service")]
+    Audience,
+    /// `exp` has passed (beyond the leeway).
+    #[error("the token has expired")]
+    Expired,
+    /// `nbf` is still ahead (beyond the leeway).
+    #[error("the token is not valid yet")]
+    NotYetValid,
+}
+
+impl VerifyError {
+    /// A short, fixed label for logs and metrics.
+    ///
+    /// ```
+    /// assert_eq!(shared::token::VerifyError::Expired.reason(), "expired");
+    /// ```
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Oversized => "oversized",
+            Self::Malformed => "malformed",
+            Self::DuplicateMember => "duplicate_member",
+            Self::CriticalHeader => "critical_header",
+            Self::Algorithm => "algorithm",
+            Self::Type => "type",
+            Self::MissingKeyId => "missing_kid",
+            Self::UnknownKey => "unknown_kid",
+            Self::Signature => "bad_signature",
+            Self::Claims => "claims",
+            Self::Issuer => "wrong_issuer",
+            Self::Audience => "wrong_audience",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+        }
+    }
+}
+
+/// Checks access tokens against a key ring, an issuer and this service's audience.
+///
+/// ```
+/// use std::sync::Arc;
+/// use shared::token::{KeyRing, TokenSigner, TokenVerifier, VerifyError};
+///
+/// let ring = Arc::new(KeyRing::single_hmac(&[42; 32]).expect("ring"));
+/// let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+/// let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+///
+/// let issued = signer.issue("user-id", "alice", "items:read").expect("signed");
+/// let claims = verifier.verify(&issued.access_token).expect("valid");
+/// assert_eq!(claims.username, "alice");
+/// assert_eq!(verifier.verify("not.a.token"), Err(VerifyError::Malformed));
+/// ```
+#[derive(Debug, Clone)]
+pub struct TokenVerifier {
+    ring: Arc<KeyRing>,
+    issuer: String,
+    audience: String,
+    leeway_seconds: u64,
+}
+
+#[derive(Deserialize)]
+struct JoseHeader<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(borrow, default)]
+    typ: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(default)]
+    crit: Option<IgnoredAny>,
+}
+
+impl TokenVerifier {
+    /// A verifier that accepts tokens from `issuer` meant for `audience`,
+    /// with `leeway_seconds` of clock skew on `exp` and `nbf`.
+    pub fn new(
+        ring: Arc<KeyRing>,
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+        leeway_seconds: u64,
+    ) -> Self {
+        Self {
+            ring,
+            issuer: issuer.into(),
+            audience: audience.into(),
+            leeway_seconds,
+        }
+    }
+
+    /// Verifies `token` now.
+    pub fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        self.verify_at(token, now())
+    }
+
+    /// Verifies `token` as of `now` (seconds since the epoch).
+    pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, VerifyError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(VerifyError::Oversized);
+        }
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(VerifyError::Malformed);
+        };
+        if header_b64.is_empty() || payload_b64.is_empty() || signature_b64.is_empty() {
+            return Err(VerifyError::Malformed);
+        }
+
+        let header_json = decode_part(header_b64)?;
+        require_unique_members(&header_json)?;
+        let header: JoseHeader<'_> =
+            serde_json::from_slice(&header_json).map_err(|_| VerifyError::Malformed)?;
+        if header.crit.is_some() {
+            return Err(VerifyError::CriticalHeader);
+        }
+        let algorithm = self.ring.algorithm();
+        if header.alg != algorithm_name(algorithm) {
+            return Err(VerifyError::Algorithm);
+        }
+        if !header
+            .typ
+            .as_deref()
+            .is_some_and(|typ| typ.eq_ignore_ascii_case("JWT"))
+        {
+            return Err(VerifyError::Type);
+        }
+        let kid = header.kid.as_deref().ok_or(VerifyError::MissingKeyId)?;
+        let key = self
+            .ring
+            .decoding_key(kid)
+            .ok_or(VerifyError::UnknownKey)?;
+
+        let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+        match jsonwebtoken::crypto::verify(signature_b64, signing_input.as_bytes(), key, algorithm)
+        {
+            Ok(true) => {}
+            Ok(false) => return Err(VerifyError::Signature),
+            Err(_) => return Err(VerifyError::Malformed),
+        }
+
+        let payload_json = decode_part(payload_b64)?;
+        require_unique_members(&payload_json)?;
+        let claims: Claims =
+            serde_json::from_slice(&payload_json).map_err(|_| VerifyError::Claims)?;
+        if claims.iss != self.issuer {
+            return Err(VerifyError::Issuer);
+        }
+        if !claims.aud.contains(&self.audience) {
+            return Err(VerifyError::Audience);
+        }
+        if now >= claims.exp.saturating_add(self.leeway_seconds) {
+            return Err(VerifyError::Expired);
+        }
+        if claims.nbf > now.saturating_add(self.leeway_seconds) {
+            return Err(VerifyError::NotYetValid);
+        }
+        Ok(claims)
+    }
+}
+
+fn decode_part(part: &str) -> Result<Vec<u8>, VerifyError> {
+    URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| VerifyError::Malformed)
+}
+
+fn algorithm_name(algorithm: jsonwebtoken::Algorithm) -> &'static str {
+    match algorithm {
+        jsonwebtoken::Algorithm::HS256 => "HS256",
+        jsonwebtoken::Algorithm::EdDSA => "EdDSA",
+        // The ring builds only the algorithms above; anything else never matches.
+        _ => "",
+    }
+}
+
+/// RFC 7515 4 / RFC 7519 4: member names must be unique; serde would keep
+/// the last duplicate of an unknown member silently, so check the raw JSON.
+fn require_unique_members(json: &[u8]) -> Result<(), VerifyError> {
+    /// Whether every member name of a JSON object is unique.
+    struct UniqueMembers(bool);
+
+    #[derive(Deserialize, PartialEq)]
+    struct Name<'a>(#[serde(borrow)] Cow<'a, str>);
+
+    impl<'de> Deserialize<'de> for UniqueMembers {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct MembersVisitor;
+            impl<'de> Visitor<'de> for MembersVisitor {
+                type Value = UniqueMembers;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<UniqueMembers, A::Error> {
+                    let mut seen: Vec<Name<'de>> = Vec::with_capacity(12);
+                    let mut unique = true;
+                    while let Some(name) = map.next_key::<Name<'de>>()? {
+                        map.next_value::<IgnoredAny>()?;
+                        if seen.contains(&name) {
+                            unique = false;
+                        }
+                        seen.push(name);
+                    }
+                    Ok(UniqueMembers(unique))
+                }
+            }
+            deserializer.deserialize_map(MembersVisitor)
+        }
+    }
+
+    match serde_json::from_slice::<UniqueMembers>(json) {
+        Ok(UniqueMembers(true)) => Ok(()),
+        Ok(UniqueMembers(false)) => Err(VerifyError::DuplicateMember),
+        Err(_) => Err(VerifyError::Malformed),
+    }
+}
+
+/// A freshly signed access token.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    /// The compact JWS.
+    pub access_token: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+    /// What it says.
+    pub claims: Claims,
+}
+
+/// Signing failed: the active key does not fit the algorithm.
+#[derive(Debug, thiserror::Error)]
+#[error("could not sign the token")]
+pub struct SignError(#[from] jsonwebtoken::errors::Error);
+
+/// Issues access tokens with the ring's active key.
+///
+/// ```
+/// use std::sync::Arc;
+/// use shared::token::{KeyRing, TokenSigner};
+///
+/// let ring = Arc::new(KeyRing::single_hmac(&[42; 32]).expect("ring"));
+/// let signer = TokenSigner::new(ring, "auth-service", ["items-service"], 900);
+/// let issued = signer.issue("user-id", "alice", "items:read").expect("signed");
+/// assert_eq!(issued.expires_in, 900);
+/// assert_eq!(issued.access_token.split('.').count(), 3);
+/// ```
+#[derive(Debug, Clone)]
+pub struct TokenSigner {
+    ring: Arc<KeyRing>,
+    issuer: String,
+    audience: Audience,
+    lifetime_seconds: u64,
+}
+
+impl TokenSigner {
+    /// A signer for `issuer` that addresses tokens to `audiences` and makes
+    /// them live `lifetime_seconds`.
+    pub fn new<I, S>(
+        ring: Arc<KeyRing>,
+        issuer: impl Into<String>,
+        audiences: I,
+        lifetime_seconds: u64,
+    ) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            ring,
+            issuer: issuer.into(),
+            audience: Audience::many(audiences),
+            lifetime_seconds,
+        }
+    }
+
+    /// Seconds an access token lives.
+    pub fn lifetime_seconds(&self) -> u64 {
+        self.lifetime_seconds
+    }
+
+    /// A new access token for a user, valid from now.
+    pub fn issue(
+        &self,
+        user_id: &str,
+        username: &str,
+        scope: &str,
+    ) -> Result<IssuedToken, SignError> {
+        let issued_at = now();
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            sub: user_id.to_owned(),
+            aud: self.audience.clone(),
+            exp: issued_at + self.lifetime_seconds,
+            nbf: issued_at,
+            iat: issued_at,
+            jti: uuid::Uuid::new_v4().to_string(),
+            scope: scope.to_owned(),
+            username: username.to_owned(),
+        };
+        Ok(IssuedToken {
+            access_token: self.sign(&claims)?,
+            expires_in: self.lifetime_seconds,
+            claims,
+        })
+    }
+
+    /// Signs any claims as they are (tests use it to mint expired or
+    /// mis-addressed tokens).
+    pub fn sign(&self, claims: &Claims) -> Result<String, SignError> {
+        let (kid, key) = self.ring.signing_key();
+        let mut header = jsonwebtoken::Header::new(self.ring.algorithm());
+        header.typ = Some("JWT".to_owned());
+        header.kid = Some(kid.to_owned());
+        Ok(jsonwebtoken::encode(&header, claims, key)?)
+    }
+}
+
+#[cfg(test)]
+mod tests;
