@@ -1,1 +1,11 @@
+//! auth-service: registers users, checks their passwords (argon2id) and
+//! issues access tokens that any service holding the key ring can verify.
 
+pub mod accounts;
+pub mod domain;
+pub mod error;
+pub mod passwords;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod store;

@@ -85,3 +85,18 @@ pub async fn open_sqlite(
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
+
+/// Now, as the RFC 3339 UTC text with millisecond precision that the
+/// databases store (it sorts as it reads).
+///
+/// ```
+/// let now = shared::db::timestamp();
+/// assert!(now.ends_with('Z') && now.len() == 24, "{now}");
+/// ```
+pub fn timestamp() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    now.format(&format).unwrap_or_default()
+}

@@ -103,3 +103,14 @@ pub fn readiness<E: Display>(database: Result<(), E>) -> HttpResponse {
         }
     }
 }
+
+/// A resource that answers unsupported methods with a 405 problem.
+///
+/// ```
+/// use actix_web::web;
+/// let resource = shared::http::resource("/v1/things").route(web::get().to(|| async { "ok" }));
+/// # let _ = resource;
+/// ```
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}

@@ -10,7 +10,7 @@ use std::fmt;
 
 use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use serde_json::{Map, Value};
 
 /// The media type of a problem body.
@@ -134,6 +134,14 @@ impl ResponseError for Problem {
             response.append_header((name.clone(), value.clone()));
         }
         response.body(self.body().to_string())
+    }
+}
+
+impl Responder for Problem {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        self.error_response()
     }
 }
 

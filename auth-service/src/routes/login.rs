@@ -1,0 +1,44 @@
+//! `POST /auth`, as Flask-JWT answers it.
+
+use actix_web::http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
+use actix_web::{web, HttpResponse};
+use secrecy::SecretString;
+use serde::Deserialize;
+use shared::body::Json;
+
+use crate::accounts::Accounts;
+use crate::error::ApiError;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FlaskLogin {
+    username: Option<String>,
+    password: Option<SecretString>,
+}
+
+/// 200 `{"access_token"}`, or Flask-JWT's 401 body for any bad credentials.
+pub(super) async fn flask_login(
+    accounts: web::Data<Accounts>,
+    Json(login): Json<FlaskLogin>,
+) -> Result<HttpResponse, ApiError> {
+    let (Some(username), Some(password)) = (login.username, login.password) else {
+        return Ok(invalid_credentials());
+    };
+    let Some(user) = accounts.check_credentials(&username, password).await? else {
+        return Ok(invalid_credentials());
+    };
+    let issued = accounts.issue(&user, &accounts.default_scope())?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "access_token": issued.access_token })))
+}
+
+fn invalid_credentials() -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header((WWW_AUTHENTICATE, "Bearer realm=\"auth-service\""))
+        .json(serde_json::json!({
+            "description": "Invalid credentials",
+            "error": "Bad Request",
+            "status_code": 401,
+        }))
+}

@@ -1,0 +1,53 @@
+//! Thin handlers: parse the request into domain input, call [`Accounts`],
+//! map the error, build the response.
+//!
+//! [`Accounts`]: crate::accounts::Accounts
+
+mod login;
+mod me;
+mod token;
+mod users;
+
+use actix_web::web;
+use serde::Serialize;
+use shared::auth::ErrorStyle;
+use shared::http::resource;
+
+use crate::accounts::Accounts;
+use crate::store::User;
+
+/// Registers every route of the service.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/auth")
+            .app_data(ErrorStyle::Flask)
+            .route(web::post().to(login::flask_login)),
+    )
+    .service(resource("/v1/users").route(web::post().to(users::register)))
+    .service(resource("/v1/token").route(web::post().to(token::token)))
+    .service(resource("/v1/me").route(web::get().to(me::me)))
+    .service(resource("/health/live").route(web::get().to(shared::http::live)))
+    .service(resource("/health/ready").route(web::get().to(ready)));
+}
+
+async fn ready(accounts: web::Data<Accounts>) -> actix_web::HttpResponse {
+    shared::http::readiness(accounts.store.ping().await)
+}
+
+/// A user as the API shows it: never the hash.
+#[derive(Serialize)]
+struct UserView<'a> {
+    id: &'a str,
+    username: &'a str,
+    created_at: &'a str,
+}
+
+impl<'a> From<&'a User> for UserView<'a> {
+    fn from(user: &'a User) -> Self {
+        Self {
+            id: &user.id,
+            username: &user.username,
+            created_at: &user.created_at,
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! `POST /v1/token`, the OAuth 2.0 token endpoint (RFC 6749 4.3, 5.1, 5.2).
+//!
+//! Unknown parameters are ignored (RFC 6749 3.2), so OAuth clients that send
+//! `client_id` or `client_secret` work; there is no client authentication.
+
+use std::fmt;
+
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse, ResponseError};
+use secrecy::SecretString;
+use serde::Deserialize;
+use shared::body::{BodyError, JsonOrForm};
+
+use crate::accounts::Accounts;
+use crate::error::ApiError;
+
+#[derive(Deserialize)]
+pub(super) struct TokenRequest {
+    grant_type: Option<String>,
+    username: Option<String>,
+    password: Option<SecretString>,
+    scope: Option<String>,
+}
+
+/// 200 with the RFC 6749 5.1 body, or a 5.2 error.
+pub(super) async fn token(
+    accounts: web::Data<Accounts>,
+    request: Result<JsonOrForm<TokenRequest>, BodyError>,
+) -> Result<HttpResponse, TokenError> {
+    let JsonOrForm(request) = request.map_err(|e| TokenError::invalid_request_body(&e))?;
+    match request.grant_type.as_deref() {
+        Some("password") => {}
+        Some(_) => {
+            return Err(TokenError::oauth(
+                "unsupported_grant_type",
+                "grant_type must be `password`",
+            ))
+        }
+        None => return Err(TokenError::oauth("invalid_request", "grant_type is required")),
+    }
+    let (Some(username), Some(password)) = (request.username, request.password) else {
+        return Err(TokenError::oauth(
+            "invalid_request",
+            "the password grant needs `username` and `password`",
+        ));
+    };
+    let scope = accounts
+        .narrow_scope(request.scope.as_deref())
+        .map_err(|why| TokenError::oauth("invalid_scope", why))?;
+    let Some(user) = accounts.check_credentials(&username, password).await? else {
+        return Err(TokenError::oauth(
+            "invalid_grant",
+            "the username or password is wrong",
+        ));
+    };
+    let issued = accounts.issue(&user, &scope)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((PRAGMA, "no-cache"))
+        .json(serde_json::json!({
+            "access_token": issued.access_token,
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+            "scope": scope,
+        })))
+}
+
+/// An RFC 6749 5.2 error (also carrying the problem-details members), or a
+/// failure below.
+#[derive(Debug)]
+pub(super) enum TokenError {
+    OAuth {
+        status: StatusCode,
+        code: &'static str,
+        description: String,
+    },
+    Failed(ApiError),
+}
+
+impl TokenError {
+    fn oauth(code: &'static str, description: impl Into<String>) -> Self {
+        Self::OAuth {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            description: description.into(),
+        }
+    }
+
+    fn invalid_request_body(error: &BodyError) -> Self {
+        let status = match error.status_code() {
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => error.status_code(),
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self::OAuth {
+            status,
+            code: "invalid_request",
+            description: error.detail().to_owned(),
+        }
+    }
+}
+
+impl From<ApiError> for TokenError {
+    fn from(error: ApiError) -> Self {
+        Self::Failed(error)
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OAuth { code, description, .. } => write!(f, "{code}: {description}"),
+            Self::Failed(e) => e.fmt(f),
+        }
+    }
+}
+
+impl ResponseError for TokenError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::OAuth { status, .. } => *status,
+            Self::Failed(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::OAuth {
+                status,
+                code,
+                description,
+            } => HttpResponse::build(*status)
+                // OAuth clients parse `application/json` (RFC 6749 5.2).
+                .insert_header((CONTENT_TYPE, "application/json"))
+                .insert_header((CACHE_CONTROL, "no-store"))
+                .insert_header((PRAGMA, "no-cache"))
+                .body(
+                    serde_json::json!({
+                        "error": code,
+                        "error_description": description,
+                        "type": "about:blank",
+                        "title": status.canonical_reason().unwrap_or("Error"),
+                        "status": status.as_u16(),
+                        "detail": description,
+                    })
+                    .to_string(),
+                ),
+            Self::Failed(e) => e.error_response(),
+        }
+    }
+}
