@@ -7,9 +7,9 @@ use secrecy::{ExposeSecret, SecretString};
 use shared::token::{IssuedToken, TokenSigner};
 
 use crate::domain::{NewPassword, Username, MAX_PASSWORD_BYTES};
-use crate::error::ApiError;
 use crate::passwords::PasswordHasher;
 use crate::store::{InsertUserError, User, UserStore};
+use shared::problem::ApiError;
 
 /// The service's state, shared by every worker.
 pub struct Accounts {

@@ -3,7 +3,6 @@
 
 pub mod accounts;
 pub mod domain;
-pub mod error;
 pub mod passwords;
 pub mod routes;
 pub mod settings;

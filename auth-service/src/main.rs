@@ -8,7 +8,10 @@ async fn main() -> ExitCode {
     shared::telemetry::init();
     let result = async {
         let settings = Settings::load()?;
-        Application::build(settings).await?.run_until_stopped().await?;
+        Application::build(settings)
+            .await?
+            .run_until_stopped()
+            .await?;
         anyhow::Ok(())
     };
     match result.await {

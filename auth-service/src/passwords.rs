@@ -42,6 +42,18 @@ pub enum HashError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl From<HashError> for shared::problem::ApiError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Busy => {
+                tracing::warn!("password hashing queue full; refusing");
+                shared::problem::unavailable().into()
+            }
+            HashError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
 /// The one place passwords are hashed and checked.
 #[derive(Debug)]
 pub struct PasswordHasher {
@@ -104,8 +116,9 @@ impl PasswordHasher {
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
         let matches = self
             .run(move || {
-                let parsed = PasswordHash::new(&hash)
-                    .map_err(|e| anyhow::anyhow!("stored password hash is not a PHC string: {e}"))?;
+                let parsed = PasswordHash::new(&hash).map_err(|e| {
+                    anyhow::anyhow!("stored password hash is not a PHC string: {e}")
+                })?;
                 Ok(Argon2::default()
                     .verify_password(password.expose_secret().as_bytes(), &parsed)
                     .is_ok())
@@ -168,7 +181,10 @@ mod tests {
     #[tokio::test]
     async fn a_hash_verifies_its_password_and_no_other() {
         let hasher = hasher(8);
-        let hash = hasher.hash("right password".to_owned().into()).await.expect("hash");
+        let hash = hasher
+            .hash("right password".to_owned().into())
+            .await
+            .expect("hash");
         assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{hash}");
         let ok = hasher.verify("right password".to_owned().into(), Some(hash.clone()));
         assert!(ok.await.expect("verify"));
@@ -179,7 +195,10 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_user_never_matches() {
         let hasher = hasher(8);
-        let result = hasher.verify("not-a-real-password-just-for-timing".to_owned().into(), None);
+        let result = hasher.verify(
+            "not-a-real-password-just-for-timing".to_owned().into(),
+            None,
+        );
         assert!(!result.await.expect("verify"));
     }
 

@@ -92,7 +92,6 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn UserStore>> {
     if !url.starts_with("sqlite:") {
         anyhow::bail!("AUTH__DATABASE__URL must be sqlite://PATH");
     }
-    let pool =
-        shared::db::open_sqlite(&settings.database, crate::store::SQLITE_MIGRATIONS).await?;
+    let pool = shared::db::open_sqlite(&settings.database, crate::store::SQLITE_MIGRATIONS).await?;
     Ok(Arc::new(SqliteUserStore::new(pool)))
 }

@@ -119,7 +119,9 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, AuthErrorKind> {
         return Err(AuthErrorKind::Missing);
     };
     if headers.next().is_some() {
-        return Err(invalid("the request has more than one Authorization header"));
+        return Err(invalid(
+            "the request has more than one Authorization header",
+        ));
     }
     let value = header
         .to_str()
@@ -131,7 +133,9 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, AuthErrorKind> {
     }
     let token = rest.trim_matches(' ');
     if token.is_empty() {
-        return Err(invalid("the Authorization header has no token after the scheme"));
+        return Err(invalid(
+            "the Authorization header has no token after the scheme",
+        ));
     }
     if token.contains(' ') {
         return Err(invalid("the Authorization header has more than one token"));
@@ -370,7 +374,10 @@ mod tests {
     }
 
     fn token(signer: &TokenSigner) -> String {
-        signer.issue("user-1", "alice", "a:read").expect("issue").access_token
+        signer
+            .issue("user-1", "alice", "a:read")
+            .expect("issue")
+            .access_token
     }
 
     fn challenge_of(err: AuthError) -> String {

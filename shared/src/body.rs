@@ -133,7 +133,12 @@ impl ResponseError for BodyError {
 
 fn media_type(req: &HttpRequest) -> Option<Format> {
     let value = req.headers().get(CONTENT_TYPE)?.to_str().ok()?;
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
     {
@@ -203,10 +208,17 @@ fn field_error(path: &str, message: &str) -> (String, String) {
     }
     if message.starts_with("duplicate field ") {
         if let Some(name) = quoted_name(message) {
-            return (name.to_owned(), "this field is given more than once".to_owned());
+            return (
+                name.to_owned(),
+                "this field is given more than once".to_owned(),
+            );
         }
     }
-    let field = if path == "." || path.is_empty() { "body" } else { path };
+    let field = if path == "." || path.is_empty() {
+        "body"
+    } else {
+        path
+    };
     let message = message
         .split(" at line ")
         .next()
@@ -228,6 +240,13 @@ fn invalid_field(path: &str, message: &str) -> BodyError {
 fn parse<T: DeserializeOwned>(format: Format, body: &[u8]) -> Result<T, BodyError> {
     match format {
         Format::Json => {
+            // serde would take `[..]` for a struct, positionally; our bodies are objects.
+            let first = body.iter().find(|b| !b.is_ascii_whitespace());
+            if first.is_some_and(|b| *b != b'{')
+                && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+            {
+                return Err(invalid_field(".", "the request body must be a JSON object"));
+            }
             let mut de = serde_json::Deserializer::from_slice(body);
             let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
                 let path = e.path().to_string();
@@ -326,12 +345,18 @@ mod tests {
 
     #[test]
     fn malformed_json_is_400() {
-        assert_eq!(json("{\"price\": ").map_err(|e| e.status).err(), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            json("{\"price\": ").map_err(|e| e.status).err(),
+            Some(StatusCode::BAD_REQUEST)
+        );
     }
 
     #[test]
     fn trailing_garbage_is_400() {
-        assert_eq!(json("{\"price\": 1} x").map_err(|e| e.status).err(), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            json("{\"price\": 1} x").map_err(|e| e.status).err(),
+            Some(StatusCode::BAD_REQUEST)
+        );
     }
 
     #[test]
@@ -351,6 +376,13 @@ mod tests {
     fn a_mistyped_field_is_422_and_named_by_its_path() {
         let err = json(r#"{"price": "cheap"}"#).expect_err("mistyped");
         assert_eq!(err.field().map(|f| f.0), Some("price"));
+    }
+
+    #[test]
+    fn an_array_is_422_not_positional_fields() {
+        let err = json("[1]").expect_err("array");
+        assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err.field().map(|f| f.0), Some("body"));
     }
 
     #[test]

@@ -74,7 +74,11 @@ pub fn path_config() -> web::PathConfig {
 /// A `QueryConfig` whose errors are 400 problems naming the parameter.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _| {
-        Problem::new(StatusCode::BAD_REQUEST, format!("invalid query string: {err}")).into()
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            format!("invalid query string: {err}"),
+        )
+        .into()
     })
 }
 

@@ -70,7 +70,11 @@ impl Problem {
     }
 
     /// Adds a message for one field (`errors.<field>`).
-    pub fn with_field_error(mut self, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn with_field_error(
+        mut self,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         self.errors
             .entry(field.into())
             .or_default()
@@ -174,4 +178,59 @@ pub fn internal() -> Problem {
         StatusCode::INTERNAL_SERVER_ERROR,
         "an unexpected error occurred",
     )
+}
+
+/// What a handler fails with: a problem to answer as it is, or a failure
+/// below whose cause is logged here, once, and answered with a fixed text.
+///
+/// ```
+/// use actix_web::{http::StatusCode, ResponseError};
+/// use shared::problem::{ApiError, Problem};
+///
+/// let client: ApiError = Problem::new(StatusCode::NOT_FOUND, "no such item").into();
+/// assert_eq!(client.status_code(), StatusCode::NOT_FOUND);
+/// let down = ApiError::Unavailable(anyhow::anyhow!("connection refused"));
+/// assert_eq!(down.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A response that says what was wrong (mostly 4xx).
+    #[error("{0}")]
+    Problem(Problem),
+    /// A dependency (the database) failed: 503.
+    #[error("a dependency failed")]
+    Unavailable(#[source] anyhow::Error),
+    /// A bug: 500.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<Problem> for ApiError {
+    fn from(problem: Problem) -> Self {
+        Self::Problem(problem)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Problem(problem) => problem.status_code(),
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Problem(problem) => problem.error_response(),
+            Self::Unavailable(cause) => {
+                tracing::error!(error = ?cause, "dependency failure");
+                unavailable().error_response()
+            }
+            Self::Unexpected(cause) => {
+                tracing::error!(error = ?cause, "unexpected failure");
+                internal().error_response()
+            }
+        }
+    }
 }

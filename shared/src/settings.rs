@@ -101,12 +101,10 @@ impl JwtSettings {
                 // A secret file written by `echo` ends with a newline that is not part of it.
                 text.trim_end_matches(['\r', '\n']).to_owned()
             }
-            (None, None) => {
-                return Err(SettingsError::new(
-                    "JWT_SECRET is not set: set JWT_SECRET (or JWT_SECRET_FILE, a file holding it) \
+            (None, None) => return Err(SettingsError::new(
+                "JWT_SECRET is not set: set JWT_SECRET (or JWT_SECRET_FILE, a file holding it) \
                      to a random value of at least 32 bytes, e.g. `openssl rand -base64 48`",
-                ))
-            }
+            )),
         };
         KeyRing::single_hmac(secret.as_bytes()).map_err(|e| match e {
             KeyError::SecretTooShort { len, .. } => SettingsError::new(format!(
@@ -140,7 +138,13 @@ audience = "items-service"
 leeway_seconds = 30
 "#;
 
-const JWT_VARIABLES: [&str; 5] = ["SECRET", "SECRET_FILE", "ISSUER", "AUDIENCE", "LEEWAY_SECONDS"];
+const JWT_VARIABLES: [&str; 5] = [
+    "SECRET",
+    "SECRET_FILE",
+    "ISSUER",
+    "AUDIENCE",
+    "LEEWAY_SECONDS",
+];
 
 /// Loads settings of type `T` for the service whose variables start with
 /// `prefix` (e.g. `AUTH`), from `defaults` (TOML), the file named by
@@ -197,7 +201,9 @@ fn explain(prefix: &str, error: ConfigError) -> SettingsError {
                 Some(jwt_key) => format!("JWT_{}", jwt_key.to_ascii_uppercase()),
                 None => format!("{prefix}__{}", key.replace('.', "__").to_ascii_uppercase()),
             };
-            SettingsError::new(format!("invalid configuration: {error} (set by {variable})"))
+            SettingsError::new(format!(
+                "invalid configuration: {error} (set by {variable})"
+            ))
         }
         None => SettingsError::new(format!("invalid configuration: {error}")),
     }

@@ -59,7 +59,8 @@ mod tests {
 
     #[test]
     fn strong_passwords_of_any_script_are_accepted() {
-        for password in ["correct horse battery", "пароль-надёжный-42", "🔑🔑🔑🔑x"] {
+        for password in ["correct horse battery", "пароль-надёжный-42", "🔑🔑🔑🔑x"]
+        {
             assert!(parse(password).is_ok(), "{password}");
         }
     }

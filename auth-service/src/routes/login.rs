@@ -7,7 +7,7 @@ use serde::Deserialize;
 use shared::body::Json;
 
 use crate::accounts::Accounts;
-use crate::error::ApiError;
+use shared::problem::ApiError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

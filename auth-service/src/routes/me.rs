@@ -5,7 +5,7 @@ use shared::problem::Problem;
 
 use super::UserView;
 use crate::accounts::Accounts;
-use crate::error::ApiError;
+use shared::problem::ApiError;
 
 /// `GET /v1/me`: the caller's user record.
 pub(super) async fn me(

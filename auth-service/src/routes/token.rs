@@ -13,7 +13,7 @@ use serde::Deserialize;
 use shared::body::{BodyError, JsonOrForm};
 
 use crate::accounts::Accounts;
-use crate::error::ApiError;
+use shared::problem::ApiError;
 
 #[derive(Deserialize)]
 pub(super) struct TokenRequest {
@@ -37,7 +37,12 @@ pub(super) async fn token(
                 "grant_type must be `password`",
             ))
         }
-        None => return Err(TokenError::oauth("invalid_request", "grant_type is required")),
+        None => {
+            return Err(TokenError::oauth(
+                "invalid_request",
+                "grant_type is required",
+            ))
+        }
     }
     let (Some(username), Some(password)) = (request.username, request.password) else {
         return Err(TokenError::oauth(
@@ -89,7 +94,9 @@ impl TokenError {
 
     fn invalid_request_body(error: &BodyError) -> Self {
         let status = match error.status_code() {
-            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => error.status_code(),
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                error.status_code()
+            }
             _ => StatusCode::BAD_REQUEST,
         };
         Self::OAuth {
@@ -109,7 +116,9 @@ impl From<ApiError> for TokenError {
 impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::OAuth { code, description, .. } => write!(f, "{code}: {description}"),
+            Self::OAuth {
+                code, description, ..
+            } => write!(f, "{code}: {description}"),
             Self::Failed(e) => e.fmt(f),
         }
     }

@@ -7,7 +7,7 @@ use shared::problem::Problem;
 
 use super::UserView;
 use crate::accounts::{Accounts, RegisterError};
-use crate::error::ApiError;
+use shared::problem::ApiError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

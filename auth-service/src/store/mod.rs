@@ -24,6 +24,12 @@ pub struct User {
 #[error("the user store failed")]
 pub struct StoreError(#[source] pub anyhow::Error);
 
+impl From<StoreError> for shared::problem::ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::Unavailable(error.0)
+    }
+}
+
 /// Why a user could not be added.
 #[derive(Debug, thiserror::Error)]
 pub enum InsertUserError {

@@ -139,10 +139,7 @@ impl KeyRing {
 
     /// The key with this id, for verification.
     pub fn decoding_key(&self, kid: &str) -> Option<&DecodingKey> {
-        self.keys
-            .iter()
-            .find(|k| k.kid == kid)
-            .map(|k| &k.decoding)
+        self.keys.iter().find(|k| k.kid == kid).map(|k| &k.decoding)
     }
 
     /// The active key, for signing.

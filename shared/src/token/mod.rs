@@ -203,10 +203,7 @@ impl TokenVerifier {
             return Err(VerifyError::Type);
         }
         let kid = header.kid.as_deref().ok_or(VerifyError::MissingKeyId)?;
-        let key = self
-            .ring
-            .decoding_key(kid)
-            .ok_or(VerifyError::UnknownKey)?;
+        let key = self.ring.decoding_key(kid).ok_or(VerifyError::UnknownKey)?;
 
         let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
         match jsonwebtoken::crypto::verify(signature_b64, signing_input.as_bytes(), key, algorithm)

@@ -114,13 +114,20 @@ fn a_token_with_invalid_base64_is_malformed() {
 fn a_padded_base64url_part_is_malformed() {
     let token = craft(&header(), &claims());
     let (head, rest) = token.split_once('.').expect("dot");
-    assert_eq!(verify(&format!("{head}=.{rest}")), Err(VerifyError::Malformed));
+    assert_eq!(
+        verify(&format!("{head}=.{rest}")),
+        Err(VerifyError::Malformed)
+    );
 }
 
 #[test]
 fn alg_none_is_rejected() {
     let h = with(header(), "alg", json!("none"));
-    let token = format!("{}.{}.", b64(h.to_string().as_bytes()), b64(claims().to_string().as_bytes()));
+    let token = format!(
+        "{}.{}.",
+        b64(h.to_string().as_bytes()),
+        b64(claims().to_string().as_bytes())
+    );
     assert_eq!(verify(&token), Err(VerifyError::Malformed));
     // Even with a signature part present, `none` is not the configured algorithm.
     let token = format!("{token}c2ln");
@@ -183,7 +190,9 @@ fn a_signature_from_another_secret_is_rejected() {
 fn a_tampered_payload_is_rejected() {
     let token = craft(&header(), &claims());
     let parts: Vec<&str> = token.split('.').collect();
-    let forged = b64(with(claims(), "username", json!("mallory")).to_string().as_bytes());
+    let forged = b64(with(claims(), "username", json!("mallory"))
+        .to_string()
+        .as_bytes());
     let token = format!("{}.{}.{}", parts[0], forged, parts[2]);
     assert_eq!(verify(&token), Err(VerifyError::Signature));
 }
@@ -207,7 +216,10 @@ fn a_duplicate_known_claim_is_rejected() {
 #[test]
 fn a_duplicate_unknown_claim_is_rejected() {
     let body = claims().to_string();
-    let payload = format!(r#"{},"role":"user","role":"admin"}}"#, &body[..body.len() - 1]);
+    let payload = format!(
+        r#"{},"role":"user","role":"admin"}}"#,
+        &body[..body.len() - 1]
+    );
     let token = craft_raw(&header().to_string(), &payload, SECRET);
     assert_eq!(verify(&token), Err(VerifyError::DuplicateMember));
 }
@@ -277,7 +289,10 @@ fn a_wrong_aud_is_rejected() {
 
 #[test]
 fn an_aud_array_containing_this_service_is_accepted() {
-    let token = craft(&header(), &with(claims(), "aud", json!(["billing", "items-service"])));
+    let token = craft(
+        &header(),
+        &with(claims(), "aud", json!(["billing", "items-service"])),
+    );
     assert!(verify(&token).is_ok());
 }
 

@@ -1,0 +1,130 @@
+//! `GET/POST /item/{name}`, with exactly the bodies and codes of the
+//! Flask-RESTful tutorial this service replaces.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse, ResponseError};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use shared::auth::Authorized;
+use shared::body::Json;
+
+use super::{ItemsRead, ItemsWrite};
+use crate::domain::{ItemName, Price};
+use crate::store::{Item, ItemStore, StoreError};
+
+const BLANK_PRICE: &str = "This field cannot be left blank!";
+
+/// Flask-RESTful's error shape: `{"message": ...}`.
+#[derive(Debug)]
+pub(super) struct FlaskError {
+    status: StatusCode,
+    message: Value,
+}
+
+impl FlaskError {
+    fn bad_request(message: impl Into<Value>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for FlaskError {
+    fn from(error: StoreError) -> Self {
+        tracing::error!(error = ?error.0, "database failure");
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "the service cannot answer right now; try again shortly".into(),
+        }
+    }
+}
+
+impl fmt::Display for FlaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status, self.message)
+    }
+}
+
+impl ResponseError for FlaskError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(json!({ "message": self.message }))
+    }
+}
+
+fn item_name(raw: String) -> Result<ItemName, FlaskError> {
+    ItemName::parse(raw).map_err(|why| FlaskError::bad_request(json!({ "name": why })))
+}
+
+/// 200 `{"item": {"name", "price"}}` or 404 `{"item": null}`.
+pub(super) async fn get_item(
+    _caller: Authorized<ItemsRead>,
+    name: web::Path<String>,
+    store: web::Data<dyn ItemStore>,
+) -> Result<HttpResponse, FlaskError> {
+    let name = item_name(name.into_inner())?;
+    Ok(match store.get(name.as_str()).await? {
+        Some(item) => {
+            HttpResponse::Ok().json(json!({ "item": { "name": item.name, "price": item.price } }))
+        }
+        None => HttpResponse::NotFound().json(json!({ "item": null })),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FlaskItem {
+    price: Option<Value>,
+}
+
+/// `reqparse` with `type=float` took numbers and numeric strings.
+fn flask_price(price: Option<Value>) -> Result<Price, FlaskError> {
+    let blank = || FlaskError::bad_request(json!({ "price": BLANK_PRICE }));
+    let number = match price {
+        Some(Value::Number(n)) => n.as_f64().ok_or_else(blank)?,
+        Some(Value::String(s)) => s.trim().parse::<f64>().map_err(|_| blank())?,
+        _ => return Err(blank()),
+    };
+    Price::parse(number).map_err(|why| FlaskError::bad_request(json!({ "price": why })))
+}
+
+/// 201 `{"name", "price"}`; 400 with the tutorial's messages when the item
+/// exists or the price is missing.
+pub(super) async fn post_item(
+    caller: Authorized<ItemsWrite>,
+    name: web::Path<String>,
+    store: web::Data<dyn ItemStore>,
+    Json(body): Json<FlaskItem>,
+) -> Result<HttpResponse, FlaskError> {
+    let name = item_name(name.into_inner())?;
+    let exists = || {
+        FlaskError::bad_request(format!(
+            "An item with name '{}' already exists.",
+            name.as_str()
+        ))
+    };
+    // The tutorial checks existence before the price; so do we. The insert
+    // below still decides races.
+    if store.get(name.as_str()).await?.is_some() {
+        return Err(exists());
+    }
+    let price = flask_price(body.price)?;
+    let now = shared::db::timestamp();
+    let item = Item {
+        name: name.as_str().to_owned(),
+        price: price.value(),
+        created_by: caller.username().to_owned(),
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    if !store.create(&item).await? {
+        return Err(exists());
+    }
+    Ok(HttpResponse::Created().json(json!({ "name": item.name, "price": item.price })))
+}

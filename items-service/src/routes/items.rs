@@ -1,0 +1,198 @@
+//! `/v1/items`: list, get, put, delete, with problem-details errors.
+
+use actix_web::http::header::LOCATION;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use shared::auth::Authorized;
+use shared::body::Json;
+use shared::problem::{ApiError, Problem};
+
+use super::{ItemsRead, ItemsWrite};
+use crate::domain::{ItemName, Price};
+use crate::store::{Item, ItemStore, Put};
+
+/// Items per page when `limit` is not given.
+const DEFAULT_LIMIT: u32 = 20;
+/// The largest page; a larger `limit` is capped to it.
+const MAX_LIMIT: u32 = 100;
+
+#[derive(Serialize)]
+struct ItemView<'a> {
+    name: &'a str,
+    price: f64,
+    created_by: &'a str,
+    created_at: &'a str,
+    updated_at: &'a str,
+}
+
+impl<'a> From<&'a Item> for ItemView<'a> {
+    fn from(item: &'a Item) -> Self {
+        Self {
+            name: &item.name,
+            price: item.price,
+            created_by: &item.created_by,
+            created_at: &item.created_at,
+            updated_at: &item.updated_at,
+        }
+    }
+}
+
+fn item_name(raw: String) -> Result<ItemName, ApiError> {
+    ItemName::parse(raw).map_err(|why| Problem::invalid_fields([("name", why)]).into())
+}
+
+fn not_found(name: &ItemName) -> ApiError {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        format!("there is no item named '{}'", name.as_str()),
+    )
+    .into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// `GET /v1/items?limit=N&cursor=C`: a page in name order.
+pub(super) async fn list(
+    _caller: Authorized<ItemsRead>,
+    query: web::Query<ListQuery>,
+    store: web::Data<dyn ItemStore>,
+) -> Result<HttpResponse, ApiError> {
+    let ListQuery { limit, cursor } = query.into_inner();
+    let limit = match limit {
+        Some(0) => {
+            return Err(Problem::new(StatusCode::BAD_REQUEST, "limit must be at least 1").into())
+        }
+        Some(limit) => limit.min(MAX_LIMIT),
+        None => DEFAULT_LIMIT,
+    };
+    let after = cursor.map(|c| decode_cursor(&c)).transpose()?;
+    // One extra row says whether there is a next page.
+    let mut items = store.list(after.as_deref(), limit + 1).await?;
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|last| URL_SAFE_NO_PAD.encode(&last.name))
+    } else {
+        None
+    };
+    let views: Vec<ItemView<'_>> = items.iter().map(ItemView::from).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": views,
+        "next_cursor": next_cursor,
+    })))
+}
+
+fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "the cursor is not one this API issued; pass `next_cursor` as it was returned",
+            )
+            .into()
+        })
+}
+
+/// `GET /v1/items/{name}`.
+pub(super) async fn get(
+    _caller: Authorized<ItemsRead>,
+    name: web::Path<String>,
+    store: web::Data<dyn ItemStore>,
+) -> Result<HttpResponse, ApiError> {
+    let name = item_name(name.into_inner())?;
+    match store.get(name.as_str()).await? {
+        Some(item) => Ok(HttpResponse::Ok().json(ItemView::from(&item))),
+        None => Err(not_found(&name)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PutItem {
+    price: f64,
+}
+
+/// `PUT /v1/items/{name}`: 201 when created, 200 when replaced.
+pub(super) async fn put(
+    caller: Authorized<ItemsWrite>,
+    name: web::Path<String>,
+    store: web::Data<dyn ItemStore>,
+    Json(body): Json<PutItem>,
+) -> Result<HttpResponse, ApiError> {
+    let name = item_name(name.into_inner())?;
+    let price =
+        Price::parse(body.price).map_err(|why| Problem::invalid_fields([("price", why)]))?;
+    let now = shared::db::timestamp();
+    let item = Item {
+        name: name.as_str().to_owned(),
+        price: price.value(),
+        created_by: caller.username().to_owned(),
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let (item, outcome) = store.put(&item).await?;
+    Ok(match outcome {
+        Put::Created => HttpResponse::Created()
+            .insert_header((
+                LOCATION,
+                format!("/v1/items/{}", percent_encode(&item.name)),
+            ))
+            .json(ItemView::from(&item)),
+        Put::Replaced => HttpResponse::Ok().json(ItemView::from(&item)),
+    })
+}
+
+/// `DELETE /v1/items/{name}`: 204, or 404 when absent.
+pub(super) async fn delete(
+    _caller: Authorized<ItemsWrite>,
+    name: web::Path<String>,
+    store: web::Data<dyn ItemStore>,
+) -> Result<HttpResponse, ApiError> {
+    let name = item_name(name.into_inner())?;
+    if store.delete(name.as_str()).await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(not_found(&name))
+    }
+}
+
+/// Percent-encodes a path segment: everything but RFC 3986 unreserved bytes.
+fn percent_encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoding_keeps_unreserved_bytes_only() {
+        assert_eq!(percent_encode("a b/ü~"), "a%20b%2F%C3%BC~");
+    }
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_is_refused() {
+        let cursor = URL_SAFE_NO_PAD.encode("椅子");
+        assert_eq!(decode_cursor(&cursor).ok().as_deref(), Some("椅子"));
+        assert!(decode_cursor("!!!").is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode([0xff, 0xfe])).is_err());
+    }
+}

@@ -1,0 +1,60 @@
+//! All SQL lives here, behind [`ItemStore`]; one implementation per database.
+
+mod sqlite;
+
+use async_trait::async_trait;
+
+pub use sqlite::{SqliteItemStore, MIGRATIONS as SQLITE_MIGRATIONS};
+
+/// A stored item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// Unique, compared exactly.
+    pub name: String,
+    /// Finite, zero or more.
+    pub price: f64,
+    /// The username of whoever created it.
+    pub created_by: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// RFC 3339, UTC.
+    pub updated_at: String,
+}
+
+/// The database failed or could not be reached; the cause is for the log.
+#[derive(Debug, thiserror::Error)]
+#[error("the item store failed")]
+pub struct StoreError(#[source] pub anyhow::Error);
+
+impl From<StoreError> for shared::problem::ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::Unavailable(error.0)
+    }
+}
+
+/// What [`ItemStore::put`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    /// There was no such item.
+    Created,
+    /// The price of an existing item was replaced.
+    Replaced,
+}
+
+/// The items table, whatever the database.
+#[async_trait]
+pub trait ItemStore: Send + Sync + 'static {
+    /// The item with this name.
+    async fn get(&self, name: &str) -> Result<Option<Item>, StoreError>;
+    /// Inserts `item` unless the name exists; true when inserted. The
+    /// primary key decides races: of many concurrent calls one inserts.
+    async fn create(&self, item: &Item) -> Result<bool, StoreError>;
+    /// Creates `item` or replaces the price (and `updated_at`) of the existing one.
+    async fn put(&self, item: &Item) -> Result<(Item, Put), StoreError>;
+    /// Deletes; true when there was an item.
+    async fn delete(&self, name: &str) -> Result<bool, StoreError>;
+    /// Up to `limit` items with names after `after`, by name.
+    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<Item>, StoreError>;
+    /// Answers when the database does.
+    async fn ping(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,150 @@
+use anyhow::Context as _;
+use async_trait::async_trait;
+use shared::db::EmbeddedMigrations;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row as _, SqlitePool};
+
+use super::{Item, ItemStore, Put, StoreError};
+
+/// The SQLite schema, oldest first.
+pub const MIGRATIONS: EmbeddedMigrations = EmbeddedMigrations(&[(
+    1,
+    "items",
+    include_str!("../../migrations/sqlite/0001_items.sql"),
+)]);
+
+/// The item columns, as a literal for `concat!`.
+macro_rules! columns {
+    () => {
+        "name, price, created_by, created_at, updated_at"
+    };
+}
+
+/// Items in a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteItemStore {
+    pool: SqlitePool,
+}
+
+impl SqliteItemStore {
+    /// A store over an open, migrated pool.
+    pub fn new(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+}
+
+fn item_from(row: &SqliteRow) -> Result<Item, sqlx::Error> {
+    Ok(Item {
+        name: row.try_get("name")?,
+        price: row.try_get("price")?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn failed(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| StoreError(anyhow::Error::new(e).context(context))
+}
+
+#[async_trait]
+impl ItemStore for SqliteItemStore {
+    async fn get(&self, name: &str) -> Result<Option<Item>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM items WHERE name = ?1"
+        ))
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(failed("reading an item"))?;
+        row.as_ref()
+            .map(item_from)
+            .transpose()
+            .map_err(failed("decoding an item"))
+    }
+
+    async fn create(&self, item: &Item) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO items (name, price, created_by, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&item.name)
+        .bind(item.price)
+        .bind(&item.created_by)
+        .bind(&item.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(failed("creating an item"))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn put(&self, item: &Item) -> Result<(Item, Put), StoreError> {
+        // Insert-or-nothing, then update: each statement is atomic, and a
+        // delete racing in between only sends us round again.
+        loop {
+            if self.create(item).await? {
+                return Ok((item.clone(), Put::Created));
+            }
+            let row = sqlx::query(concat!(
+                "UPDATE items SET price = ?2, updated_at = ?3 WHERE name = ?1 RETURNING ",
+                columns!()
+            ))
+            .bind(&item.name)
+            .bind(item.price)
+            .bind(&item.updated_at)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(failed("replacing an item"))?;
+            if let Some(row) = row {
+                let replaced = item_from(&row).map_err(failed("decoding an item"))?;
+                return Ok((replaced, Put::Replaced));
+            }
+        }
+    }
+
+    async fn delete(&self, name: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM items WHERE name = ?1")
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(failed("deleting an item"))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<Item>, StoreError> {
+        // Keyset pagination on the primary key: no offset scan, however deep.
+        let query = match after {
+            Some(after) => sqlx::query(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM items WHERE name > ?1 ORDER BY name LIMIT ?2"
+            ))
+            .bind(after),
+            None => sqlx::query(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM items ORDER BY name LIMIT ?1"
+            )),
+        };
+        let rows = query
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed("listing items"))?;
+        rows.iter()
+            .map(item_from)
+            .collect::<Result<_, _>>()
+            .map_err(failed("decoding an item"))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .context("pinging the database")
+            .map_err(StoreError)
+    }
+}
