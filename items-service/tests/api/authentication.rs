@@ -1,0 +1,224 @@
+//! Every route refuses a missing, bad or under-scoped token as RFC 6750 says.
+
+use serde_json::json;
+use shared::token::Audience;
+
+use crate::helpers::{send, signer_with, spawn_app, TestApp, SECRET};
+
+fn challenge(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+const ROUTES: [(&str, &str); 6] = [
+    ("GET", "/item/x"),
+    ("POST", "/item/x"),
+    ("GET", "/v1/items"),
+    ("GET", "/v1/items/x"),
+    ("PUT", "/v1/items/x"),
+    ("DELETE", "/v1/items/x"),
+];
+
+fn request(app: &TestApp, method: &str, path: &str) -> reqwest::RequestBuilder {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    app.client
+        .request(method, app.url(path))
+        .json(&json!({ "price": 1 }))
+}
+
+#[tokio::test]
+async fn every_route_without_a_token_returns_401_with_a_bare_challenge() {
+    let app = spawn_app().await;
+    for (method, path) in ROUTES {
+        let response = request(&app, method, path).send().await.expect("request");
+        assert_eq!(response.status(), 401, "{method} {path}");
+        assert_eq!(
+            challenge(&response),
+            "Bearer realm=\"items-service\"",
+            "{method} {path}"
+        );
+    }
+}
+
+async fn assert_refused(app: &TestApp, authorization: &str, why: &str) {
+    for (method, path) in ROUTES {
+        let response = request(app, method, path)
+            .header("authorization", authorization)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 401, "{why}: {method} {path}");
+        let challenge = challenge(&response);
+        assert!(
+            challenge.starts_with("Bearer realm=\"items-service\", error=\"invalid_token\""),
+            "{why}: {challenge}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    let app = spawn_app().await;
+    let mut claims = app.claims();
+    claims.exp = shared::token::now() - 120;
+    assert_refused(&app, &format!("Bearer {}", app.sign(&claims)), "expired").await;
+}
+
+#[tokio::test]
+async fn a_token_for_another_audience_is_refused() {
+    let app = spawn_app().await;
+    let mut claims = app.claims();
+    claims.aud = Audience::one("billing-service");
+    assert_refused(&app, &format!("Bearer {}", app.sign(&claims)), "audience").await;
+}
+
+#[tokio::test]
+async fn a_token_from_another_issuer_is_refused() {
+    let app = spawn_app().await;
+    let mut claims = app.claims();
+    claims.iss = "someone-else".into();
+    assert_refused(&app, &format!("Bearer {}", app.sign(&claims)), "issuer").await;
+}
+
+#[tokio::test]
+async fn a_token_signed_with_another_key_is_refused() {
+    let app = spawn_app().await;
+    let other = signer_with(
+        b"another-secret-another-secret-another",
+        "auth-service",
+        "items-service",
+    );
+    let token = other
+        .issue("u", "mallory", "items:read items:write")
+        .expect("issue");
+    assert_refused(&app, &format!("Bearer {}", token.access_token), "key").await;
+}
+
+#[tokio::test]
+async fn an_unsigned_alg_none_token_is_refused() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let kid = shared::token::derive_kid(SECRET.as_bytes());
+    let token = format!(
+        "{}.{}.",
+        b64(json!({ "alg": "none", "typ": "JWT", "kid": kid })),
+        b64(serde_json::to_value(app.claims()).expect("claims"))
+    );
+    assert_refused(&app, &format!("Bearer {token}"), "alg none").await;
+}
+
+#[tokio::test]
+async fn garbage_and_malformed_headers_are_refused() {
+    let app = spawn_app().await;
+    let token = app.token("items:read items:write");
+    for (authorization, why) in [
+        ("Bearer not-a-token", "garbage"),
+        ("Bearer ", "empty token"),
+        (&format!("Bearer {token} extra") as &str, "two tokens"),
+        (
+            &format!("Bearer {}", &token[..token.len() - 2]),
+            "truncated",
+        ),
+    ] {
+        assert_refused(&app, authorization, why).await;
+    }
+}
+
+#[tokio::test]
+async fn both_schemes_in_any_case_are_accepted() {
+    let app = spawn_app().await;
+    let token = app.token("items:read");
+    for scheme in ["Bearer", "bearer", "JWT", "jwt"] {
+        let response = app
+            .client
+            .get(app.url("/item/x"))
+            .header("authorization", format!("{scheme} {token}"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 404, "{scheme}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_in_the_query_string_is_never_accepted() {
+    let app = spawn_app().await;
+    let token = app.token("items:read");
+    let (status, _) = send(
+        app.client
+            .get(app.url(&format!("/v1/items?access_token={token}"))),
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_refused() {
+    let app = spawn_app().await;
+    let value = format!("Bearer {}", app.token("items:read"));
+    let response = app
+        .client
+        .get(app.url("/v1/items"))
+        .header("authorization", &value)
+        .header("authorization", &value)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn a_read_only_token_cannot_write_and_gets_403_insufficient_scope() {
+    let app = spawn_app().await;
+    let token = app.token("items:read");
+    for (method, path) in [
+        ("POST", "/item/x"),
+        ("PUT", "/v1/items/x"),
+        ("DELETE", "/v1/items/x"),
+    ] {
+        let response = request(&app, method, path)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 403, "{method} {path}");
+        let challenge = challenge(&response);
+        assert!(
+            challenge.contains("error=\"insufficient_scope\""),
+            "{challenge}"
+        );
+        assert!(challenge.contains("scope=\"items:write\""), "{challenge}");
+    }
+    let read = request(&app, "GET", "/v1/items")
+        .bearer_auth(&token)
+        .send()
+        .await;
+    assert_eq!(read.expect("request").status(), 200);
+}
+
+#[tokio::test]
+async fn a_write_only_token_cannot_read() {
+    let app = spawn_app().await;
+    let token = app.token("items:write");
+    let response = request(&app, "GET", "/v1/items")
+        .bearer_auth(&token)
+        .send()
+        .await;
+    assert_eq!(response.expect("request").status(), 403);
+}
+
+#[tokio::test]
+async fn the_flask_routes_answer_401_in_flask_jwts_shape() {
+    let app = spawn_app().await;
+    let (status, body) = send(app.client.get(app.url("/item/x"))).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["status_code"], 401);
+    assert_eq!(body["error"], "Authorization Required");
+}

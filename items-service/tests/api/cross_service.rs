@@ -1,0 +1,97 @@
+//! Both services, sharing only the secret: the seed tutorial's Postman session.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use crate::helpers::{send, settings_env, SECRET};
+
+async fn spawn_auth_service(data: &tempfile::TempDir) -> String {
+    let url = format!("sqlite://{}/auth.db", data.path().display());
+    let env: HashMap<String, String> = [
+        ("AUTH__SERVER__PORT", "0"),
+        ("AUTH__SERVER__WORKERS", "1"),
+        ("AUTH__DATABASE__URL", url.as_str()),
+        ("JWT_SECRET", SECRET),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let settings = auth_service::settings::Settings::load_from(&env).expect("settings");
+    let app = auth_service::startup::Application::build(settings)
+        .await
+        .expect("auth builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
+}
+
+async fn spawn_items_service(data: &tempfile::TempDir) -> String {
+    let settings =
+        items_service::settings::Settings::load_from(&settings_env(data)).expect("settings");
+    let app = items_service::startup::Application::build(settings)
+        .await
+        .expect("items builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
+}
+
+#[tokio::test]
+async fn the_seed_tutorials_postman_session_works_across_both_services() {
+    let auth_data = tempfile::tempdir().expect("tempdir");
+    let items_data = tempfile::tempdir().expect("tempdir");
+    let auth = spawn_auth_service(&auth_data).await;
+    let items = spawn_items_service(&items_data).await;
+    let client = reqwest::Client::new();
+    let credentials = json!({ "username": "jose", "password": "asdf-qwer-zxcv-1234" });
+
+    let (status, _) = send(client.post(format!("{auth}/v1/users")).json(&credentials)).await;
+    assert_eq!(status, 201);
+
+    let (status, login) = send(client.post(format!("{auth}/auth")).json(&credentials)).await;
+    assert_eq!(status, 200);
+    let jwt = format!("JWT {}", login["access_token"].as_str().expect("token"));
+
+    let post = || {
+        client
+            .post(format!("{items}/item/item1"))
+            .header("authorization", &jwt)
+    };
+    let (status, created) = send(post().json(&json!({ "price": 15.99 }))).await;
+    assert_eq!(
+        (status, created),
+        (201, json!({ "name": "item1", "price": 15.99 }))
+    );
+
+    let get = client
+        .get(format!("{items}/item/item1"))
+        .header("authorization", &jwt);
+    let (status, fetched) = send(get).await;
+    assert_eq!(
+        (status, fetched),
+        (200, json!({ "item": { "name": "item1", "price": 15.99 } }))
+    );
+
+    let (status, duplicate) = send(post().json(&json!({ "price": 15.99 }))).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        duplicate,
+        json!({ "message": "An item with name 'item1' already exists." })
+    );
+
+    let no_price = client
+        .post(format!("{items}/item/item2"))
+        .header("authorization", &jwt)
+        .json(&json!({}));
+    let (status, message) = send(no_price).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        message,
+        json!({ "message": { "price": "This field cannot be left blank!" } })
+    );
+
+    // The Flask original answers 500 here.
+    let (status, _) = send(client.get(format!("{items}/item/item1"))).await;
+    assert_eq!(status, 401);
+}

@@ -1,0 +1,132 @@
+//! The real binary: durability across `kill -9`, and graceful shutdown.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::{send, settings_env, ALL_SCOPES};
+
+struct Running {
+    child: Child,
+    address: String,
+}
+
+/// Starts the binary on port 0 and reads the bound address from its log.
+fn start(data: &tempfile::TempDir) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_items-service"))
+        .envs(settings_env(data))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn items-service");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the service logs its address")
+            .expect("line");
+        if let Some(at) = line.find("listening on ") {
+            break line[at + "listening on ".len()..].trim().to_owned();
+        }
+    };
+    // Keep draining the log so the service never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Running { child, address }
+}
+
+fn token() -> String {
+    crate::helpers::signer_with(
+        crate::helpers::SECRET.as_bytes(),
+        "auth-service",
+        "items-service",
+    )
+    .issue("u", "alice", ALL_SCOPES)
+    .expect("issue")
+    .access_token
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+fn wait_for_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "the service did not exit in {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn every_acknowledged_write_survives_kill_9() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let client = reqwest::Client::new();
+    let token = token();
+    let mut service = start(&data);
+    let mut acknowledged = Vec::new();
+    for i in 0..50 {
+        let name = format!("durable-{i}");
+        let request = client
+            .put(format!("{}/v1/items/{name}", service.address))
+            .bearer_auth(&token)
+            .json(&json!({ "price": i }));
+        if send(request).await.0 == 201 {
+            acknowledged.push(name);
+        }
+    }
+    service.child.kill().expect("SIGKILL");
+    service.child.wait().expect("reaped");
+    assert_eq!(acknowledged.len(), 50);
+
+    let mut service = start(&data);
+    for name in &acknowledged {
+        let request = client
+            .get(format!("{}/v1/items/{name}", service.address))
+            .bearer_auth(&token);
+        assert_eq!(send(request).await.0, 200, "{name} was lost");
+    }
+    service.child.kill().expect("SIGKILL");
+    service.child.wait().expect("reaped");
+}
+
+#[tokio::test]
+async fn sigterm_and_sigint_stop_the_service_cleanly() {
+    for name in ["TERM", "INT"] {
+        let data = tempfile::tempdir().expect("tempdir");
+        let mut service = start(&data);
+        let (status, _) =
+            send(reqwest::Client::new().get(format!("{}/health/ready", service.address))).await;
+        assert_eq!(status, 200);
+        signal(&service.child, name);
+        let exit = wait_for_exit(&mut service.child, Duration::from_secs(10));
+        assert!(exit.success(), "SIG{name}: {exit:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_missing_secret_stops_start_up_with_a_message_naming_jwt_secret() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(env!("CARGO_BIN_EXE_items-service"))
+        .envs(settings_env(&data))
+        .env_remove("JWT_SECRET")
+        .env("JWT_SECRET", "too-short")
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("JWT_SECRET"), "{stderr}");
+}
