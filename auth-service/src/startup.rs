@@ -28,6 +28,11 @@ impl Application {
     /// Opens the database, builds the key ring and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let ring = Arc::new(settings.jwt.key_ring()?);
+        if ring.active_kid().is_none() {
+            anyhow::bail!(
+                "auth-service signs tokens: with JWT_ALGORITHM=EdDSA set JWT_PRIVATE_KEY_FILE"
+            );
+        }
         let verifier = settings.jwt.verifier(ring.clone())?;
         let signer = TokenSigner::new(
             ring,

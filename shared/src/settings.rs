@@ -8,7 +8,7 @@
 //! `JWT_LEEWAY_SECONDS`. `PREFIX_CONFIG_FILE` names the optional TOML file.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use config::{Config, ConfigError, Environment, File, FileFormat};
@@ -57,11 +57,24 @@ pub struct DatabaseSettings {
 }
 
 /// The token settings both services share (`JWT_*`).
+///
+/// HS256 (default): one secret (`JWT_SECRET` or `JWT_SECRET_FILE`), or a
+/// ring of `kid:secret` entries (`JWT_KEYS`, whitespace-separated, or
+/// `JWT_KEYS_FILE`, one a line) with `JWT_ACTIVE_KID` naming the signer.
+/// EdDSA: `JWT_PUBLIC_KEY_FILE` (one or more PEM public keys) and, on the
+/// issuer only, `JWT_PRIVATE_KEY_FILE`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwtSettings {
+    /// `HS256` or `EdDSA`.
+    pub algorithm: String,
     secret: Option<SecretString>,
     secret_file: Option<PathBuf>,
+    keys: Option<SecretString>,
+    keys_file: Option<PathBuf>,
+    active_kid: Option<String>,
+    public_key_file: Option<PathBuf>,
+    private_key_file: Option<PathBuf>,
     /// `iss` written and required.
     pub issuer: String,
     /// Comma-separated audiences: auth-service writes them all into `aud`;
@@ -70,6 +83,17 @@ pub struct JwtSettings {
     /// Seconds of clock skew allowed on `exp` and `nbf`.
     pub leeway_seconds: u64,
 }
+
+fn read_setting_file(variable: &str, path: &Path) -> Result<String, SettingsError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        SettingsError::new(format!(
+            "{variable} {}: cannot be read: {e}",
+            path.display()
+        ))
+    })
+}
+
+const HMAC_HINT: &str = "a random value of at least 32 bytes, e.g. `openssl rand -base64 48`";
 
 impl JwtSettings {
     /// The configured audiences, in order.
@@ -82,36 +106,113 @@ impl JwtSettings {
             .collect()
     }
 
-    /// The key ring from `JWT_SECRET` or `JWT_SECRET_FILE`.
+    /// The key ring these settings describe.
     pub fn key_ring(&self) -> Result<KeyRing, SettingsError> {
-        let secret = match (&self.secret, &self.secret_file) {
-            (Some(_), Some(_)) => {
+        match self.algorithm.as_str() {
+            "HS256" => self.hmac_ring(),
+            "EdDSA" => self.eddsa_ring(),
+            other => Err(SettingsError::new(format!(
+                "JWT_ALGORITHM is `{other}`; it must be HS256 or EdDSA"
+            ))),
+        }
+    }
+
+    fn hmac_ring(&self) -> Result<KeyRing, SettingsError> {
+        if self.public_key_file.is_some() || self.private_key_file.is_some() {
+            return Err(SettingsError::new(
+                "JWT_PUBLIC_KEY_FILE and JWT_PRIVATE_KEY_FILE are for JWT_ALGORITHM=EdDSA; \
+                 HS256 uses JWT_SECRET",
+            ));
+        }
+        let sources = [
+            self.secret.is_some(),
+            self.secret_file.is_some(),
+            self.keys.is_some(),
+            self.keys_file.is_some(),
+        ];
+        match sources.iter().filter(|set| **set).count() {
+            0 => {
+                return Err(SettingsError::new(format!(
+                    "JWT_SECRET is not set: set JWT_SECRET (or JWT_SECRET_FILE, a file holding \
+                     it) to {HMAC_HINT}"
+                )))
+            }
+            1 => {}
+            _ => {
                 return Err(SettingsError::new(
-                    "both JWT_SECRET and JWT_SECRET_FILE are set; set only one",
+                    "set only one of JWT_SECRET, JWT_SECRET_FILE, JWT_KEYS and JWT_KEYS_FILE",
                 ))
             }
-            (Some(secret), None) => secret.expose_secret().to_owned(),
-            (None, Some(path)) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    SettingsError::new(format!(
-                        "JWT_SECRET_FILE {}: cannot be read: {e}",
-                        path.display()
-                    ))
-                })?;
-                // A secret file written by `echo` ends with a newline that is not part of it.
-                text.trim_end_matches(['\r', '\n']).to_owned()
-            }
-            (None, None) => return Err(SettingsError::new(
-                "JWT_SECRET is not set: set JWT_SECRET (or JWT_SECRET_FILE, a file holding it) \
-                     to a random value of at least 32 bytes, e.g. `openssl rand -base64 48`",
-            )),
+        }
+        let single = match (&self.secret, &self.secret_file) {
+            (Some(secret), _) => Some(secret.expose_secret().to_owned()),
+            // A secret file written by `echo` ends with a newline that is not part of it.
+            (_, Some(path)) => Some(
+                read_setting_file("JWT_SECRET_FILE", path)?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned(),
+            ),
+            _ => None,
         };
-        KeyRing::single_hmac(secret.as_bytes()).map_err(|e| match e {
-            KeyError::SecretTooShort { len, .. } => SettingsError::new(format!(
-                "JWT_SECRET is {len} bytes; it must be at least 32 bytes (RFC 7518 3.2), \
-                 e.g. `openssl rand -base64 48`"
-            )),
-            other => SettingsError::new(format!("JWT_SECRET: {other}")),
+        if let Some(secret) = single {
+            return KeyRing::single_hmac(secret.as_bytes()).map_err(|e| match e {
+                KeyError::SecretTooShort { len, .. } => SettingsError::new(format!(
+                    "JWT_SECRET is {len} bytes; it must be at least 32 bytes (RFC 7518 3.2): \
+                     {HMAC_HINT}"
+                )),
+                other => SettingsError::new(format!("JWT_SECRET: {other}")),
+            });
+        }
+        let (variable, text) = match (&self.keys, &self.keys_file) {
+            (Some(keys), _) => ("JWT_KEYS", keys.expose_secret().to_owned()),
+            (_, Some(path)) => ("JWT_KEYS_FILE", read_setting_file("JWT_KEYS_FILE", path)?),
+            _ => unreachable!("one source is set"),
+        };
+        let entries = parse_key_entries(&text).map_err(|why| {
+            SettingsError::new(format!("{variable}: {why}; write `kid:secret` entries"))
+        })?;
+        let active = match (&self.active_kid, entries.as_slice()) {
+            (Some(kid), _) => kid.clone(),
+            (None, [(kid, _)]) => kid.clone(),
+            (None, _) => {
+                return Err(SettingsError::new(format!(
+                    "{variable} lists several keys: set JWT_ACTIVE_KID to the one that signs"
+                )))
+            }
+        };
+        KeyRing::hmac(
+            entries
+                .iter()
+                .map(|(kid, secret)| (kid.as_str(), secret.as_bytes())),
+            &active,
+        )
+        .map_err(|e| SettingsError::new(format!("{variable}: {e} ({HMAC_HINT})")))
+    }
+
+    fn eddsa_ring(&self) -> Result<KeyRing, SettingsError> {
+        if [&self.secret, &self.keys].iter().any(|s| s.is_some())
+            || self.secret_file.is_some()
+            || self.keys_file.is_some()
+        {
+            return Err(SettingsError::new(
+                "JWT_SECRET, JWT_SECRET_FILE, JWT_KEYS and JWT_KEYS_FILE are for HS256; \
+                 EdDSA uses JWT_PUBLIC_KEY_FILE (and JWT_PRIVATE_KEY_FILE on auth-service)",
+            ));
+        }
+        let public_path = self.public_key_file.as_ref().ok_or_else(|| {
+            SettingsError::new(
+                "JWT_ALGORITHM=EdDSA needs JWT_PUBLIC_KEY_FILE, a PEM file of one or more \
+                 Ed25519 public keys (`openssl pkey -in private.pem -pubout`)",
+            )
+        })?;
+        let public = read_setting_file("JWT_PUBLIC_KEY_FILE", public_path)?;
+        let private = self
+            .private_key_file
+            .as_ref()
+            .map(|path| read_setting_file("JWT_PRIVATE_KEY_FILE", path))
+            .transpose()?;
+        KeyRing::eddsa(&public, private.as_deref()).map_err(|e| {
+            SettingsError::new(format!("JWT_PUBLIC_KEY_FILE / JWT_PRIVATE_KEY_FILE: {e}"))
         })
     }
 
@@ -131,16 +232,38 @@ impl JwtSettings {
     }
 }
 
+/// `kid:secret` entries separated by white space; `#` starts a comment line.
+fn parse_key_entries(text: &str) -> Result<Vec<(String, String)>, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .map(|entry| match entry.split_once(':') {
+            Some((kid, secret)) if !kid.is_empty() && !secret.is_empty() => {
+                Ok((kid.to_owned(), secret.to_owned()))
+            }
+            _ => Err("an entry is not of the form `kid:secret`".to_owned()),
+        })
+        .collect()
+}
+
 const JWT_DEFAULTS: &str = r#"
 [jwt]
+algorithm = "HS256"
 issuer = "auth-service"
 audience = "items-service"
 leeway_seconds = 30
 "#;
 
-const JWT_VARIABLES: [&str; 5] = [
+const JWT_VARIABLES: [&str; 11] = [
+    "ALGORITHM",
     "SECRET",
     "SECRET_FILE",
+    "KEYS",
+    "KEYS_FILE",
+    "ACTIVE_KID",
+    "PUBLIC_KEY_FILE",
+    "PRIVATE_KEY_FILE",
     "ISSUER",
     "AUDIENCE",
     "LEEWAY_SECONDS",
@@ -298,6 +421,77 @@ mod tests {
         let settings = load_test(&[("JWT_SECRET", &"a".repeat(32)), ("JWT_SECRET_FILE", "/x")])
             .expect("loads");
         assert!(settings.jwt.key_ring().is_err());
+    }
+
+    #[test]
+    fn a_ring_of_keys_from_the_environment_signs_with_the_active_one() {
+        let keys = format!("old:{} new:{}", "o".repeat(32), "n".repeat(32));
+        let settings = load_test(&[("JWT_KEYS", &keys), ("JWT_ACTIVE_KID", "new")]).expect("loads");
+        let ring = settings.jwt.key_ring().expect("ring");
+        assert_eq!(ring.active_kid(), Some("new"));
+        assert_eq!(ring.kids().collect::<Vec<_>>(), ["old", "new"]);
+    }
+
+    #[test]
+    fn a_ring_of_keys_from_a_file_takes_one_a_line_with_comments() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keys");
+        let text = format!(
+            "# rotated 2026-11\nold:{}\nnew:{}\n",
+            "o".repeat(32),
+            "n".repeat(32)
+        );
+        std::fs::write(&path, text).expect("write");
+        let path = path.to_string_lossy().into_owned();
+        let settings =
+            load_test(&[("JWT_KEYS_FILE", &path), ("JWT_ACTIVE_KID", "old")]).expect("loads");
+        assert_eq!(
+            settings.jwt.key_ring().expect("ring").active_kid(),
+            Some("old")
+        );
+    }
+
+    #[test]
+    fn several_keys_without_an_active_kid_are_refused() {
+        let keys = format!("a:{} b:{}", "a".repeat(32), "b".repeat(32));
+        let settings = load_test(&[("JWT_KEYS", &keys)]).expect("loads");
+        let err = settings.jwt.key_ring().expect_err("which one signs?");
+        assert!(err.to_string().contains("JWT_ACTIVE_KID"), "{err}");
+    }
+
+    #[test]
+    fn a_short_key_in_a_ring_is_refused() {
+        let settings = load_test(&[("JWT_KEYS", "a:short")]).expect("loads");
+        assert!(settings.jwt.key_ring().is_err());
+    }
+
+    #[test]
+    fn eddsa_loads_public_keys_and_optionally_the_private_key() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
+        let public = format!("{fixtures}/ed25519-1.public.pem");
+        let private = format!("{fixtures}/ed25519-1.private.pem");
+        let verifier = load_test(&[("JWT_ALGORITHM", "EdDSA"), ("JWT_PUBLIC_KEY_FILE", &public)])
+            .expect("loads");
+        assert_eq!(verifier.jwt.key_ring().expect("ring").active_kid(), None);
+        let issuer = load_test(&[
+            ("JWT_ALGORITHM", "EdDSA"),
+            ("JWT_PUBLIC_KEY_FILE", &public),
+            ("JWT_PRIVATE_KEY_FILE", &private),
+        ])
+        .expect("loads");
+        assert!(issuer.jwt.key_ring().expect("ring").active_kid().is_some());
+    }
+
+    #[test]
+    fn eddsa_with_a_secret_or_an_unknown_algorithm_is_refused() {
+        let secret = "s".repeat(32);
+        let mixed =
+            load_test(&[("JWT_ALGORITHM", "EdDSA"), ("JWT_SECRET", &secret)]).expect("loads");
+        assert!(mixed.jwt.key_ring().is_err());
+        let unknown =
+            load_test(&[("JWT_ALGORITHM", "RS256"), ("JWT_SECRET", &secret)]).expect("loads");
+        let err = unknown.jwt.key_ring().expect_err("unsupported");
+        assert!(err.to_string().contains("JWT_ALGORITHM"), "{err}");
     }
 
     #[test]

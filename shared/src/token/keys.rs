@@ -1,7 +1,10 @@
 //! The key ring: every key that may verify a token, and the one that signs.
 //!
-//! Rotation with no downtime: add the new key, make it active, remove the old
-//! one once the longest access-token lifetime has passed.
+//! One algorithm per ring: HS256 (shared secrets, the default) or EdDSA
+//! (Ed25519: the issuer holds the private key, verifiers only public keys,
+//! so a verifier cannot mint tokens). Rotation with no downtime: add the new
+//! key, make it active, remove the old one once the longest access-token
+//! lifetime has passed.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use sha2::{Digest, Sha256};
@@ -32,27 +35,33 @@ pub enum KeyError {
     /// A key id that is empty or not printable ASCII.
     #[error("key id `{0}` must be 1 to 64 printable ASCII characters")]
     BadKid(String),
+    /// A PEM block that is not an Ed25519 key of the expected kind.
+    #[error("not a valid Ed25519 {0} key in PEM form")]
+    BadPem(&'static str),
+    /// The private key's public half is not among the verification keys.
+    #[error("the private key does not match any of the public keys")]
+    UnmatchedPrivateKey,
 }
 
 struct RingKey {
     kid: String,
     decoding: DecodingKey,
-    encoding: EncodingKey,
 }
 
-/// Keys by id (`kid`), one of them active for signing.
+/// Keys by id (`kid`) and, on the issuer, the active signing key.
 ///
 /// ```
 /// use shared::token::KeyRing;
 ///
 /// let ring = KeyRing::single_hmac(b"0123456789abcdef0123456789abcdef").expect("32 bytes");
-/// assert!(ring.decoding_key(ring.active_kid()).is_some());
+/// let kid = ring.active_kid().expect("an HMAC ring can sign");
+/// assert!(ring.decoding_key(kid).is_some());
 /// assert!(KeyRing::single_hmac(b"too short").is_err());
 /// ```
 pub struct KeyRing {
     algorithm: Algorithm,
-    active: usize,
     keys: Vec<RingKey>,
+    signing: Option<(usize, EncodingKey)>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -84,7 +93,7 @@ impl KeyRing {
     /// let new = [b'n'; 32];
     /// let ring = KeyRing::hmac([("2026-01", &old[..]), ("2026-02", &new[..])], "2026-02")
     ///     .expect("valid ring");
-    /// assert_eq!(ring.active_kid(), "2026-02");
+    /// assert_eq!(ring.active_kid(), Some("2026-02"));
     /// assert!(ring.decoding_key("2026-01").is_some());
     /// ```
     pub fn hmac<'a, K, I>(keys: I, active: &str) -> Result<Self, KeyError>
@@ -93,37 +102,83 @@ impl KeyRing {
         I: IntoIterator<Item = (K, &'a [u8])>,
     {
         let mut ring = Vec::new();
+        let mut signing = None;
         for (kid, secret) in keys {
             let kid = kid.into();
-            if kid.is_empty() || kid.len() > 64 || !kid.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(KeyError::BadKid(kid));
-            }
             if secret.len() < MIN_HMAC_SECRET_BYTES {
                 return Err(KeyError::SecretTooShort {
                     kid,
                     len: secret.len(),
                 });
             }
-            if ring.iter().any(|k: &RingKey| k.kid == kid) {
-                return Err(KeyError::DuplicateKid(kid));
+            if kid == active {
+                signing = Some((ring.len(), EncodingKey::from_secret(secret)));
             }
-            ring.push(RingKey {
-                kid,
-                decoding: DecodingKey::from_secret(secret),
-                encoding: EncodingKey::from_secret(secret),
-            });
+            push_key(&mut ring, kid, DecodingKey::from_secret(secret))?;
         }
         if ring.is_empty() {
             return Err(KeyError::Empty);
         }
-        let active = ring
-            .iter()
-            .position(|k| k.kid == active)
-            .ok_or_else(|| KeyError::UnknownActiveKid(active.to_owned()))?;
+        let signing = signing.ok_or_else(|| KeyError::UnknownActiveKid(active.to_owned()))?;
         Ok(Self {
             algorithm: Algorithm::HS256,
-            active,
             keys: ring,
+            signing: Some(signing),
+        })
+    }
+
+    /// An EdDSA (Ed25519) ring from PEM text holding one or more public keys
+    /// (`-----BEGIN PUBLIC KEY-----` blocks), each with an id derived from
+    /// the key. With `private_pem` (PKCS#8) the ring can also sign; its public
+    /// half must be among the public keys, and it becomes the active key.
+    ///
+    /// ```
+    /// use shared::token::KeyRing;
+    ///
+    /// let public = include_str!("../../testdata/ed25519-1.public.pem");
+    /// let private = include_str!("../../testdata/ed25519-1.private.pem");
+    /// let verifier_only = KeyRing::eddsa(public, None).expect("public keys");
+    /// assert_eq!(verifier_only.active_kid(), None);
+    /// let issuer = KeyRing::eddsa(public, Some(private)).expect("key pair");
+    /// assert!(issuer.active_kid().is_some());
+    /// ```
+    pub fn eddsa(public_pems: &str, private_pem: Option<&str>) -> Result<Self, KeyError> {
+        let mut ring = Vec::new();
+        for block in pem_blocks(public_pems) {
+            let decoding = DecodingKey::from_ed_pem(block.as_bytes())
+                .map_err(|_| KeyError::BadPem("public"))?;
+            push_key(&mut ring, derive_kid(decoding.as_bytes()), decoding)?;
+        }
+        if ring.is_empty() {
+            return Err(KeyError::Empty);
+        }
+        let signing = match private_pem {
+            None => None,
+            Some(pem) => {
+                let encoding = EncodingKey::from_ed_pem(pem.as_bytes())
+                    .map_err(|_| KeyError::BadPem("private"))?;
+                let probe = b"which public key matches";
+                let signature = jsonwebtoken::crypto::sign(probe, &encoding, Algorithm::EdDSA)
+                    .map_err(|_| KeyError::BadPem("private"))?;
+                let position = ring
+                    .iter()
+                    .position(|key| {
+                        jsonwebtoken::crypto::verify(
+                            &signature,
+                            probe,
+                            &key.decoding,
+                            Algorithm::EdDSA,
+                        )
+                        .unwrap_or(false)
+                    })
+                    .ok_or(KeyError::UnmatchedPrivateKey)?;
+                Some((position, encoding))
+            }
+        };
+        Ok(Self {
+            algorithm: Algorithm::EdDSA,
+            keys: ring,
+            signing,
         })
     }
 
@@ -132,9 +187,16 @@ impl KeyRing {
         self.algorithm
     }
 
-    /// The id of the key that signs new tokens.
-    pub fn active_kid(&self) -> &str {
-        &self.keys[self.active].kid
+    /// The id of the key that signs new tokens; `None` on a verifier-only ring.
+    pub fn active_kid(&self) -> Option<&str> {
+        self.signing
+            .as_ref()
+            .map(|(index, _)| self.keys[*index].kid.as_str())
+    }
+
+    /// Every key id, in configured order.
+    pub fn kids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|k| k.kid.as_str())
     }
 
     /// The key with this id, for verification.
@@ -143,23 +205,54 @@ impl KeyRing {
     }
 
     /// The active key, for signing.
-    pub(crate) fn signing_key(&self) -> (&str, &EncodingKey) {
-        let key = &self.keys[self.active];
-        (&key.kid, &key.encoding)
+    pub(crate) fn signing_key(&self) -> Option<(&str, &EncodingKey)> {
+        self.signing
+            .as_ref()
+            .map(|(index, key)| (self.keys[*index].kid.as_str(), key))
     }
 }
 
-/// A public, stable key id for a secret: 16 hex digits of a domain-separated
-/// SHA-256 (the secret itself cannot be recovered from it).
+fn push_key(ring: &mut Vec<RingKey>, kid: String, decoding: DecodingKey) -> Result<(), KeyError> {
+    if kid.is_empty() || kid.len() > 64 || !kid.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(KeyError::BadKid(kid));
+    }
+    if ring.iter().any(|k| k.kid == kid) {
+        return Err(KeyError::DuplicateKid(kid));
+    }
+    ring.push(RingKey { kid, decoding });
+    Ok(())
+}
+
+/// Splits PEM text into its `-----BEGIN ...-----` to `-----END ...-----` blocks.
+fn pem_blocks(text: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("-----BEGIN ") {
+            current = Some(String::new());
+        }
+        if let Some(block) = current.as_mut() {
+            block.push_str(line);
+            block.push('\n');
+            if line.starts_with("-----END ") {
+                blocks.extend(current.take());
+            }
+        }
+    }
+    blocks
+}
+
+/// A public, stable key id for key material: 16 hex digits of a
+/// domain-separated SHA-256 (a secret cannot be recovered from it).
 ///
 /// ```
 /// let kid = shared::token::derive_kid(b"0123456789abcdef0123456789abcdef");
 /// assert_eq!(kid.len(), 16);
 /// ```
-pub fn derive_kid(secret: &[u8]) -> String {
+pub fn derive_kid(key_material: &[u8]) -> String {
     let digest = Sha256::new()
         .chain_update(b"jwt-kid:")
-        .chain_update(secret)
+        .chain_update(key_material)
         .finalize();
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -167,6 +260,10 @@ pub fn derive_kid(secret: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PUBLIC_1: &str = include_str!("../../testdata/ed25519-1.public.pem");
+    const PUBLIC_2: &str = include_str!("../../testdata/ed25519-2.public.pem");
+    const PRIVATE_1: &str = include_str!("../../testdata/ed25519-1.private.pem");
 
     #[test]
     fn a_secret_of_31_bytes_is_refused_and_32_accepted() {
@@ -200,5 +297,35 @@ mod tests {
         let ring = KeyRing::single_hmac(b"super-secret-value-super-secret-value").expect("ring");
         let printed = format!("{ring:?}");
         assert!(!printed.contains("super-secret"), "{printed}");
+    }
+
+    #[test]
+    fn several_public_keys_in_one_pem_text_each_get_an_id() {
+        let ring = KeyRing::eddsa(&format!("{PUBLIC_1}\n{PUBLIC_2}"), None).expect("ring");
+        assert_eq!(ring.kids().count(), 2);
+        assert_eq!(ring.active_kid(), None);
+    }
+
+    #[test]
+    fn the_private_key_signs_under_its_own_public_keys_id() {
+        let both = format!("{PUBLIC_2}{PUBLIC_1}");
+        let ring = KeyRing::eddsa(&both, Some(PRIVATE_1)).expect("ring");
+        let only_1 = KeyRing::eddsa(PUBLIC_1, None).expect("ring");
+        assert_eq!(ring.active_kid(), only_1.kids().next());
+    }
+
+    #[test]
+    fn a_private_key_without_its_public_key_is_refused() {
+        let err = KeyRing::eddsa(PUBLIC_2, Some(PRIVATE_1)).err();
+        assert_eq!(err, Some(KeyError::UnmatchedPrivateKey));
+    }
+
+    #[test]
+    fn text_that_is_not_a_public_key_is_refused() {
+        assert_eq!(KeyRing::eddsa("", None).err(), Some(KeyError::Empty));
+        assert_eq!(
+            KeyRing::eddsa(PRIVATE_1, None).err(),
+            Some(KeyError::BadPem("public"))
+        );
     }
 }

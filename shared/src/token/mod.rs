@@ -303,10 +303,16 @@ pub struct IssuedToken {
     pub claims: Claims,
 }
 
-/// Signing failed: the active key does not fit the algorithm.
+/// Why a token could not be signed.
 #[derive(Debug, thiserror::Error)]
-#[error("could not sign the token")]
-pub struct SignError(#[from] jsonwebtoken::errors::Error);
+pub enum SignError {
+    /// The ring holds only verification keys (EdDSA without a private key).
+    #[error("the key ring has no signing key")]
+    NoSigningKey,
+    /// The key does not fit the algorithm.
+    #[error("could not sign the token")]
+    Crypto(#[from] jsonwebtoken::errors::Error),
+}
 
 /// Issues access tokens with the ring's active key.
 ///
@@ -383,7 +389,7 @@ impl TokenSigner {
     /// Signs any claims as they are (tests use it to mint expired or
     /// mis-addressed tokens).
     pub fn sign(&self, claims: &Claims) -> Result<String, SignError> {
-        let (kid, key) = self.ring.signing_key();
+        let (kid, key) = self.ring.signing_key().ok_or(SignError::NoSigningKey)?;
         let mut header = jsonwebtoken::Header::new(self.ring.algorithm());
         header.typ = Some("JWT".to_owned());
         header.kid = Some(kid.to_owned());
