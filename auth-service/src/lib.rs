@@ -5,6 +5,8 @@ pub mod accounts;
 pub mod domain;
 pub mod passwords;
 pub mod routes;
+pub mod sessions;
 pub mod settings;
 pub mod startup;
 pub mod store;
+pub mod throttle;

@@ -65,6 +65,26 @@ pub struct PasswordHasher {
     dummy_hash: String,
 }
 
+/// The outcome of [`PasswordHasher::verify`].
+#[derive(Debug)]
+pub struct Verified {
+    /// The password is right.
+    pub matches: bool,
+    /// A hash with the configured parameters, when the stored one is older.
+    pub upgraded_hash: Option<String>,
+}
+
+/// Whether a stored hash was made with exactly these parameters.
+fn uses(hash: &PasswordHash<'_>, params: &Params) -> bool {
+    hash.algorithm == argon2::ARGON2ID_IDENT
+        && hash.version == Some(Version::V0x13.into())
+        && Params::try_from(hash).is_ok_and(|used| {
+            used.m_cost() == params.m_cost()
+                && used.t_cost() == params.t_cost()
+                && used.p_cost() == params.p_cost()
+        })
+}
+
 /// Counts a waiting hash for as long as it waits (also if the request is dropped).
 struct WaitTicket<'a>(&'a AtomicUsize);
 
@@ -105,26 +125,40 @@ impl PasswordHasher {
             .await
     }
 
-    /// Whether `password` matches `stored` (a PHC string); with no stored
-    /// hash (unknown user) it checks a dummy and answers false, taking as long.
+    /// Checks `password` against `stored` (a PHC string); with no stored
+    /// hash (unknown user) it checks a dummy and never matches, taking as
+    /// long. A match against a hash made with other parameters than the
+    /// configured ones also yields a new hash to store.
     pub async fn verify(
         &self,
         password: SecretString,
         stored: Option<String>,
-    ) -> Result<bool, HashError> {
+    ) -> Result<Verified, HashError> {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
-        let matches = self
+        let params = self.params.clone();
+        let verified = self
             .run(move || {
                 let parsed = PasswordHash::new(&hash).map_err(|e| {
                     anyhow::anyhow!("stored password hash is not a PHC string: {e}")
                 })?;
-                Ok(Argon2::default()
-                    .verify_password(password.expose_secret().as_bytes(), &parsed)
-                    .is_ok())
+                let password = password.expose_secret().as_bytes();
+                let matches = Argon2::default().verify_password(password, &parsed).is_ok();
+                let upgraded_hash = if matches && !uses(&parsed, &params) {
+                    Some(hash_with(&params, password)?)
+                } else {
+                    None
+                };
+                Ok(Verified {
+                    matches,
+                    upgraded_hash,
+                })
             })
             .await?;
-        Ok(known && matches)
+        Ok(Verified {
+            matches: known && verified.matches,
+            ..verified
+        })
     }
 
     async fn run<T, F>(&self, work: F) -> Result<T, HashError>
@@ -167,15 +201,19 @@ fn hash_with(params: &Params, password: &[u8]) -> anyhow::Result<String> {
 mod tests {
     use super::*;
 
-    fn hasher(max_queued: usize) -> PasswordHasher {
+    fn hasher_with(memory_kib: u32, max_queued: usize) -> PasswordHasher {
         PasswordHasher::new(&PasswordSettings {
-            memory_kib: 1024,
+            memory_kib,
             iterations: 1,
             parallelism: 1,
             max_concurrent: 1,
             max_queued,
         })
         .expect("hasher")
+    }
+
+    fn hasher(max_queued: usize) -> PasswordHasher {
+        hasher_with(1024, max_queued)
     }
 
     #[tokio::test]
@@ -187,9 +225,42 @@ mod tests {
             .expect("hash");
         assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{hash}");
         let ok = hasher.verify("right password".to_owned().into(), Some(hash.clone()));
-        assert!(ok.await.expect("verify"));
+        let ok = ok.await.expect("verify");
+        assert!(ok.matches);
+        assert!(ok.upgraded_hash.is_none(), "already current");
         let wrong = hasher.verify("wrong password".to_owned().into(), Some(hash));
-        assert!(!wrong.await.expect("verify"));
+        assert!(!wrong.await.expect("verify").matches);
+    }
+
+    #[tokio::test]
+    async fn a_match_against_older_parameters_yields_an_upgraded_hash() {
+        let old = hasher_with(1024, 8)
+            .hash("pw-pw-pw-pw".to_owned().into())
+            .await
+            .expect("hash");
+        let current = hasher_with(2048, 8);
+        let verified = current
+            .verify("pw-pw-pw-pw".to_owned().into(), Some(old))
+            .await
+            .expect("verify");
+        assert!(verified.matches);
+        let upgraded = verified.upgraded_hash.expect("an upgrade");
+        assert!(upgraded.contains("m=2048"), "{upgraded}");
+        let again = current.verify("pw-pw-pw-pw".to_owned().into(), Some(upgraded));
+        assert!(again.await.expect("verify").upgraded_hash.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_against_older_parameters_is_not_upgraded() {
+        let old = hasher_with(1024, 8)
+            .hash("pw-pw-pw-pw".to_owned().into())
+            .await
+            .expect("hash");
+        let verified = hasher_with(2048, 8)
+            .verify("wrong-wrong".to_owned().into(), Some(old))
+            .await
+            .expect("verify");
+        assert!(!verified.matches && verified.upgraded_hash.is_none());
     }
 
     #[tokio::test]
@@ -199,7 +270,7 @@ mod tests {
             "not-a-real-password-just-for-timing".to_owned().into(),
             None,
         );
-        assert!(!result.await.expect("verify"));
+        assert!(!result.await.expect("verify").matches);
     }
 
     #[tokio::test]

@@ -22,6 +22,8 @@ pub struct Settings {
     pub tokens: TokenSettings,
     /// Password hashing.
     pub passwords: PasswordSettings,
+    /// Failed-login throttling.
+    pub throttle: ThrottleSettings,
 }
 
 /// `AUTH__TOKENS__*`.
@@ -33,6 +35,27 @@ pub struct TokenSettings {
     pub access_token_seconds: u64,
     /// Space-separated scopes every user is granted.
     pub default_scopes: String,
+    /// A refresh token unused this long expires.
+    pub refresh_idle_seconds: u64,
+    /// No refresh token of one login outlives this.
+    pub refresh_absolute_seconds: u64,
+    /// A spent refresh token presented again within this window yields the
+    /// same successor instead of revoking the family; 0 disables.
+    pub refresh_reuse_grace_seconds: u64,
+}
+
+/// `AUTH__THROTTLE__*`: failed logins allowed per fixed window.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleSettings {
+    /// Window length.
+    pub window_seconds: u64,
+    /// Failures per account name in one window before logins get 429.
+    pub max_failures_per_account: u32,
+    /// Failures per client address in one window before logins get 429.
+    pub max_failures_per_client: u32,
+    /// Proxies in front of the service whose `X-Forwarded-For` is trusted.
+    pub trusted_proxy_hops: usize,
 }
 
 impl Settings {
@@ -44,10 +67,26 @@ impl Settings {
     /// Loads from the given environment (tests pass their own).
     pub fn load_from(env: &HashMap<String, String>) -> Result<Self, SettingsError> {
         let settings: Self = shared::settings::load("AUTH", include_str!("defaults.toml"), env)?;
-        if settings.tokens.access_token_seconds == 0 {
-            return Err(SettingsError::new(
-                "AUTH__TOKENS__ACCESS_TOKEN_SECONDS must be more than 0",
-            ));
+        let positive = [
+            (
+                "AUTH__TOKENS__ACCESS_TOKEN_SECONDS",
+                settings.tokens.access_token_seconds,
+            ),
+            (
+                "AUTH__TOKENS__REFRESH_IDLE_SECONDS",
+                settings.tokens.refresh_idle_seconds,
+            ),
+            (
+                "AUTH__TOKENS__REFRESH_ABSOLUTE_SECONDS",
+                settings.tokens.refresh_absolute_seconds,
+            ),
+            (
+                "AUTH__THROTTLE__WINDOW_SECONDS",
+                settings.throttle.window_seconds,
+            ),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(SettingsError::new(format!("{name} must be more than 0")));
         }
         Ok(settings)
     }

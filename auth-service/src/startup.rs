@@ -13,10 +13,13 @@ use shared::auth::Authenticator;
 use shared::http::{not_found, path_config, query_config, trace_requests};
 use shared::token::TokenSigner;
 
+use crate::accounts::now_ms;
 use crate::accounts::Accounts;
 use crate::passwords::PasswordHasher;
+use crate::sessions::SessionLifetimes;
 use crate::settings::Settings;
-use crate::store::{SqliteUserStore, UserStore};
+use crate::store::{AuthStore, SqliteAuthStore};
+use crate::throttle::Throttle;
 
 /// A bound, not yet running auth-service.
 pub struct Application {
@@ -51,7 +54,10 @@ impl Application {
                 .split_ascii_whitespace()
                 .map(str::to_owned)
                 .collect(),
+            lifetimes: SessionLifetimes::from_settings(&settings.tokens),
+            throttle: Throttle::new(settings.throttle.clone()),
         });
+        spawn_janitor(accounts.store.clone());
         let authenticator = web::Data::new(Authenticator::new(verifier, "auth-service"));
 
         let address = (settings.server.host.as_str(), settings.server.port);
@@ -92,11 +98,24 @@ impl Application {
     }
 }
 
-async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn UserStore>> {
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn AuthStore>> {
     let url = settings.database.url.expose_secret();
     if !url.starts_with("sqlite:") {
         anyhow::bail!("AUTH__DATABASE__URL must be sqlite://PATH");
     }
     let pool = shared::db::open_sqlite(&settings.database, crate::store::SQLITE_MIGRATIONS).await?;
-    Ok(Arc::new(SqliteUserStore::new(pool)))
+    Ok(Arc::new(SqliteAuthStore::new(pool)))
+}
+
+/// Deletes ended refresh families and throttle windows every ten minutes.
+fn spawn_janitor(store: Arc<dyn AuthStore>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(error) = store.purge_expired(now_ms()).await {
+                tracing::warn!(error = ?error.0, "purging expired sessions failed");
+            }
+        }
+    });
 }

@@ -1,13 +1,14 @@
 //! `POST /auth`, as Flask-JWT answers it.
 
 use actix_web::http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::Deserialize;
 use shared::body::Json;
+use shared::problem::ApiError;
 
 use crate::accounts::Accounts;
-use shared::problem::ApiError;
+use crate::throttle::client_address;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,13 +19,15 @@ pub(super) struct FlaskLogin {
 
 /// 200 `{"access_token"}`, or Flask-JWT's 401 body for any bad credentials.
 pub(super) async fn flask_login(
+    req: HttpRequest,
     accounts: web::Data<Accounts>,
     Json(login): Json<FlaskLogin>,
 ) -> Result<HttpResponse, ApiError> {
     let (Some(username), Some(password)) = (login.username, login.password) else {
         return Ok(invalid_credentials());
     };
-    let Some(user) = accounts.check_credentials(&username, password).await? else {
+    let client = client_address(&req, accounts.throttle.trusted_proxy_hops());
+    let Some(user) = accounts.login(&username, password, &client).await? else {
         return Ok(invalid_credentials());
     };
     let issued = accounts.issue(&user, &accounts.default_scope())?;

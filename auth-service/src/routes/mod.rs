@@ -4,7 +4,9 @@
 //! [`Accounts`]: crate::accounts::Accounts
 
 mod login;
+mod logout;
 mod me;
+mod password;
 mod token;
 mod users;
 
@@ -25,7 +27,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(resource("/v1/users").route(web::post().to(users::register)))
     .service(resource("/v1/token").route(web::post().to(token::token)))
+    .service(resource("/v1/logout").route(web::post().to(logout::logout)))
     .service(resource("/v1/me").route(web::get().to(me::me)))
+    .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
     .service(resource("/health/live").route(web::get().to(shared::http::live)))
     .service(resource("/health/ready").route(web::get().to(ready)));
 }

@@ -1,40 +1,61 @@
 //! `POST /v1/token`, the OAuth 2.0 token endpoint (RFC 6749 4.3, 5.1, 5.2).
 //!
-//! Unknown parameters are ignored (RFC 6749 3.2), so OAuth clients that send
-//! `client_id` or `client_secret` work; there is no client authentication.
+//! Grants: `password` (starts a refresh family) and `refresh_token` (rotates
+//! it). Unknown parameters are ignored (RFC 6749 3.2), so OAuth clients that
+//! send `client_id` or `client_secret` work; there is no client authentication.
 
 use std::fmt;
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse, ResponseError};
-use secrecy::SecretString;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use shared::body::{BodyError, JsonOrForm};
+use shared::problem::ApiError;
 
 use crate::accounts::Accounts;
-use shared::problem::ApiError;
+use crate::sessions::{RefreshError, TokenPair};
+use crate::throttle::client_address;
 
 #[derive(Deserialize)]
 pub(super) struct TokenRequest {
     grant_type: Option<String>,
     username: Option<String>,
     password: Option<SecretString>,
+    refresh_token: Option<SecretString>,
     scope: Option<String>,
 }
 
 /// 200 with the RFC 6749 5.1 body, or a 5.2 error.
 pub(super) async fn token(
+    req: HttpRequest,
     accounts: web::Data<Accounts>,
     request: Result<JsonOrForm<TokenRequest>, BodyError>,
 ) -> Result<HttpResponse, TokenError> {
     let JsonOrForm(request) = request.map_err(|e| TokenError::invalid_request_body(&e))?;
-    match request.grant_type.as_deref() {
-        Some("password") => {}
+    let pair = match request.grant_type.as_deref() {
+        Some("password") => password_grant(&req, &accounts, request).await?,
+        Some("refresh_token") => {
+            let presented = request.refresh_token.ok_or_else(|| {
+                TokenError::oauth(
+                    "invalid_request",
+                    "the refresh_token grant needs `refresh_token`",
+                )
+            })?;
+            accounts
+                .refresh(presented.expose_secret(), request.scope.as_deref())
+                .await
+                .map_err(|e| match e {
+                    RefreshError::InvalidGrant(why) => TokenError::oauth("invalid_grant", why),
+                    RefreshError::InvalidScope(why) => TokenError::oauth("invalid_scope", why),
+                    RefreshError::Failed(e) => TokenError::Failed(e),
+                })?
+        }
         Some(_) => {
             return Err(TokenError::oauth(
                 "unsupported_grant_type",
-                "grant_type must be `password`",
+                "grant_type must be `password` or `refresh_token`",
             ))
         }
         None => {
@@ -43,32 +64,40 @@ pub(super) async fn token(
                 "grant_type is required",
             ))
         }
-    }
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((PRAGMA, "no-cache"))
+        .json(serde_json::json!({
+            "access_token": pair.access.access_token,
+            "token_type": "Bearer",
+            "expires_in": pair.access.expires_in,
+            "refresh_token": pair.refresh_token,
+            "scope": pair.scope,
+        })))
+}
+
+async fn password_grant(
+    req: &HttpRequest,
+    accounts: &Accounts,
+    request: TokenRequest,
+) -> Result<TokenPair, TokenError> {
     let (Some(username), Some(password)) = (request.username, request.password) else {
         return Err(TokenError::oauth(
             "invalid_request",
             "the password grant needs `username` and `password`",
         ));
     };
-    let scope = accounts
-        .narrow_scope(request.scope.as_deref())
+    let scope = Accounts::narrow_scope(&accounts.default_scope(), request.scope.as_deref())
         .map_err(|why| TokenError::oauth("invalid_scope", why))?;
-    let Some(user) = accounts.check_credentials(&username, password).await? else {
+    let client = client_address(req, accounts.throttle.trusted_proxy_hops());
+    let Some(user) = accounts.login(&username, password, &client).await? else {
         return Err(TokenError::oauth(
             "invalid_grant",
             "the username or password is wrong",
         ));
     };
-    let issued = accounts.issue(&user, &scope)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .insert_header((PRAGMA, "no-cache"))
-        .json(serde_json::json!({
-            "access_token": issued.access_token,
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-            "scope": scope,
-        })))
+    Ok(accounts.start_session(&user, scope).await?)
 }
 
 /// An RFC 6749 5.2 error (also carrying the problem-details members), or a

@@ -1,31 +1,46 @@
 use anyhow::Context as _;
 use async_trait::async_trait;
 use shared::db::{is_unique_violation, EmbeddedMigrations};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Row as _, SqlitePool};
 
-use super::{InsertUserError, StoreError, User, UserStore};
+use super::{
+    AuthStore, Family, InsertUserError, NewRefreshToken, RefreshToken, StoreError, ThrottleKey,
+    User,
+};
 
 /// The SQLite schema, oldest first.
-pub const MIGRATIONS: EmbeddedMigrations = EmbeddedMigrations(&[(
-    1,
-    "users",
-    include_str!("../../migrations/sqlite/0001_users.sql"),
-)]);
+pub const MIGRATIONS: EmbeddedMigrations = EmbeddedMigrations(&[
+    (
+        1,
+        "users",
+        include_str!("../../migrations/sqlite/0001_users.sql"),
+    ),
+    (
+        2,
+        "sessions",
+        include_str!("../../migrations/sqlite/0002_sessions.sql"),
+    ),
+]);
 
-/// Users in a SQLite file.
+/// The auth tables in a SQLite file.
 #[derive(Debug, Clone)]
-pub struct SqliteUserStore {
+pub struct SqliteAuthStore {
     pool: SqlitePool,
 }
 
-impl SqliteUserStore {
+impl SqliteAuthStore {
     /// A store over an open, migrated pool.
     pub fn new(pool: SqlitePool) -> Self {
         Self { pool }
     }
 }
 
-fn user_from(row: &sqlx::sqlite::SqliteRow) -> Result<User, sqlx::Error> {
+fn failed(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| StoreError(anyhow::Error::new(e).context(context))
+}
+
+fn user_from(row: &SqliteRow) -> Result<User, sqlx::Error> {
     Ok(User {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
@@ -34,9 +49,11 @@ fn user_from(row: &sqlx::sqlite::SqliteRow) -> Result<User, sqlx::Error> {
     })
 }
 
+const USER_COLUMNS: &str = "SELECT id, username, password_hash, created_at FROM users";
+
 #[async_trait]
-impl UserStore for SqliteUserStore {
-    async fn insert(&self, user: &User, username_key: &str) -> Result<(), InsertUserError> {
+impl AuthStore for SqliteAuthStore {
+    async fn insert_user(&self, user: &User, username_key: &str) -> Result<(), InsertUserError> {
         let result = sqlx::query(
             "INSERT INTO users (id, username, username_key, password_hash, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
@@ -51,30 +68,245 @@ impl UserStore for SqliteUserStore {
         match result {
             Ok(_) => Ok(()),
             Err(e) if is_unique_violation(&e) => Err(InsertUserError::UsernameTaken),
-            Err(e) => Err(StoreError(anyhow::Error::new(e).context("inserting a user")).into()),
+            Err(e) => Err(failed("inserting a user")(e).into()),
         }
     }
 
     async fn find_by_key(&self, username_key: &str) -> Result<Option<User>, StoreError> {
-        sqlx::query(
-            "SELECT id, username, password_hash, created_at FROM users WHERE username_key = ?1",
-        )
-        .bind(username_key)
-        .fetch_optional(&self.pool)
-        .await
-        .and_then(|row| row.as_ref().map(user_from).transpose())
-        .context("finding a user by name")
-        .map_err(StoreError)
+        let row = sqlx::query(&format!("{USER_COLUMNS} WHERE username_key = ?1"))
+            .bind(username_key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(failed("finding a user by name"))?;
+        row.as_ref()
+            .map(user_from)
+            .transpose()
+            .map_err(failed("decoding a user"))
     }
 
     async fn find_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
-        sqlx::query("SELECT id, username, password_hash, created_at FROM users WHERE id = ?1")
+        let row = sqlx::query(&format!("{USER_COLUMNS} WHERE id = ?1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
-            .and_then(|row| row.as_ref().map(user_from).transpose())
-            .context("finding a user by id")
-            .map_err(StoreError)
+            .map_err(failed("finding a user by id"))?;
+        row.as_ref()
+            .map(user_from)
+            .transpose()
+            .map_err(failed("decoding a user"))
+    }
+
+    async fn upgrade_hash(&self, user_id: &str, password_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET password_hash = ?2 WHERE id = ?1")
+            .bind(user_id)
+            .bind(password_hash)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(failed("upgrading a password hash"))
+    }
+
+    async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(failed("starting a password change"))?;
+        sqlx::query("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1")
+            .bind(user_id)
+            .bind(password_hash)
+            .bind(shared::db::timestamp())
+            .execute(&mut *tx)
+            .await
+            .map_err(failed("changing a password"))?;
+        sqlx::query(
+            "UPDATE refresh_families SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(failed("revoking a user's sessions"))?;
+        tx.commit()
+            .await
+            .map_err(failed("committing a password change"))
+    }
+
+    async fn create_family(
+        &self,
+        family: &Family,
+        first: &NewRefreshToken,
+    ) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(failed("starting a session"))?;
+        sqlx::query(
+            "INSERT INTO refresh_families (id, user_id, scope, created_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(&family.id)
+        .bind(&family.user_id)
+        .bind(&family.scope)
+        .bind(family.created_at)
+        .bind(family.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(failed("inserting a refresh family"))?;
+        insert_token(&mut tx, first).await?;
+        tx.commit().await.map_err(failed("committing a session"))
+    }
+
+    async fn find_refresh(&self, hash: &[u8]) -> Result<Option<RefreshToken>, StoreError> {
+        let row = sqlx::query(
+            "SELECT t.family_id, t.expires_at, t.spent_at, t.successor_salt, \
+                    f.user_id, f.scope, f.expires_at AS family_expires_at, f.revoked_at \
+             FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
+             WHERE t.token_hash = ?1",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(failed("finding a refresh token"))?;
+        let Some(row) = row else { return Ok(None) };
+        let decode = || -> Result<RefreshToken, sqlx::Error> {
+            Ok(RefreshToken {
+                family_id: row.try_get("family_id")?,
+                user_id: row.try_get("user_id")?,
+                scope: row.try_get("scope")?,
+                expires_at: row.try_get("expires_at")?,
+                spent_at: row.try_get("spent_at")?,
+                successor_salt: row.try_get("successor_salt")?,
+                family_expires_at: row.try_get("family_expires_at")?,
+                family_revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+            })
+        };
+        decode()
+            .map(Some)
+            .map_err(failed("decoding a refresh token"))
+    }
+
+    async fn spend_refresh(
+        &self,
+        hash: &[u8],
+        successor_salt: &[u8],
+        successor: &NewRefreshToken,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        // IMMEDIATE takes the write lock first, so racing spends queue here
+        // and each sees the one before it committed.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(failed("starting a rotation"))?;
+        let spent = sqlx::query(
+            "UPDATE refresh_tokens SET spent_at = ?2, successor_salt = ?3 \
+             WHERE token_hash = ?1 AND spent_at IS NULL",
+        )
+        .bind(hash)
+        .bind(now)
+        .bind(successor_salt)
+        .execute(&mut *tx)
+        .await
+        .map_err(failed("spending a refresh token"))?;
+        if spent.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_token(&mut tx, successor).await?;
+        tx.commit().await.map_err(failed("committing a rotation"))?;
+        Ok(true)
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE refresh_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        )
+        .bind(family_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+        .map_err(failed("revoking a refresh family"))
+    }
+
+    async fn throttled_until(
+        &self,
+        keys: &[ThrottleKey],
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut until = None;
+        for key in keys {
+            let row = sqlx::query(
+                "SELECT window_ends_at FROM login_throttle \
+                 WHERE key = ?1 AND window_ends_at > ?2 AND failures >= ?3",
+            )
+            .bind(&key.key)
+            .bind(now)
+            .bind(key.max_failures)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(failed("reading the login throttle"))?;
+            if let Some(row) = row {
+                let ends: i64 = row
+                    .try_get(0)
+                    .map_err(failed("decoding the login throttle"))?;
+                until = until.max(Some(ends));
+            }
+        }
+        Ok(until)
+    }
+
+    async fn record_failure(
+        &self,
+        keys: &[ThrottleKey],
+        now: i64,
+        window: i64,
+    ) -> Result<(), StoreError> {
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO login_throttle (key, failures, window_ends_at) VALUES (?1, 1, ?2 + ?3) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                   failures = CASE WHEN window_ends_at <= ?2 THEN 1 ELSE failures + 1 END, \
+                   window_ends_at = CASE WHEN window_ends_at <= ?2 THEN ?2 + ?3 ELSE window_ends_at END",
+            )
+            .bind(&key.key)
+            .bind(now)
+            .bind(window)
+            .execute(&self.pool)
+            .await
+            .map_err(failed("counting a failed login"))?;
+        }
+        Ok(())
+    }
+
+    async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_throttle WHERE key = ?1")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(failed("clearing failed logins"))
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM refresh_families WHERE expires_at < ?1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(failed("purging ended refresh families"))?;
+        sqlx::query("DELETE FROM login_throttle WHERE window_ends_at < ?1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(failed("purging ended throttle windows"))?;
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -85,4 +317,20 @@ impl UserStore for SqliteUserStore {
             .context("pinging the database")
             .map_err(StoreError)
     }
+}
+
+async fn insert_token(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    token: &NewRefreshToken,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, family_id, expires_at) VALUES (?1, ?2, ?3)",
+    )
+    .bind(&token.hash)
+    .bind(&token.family_id)
+    .bind(token.expires_at)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+    .map_err(failed("inserting a refresh token"))
 }

@@ -1,0 +1,25 @@
+use actix_web::{web, HttpResponse};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::Deserialize;
+use shared::body::Json;
+use shared::problem::ApiError;
+
+use crate::accounts::Accounts;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LogoutRequest {
+    refresh_token: SecretString,
+}
+
+/// `POST /v1/logout`: revokes the refresh token's family. 204 whether or not
+/// the token was known (RFC 7009 2.2), so it reveals nothing.
+pub(super) async fn logout(
+    accounts: web::Data<Accounts>,
+    Json(request): Json<LogoutRequest>,
+) -> Result<HttpResponse, ApiError> {
+    accounts
+        .logout(request.refresh_token.expose_secret())
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,302 @@
+//! Refresh tokens (RFC 9700 4.14): opaque, 256 bits from the OS CSPRNG,
+//! stored only as SHA-256 hashes, rotated on every use within a family that
+//! starts at login.
+//!
+//! Reuse detection: a spent token presented again revokes its family, except
+//! within the grace window after its rotation while its successor is unused,
+//! when it yields the same successor again (racing tabs, a retry after a
+//! lost response). That works without storing the successor: it is derived
+//! from the presented token and a random salt kept with the spent row, so
+//! only a holder of the spent token can derive it.
+
+use actix_web::http::StatusCode;
+use argon2::password_hash::rand_core::{OsRng, RngCore as _};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use shared::problem::{ApiError, Problem};
+use shared::token::IssuedToken;
+
+use crate::accounts::{now_ms, Accounts};
+use crate::domain::NewPassword;
+use crate::settings::TokenSettings;
+use crate::store::{Family, NewRefreshToken, RefreshToken, User};
+use crate::throttle::LoginAttempt;
+
+/// Refresh-token lifetimes, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLifetimes {
+    idle: i64,
+    absolute: i64,
+    grace: i64,
+}
+
+impl SessionLifetimes {
+    /// From the `AUTH__TOKENS__*` settings.
+    pub fn from_settings(tokens: &TokenSettings) -> Self {
+        let ms = |seconds: u64| i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+        Self {
+            idle: ms(tokens.refresh_idle_seconds),
+            absolute: ms(tokens.refresh_absolute_seconds),
+            grace: ms(tokens.refresh_reuse_grace_seconds),
+        }
+    }
+}
+
+/// An access token with the refresh token that renews it.
+#[derive(Debug)]
+pub struct TokenPair {
+    /// The signed access token.
+    pub access: IssuedToken,
+    /// The opaque refresh token (only ever shown to the client).
+    pub refresh_token: String,
+    /// The granted scopes.
+    pub scope: String,
+}
+
+/// A refresh grant refused (RFC 6749 `invalid_grant` / `invalid_scope`).
+#[derive(Debug)]
+pub enum RefreshError {
+    /// Not valid any more, or never was.
+    InvalidGrant(&'static str),
+    /// A scope beyond the login's.
+    InvalidScope(String),
+    /// A failure below.
+    Failed(ApiError),
+}
+
+impl From<ApiError> for RefreshError {
+    fn from(error: ApiError) -> Self {
+        Self::Failed(error)
+    }
+}
+
+impl From<crate::store::StoreError> for RefreshError {
+    fn from(error: crate::store::StoreError) -> Self {
+        Self::Failed(error.into())
+    }
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn hash_of(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn successor_of(token: &str, salt: &[u8]) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"refresh-successor:")
+        .chain_update(salt)
+        .chain_update(token.as_bytes())
+        .finalize();
+    URL_SAFE_NO_PAD.encode(digest)
+}
+
+impl Accounts {
+    fn token_expiry(&self, now: i64, family_expires_at: i64) -> i64 {
+        now.saturating_add(self.lifetimes.idle)
+            .min(family_expires_at)
+    }
+
+    /// Starts a refresh family for a fresh login.
+    pub async fn start_session(&self, user: &User, scope: String) -> Result<TokenPair, ApiError> {
+        let now = now_ms();
+        let family = Family {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: user.id.clone(),
+            scope,
+            created_at: now,
+            expires_at: now.saturating_add(self.lifetimes.absolute),
+        };
+        let refresh_token = random_token();
+        let first = NewRefreshToken {
+            hash: hash_of(&refresh_token),
+            family_id: family.id.clone(),
+            expires_at: self.token_expiry(now, family.expires_at),
+        };
+        self.store.create_family(&family, &first).await?;
+        Ok(TokenPair {
+            access: self.issue(user, &family.scope)?,
+            refresh_token,
+            scope: family.scope,
+        })
+    }
+
+    /// Rotates a refresh token: a new access token and a new refresh token.
+    pub async fn refresh(
+        &self,
+        presented: &str,
+        requested_scope: Option<&str>,
+    ) -> Result<TokenPair, RefreshError> {
+        let hash = hash_of(presented);
+        // A lost race to spend the token sends us round once more, to the spent path.
+        for _ in 0..2 {
+            let now = now_ms();
+            let token = self
+                .store
+                .find_refresh(&hash)
+                .await?
+                .ok_or(RefreshError::InvalidGrant("the refresh token is not valid"))?;
+            if token.family_revoked {
+                return Err(RefreshError::InvalidGrant(
+                    "the refresh token has been revoked",
+                ));
+            }
+            if now >= token.family_expires_at {
+                return Err(RefreshError::InvalidGrant(
+                    "the session has ended; log in again",
+                ));
+            }
+            let scope = Accounts::narrow_scope(&token.scope, requested_scope)
+                .map_err(RefreshError::InvalidScope)?;
+            match (token.spent_at, &token.successor_salt) {
+                (None, _) => {
+                    if now >= token.expires_at {
+                        return Err(RefreshError::InvalidGrant("the refresh token has expired"));
+                    }
+                    let mut salt = [0u8; 32];
+                    OsRng.fill_bytes(&mut salt);
+                    let successor = successor_of(presented, &salt);
+                    let stored = NewRefreshToken {
+                        hash: hash_of(&successor),
+                        family_id: token.family_id.clone(),
+                        expires_at: self.token_expiry(now, token.family_expires_at),
+                    };
+                    if self.store.spend_refresh(&hash, &salt, &stored, now).await? {
+                        return self.pair_for(&token, successor, scope).await;
+                    }
+                }
+                (Some(spent_at), Some(salt)) => {
+                    let successor = successor_of(presented, salt);
+                    if self.lifetimes.grace > 0 && now - spent_at <= self.lifetimes.grace {
+                        let next = self.store.find_refresh(&hash_of(&successor)).await?;
+                        if next.is_some_and(|next| next.spent_at.is_none()) {
+                            return self.pair_for(&token, successor, scope).await;
+                        }
+                    }
+                    return Err(self.reuse_detected(&token, now).await);
+                }
+                (Some(_), None) => return Err(self.reuse_detected(&token, now).await),
+            }
+        }
+        Err(RefreshError::InvalidGrant("the refresh token is not valid"))
+    }
+
+    async fn reuse_detected(&self, token: &RefreshToken, now: i64) -> RefreshError {
+        tracing::warn!(
+            family_id = %token.family_id,
+            user_id = %token.user_id,
+            "refresh token reuse detected; revoking its family"
+        );
+        match self.store.revoke_family(&token.family_id, now).await {
+            Ok(()) => RefreshError::InvalidGrant(
+                "the refresh token was already used; the session is revoked",
+            ),
+            Err(e) => e.into(),
+        }
+    }
+
+    async fn pair_for(
+        &self,
+        token: &RefreshToken,
+        refresh_token: String,
+        scope: String,
+    ) -> Result<TokenPair, RefreshError> {
+        let user = self
+            .store
+            .find_by_id(&token.user_id)
+            .await?
+            .ok_or(RefreshError::InvalidGrant("the user no longer exists"))?;
+        Ok(TokenPair {
+            access: self.issue(&user, &scope)?,
+            refresh_token,
+            scope,
+        })
+    }
+
+    /// Revokes the family of `presented`, if it is a refresh token we know.
+    pub async fn logout(&self, presented: &str) -> Result<(), ApiError> {
+        if let Some(token) = self.store.find_refresh(&hash_of(presented)).await? {
+            self.store.revoke_family(&token.family_id, now_ms()).await?;
+            tracing::info!(user_id = %token.user_id, "logged out");
+        }
+        Ok(())
+    }
+
+    /// Changes the caller's password after checking the current one, and
+    /// revokes every refresh family of the user.
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        current: SecretString,
+        new: SecretString,
+        client_address: &str,
+    ) -> Result<(), ApiError> {
+        let user = self.store.find_by_id(user_id).await?.ok_or_else(|| {
+            ApiError::from(Problem::new(
+                StatusCode::NOT_FOUND,
+                "the user no longer exists",
+            ))
+        })?;
+        let attempt = LoginAttempt::new(
+            &crate::domain::Username::key_of(&user.username),
+            client_address,
+        );
+        self.throttle
+            .check(self.store.as_ref(), &attempt, now_ms())
+            .await?;
+        let username = user.username.clone();
+        if current.expose_secret().len() > crate::domain::MAX_PASSWORD_BYTES
+            || self.check_password(Some(user), current).await?.is_none()
+        {
+            self.throttle
+                .failed(self.store.as_ref(), &attempt, now_ms())
+                .await?;
+            return Err(
+                Problem::new(StatusCode::FORBIDDEN, "the current password is wrong")
+                    .with_field_error("current_password", "is wrong")
+                    .into(),
+            );
+        }
+        let new = NewPassword::parse(new, &username)
+            .map_err(|why| Problem::invalid_fields([("new_password", why)]))?;
+        let hash = self.hasher.hash(new.into_secret()).await?;
+        self.store.change_password(user_id, &hash, now_ms()).await?;
+        self.throttle
+            .succeeded(self.store.as_ref(), &attempt)
+            .await?;
+        tracing::info!(%user_id, "password changed; refresh families revoked");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_tokens_carry_256_bits_and_differ() {
+        let (a, b) = (random_token(), random_token());
+        assert_eq!(URL_SAFE_NO_PAD.decode(&a).map(|v| v.len()).ok(), Some(32));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_successor_depends_on_the_token_and_the_salt() {
+        let token = random_token();
+        assert_eq!(successor_of(&token, b"salt"), successor_of(&token, b"salt"));
+        assert_ne!(
+            successor_of(&token, b"salt"),
+            successor_of(&token, b"pepper")
+        );
+        assert_ne!(
+            successor_of(&token, b"salt"),
+            successor_of(&random_token(), b"salt")
+        );
+    }
+}
