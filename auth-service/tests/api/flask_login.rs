@@ -79,3 +79,29 @@ async fn login_without_a_password_returns_401() {
     let (status, _, _) = refused(json!({ "username": "alice" })).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn the_token_endpoint_answers_an_unknown_user_exactly_like_a_wrong_password() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let mut answers = Vec::new();
+    for username in ["alice", "mallory"] {
+        let response = app
+            .post_token_form(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", "wrong password"),
+            ])
+            .await;
+        let status = response.status();
+        let mut names: Vec<String> = response
+            .headers()
+            .keys()
+            .filter(|name| *name != "date")
+            .map(ToString::to_string)
+            .collect();
+        names.sort();
+        answers.push((status, names, response.bytes().await.expect("body")));
+    }
+    assert_eq!(answers[0], answers[1]);
+}

@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::path::Path;
 
 use auth_service::settings::Settings;
 use auth_service::startup::Application;
@@ -12,12 +13,12 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 pub(crate) struct TestApp {
     pub(crate) address: String,
     pub(crate) client: reqwest::Client,
-    _data: TempDir,
+    _keep_alive: Option<TempDir>,
 }
 
 /// Environment of a test app: port 0, a fresh database, the test secret.
-pub(crate) fn test_env(data: &TempDir) -> HashMap<String, String> {
-    let url = format!("sqlite://{}/auth.db", data.path().display());
+pub(crate) fn test_env(data: &Path) -> HashMap<String, String> {
+    let url = format!("sqlite://{}/auth.db", data.display());
     [
         ("AUTH__SERVER__PORT", "0"),
         ("AUTH__SERVER__WORKERS", "2"),
@@ -34,11 +35,18 @@ pub(crate) async fn spawn_app() -> TestApp {
 }
 
 pub(crate) async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut app = spawn_app_in(data.path(), overrides).await;
+    app._keep_alive = Some(data);
+    app
+}
+
+/// An app over the database in `data` (a restart, when another app used it).
+pub(crate) async fn spawn_app_in(data: &Path, overrides: &[(&str, &str)]) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         shared::telemetry::init();
     }
-    let data = tempfile::tempdir().expect("tempdir");
-    let mut env = test_env(&data);
+    let mut env = test_env(data);
     for (key, value) in overrides {
         env.insert((*key).to_owned(), (*value).to_owned());
     }
@@ -52,7 +60,7 @@ pub(crate) async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client"),
-        _data: data,
+        _keep_alive: None,
     }
 }
 
@@ -83,6 +91,30 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// The password grant for `username`; the RFC 6749 5.1 body.
+    pub(crate) async fn password_grant(&self, username: &str, password: &str) -> Value {
+        let response = self
+            .post_token_form(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ])
+            .await;
+        assert_eq!(response.status(), 200, "password grant for {username}");
+        json_body(response).await
+    }
+
+    /// The refresh grant: status and body.
+    pub(crate) async fn refresh(&self, refresh_token: &str) -> (u16, Value) {
+        let response = self
+            .post_token_form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ])
+            .await;
+        (response.status().as_u16(), json_body(response).await)
     }
 
     /// Registers `username` and returns an access token for it.

@@ -4,7 +4,12 @@ mod helpers;
 
 mod bad_input;
 mod flask_login;
+mod hash_upgrade;
 mod health;
+mod logout_and_password;
+mod logs;
 mod me;
+mod refresh;
 mod register;
+mod throttle;
 mod token;
