@@ -11,5 +11,6 @@ mod logs;
 mod me;
 mod refresh;
 mod register;
+mod startup;
 mod throttle;
 mod token;

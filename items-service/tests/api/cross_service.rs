@@ -6,15 +6,19 @@ use serde_json::json;
 
 use crate::helpers::{send, settings_env, SECRET};
 
-async fn spawn_auth_service(data: &tempfile::TempDir) -> String {
-    let url = format!("sqlite://{}/auth.db", data.path().display());
+/// auth-service over the database in `data`, with `jwt` as its `JWT_*` settings.
+pub(crate) async fn spawn_auth_service_with(
+    data: &std::path::Path,
+    jwt: &[(&str, &str)],
+) -> String {
+    let url = format!("sqlite://{}/auth.db", data.display());
     let env: HashMap<String, String> = [
         ("AUTH__SERVER__PORT", "0"),
         ("AUTH__SERVER__WORKERS", "1"),
         ("AUTH__DATABASE__URL", url.as_str()),
-        ("JWT_SECRET", SECRET),
     ]
     .into_iter()
+    .chain(jwt.iter().copied())
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     let settings = auth_service::settings::Settings::load_from(&env).expect("settings");
@@ -24,6 +28,10 @@ async fn spawn_auth_service(data: &tempfile::TempDir) -> String {
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     address
+}
+
+async fn spawn_auth_service(data: &tempfile::TempDir) -> String {
+    spawn_auth_service_with(data.path(), &[("JWT_SECRET", SECRET)]).await
 }
 
 async fn spawn_items_service(data: &tempfile::TempDir) -> String {

@@ -36,6 +36,19 @@ pub(crate) fn settings_env(data: &TempDir) -> HashMap<String, String> {
     .collect()
 }
 
+/// items-service over a fresh database with these `JWT_*` settings instead
+/// of the test secret; its address.
+pub(crate) async fn spawn_items_with_keys(data: &TempDir, jwt: &[(&str, &str)]) -> String {
+    let mut env = settings_env(data);
+    env.remove("JWT_SECRET");
+    env.extend(jwt.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let settings = Settings::load_from(&env).expect("settings");
+    let app = Application::build(settings).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
+}
+
 pub(crate) async fn spawn_app() -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         shared::telemetry::init();

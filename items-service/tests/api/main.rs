@@ -10,4 +10,5 @@ mod concurrency;
 mod cross_service;
 mod flask_items;
 mod items;
+mod keys;
 mod process;
