@@ -37,7 +37,11 @@ async fn main() {
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
     let register = json!({ "username": "alice", "password": "correct horse battery staple" });
-    let created = client.post(format!("{base}/v1/users")).json(&register).send().await;
+    let created = client
+        .post(format!("{base}/v1/users"))
+        .json(&register)
+        .send()
+        .await;
     assert_eq!(created.expect("register").status(), 201);
 
     let mut timings: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
@@ -56,8 +60,17 @@ async fn main() {
     let wrong_password = median(&mut timings[0]);
     let unknown_user = median(&mut timings[1]);
     let ratio = unknown_user.as_secs_f64() / wrong_password.as_secs_f64();
-    println!("login failure medians over {} requests each (POST /auth):", timings[0].len());
-    println!("  wrong password, existing user: {:.2} ms", wrong_password.as_secs_f64() * 1e3);
-    println!("  unknown user:                  {:.2} ms", unknown_user.as_secs_f64() * 1e3);
+    println!(
+        "login failure medians over {} requests each (POST /auth):",
+        timings[0].len()
+    );
+    println!(
+        "  wrong password, existing user: {:.2} ms",
+        wrong_password.as_secs_f64() * 1e3
+    );
+    println!(
+        "  unknown user:                  {:.2} ms",
+        unknown_user.as_secs_f64() * 1e3
+    );
     println!("  ratio unknown / wrong password: {ratio:.3} (target within 0.90..1.10)");
 }

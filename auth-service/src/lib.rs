@@ -2,6 +2,7 @@
 //! issues access tokens that any service holding the key ring can verify.
 
 pub mod accounts;
+pub mod cli;
 pub mod domain;
 pub mod passwords;
 pub mod routes;

@@ -118,3 +118,46 @@ pub fn readiness<E: Display>(database: Result<(), E>) -> HttpResponse {
 pub fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(method_not_allowed))
 }
+
+/// The container health check: `GET path` on the service's own port over
+/// plain TCP (the runtime image has no curl); `Ok` on a 200 answer.
+///
+/// ```no_run
+/// let healthy = shared::http::probe("0.0.0.0", 8081, "/health/ready").is_ok();
+/// # let _ = healthy;
+/// ```
+pub fn probe(host: &str, port: u16, path: &str) -> Result<(), String> {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    use std::net::{TcpStream, ToSocketAddrs as _};
+    use std::time::Duration;
+
+    let host = match host {
+        "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+        other => other,
+    };
+    let timeout = Duration::from_secs(2);
+    let address = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("no address for {host}"))?;
+    let mut stream = TcpStream::connect_timeout(&address, timeout)
+        .map_err(|e| format!("cannot connect to {address}: {e}"))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("cannot send the request: {e}"))?;
+    let mut status_line = String::new();
+    BufReader::new(stream)
+        .read_line(&mut status_line)
+        .map_err(|e| format!("no answer: {e}"))?;
+    if status_line.starts_with("HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(format!("{path} answered: {}", status_line.trim_end()))
+    }
+}
