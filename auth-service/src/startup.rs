@@ -8,7 +8,6 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
-use secrecy::ExposeSecret;
 use shared::auth::Authenticator;
 use shared::http::{not_found, path_config, query_config, trace_requests};
 use shared::token::TokenSigner;
@@ -18,7 +17,7 @@ use crate::accounts::Accounts;
 use crate::passwords::PasswordHasher;
 use crate::sessions::SessionLifetimes;
 use crate::settings::Settings;
-use crate::store::{AuthStore, SqliteAuthStore};
+use crate::store::{AuthStore, SqlAuthStore};
 use crate::throttle::Throttle;
 
 /// A bound, not yet running auth-service.
@@ -99,12 +98,8 @@ impl Application {
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn AuthStore>> {
-    let url = settings.database.url.expose_secret();
-    if !url.starts_with("sqlite:") {
-        anyhow::bail!("AUTH__DATABASE__URL must be sqlite://PATH");
-    }
-    let pool = shared::db::open_sqlite(&settings.database, crate::store::SQLITE_MIGRATIONS).await?;
-    Ok(Arc::new(SqliteAuthStore::new(pool)))
+    let db = shared::db::open(&settings.database, crate::store::MIGRATIONS).await?;
+    Ok(Arc::new(SqlAuthStore::new(db)))
 }
 
 /// Deletes ended refresh families and throttle windows every ten minutes.

@@ -8,12 +8,11 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
-use secrecy::ExposeSecret;
 use shared::auth::Authenticator;
 use shared::http::{not_found, path_config, query_config, trace_requests};
 
 use crate::settings::Settings;
-use crate::store::{ItemStore, SqliteItemStore};
+use crate::store::{ItemStore, SqlItemStore};
 
 /// A bound, not yet running items-service.
 pub struct Application {
@@ -68,10 +67,6 @@ impl Application {
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn ItemStore>> {
-    let url = settings.database.url.expose_secret();
-    if !url.starts_with("sqlite:") {
-        anyhow::bail!("ITEMS__DATABASE__URL must be sqlite://PATH");
-    }
-    let pool = shared::db::open_sqlite(&settings.database, crate::store::SQLITE_MIGRATIONS).await?;
-    Ok(Arc::new(SqliteItemStore::new(pool)))
+    let db = shared::db::open(&settings.database, crate::store::MIGRATIONS).await?;
+    Ok(Arc::new(SqlItemStore::new(db)))
 }

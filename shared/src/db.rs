@@ -1,18 +1,29 @@
-//! SQLite set-up both services share. Policy: WAL journal with
-//! `synchronous = FULL`, so an acknowledged write survives a crash of the
-//! process and of the machine; a busy timeout equal to the pool's acquire
-//! timeout, so a locked database answers 503 in seconds, never hangs.
+//! The database both services open: SQLite (embedded, the default) or
+//! PostgreSQL, chosen by the URL, behind one sqlx `AnyPool`. The stores write
+//! each statement once, with `$N` placeholders, which both drivers bind.
+//!
+//! Policy:
+//! - SQLite: WAL journal with `synchronous = FULL`, so an acknowledged write
+//!   survives a crash of the process and of the machine; a busy timeout of
+//!   `statement_timeout_seconds`, so a locked database answers 503 in
+//!   seconds; the file and its folder are created at start.
+//! - PostgreSQL: `statement_timeout` and `lock_timeout` of
+//!   `statement_timeout_seconds` on every connection.
+//! - Both: a connection is awaited at most `connect_timeout_seconds`
+//!   (connecting included), then the request fails with 503; the pool
+//!   reconnects by itself when the database comes back.
 
 use std::borrow::Cow;
-use std::str::FromStr;
+use std::path::PathBuf;
+use std::str::FromStr as _;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use secrecy::ExposeSecret;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{Any, AnyPool, Executor as _, Transaction};
 
 use crate::settings::{DatabaseSettings, SettingsError};
 
@@ -40,34 +51,113 @@ impl MigrationSource<'static> for EmbeddedMigrations {
     }
 }
 
-/// Opens (creating file and folder) the SQLite database at `settings.url`
-/// and applies `migrations`.
-pub async fn open_sqlite(
-    settings: &DatabaseSettings,
-    migrations: EmbeddedMigrations,
-) -> Result<SqlitePool, SettingsError> {
-    let url = settings.url.expose_secret();
-    let timeout = Duration::from_secs(settings.timeout_seconds);
-    let options = SqliteConnectOptions::from_str(url)
-        .map_err(|e| SettingsError::new(format!("the database URL is not valid: {e}")))?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(timeout)
-        .foreign_keys(true);
-    if let Some(folder) = options.get_filename().parent() {
-        if !folder.as_os_str().is_empty() {
-            std::fs::create_dir_all(folder).map_err(|e| {
-                SettingsError::new(format!(
-                    "cannot create the database folder {}: {e}",
-                    folder.display()
-                ))
-            })?;
+/// A service's schema, once per dialect.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    /// For SQLite.
+    pub sqlite: EmbeddedMigrations,
+    /// For PostgreSQL.
+    pub postgres: EmbeddedMigrations,
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite:`
+    Sqlite,
+    /// `postgres:` or `postgresql:`
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of a database URL, or why it has none.
+    ///
+    /// ```
+    /// use shared::db::Backend;
+    /// assert_eq!(Backend::of("sqlite://data/a.db").ok(), Some(Backend::Sqlite));
+    /// assert_eq!(Backend::of("postgres://db/items").ok(), Some(Backend::Postgres));
+    /// assert!(Backend::of("mysql://db").is_err());
+    /// ```
+    pub fn of(url: &str) -> Result<Self, SettingsError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Self::Postgres)
+        } else {
+            Err(SettingsError::new(
+                "the database URL must start with sqlite: or postgres:",
+            ))
         }
     }
-    let pool = SqlitePoolOptions::new()
+}
+
+/// An open, migrated database.
+#[derive(Debug, Clone)]
+pub struct Database {
+    /// The pool.
+    pub pool: AnyPool,
+    /// What is behind it.
+    pub backend: Backend,
+}
+
+impl Database {
+    /// A transaction that holds the write lock from its first statement
+    /// (SQLite `BEGIN IMMEDIATE`; PostgreSQL locks rows as it writes).
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        self.pool.begin_with(begin).await
+    }
+
+    /// Answers when the database does.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        self.pool.execute("SELECT 1").await.map(|_| ())
+    }
+}
+
+/// Opens the database at `settings.url` and applies the dialect's migrations.
+pub async fn open(
+    settings: &DatabaseSettings,
+    migrations: Migrations,
+) -> Result<Database, SettingsError> {
+    sqlx::any::install_default_drivers();
+    let url = settings.url.expose_secret();
+    let backend = Backend::of(url)?;
+    let statement_timeout = settings.statement_timeout_seconds;
+    let (url, setup, migrations) = match backend {
+        Backend::Sqlite => {
+            create_sqlite_folder(url)?;
+            let url = if url.contains("mode=") {
+                url.to_owned()
+            } else {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            };
+            let setup = format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                statement_timeout.saturating_mul(1000)
+            );
+            (url, setup, migrations.sqlite)
+        }
+        Backend::Postgres => {
+            let setup = format!(
+                "SET statement_timeout = '{statement_timeout}s'; \
+                 SET lock_timeout = '{statement_timeout}s';"
+            );
+            (url.to_owned(), setup, migrations.postgres)
+        }
+    };
+    let options = AnyConnectOptions::from_str(&url)
+        .map_err(|e| SettingsError::new(format!("the database URL is not valid: {e}")))?;
+    let pool = AnyPoolOptions::new()
         .max_connections(settings.max_connections.max(1))
-        .acquire_timeout(timeout)
+        .acquire_timeout(Duration::from_secs(settings.connect_timeout_seconds))
+        .after_connect(move |connection, _| {
+            let setup = setup.clone();
+            Box::pin(async move { connection.execute(setup.as_str()).await.map(|_| ()) })
+        })
         .connect_with(options)
         .await
         .map_err(|e| SettingsError::new(format!("cannot open the database: {e}")))?;
@@ -78,7 +168,31 @@ pub async fn open_sqlite(
         .run(&pool)
         .await
         .map_err(|e| SettingsError::new(format!("cannot apply the migrations: {e}")))?;
-    Ok(pool)
+    Ok(Database { pool, backend })
+}
+
+/// `sqlite://data/a.db` creates `data/` when absent.
+fn create_sqlite_folder(url: &str) -> Result<(), SettingsError> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    match PathBuf::from(path).parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => {
+            std::fs::create_dir_all(folder).map_err(|e| {
+                SettingsError::new(format!(
+                    "cannot create the database folder {}: {e}",
+                    folder.display()
+                ))
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Whether a database error is a unique-constraint violation.
@@ -99,4 +213,102 @@ pub fn timestamp() -> String {
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
     now.format(&format).unwrap_or_default()
+}
+
+/// A fresh database for one test: on the PostgreSQL server named by
+/// `TEST_POSTGRES_URL` when it is set (a new database per test), otherwise a
+/// SQLite file in a new temporary folder, removed on drop.
+#[cfg(feature = "test-support")]
+#[derive(Debug)]
+pub struct TestDatabase {
+    url: String,
+    sqlite_folder: Option<PathBuf>,
+}
+
+#[cfg(feature = "test-support")]
+impl TestDatabase {
+    /// Creates the database.
+    ///
+    /// # Panics
+    /// When the PostgreSQL server cannot be reached or refuses to create a
+    /// database: a test run that asked for PostgreSQL must not pass without it.
+    #[allow(clippy::expect_used)]
+    pub async fn new() -> Self {
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        match std::env::var("TEST_POSTGRES_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                sqlx::any::install_default_drivers();
+                let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+                    .await
+                    .expect("TEST_POSTGRES_URL names a server that accepts connections");
+                admin
+                    .execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("the test server lets us create a database");
+                Self {
+                    url: with_database_name(&admin_url, &name),
+                    sqlite_folder: None,
+                }
+            }
+            _ => {
+                let folder = std::env::temp_dir().join(format!("jwt-pair-{name}"));
+                std::fs::create_dir_all(&folder).expect("a temporary folder");
+                Self {
+                    url: format!("sqlite://{}/test.db", folder.display()),
+                    sqlite_folder: Some(folder),
+                }
+            }
+        }
+    }
+
+    /// The database URL to configure a service with.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Whether this run is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.sqlite_folder.is_none()
+    }
+}
+
+#[cfg(feature = "test-support")]
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(folder) = &self.sqlite_folder {
+            let _ignored = std::fs::remove_dir_all(folder);
+        }
+    }
+}
+
+/// `postgres://u:p@host:5432/postgres?x=y` with another database name.
+#[cfg(feature = "test-support")]
+fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    let mut out = format!("{}/{name}", &base[..path_start]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+#[cfg(all(test, feature = "test-support"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_is_replaced_and_the_rest_kept() {
+        assert_eq!(
+            with_database_name("postgres://u:p@h:5432/postgres?sslmode=disable", "t1"),
+            "postgres://u:p@h:5432/t1?sslmode=disable"
+        );
+        assert_eq!(with_database_name("postgres://h", "t1"), "postgres://h/t1");
+    }
 }

@@ -48,12 +48,16 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
-    /// `sqlite://PATH` (file and folder created at start).
+    /// `sqlite://PATH` (file and folder created at start) or `postgres://...`.
     pub url: SecretString,
     /// Pool size.
     pub max_connections: u32,
-    /// Seconds to wait for a connection (or a lock) before answering 503.
-    pub timeout_seconds: u64,
+    /// Seconds to wait for a pooled connection, connecting included, before
+    /// answering 503.
+    pub connect_timeout_seconds: u64,
+    /// Seconds one statement may run (PostgreSQL `statement_timeout`) or wait
+    /// for a lock (SQLite `busy_timeout`).
+    pub statement_timeout_seconds: u64,
 }
 
 /// The token settings both services share (`JWT_*`).

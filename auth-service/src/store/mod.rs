@@ -1,11 +1,11 @@
 //! All SQL lives here, behind [`AuthStore`]; one implementation per database.
 //! Times passed in and out as `i64` are milliseconds since the Unix epoch.
 
-mod sqlite;
+mod sql;
 
 use async_trait::async_trait;
 
-pub use sqlite::{SqliteAuthStore, MIGRATIONS as SQLITE_MIGRATIONS};
+pub use sql::{SqlAuthStore, MIGRATIONS};
 
 /// A stored user.
 #[derive(Debug, Clone)]

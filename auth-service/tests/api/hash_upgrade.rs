@@ -1,11 +1,13 @@
 use serde_json::json;
 use sqlx::Row as _;
 
-use crate::helpers::{spawn_app_in, PASSWORD};
+use shared::db::TestDatabase;
 
-async fn stored_hash(dir: &std::path::Path) -> String {
-    let url = format!("sqlite://{}/auth.db", dir.display());
-    let pool = sqlx::SqlitePool::connect(&url).await.expect("open");
+use crate::helpers::{spawn_app_on, PASSWORD};
+
+async fn stored_hash(url: &str) -> String {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.expect("open");
     let row = sqlx::query("SELECT password_hash FROM users WHERE username = 'alice'")
         .fetch_one(&pool)
         .await
@@ -15,18 +17,19 @@ async fn stored_hash(dir: &std::path::Path) -> String {
 
 #[tokio::test]
 async fn a_hash_made_with_older_parameters_is_upgraded_at_the_next_login() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let old = spawn_app_in(dir.path(), &[("AUTH__PASSWORDS__MEMORY_KIB", "8192")]).await;
+    let database = TestDatabase::new().await;
+    let url = database.url();
+    let old = spawn_app_on(url, &[("AUTH__PASSWORDS__MEMORY_KIB", "8192")]).await;
     assert_eq!(old.register("alice", PASSWORD).await.status(), 201);
-    assert!(stored_hash(dir.path()).await.contains("m=8192,t=2,p=1"));
+    assert!(stored_hash(url).await.contains("m=8192,t=2,p=1"));
 
     // The operator raises the cost; the same database, a new process.
-    let new = spawn_app_in(dir.path(), &[]).await;
+    let new = spawn_app_on(url, &[]).await;
     let login = new
         .flask_login(&json!({ "username": "alice", "password": PASSWORD }))
         .await;
     assert_eq!(login.status(), 200);
-    let upgraded = stored_hash(dir.path()).await;
+    let upgraded = stored_hash(url).await;
     assert!(
         upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
         "{upgraded}"
@@ -36,9 +39,5 @@ async fn a_hash_made_with_older_parameters_is_upgraded_at_the_next_login() {
         .flask_login(&json!({ "username": "alice", "password": PASSWORD }))
         .await;
     assert_eq!(again.status(), 200);
-    assert_eq!(
-        stored_hash(dir.path()).await,
-        upgraded,
-        "upgraded once only"
-    );
+    assert_eq!(stored_hash(url).await, upgraded, "upgraded once only");
 }

@@ -10,7 +10,7 @@ async fn live_and_ready_answer_200() {
 }
 
 #[tokio::test]
-async fn the_database_file_and_folder_are_created_at_start() {
+async fn the_sqlite_file_and_folder_are_created_at_start() {
     let data = tempfile::tempdir().expect("tempdir");
     let nested = data.path().join("a/b/auth.db");
     let url = format!("sqlite://{}", nested.display());

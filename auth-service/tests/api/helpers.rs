@@ -1,11 +1,10 @@
 use std::collections::HashMap;
-use std::path::Path;
 
 use auth_service::settings::Settings;
 use auth_service::startup::Application;
 use reqwest::{RequestBuilder, Response};
 use serde_json::{json, Value};
-use tempfile::TempDir;
+use shared::db::TestDatabase;
 
 pub(crate) const SECRET: &str = "test-secret-that-is-long-enough-for-hs256!";
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
@@ -13,16 +12,15 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 pub(crate) struct TestApp {
     pub(crate) address: String,
     pub(crate) client: reqwest::Client,
-    _keep_alive: Option<TempDir>,
+    _database: Option<TestDatabase>,
 }
 
-/// Environment of a test app: port 0, a fresh database, the test secret.
-pub(crate) fn test_env(data: &Path) -> HashMap<String, String> {
-    let url = format!("sqlite://{}/auth.db", data.display());
+/// Environment of a test app: port 0, the database at `url`, the test secret.
+pub(crate) fn test_env(url: &str) -> HashMap<String, String> {
     [
         ("AUTH__SERVER__PORT", "0"),
         ("AUTH__SERVER__WORKERS", "2"),
-        ("AUTH__DATABASE__URL", url.as_str()),
+        ("AUTH__DATABASE__URL", url),
         ("JWT_SECRET", SECRET),
     ]
     .into_iter()
@@ -34,19 +32,20 @@ pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// An app over a fresh database (SQLite, or PostgreSQL with TEST_POSTGRES_URL).
 pub(crate) async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
-    let data = tempfile::tempdir().expect("tempdir");
-    let mut app = spawn_app_in(data.path(), overrides).await;
-    app._keep_alive = Some(data);
+    let database = TestDatabase::new().await;
+    let mut app = spawn_app_on(database.url(), overrides).await;
+    app._database = Some(database);
     app
 }
 
-/// An app over the database in `data` (a restart, when another app used it).
-pub(crate) async fn spawn_app_in(data: &Path, overrides: &[(&str, &str)]) -> TestApp {
+/// An app over the database at `url` (a restart, when another app used it).
+pub(crate) async fn spawn_app_on(url: &str, overrides: &[(&str, &str)]) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         shared::telemetry::init();
     }
-    let mut env = test_env(data);
+    let mut env = test_env(url);
     for (key, value) in overrides {
         env.insert((*key).to_owned(), (*value).to_owned());
     }
@@ -60,7 +59,7 @@ pub(crate) async fn spawn_app_in(data: &Path, overrides: &[(&str, &str)]) -> Tes
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client"),
-        _keep_alive: None,
+        _database: None,
     }
 }
 

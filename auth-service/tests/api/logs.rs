@@ -9,9 +9,9 @@ use crate::helpers::{test_env, PASSWORD, SECRET};
 
 #[tokio::test]
 async fn no_password_token_or_secret_reaches_the_log() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let database = shared::db::TestDatabase::new().await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_auth-service"))
-        .envs(test_env(dir.path()))
+        .envs(test_env(database.url()))
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

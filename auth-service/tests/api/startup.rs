@@ -4,8 +4,8 @@ use auth_service::startup::Application;
 use crate::helpers::test_env;
 
 async fn build_error(changes: &[(&str, Option<&str>)]) -> String {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut env = test_env(dir.path());
+    let database = shared::db::TestDatabase::new().await;
+    let mut env = test_env(database.url());
     for (key, value) in changes {
         match value {
             Some(value) => env.insert((*key).to_owned(), (*value).to_owned()),
@@ -48,8 +48,7 @@ async fn eddsa_without_a_private_key_stops_start_up() {
 
 #[test]
 fn a_bad_value_stops_start_up_naming_its_variable() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut env = test_env(dir.path());
+    let mut env = test_env("sqlite://unused.db");
     env.insert("AUTH__TOKENS__ACCESS_TOKEN_SECONDS".into(), "soon".into());
     let error = Settings::load_from(&env)
         .expect_err("not a number")

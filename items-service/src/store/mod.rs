@@ -1,10 +1,10 @@
 //! All SQL lives here, behind [`ItemStore`]; one implementation per database.
 
-mod sqlite;
+mod sql;
 
 use async_trait::async_trait;
 
-pub use sqlite::{SqliteItemStore, MIGRATIONS as SQLITE_MIGRATIONS};
+pub use sql::{SqlItemStore, MIGRATIONS};
 
 /// A stored item.
 #[derive(Debug, Clone, PartialEq)]

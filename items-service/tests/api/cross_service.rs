@@ -4,18 +4,16 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use crate::helpers::{send, settings_env, SECRET};
+use shared::db::TestDatabase;
 
-/// auth-service over the database in `data`, with `jwt` as its `JWT_*` settings.
-pub(crate) async fn spawn_auth_service_with(
-    data: &std::path::Path,
-    jwt: &[(&str, &str)],
-) -> String {
-    let url = format!("sqlite://{}/auth.db", data.display());
+use crate::helpers::{send, settings_env, spawn_items, SECRET};
+
+/// auth-service over the database at `url`, with `jwt` as its `JWT_*` settings.
+pub(crate) async fn spawn_auth_service_with(url: &str, jwt: &[(&str, &str)]) -> String {
     let env: HashMap<String, String> = [
         ("AUTH__SERVER__PORT", "0"),
         ("AUTH__SERVER__WORKERS", "1"),
-        ("AUTH__DATABASE__URL", url.as_str()),
+        ("AUTH__DATABASE__URL", url),
     ]
     .into_iter()
     .chain(jwt.iter().copied())
@@ -30,27 +28,12 @@ pub(crate) async fn spawn_auth_service_with(
     address
 }
 
-async fn spawn_auth_service(data: &tempfile::TempDir) -> String {
-    spawn_auth_service_with(data.path(), &[("JWT_SECRET", SECRET)]).await
-}
-
-async fn spawn_items_service(data: &tempfile::TempDir) -> String {
-    let settings =
-        items_service::settings::Settings::load_from(&settings_env(data)).expect("settings");
-    let app = items_service::startup::Application::build(settings)
-        .await
-        .expect("items builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    address
-}
-
 #[tokio::test]
 async fn the_seed_tutorials_postman_session_works_across_both_services() {
-    let auth_data = tempfile::tempdir().expect("tempdir");
-    let items_data = tempfile::tempdir().expect("tempdir");
-    let auth = spawn_auth_service(&auth_data).await;
-    let items = spawn_items_service(&items_data).await;
+    let auth_db = TestDatabase::new().await;
+    let items_db = TestDatabase::new().await;
+    let auth = spawn_auth_service_with(auth_db.url(), &[("JWT_SECRET", SECRET)]).await;
+    let items = spawn_items(&settings_env(items_db.url())).await;
     let client = reqwest::Client::new();
     let credentials = json!({ "username": "jose", "password": "asdf-qwer-zxcv-1234" });
 

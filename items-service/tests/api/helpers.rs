@@ -5,8 +5,8 @@ use items_service::settings::Settings;
 use items_service::startup::Application;
 use reqwest::{RequestBuilder, Response};
 use serde_json::Value;
+use shared::db::TestDatabase;
 use shared::token::{Claims, KeyRing, TokenSigner};
-use tempfile::TempDir;
 
 pub(crate) const SECRET: &str = "test-secret-that-is-long-enough-for-hs256!";
 pub(crate) const ALL_SCOPES: &str = "items:read items:write";
@@ -15,7 +15,7 @@ pub(crate) struct TestApp {
     pub(crate) address: String,
     pub(crate) client: reqwest::Client,
     signer: TokenSigner,
-    _data: TempDir,
+    _database: TestDatabase,
 }
 
 pub(crate) fn signer_with(secret: &[u8], issuer: &str, audience: &str) -> TokenSigner {
@@ -23,12 +23,12 @@ pub(crate) fn signer_with(secret: &[u8], issuer: &str, audience: &str) -> TokenS
     TokenSigner::new(ring, issuer, [audience], 900)
 }
 
-pub(crate) fn settings_env(data: &TempDir) -> HashMap<String, String> {
-    let url = format!("sqlite://{}/items.db", data.path().display());
+/// Environment of a test app: port 0, the database at `url`, the test secret.
+pub(crate) fn settings_env(url: &str) -> HashMap<String, String> {
     [
         ("ITEMS__SERVER__PORT", "0"),
         ("ITEMS__SERVER__WORKERS", "2"),
-        ("ITEMS__DATABASE__URL", url.as_str()),
+        ("ITEMS__DATABASE__URL", url),
         ("JWT_SECRET", SECRET),
     ]
     .into_iter()
@@ -36,33 +36,36 @@ pub(crate) fn settings_env(data: &TempDir) -> HashMap<String, String> {
     .collect()
 }
 
-/// items-service over a fresh database with these `JWT_*` settings instead
-/// of the test secret; its address.
-pub(crate) async fn spawn_items_with_keys(data: &TempDir, jwt: &[(&str, &str)]) -> String {
-    let mut env = settings_env(data);
-    env.remove("JWT_SECRET");
-    env.extend(jwt.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    let settings = Settings::load_from(&env).expect("settings");
+/// Starts items-service with this environment; its address.
+pub(crate) async fn spawn_items(env: &HashMap<String, String>) -> String {
+    if std::env::var_os("TEST_LOG").is_some() {
+        shared::telemetry::init();
+    }
+    let settings = Settings::load_from(env).expect("settings");
     let app = Application::build(settings).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     address
 }
 
+/// items-service over the database at `url` with these `JWT_*` settings
+/// instead of the test secret; its address.
+pub(crate) async fn spawn_items_with_keys(url: &str, jwt: &[(&str, &str)]) -> String {
+    let mut env = settings_env(url);
+    env.remove("JWT_SECRET");
+    env.extend(jwt.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    spawn_items(&env).await
+}
+
+/// items-service over a fresh database (SQLite, or PostgreSQL with
+/// TEST_POSTGRES_URL), with a signer for its tokens.
 pub(crate) async fn spawn_app() -> TestApp {
-    if std::env::var_os("TEST_LOG").is_some() {
-        shared::telemetry::init();
-    }
-    let data = tempfile::tempdir().expect("tempdir");
-    let settings = Settings::load_from(&settings_env(&data)).expect("settings");
-    let app = Application::build(settings).await.expect("app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let database = TestDatabase::new().await;
     TestApp {
-        address,
+        address: spawn_items(&settings_env(database.url())).await,
         client: reqwest::Client::new(),
         signer: signer_with(SECRET.as_bytes(), "auth-service", "items-service"),
-        _data: data,
+        _database: database,
     }
 }
 

@@ -4,6 +4,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
+use shared::db::TestDatabase;
+
 use crate::cross_service::spawn_auth_service_with;
 use crate::helpers::{send, spawn_items_with_keys};
 
@@ -47,15 +49,15 @@ async fn reads(client: &reqwest::Client, items: &str, token: &str, count: usize)
 #[tokio::test]
 async fn keys_rotate_with_no_failed_request() {
     let client = reqwest::Client::new();
-    let auth_data = tempfile::tempdir().expect("tempdir");
-    let items_data = tempfile::tempdir().expect("tempdir");
+    let auth_db = TestDatabase::new().await;
+    let items_db = TestDatabase::new().await;
     let old_only = format!("old:{OLD}");
     let both = format!("old:{OLD} new:{NEW}");
     let new_only = format!("new:{NEW}");
 
     // Before: one key everywhere.
-    let auth = spawn_auth_service_with(auth_data.path(), &[("JWT_KEYS", &old_only)]).await;
-    let items = spawn_items_with_keys(&items_data, &[("JWT_KEYS", &old_only)]).await;
+    let auth = spawn_auth_service_with(auth_db.url(), &[("JWT_KEYS", &old_only)]).await;
+    let items = spawn_items_with_keys(items_db.url(), &[("JWT_KEYS", &old_only)]).await;
     let (user, password) = CREDENTIALS;
     let register = client
         .post(format!("{auth}/v1/users"))
@@ -70,7 +72,7 @@ async fn keys_rotate_with_no_failed_request() {
 
     // Step 1: verifiers learn the new key (a rolling restart of items-service).
     let items = spawn_items_with_keys(
-        &items_data,
+        items_db.url(),
         &[("JWT_KEYS", &both), ("JWT_ACTIVE_KID", "old")],
     )
     .await;
@@ -81,7 +83,7 @@ async fn keys_rotate_with_no_failed_request() {
 
     // Step 2: the issuer signs with the new key; old tokens still verify.
     let auth = spawn_auth_service_with(
-        auth_data.path(),
+        auth_db.url(),
         &[("JWT_KEYS", &both), ("JWT_ACTIVE_KID", "new")],
     )
     .await;
@@ -95,7 +97,7 @@ async fn keys_rotate_with_no_failed_request() {
     }
 
     // Step 3, after the access-token lifetime: the old key goes.
-    let items = spawn_items_with_keys(&items_data, &[("JWT_KEYS", &new_only)]).await;
+    let items = spawn_items_with_keys(items_db.url(), &[("JWT_KEYS", &new_only)]).await;
     assert!(reads(&client, &items, &new_token, 5)
         .await
         .iter()
@@ -116,12 +118,12 @@ async fn keys_rotate_with_no_failed_request() {
 #[tokio::test]
 async fn eddsa_tokens_from_auth_service_verify_on_items_service_with_the_public_key_only() {
     let client = reqwest::Client::new();
-    let auth_data = tempfile::tempdir().expect("tempdir");
-    let items_data = tempfile::tempdir().expect("tempdir");
+    let auth_db = TestDatabase::new().await;
+    let items_db = TestDatabase::new().await;
     let public = fixture("ed25519-1.public.pem");
     let private = fixture("ed25519-1.private.pem");
     let auth = spawn_auth_service_with(
-        auth_data.path(),
+        auth_db.url(),
         &[
             ("JWT_ALGORITHM", "EdDSA"),
             ("JWT_PUBLIC_KEY_FILE", &public),
@@ -130,7 +132,7 @@ async fn eddsa_tokens_from_auth_service_verify_on_items_service_with_the_public_
     )
     .await;
     let items = spawn_items_with_keys(
-        &items_data,
+        items_db.url(),
         &[("JWT_ALGORITHM", "EdDSA"), ("JWT_PUBLIC_KEY_FILE", &public)],
     )
     .await;

@@ -5,6 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use shared::db::TestDatabase;
 
 use crate::helpers::{send, settings_env, ALL_SCOPES};
 
@@ -14,9 +15,9 @@ struct Running {
 }
 
 /// Starts the binary on port 0 and reads the bound address from its log.
-fn start(data: &tempfile::TempDir) -> Running {
+fn start(database: &TestDatabase) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_items-service"))
-        .envs(settings_env(data))
+        .envs(settings_env(database.url()))
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -73,10 +74,10 @@ fn wait_for_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus
 
 #[tokio::test]
 async fn every_acknowledged_write_survives_kill_9() {
-    let data = tempfile::tempdir().expect("tempdir");
+    let database = TestDatabase::new().await;
     let client = reqwest::Client::new();
     let token = token();
-    let mut service = start(&data);
+    let mut service = start(&database);
     let mut acknowledged = Vec::new();
     for i in 0..50 {
         let name = format!("durable-{i}");
@@ -92,7 +93,7 @@ async fn every_acknowledged_write_survives_kill_9() {
     service.child.wait().expect("reaped");
     assert_eq!(acknowledged.len(), 50);
 
-    let mut service = start(&data);
+    let mut service = start(&database);
     for name in &acknowledged {
         let request = client
             .get(format!("{}/v1/items/{name}", service.address))
@@ -106,8 +107,8 @@ async fn every_acknowledged_write_survives_kill_9() {
 #[tokio::test]
 async fn sigterm_and_sigint_stop_the_service_cleanly() {
     for name in ["TERM", "INT"] {
-        let data = tempfile::tempdir().expect("tempdir");
-        let mut service = start(&data);
+        let database = TestDatabase::new().await;
+        let mut service = start(&database);
         let (status, _) =
             send(reqwest::Client::new().get(format!("{}/health/ready", service.address))).await;
         assert_eq!(status, 200);
@@ -119,9 +120,8 @@ async fn sigterm_and_sigint_stop_the_service_cleanly() {
 
 #[tokio::test]
 async fn a_missing_secret_stops_start_up_with_a_message_naming_jwt_secret() {
-    let data = tempfile::tempdir().expect("tempdir");
     let output = Command::new(env!("CARGO_BIN_EXE_items-service"))
-        .envs(settings_env(&data))
+        .envs(settings_env("sqlite://unused.db"))
         .env_remove("JWT_SECRET")
         .env("JWT_SECRET", "too-short")
         .output()

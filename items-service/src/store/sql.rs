@@ -1,17 +1,27 @@
+//! The items table on SQLite or PostgreSQL: one statement text for both
+//! (sqlx binds `$N` on each), the schema once per dialect.
+
 use anyhow::Context as _;
 use async_trait::async_trait;
-use shared::db::EmbeddedMigrations;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row as _, SqlitePool};
+use shared::db::{Database, EmbeddedMigrations, Migrations};
+use sqlx::any::AnyRow;
+use sqlx::Row as _;
 
 use super::{Item, ItemStore, Put, StoreError};
 
-/// The SQLite schema, oldest first.
-pub const MIGRATIONS: EmbeddedMigrations = EmbeddedMigrations(&[(
-    1,
-    "items",
-    include_str!("../../migrations/sqlite/0001_items.sql"),
-)]);
+/// The schema, oldest first, per dialect.
+pub const MIGRATIONS: Migrations = Migrations {
+    sqlite: EmbeddedMigrations(&[(
+        1,
+        "items",
+        include_str!("../../migrations/sqlite/0001_items.sql"),
+    )]),
+    postgres: EmbeddedMigrations(&[(
+        1,
+        "items",
+        include_str!("../../migrations/postgres/0001_items.sql"),
+    )]),
+};
 
 /// The item columns, as a literal for `concat!`.
 macro_rules! columns {
@@ -20,20 +30,20 @@ macro_rules! columns {
     };
 }
 
-/// Items in a SQLite file.
+/// Items in a SQL database.
 #[derive(Debug, Clone)]
-pub struct SqliteItemStore {
-    pool: SqlitePool,
+pub struct SqlItemStore {
+    db: Database,
 }
 
-impl SqliteItemStore {
-    /// A store over an open, migrated pool.
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+impl SqlItemStore {
+    /// A store over an open, migrated database.
+    pub fn new(db: Database) -> Self {
+        Self { db }
     }
 }
 
-fn item_from(row: &SqliteRow) -> Result<Item, sqlx::Error> {
+fn item_from(row: &AnyRow) -> Result<Item, sqlx::Error> {
     Ok(Item {
         name: row.try_get("name")?,
         price: row.try_get("price")?,
@@ -48,15 +58,15 @@ fn failed(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 }
 
 #[async_trait]
-impl ItemStore for SqliteItemStore {
+impl ItemStore for SqlItemStore {
     async fn get(&self, name: &str) -> Result<Option<Item>, StoreError> {
         let row = sqlx::query(concat!(
             "SELECT ",
             columns!(),
-            " FROM items WHERE name = ?1"
+            " FROM items WHERE name = $1"
         ))
         .bind(name)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db.pool)
         .await
         .map_err(failed("reading an item"))?;
         row.as_ref()
@@ -68,13 +78,13 @@ impl ItemStore for SqliteItemStore {
     async fn create(&self, item: &Item) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "INSERT INTO items (name, price, created_by, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (name) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (name) DO NOTHING",
         )
         .bind(&item.name)
         .bind(item.price)
         .bind(&item.created_by)
         .bind(&item.created_at)
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await
         .map_err(failed("creating an item"))?;
         Ok(result.rows_affected() == 1)
@@ -88,13 +98,13 @@ impl ItemStore for SqliteItemStore {
                 return Ok((item.clone(), Put::Created));
             }
             let row = sqlx::query(concat!(
-                "UPDATE items SET price = ?2, updated_at = ?3 WHERE name = ?1 RETURNING ",
+                "UPDATE items SET price = $2, updated_at = $3 WHERE name = $1 RETURNING ",
                 columns!()
             ))
             .bind(&item.name)
             .bind(item.price)
             .bind(&item.updated_at)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db.pool)
             .await
             .map_err(failed("replacing an item"))?;
             if let Some(row) = row {
@@ -105,9 +115,9 @@ impl ItemStore for SqliteItemStore {
     }
 
     async fn delete(&self, name: &str) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM items WHERE name = ?1")
+        let result = sqlx::query("DELETE FROM items WHERE name = $1")
             .bind(name)
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await
             .map_err(failed("deleting an item"))?;
         Ok(result.rows_affected() == 1)
@@ -119,18 +129,18 @@ impl ItemStore for SqliteItemStore {
             Some(after) => sqlx::query(concat!(
                 "SELECT ",
                 columns!(),
-                " FROM items WHERE name > ?1 ORDER BY name LIMIT ?2"
+                " FROM items WHERE name > $1 ORDER BY name LIMIT $2"
             ))
             .bind(after),
             None => sqlx::query(concat!(
                 "SELECT ",
                 columns!(),
-                " FROM items ORDER BY name LIMIT ?1"
+                " FROM items ORDER BY name LIMIT $1"
             )),
         };
         let rows = query
             .bind(i64::from(limit))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.db.pool)
             .await
             .map_err(failed("listing items"))?;
         rows.iter()
@@ -140,10 +150,9 @@ impl ItemStore for SqliteItemStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
+        self.db
+            .ping()
             .await
-            .map(|_| ())
             .context("pinging the database")
             .map_err(StoreError)
     }

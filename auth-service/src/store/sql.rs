@@ -1,38 +1,53 @@
 use anyhow::Context as _;
 use async_trait::async_trait;
-use shared::db::{is_unique_violation, EmbeddedMigrations};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row as _, SqlitePool};
+use shared::db::{is_unique_violation, Database, EmbeddedMigrations, Migrations};
+use sqlx::any::AnyRow;
+use sqlx::Row as _;
 
 use super::{
     AuthStore, Family, InsertUserError, NewRefreshToken, RefreshToken, StoreError, ThrottleKey,
     User,
 };
 
-/// The SQLite schema, oldest first.
-pub const MIGRATIONS: EmbeddedMigrations = EmbeddedMigrations(&[
-    (
-        1,
-        "users",
-        include_str!("../../migrations/sqlite/0001_users.sql"),
-    ),
-    (
-        2,
-        "sessions",
-        include_str!("../../migrations/sqlite/0002_sessions.sql"),
-    ),
-]);
+/// The schema, oldest first, per dialect.
+pub const MIGRATIONS: Migrations = Migrations {
+    sqlite: EmbeddedMigrations(&[
+        (
+            1,
+            "users",
+            include_str!("../../migrations/sqlite/0001_users.sql"),
+        ),
+        (
+            2,
+            "sessions",
+            include_str!("../../migrations/sqlite/0002_sessions.sql"),
+        ),
+    ]),
+    postgres: EmbeddedMigrations(&[
+        (
+            1,
+            "users",
+            include_str!("../../migrations/postgres/0001_users.sql"),
+        ),
+        (
+            2,
+            "sessions",
+            include_str!("../../migrations/postgres/0002_sessions.sql"),
+        ),
+    ]),
+};
 
-/// The auth tables in a SQLite file.
+/// The auth tables in a SQL database (one statement text for SQLite and
+/// PostgreSQL: sqlx binds `$N` on both).
 #[derive(Debug, Clone)]
-pub struct SqliteAuthStore {
-    pool: SqlitePool,
+pub struct SqlAuthStore {
+    db: Database,
 }
 
-impl SqliteAuthStore {
-    /// A store over an open, migrated pool.
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+impl SqlAuthStore {
+    /// A store over an open, migrated database.
+    pub fn new(db: Database) -> Self {
+        Self { db }
     }
 }
 
@@ -40,7 +55,7 @@ fn failed(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |e| StoreError(anyhow::Error::new(e).context(context))
 }
 
-fn user_from(row: &SqliteRow) -> Result<User, sqlx::Error> {
+fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
     Ok(User {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
@@ -52,18 +67,18 @@ fn user_from(row: &SqliteRow) -> Result<User, sqlx::Error> {
 const USER_COLUMNS: &str = "SELECT id, username, password_hash, created_at FROM users";
 
 #[async_trait]
-impl AuthStore for SqliteAuthStore {
+impl AuthStore for SqlAuthStore {
     async fn insert_user(&self, user: &User, username_key: &str) -> Result<(), InsertUserError> {
         let result = sqlx::query(
             "INSERT INTO users (id, username, username_key, password_hash, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+             VALUES ($1, $2, $3, $4, $5, $5)",
         )
         .bind(&user.id)
         .bind(&user.username)
         .bind(username_key)
         .bind(&user.password_hash)
         .bind(&user.created_at)
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await;
         match result {
             Ok(_) => Ok(()),
@@ -73,9 +88,9 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn find_by_key(&self, username_key: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(&format!("{USER_COLUMNS} WHERE username_key = ?1"))
+        let row = sqlx::query(&format!("{USER_COLUMNS} WHERE username_key = $1"))
             .bind(username_key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db.pool)
             .await
             .map_err(failed("finding a user by name"))?;
         row.as_ref()
@@ -85,9 +100,9 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn find_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query(&format!("{USER_COLUMNS} WHERE id = ?1"))
+        let row = sqlx::query(&format!("{USER_COLUMNS} WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db.pool)
             .await
             .map_err(failed("finding a user by id"))?;
         row.as_ref()
@@ -97,10 +112,10 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn upgrade_hash(&self, user_id: &str, password_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET password_hash = ?2 WHERE id = ?1")
+        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
             .bind(user_id)
             .bind(password_hash)
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await
             .map(|_| ())
             .map_err(failed("upgrading a password hash"))
@@ -113,11 +128,11 @@ impl AuthStore for SqliteAuthStore {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+            .db
+            .begin_write()
             .await
             .map_err(failed("starting a password change"))?;
-        sqlx::query("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1")
+        sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
             .bind(user_id)
             .bind(password_hash)
             .bind(shared::db::timestamp())
@@ -125,7 +140,7 @@ impl AuthStore for SqliteAuthStore {
             .await
             .map_err(failed("changing a password"))?;
         sqlx::query(
-            "UPDATE refresh_families SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+            "UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
         )
         .bind(user_id)
         .bind(now)
@@ -143,13 +158,13 @@ impl AuthStore for SqliteAuthStore {
         first: &NewRefreshToken,
     ) -> Result<(), StoreError> {
         let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+            .db
+            .begin_write()
             .await
             .map_err(failed("starting a session"))?;
         sqlx::query(
             "INSERT INTO refresh_families (id, user_id, scope, created_at, expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&family.id)
         .bind(&family.user_id)
@@ -168,10 +183,10 @@ impl AuthStore for SqliteAuthStore {
             "SELECT t.family_id, t.expires_at, t.spent_at, t.successor_salt, \
                     f.user_id, f.scope, f.expires_at AS family_expires_at, f.revoked_at \
              FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
-             WHERE t.token_hash = ?1",
+             WHERE t.token_hash = $1",
         )
         .bind(hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db.pool)
         .await
         .map_err(failed("finding a refresh token"))?;
         let Some(row) = row else { return Ok(None) };
@@ -202,13 +217,13 @@ impl AuthStore for SqliteAuthStore {
         // IMMEDIATE takes the write lock first, so racing spends queue here
         // and each sees the one before it committed.
         let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+            .db
+            .begin_write()
             .await
             .map_err(failed("starting a rotation"))?;
         let spent = sqlx::query(
-            "UPDATE refresh_tokens SET spent_at = ?2, successor_salt = ?3 \
-             WHERE token_hash = ?1 AND spent_at IS NULL",
+            "UPDATE refresh_tokens SET spent_at = $2, successor_salt = $3 \
+             WHERE token_hash = $1 AND spent_at IS NULL",
         )
         .bind(hash)
         .bind(now)
@@ -226,11 +241,11 @@ impl AuthStore for SqliteAuthStore {
 
     async fn revoke_family(&self, family_id: &str, now: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE refresh_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            "UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
         )
         .bind(family_id)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.db.pool)
         .await
         .map(|_| ())
         .map_err(failed("revoking a refresh family"))
@@ -245,12 +260,12 @@ impl AuthStore for SqliteAuthStore {
         for key in keys {
             let row = sqlx::query(
                 "SELECT window_ends_at FROM login_throttle \
-                 WHERE key = ?1 AND window_ends_at > ?2 AND failures >= ?3",
+                 WHERE key = $1 AND window_ends_at > $2 AND failures >= $3",
             )
             .bind(&key.key)
             .bind(now)
             .bind(key.max_failures)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db.pool)
             .await
             .map_err(failed("reading the login throttle"))?;
             if let Some(row) = row {
@@ -271,15 +286,17 @@ impl AuthStore for SqliteAuthStore {
     ) -> Result<(), StoreError> {
         for key in keys {
             sqlx::query(
-                "INSERT INTO login_throttle (key, failures, window_ends_at) VALUES (?1, 1, ?2 + ?3) \
+                "INSERT INTO login_throttle (key, failures, window_ends_at) VALUES ($1, 1, $2 + $3) \
                  ON CONFLICT (key) DO UPDATE SET \
-                   failures = CASE WHEN window_ends_at <= ?2 THEN 1 ELSE failures + 1 END, \
-                   window_ends_at = CASE WHEN window_ends_at <= ?2 THEN ?2 + ?3 ELSE window_ends_at END",
+                   failures = CASE WHEN login_throttle.window_ends_at <= $2 THEN 1 \
+                                   ELSE login_throttle.failures + 1 END, \
+                   window_ends_at = CASE WHEN login_throttle.window_ends_at <= $2 THEN $2 + $3 \
+                                         ELSE login_throttle.window_ends_at END",
             )
             .bind(&key.key)
             .bind(now)
             .bind(window)
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await
             .map_err(failed("counting a failed login"))?;
         }
@@ -287,44 +304,43 @@ impl AuthStore for SqliteAuthStore {
     }
 
     async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_throttle WHERE key = ?1")
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
             .bind(key)
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await
             .map(|_| ())
             .map_err(failed("clearing failed logins"))
     }
 
     async fn purge_expired(&self, now: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM refresh_families WHERE expires_at < ?1")
+        sqlx::query("DELETE FROM refresh_families WHERE expires_at < $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await
             .map_err(failed("purging ended refresh families"))?;
-        sqlx::query("DELETE FROM login_throttle WHERE window_ends_at < ?1")
+        sqlx::query("DELETE FROM login_throttle WHERE window_ends_at < $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.db.pool)
             .await
             .map_err(failed("purging ended throttle windows"))?;
         Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
+        self.db
+            .ping()
             .await
-            .map(|_| ())
             .context("pinging the database")
             .map_err(StoreError)
     }
 }
 
 async fn insert_token(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     token: &NewRefreshToken,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, family_id, expires_at) VALUES (?1, ?2, ?3)",
+        "INSERT INTO refresh_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, $3)",
     )
     .bind(&token.hash)
     .bind(&token.family_id)
