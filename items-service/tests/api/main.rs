@@ -12,3 +12,4 @@ mod flask_items;
 mod items;
 mod keys;
 mod process;
+mod scale_out;
