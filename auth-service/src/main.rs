@@ -15,13 +15,14 @@ fn main() -> ExitCode {
         .as_slice()
     {
         [] => serve(),
-        ["healthcheck"] => healthcheck(),
+        ["healthcheck"] => {
+            shared::cli::healthcheck("auth-service", Settings::load().map(|s| s.server))
+        }
         ["generate-secret", path] => {
             let from_operator = std::env::var("JWT_SECRET").ok();
-            report(auth_service::cli::generate_secret(
-                Path::new(path),
-                from_operator.as_deref(),
-            ))
+            let written =
+                auth_service::cli::generate_secret(Path::new(path), from_operator.as_deref());
+            shared::cli::exit("auth-service", written)
         }
         _ => {
             eprintln!("{USAGE}");
@@ -33,40 +34,13 @@ fn main() -> ExitCode {
 #[actix_web::main]
 async fn serve() -> ExitCode {
     shared::telemetry::init();
-    let result = async {
+    let served = async {
         let settings = Settings::load()?;
         Application::build(settings)
             .await?
             .run_until_stopped()
             .await?;
-        anyhow::Ok(())
+        anyhow::Ok(String::new())
     };
-    report(
-        result
-            .await
-            .map(|()| String::new())
-            .map_err(|e| format!("{e:#}")),
-    )
-}
-
-fn healthcheck() -> ExitCode {
-    let probe = Settings::load()
-        .map_err(|e| e.to_string())
-        .and_then(|s| shared::http::probe(&s.server.host, s.server.port, "/health/ready"));
-    report(probe.map(|()| String::new()))
-}
-
-fn report(result: Result<String, String>) -> ExitCode {
-    match result {
-        Ok(message) => {
-            if !message.is_empty() {
-                println!("auth-service: {message}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("auth-service: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    shared::cli::exit("auth-service", served.await.map_err(|e| format!("{e:#}")))
 }

@@ -1,15 +1,11 @@
 //! Builds the application: settings in, a bound server out (port 0 in tests).
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
-use anyhow::Context as _;
+use actix_web::web;
 use shared::auth::Authenticator;
-use shared::http::{not_found, path_config, query_config, trace_requests};
 use shared::token::TokenSigner;
 
 use crate::accounts::now_ms;
@@ -58,27 +54,11 @@ impl Application {
         });
         spawn_janitor(accounts.store.clone());
         let authenticator = web::Data::new(Authenticator::new(verifier, "auth-service"));
-
-        let address = (settings.server.host.as_str(), settings.server.port);
-        let listener = TcpListener::bind(address)
-            .with_context(|| format!("cannot listen on {}:{}", address.0, address.1))?;
-        let port = listener.local_addr()?.port();
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(trace_requests))
-                .app_data(accounts.clone())
+        let (server, port) = shared::http::bind(&settings.server, move |cfg| {
+            cfg.app_data(accounts.clone())
                 .app_data(authenticator.clone())
-                .app_data(path_config())
-                .app_data(query_config())
-                .configure(crate::routes::configure)
-                .default_service(web::to(not_found))
-        })
-        .shutdown_timeout(settings.server.shutdown_timeout_seconds)
-        .client_request_timeout(Duration::from_secs(5));
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
-        let server = server.listen(listener)?.run();
+                .configure(crate::routes::configure);
+        })?;
         tracing::info!(
             "auth-service listening on http://{}:{port}",
             settings.server.host

@@ -14,7 +14,9 @@ fn main() -> ExitCode {
         .as_slice()
     {
         [] => serve(),
-        ["healthcheck"] => healthcheck(),
+        ["healthcheck"] => {
+            shared::cli::healthcheck("items-service", Settings::load().map(|s| s.server))
+        }
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
@@ -25,30 +27,13 @@ fn main() -> ExitCode {
 #[actix_web::main]
 async fn serve() -> ExitCode {
     shared::telemetry::init();
-    let result = async {
+    let served = async {
         let settings = Settings::load()?;
         Application::build(settings)
             .await?
             .run_until_stopped()
             .await?;
-        anyhow::Ok(())
+        anyhow::Ok(String::new())
     };
-    report(result.await.map_err(|e| format!("{e:#}")))
-}
-
-fn healthcheck() -> ExitCode {
-    let probe = Settings::load()
-        .map_err(|e| e.to_string())
-        .and_then(|s| shared::http::probe(&s.server.host, s.server.port, "/health/ready"));
-    report(probe)
-}
-
-fn report(result: Result<(), String>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("items-service: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    shared::cli::exit("items-service", served.await.map_err(|e| format!("{e:#}")))
 }

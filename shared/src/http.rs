@@ -161,3 +161,40 @@ pub fn probe(host: &str, port: u16, path: &str) -> Result<(), String> {
         Err(format!("{path} answered: {}", status_line.trim_end()))
     }
 }
+
+/// Binds `settings.host:settings.port` (port 0 picks a free one) and builds
+/// the server every service runs: the request log, the extractor configs,
+/// problem-details answers for unknown paths, graceful shutdown, and a 5 s
+/// limit for a client to send its request head. `configure` registers the
+/// service's data and routes. Returns the server (not yet awaited) and the
+/// bound port.
+pub fn bind<F>(
+    settings: &crate::settings::ServerSettings,
+    configure: F,
+) -> std::io::Result<(actix_web::dev::Server, u16)>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
+    let listener =
+        std::net::TcpListener::bind((settings.host.as_str(), settings.port)).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {}:{}: {e}", settings.host, settings.port),
+            )
+        })?;
+    let port = listener.local_addr()?.port();
+    let mut server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .wrap(actix_web::middleware::from_fn(trace_requests))
+            .app_data(path_config())
+            .app_data(query_config())
+            .configure(configure.clone())
+            .default_service(web::to(not_found))
+    })
+    .shutdown_timeout(settings.shutdown_timeout_seconds)
+    .client_request_timeout(std::time::Duration::from_secs(5));
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    Ok((server.listen(listener)?.run(), port))
+}

@@ -13,6 +13,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod cli;
 #[cfg(feature = "database")]
 pub mod db;
 pub mod http;

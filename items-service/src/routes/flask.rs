@@ -115,14 +115,7 @@ pub(super) async fn post_item(
         return Err(exists());
     }
     let price = flask_price(body.price)?;
-    let now = shared::db::timestamp();
-    let item = Item {
-        name: name.as_str().to_owned(),
-        price: price.value(),
-        created_by: caller.username().to_owned(),
-        created_at: now.clone(),
-        updated_at: now,
-    };
+    let item = Item::new(name.as_str(), price.value(), caller.username());
     if !store.create(&item).await? {
         return Err(exists());
     }

@@ -132,14 +132,7 @@ pub(super) async fn put(
     let name = item_name(name.into_inner())?;
     let price =
         Price::parse(body.price).map_err(|why| Problem::invalid_fields([("price", why)]))?;
-    let now = shared::db::timestamp();
-    let item = Item {
-        name: name.as_str().to_owned(),
-        price: price.value(),
-        created_by: caller.username().to_owned(),
-        created_at: now.clone(),
-        updated_at: now,
-    };
+    let item = Item::new(name.as_str(), price.value(), caller.username());
     let (item, outcome) = store.put(&item).await?;
     Ok(match outcome {
         Put::Created => HttpResponse::Created()

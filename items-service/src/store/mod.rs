@@ -21,6 +21,20 @@ pub struct Item {
     pub updated_at: String,
 }
 
+impl Item {
+    /// A new item, created and updated now by `username`.
+    pub fn new(name: &str, price: f64, username: &str) -> Self {
+        let now = shared::db::timestamp();
+        Self {
+            name: name.to_owned(),
+            price,
+            created_by: username.to_owned(),
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+}
+
 /// The database failed or could not be reached; the cause is for the log.
 #[derive(Debug, thiserror::Error)]
 #[error("the item store failed")]

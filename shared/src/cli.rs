@@ -1,0 +1,37 @@
+//! What both binaries do besides serving: the container health check and
+//! the exit code with a one-line message.
+
+use std::process::ExitCode;
+
+use crate::settings::{ServerSettings, SettingsError};
+
+/// `SERVICE healthcheck`: 0 when `GET /health/ready` on the configured port
+/// answers 200 (the runtime image has no curl).
+pub fn healthcheck(service: &str, server: Result<ServerSettings, SettingsError>) -> ExitCode {
+    let probe = server
+        .map_err(|e| e.to_string())
+        .and_then(|s| crate::http::probe(&s.host, s.port, "/health/ready"));
+    exit(service, probe.map(|()| String::new()))
+}
+
+/// Prints the message (to stdout) or the error (to stderr) after the service
+/// name, and the matching exit code.
+///
+/// ```
+/// use std::process::ExitCode;
+/// assert_eq!(shared::cli::exit("svc", Err("bad".into())), ExitCode::FAILURE);
+/// ```
+pub fn exit(service: &str, result: Result<String, String>) -> ExitCode {
+    match result {
+        Ok(message) => {
+            if !message.is_empty() {
+                println!("{service}: {message}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{service}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
