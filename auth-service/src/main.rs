@@ -14,7 +14,9 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        [] => serve(),
+        [] => shared::cli::serve("auth-service", || async {
+            Application::build(Settings::load()?).await
+        }),
         ["healthcheck"] => {
             shared::cli::healthcheck("auth-service", Settings::load().map(|s| s.server))
         }
@@ -29,18 +31,4 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-#[actix_web::main]
-async fn serve() -> ExitCode {
-    shared::telemetry::init();
-    let served = async {
-        let settings = Settings::load()?;
-        Application::build(settings)
-            .await?
-            .run_until_stopped()
-            .await?;
-        anyhow::Ok(String::new())
-    };
-    shared::cli::exit("auth-service", served.await.map_err(|e| format!("{e:#}")))
 }

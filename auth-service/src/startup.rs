@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
 use actix_web::web;
 use shared::auth::Authenticator;
+use shared::http::BoundServer;
 use shared::token::TokenSigner;
 
 use crate::accounts::now_ms;
@@ -16,15 +16,12 @@ use crate::settings::Settings;
 use crate::store::{AuthStore, SqlAuthStore};
 use crate::throttle::Throttle;
 
-/// A bound, not yet running auth-service.
-pub struct Application {
-    server: Server,
-    port: u16,
-}
+/// Builds the service.
+pub struct Application;
 
 impl Application {
     /// Opens the database, builds the key ring and binds the listener.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<BoundServer> {
         let ring = Arc::new(settings.jwt.key_ring()?);
         if ring.active_kid().is_none() {
             anyhow::bail!(
@@ -54,26 +51,12 @@ impl Application {
         });
         spawn_janitor(accounts.store.clone());
         let authenticator = web::Data::new(Authenticator::new(verifier, "auth-service"));
-        let (server, port) = shared::http::bind(&settings.server, move |cfg| {
+        let server = shared::http::bind("auth-service", &settings.server, move |cfg| {
             cfg.app_data(accounts.clone())
                 .app_data(authenticator.clone())
                 .configure(crate::routes::configure);
         })?;
-        tracing::info!(
-            "auth-service listening on http://{}:{port}",
-            settings.server.host
-        );
-        Ok(Self { server, port })
-    }
-
-    /// The bound port.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Serves until SIGTERM or SIGINT, then drains in-flight requests.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        Ok(server)
     }
 }
 

@@ -13,7 +13,9 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        [] => serve(),
+        [] => shared::cli::serve("items-service", || async {
+            Application::build(Settings::load()?).await
+        }),
         ["healthcheck"] => {
             shared::cli::healthcheck("items-service", Settings::load().map(|s| s.server))
         }
@@ -22,18 +24,4 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-#[actix_web::main]
-async fn serve() -> ExitCode {
-    shared::telemetry::init();
-    let served = async {
-        let settings = Settings::load()?;
-        Application::build(settings)
-            .await?
-            .run_until_stopped()
-            .await?;
-        anyhow::Ok(String::new())
-    };
-    shared::cli::exit("items-service", served.await.map_err(|e| format!("{e:#}")))
 }

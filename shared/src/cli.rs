@@ -35,3 +35,19 @@ pub fn exit(service: &str, result: Result<String, String>) -> ExitCode {
         }
     }
 }
+
+/// Runs a service: logging, then `build` (settings, database, listener),
+/// then serving until SIGTERM or SIGINT. A failure exits non-zero with a
+/// message that says what to fix.
+pub fn serve<F, Fut>(service: &str, build: F) -> ExitCode
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<crate::http::BoundServer>>,
+{
+    crate::telemetry::init();
+    let served = actix_web::rt::System::new().block_on(async move {
+        build().await?.run_until_stopped().await?;
+        anyhow::Ok(String::new())
+    });
+    exit(service, served.map_err(|e| format!("{e:#}")))
+}

@@ -162,16 +162,35 @@ pub fn probe(host: &str, port: u16, path: &str) -> Result<(), String> {
     }
 }
 
+/// A bound server, not yet running.
+pub struct BoundServer {
+    server: actix_web::dev::Server,
+    port: u16,
+}
+
+impl BoundServer {
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
 /// Binds `settings.host:settings.port` (port 0 picks a free one) and builds
 /// the server every service runs: the request log, the extractor configs,
 /// problem-details answers for unknown paths, graceful shutdown, and a 5 s
 /// limit for a client to send its request head. `configure` registers the
-/// service's data and routes. Returns the server (not yet awaited) and the
-/// bound port.
+/// service's data and routes. Logs the address as
+/// `<service> listening on http://HOST:PORT`.
 pub fn bind<F>(
+    service: &str,
     settings: &crate::settings::ServerSettings,
     configure: F,
-) -> std::io::Result<(actix_web::dev::Server, u16)>
+) -> std::io::Result<BoundServer>
 where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
@@ -196,5 +215,7 @@ where
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }
-    Ok((server.listen(listener)?.run(), port))
+    let server = server.listen(listener)?.run();
+    tracing::info!("{service} listening on http://{}:{port}", settings.host);
+    Ok(BoundServer { server, port })
 }
