@@ -2,8 +2,10 @@
 
 use std::fmt;
 
-use serde::de::{self, SeqAccess, Visitor};
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::json::{once, remember, Name};
 
 /// The payload of an access token (RFC 7519 registered claims plus ours).
 ///
@@ -26,7 +28,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// };
 /// assert!(claims.has_scope("items:write"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Claims {
     /// Issuer: the name auth-service is configured with, checked exactly.
     pub iss: String,
@@ -46,6 +48,61 @@ pub struct Claims {
     pub scope: String,
     /// The user's name, for display and audit fields.
     pub username: String,
+}
+
+/// One pass over the payload: every claim above required with its type,
+/// unknown claims skipped, and any member name given twice refused (RFC 7519
+/// 4), known or not, however it is escaped.
+impl<'de> Deserialize<'de> for Claims {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
+}
+
+struct ClaimsVisitor;
+
+impl<'de> Visitor<'de> for ClaimsVisitor {
+    type Value = Claims;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
+        let (mut iss, mut sub, mut aud, mut jti, mut scope, mut username) =
+            (None, None, None, None, None, None);
+        let (mut exp, mut nbf, mut iat) = (None, None, None);
+        let mut others: Vec<Name<'de>> = Vec::new();
+        while let Some(name) = map.next_key::<Name<'de>>()? {
+            match name.0.as_ref() {
+                "iss" => once(&mut iss, map.next_value()?)?,
+                "sub" => once(&mut sub, map.next_value()?)?,
+                "aud" => once(&mut aud, map.next_value()?)?,
+                "exp" => once(&mut exp, map.next_value()?)?,
+                "nbf" => once(&mut nbf, map.next_value()?)?,
+                "iat" => once(&mut iat, map.next_value()?)?,
+                "jti" => once(&mut jti, map.next_value()?)?,
+                "scope" => once(&mut scope, map.next_value()?)?,
+                "username" => once(&mut username, map.next_value()?)?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    remember(&mut others, name)?;
+                }
+            }
+        }
+        let missing = de::Error::missing_field;
+        Ok(Claims {
+            iss: iss.ok_or_else(|| missing("iss"))?,
+            sub: sub.ok_or_else(|| missing("sub"))?,
+            aud: aud.ok_or_else(|| missing("aud"))?,
+            exp: exp.ok_or_else(|| missing("exp"))?,
+            nbf: nbf.ok_or_else(|| missing("nbf"))?,
+            iat: iat.ok_or_else(|| missing("iat"))?,
+            jti: jti.ok_or_else(|| missing("jti"))?,
+            scope: scope.ok_or_else(|| missing("scope"))?,
+            username: username.ok_or_else(|| missing("username"))?,
+        })
+    }
 }
 
 impl Claims {
@@ -162,6 +219,28 @@ impl<'de> Deserialize<'de> for Audience {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claims_round_trip_and_a_repeated_member_is_refused() {
+        let claims = Claims {
+            iss: "i".into(),
+            sub: "s".into(),
+            aud: Audience::one("a"),
+            exp: 2,
+            nbf: 1,
+            iat: 1,
+            jti: "j".into(),
+            scope: "x".into(),
+            username: "u".into(),
+        };
+        let json = serde_json::to_string(&claims).expect("json");
+        assert_eq!(serde_json::from_str::<Claims>(&json).ok(), Some(claims));
+        let repeated = format!("{},\"iss\":\"other\"}}", &json[..json.len() - 1]);
+        let error = serde_json::from_str::<Claims>(&repeated).expect_err("duplicate");
+        assert!(super::super::json::is_duplicate_member(&error), "{error}");
+        let missing = serde_json::from_str::<Claims>("{}").expect_err("missing");
+        assert!(!super::super::json::is_duplicate_member(&missing));
+    }
 
     #[test]
     fn a_single_audience_is_written_as_a_string_and_read_from_either_form() {

@@ -6,6 +6,7 @@
 //! key, make it active, remove the old one once the longest access-token
 //! lifetime has passed.
 
+use hmac::{Hmac, Mac as _};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use sha2::{Digest, Sha256};
 
@@ -43,9 +44,21 @@ pub enum KeyError {
     UnmatchedPrivateKey,
 }
 
-struct RingKey {
+pub(crate) struct RingKey {
     kid: String,
     decoding: DecodingKey,
+    /// HS256 only: the MAC with the key schedule done, cloned per check.
+    hmac: Option<Hmac<Sha256>>,
+}
+
+impl RingKey {
+    pub(crate) fn decoding(&self) -> &DecodingKey {
+        &self.decoding
+    }
+
+    pub(crate) fn hmac(&self) -> Option<&Hmac<Sha256>> {
+        self.hmac.as_ref()
+    }
 }
 
 /// Keys by id (`kid`) and, on the issuer, the active signing key.
@@ -114,7 +127,8 @@ impl KeyRing {
             if kid == active {
                 signing = Some((ring.len(), EncodingKey::from_secret(secret)));
             }
-            push_key(&mut ring, kid, DecodingKey::from_secret(secret))?;
+            let hmac = Hmac::<Sha256>::new_from_slice(secret).ok();
+            push_key(&mut ring, kid, DecodingKey::from_secret(secret), hmac)?;
         }
         if ring.is_empty() {
             return Err(KeyError::Empty);
@@ -147,7 +161,7 @@ impl KeyRing {
         for block in pem_blocks(public_pems) {
             let decoding = DecodingKey::from_ed_pem(block.as_bytes())
                 .map_err(|_| KeyError::BadPem("public"))?;
-            push_key(&mut ring, derive_kid(decoding.as_bytes()), decoding)?;
+            push_key(&mut ring, derive_kid(decoding.as_bytes()), decoding, None)?;
         }
         if ring.is_empty() {
             return Err(KeyError::Empty);
@@ -201,7 +215,11 @@ impl KeyRing {
 
     /// The key with this id, for verification.
     pub fn decoding_key(&self, kid: &str) -> Option<&DecodingKey> {
-        self.keys.iter().find(|k| k.kid == kid).map(|k| &k.decoding)
+        self.key(kid).map(|k| &k.decoding)
+    }
+
+    pub(crate) fn key(&self, kid: &str) -> Option<&RingKey> {
+        self.keys.iter().find(|k| k.kid == kid)
     }
 
     /// The active key, for signing.
@@ -212,14 +230,23 @@ impl KeyRing {
     }
 }
 
-fn push_key(ring: &mut Vec<RingKey>, kid: String, decoding: DecodingKey) -> Result<(), KeyError> {
+fn push_key(
+    ring: &mut Vec<RingKey>,
+    kid: String,
+    decoding: DecodingKey,
+    hmac: Option<Hmac<Sha256>>,
+) -> Result<(), KeyError> {
     if kid.is_empty() || kid.len() > 64 || !kid.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(KeyError::BadKid(kid));
     }
     if ring.iter().any(|k| k.kid == kid) {
         return Err(KeyError::DuplicateKid(kid));
     }
-    ring.push(RingKey { kid, decoding });
+    ring.push(RingKey {
+        kid,
+        decoding,
+        hmac,
+    });
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 //! `crit`, `kid` or duplicate-member checks.
 
 mod claims;
+mod json;
 mod keys;
 
 use std::borrow::Cow;
@@ -135,16 +136,47 @@ pub struct TokenVerifier {
     leeway_seconds: u64,
 }
 
-#[derive(Deserialize)]
+/// The JOSE header members we read; any other is skipped (but may not repeat).
 struct JoseHeader<'a> {
-    #[serde(borrow)]
     alg: Cow<'a, str>,
-    #[serde(borrow, default)]
     typ: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     kid: Option<Cow<'a, str>>,
-    #[serde(default)]
-    crit: Option<IgnoredAny>,
+    crit: bool,
+}
+
+impl<'de> Deserialize<'de> for JoseHeader<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HeaderVisitor;
+        impl<'de> Visitor<'de> for HeaderVisitor {
+            type Value = JoseHeader<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JOSE header object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let (mut alg, mut typ, mut kid, mut crit) = (None, None, None, None);
+                let mut others = Vec::new();
+                while let Some(name) = map.next_key::<json::Name<'de>>()? {
+                    match name.0.as_ref() {
+                        "alg" => json::once(&mut alg, map.next_value::<json::Name<'de>>()?.0)?,
+                        "typ" => json::once(&mut typ, map.next_value::<json::Name<'de>>()?.0)?,
+                        "kid" => json::once(&mut kid, map.next_value::<json::Name<'de>>()?.0)?,
+                        "crit" => json::once(&mut crit, map.next_value::<IgnoredAny>()?)?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            json::remember(&mut others, name)?;
+                        }
+                    }
+                }
+                Ok(JoseHeader {
+                    alg: alg.ok_or_else(|| serde::de::Error::missing_field("alg"))?,
+                    typ,
+                    kid,
+                    crit: crit.is_some(),
+                })
+            }
+        }
+        deserializer.deserialize_map(HeaderVisitor)
+    }
 }
 
 impl TokenVerifier {
@@ -184,11 +216,16 @@ impl TokenVerifier {
             return Err(VerifyError::Malformed);
         }
 
-        let header_json = decode_part(header_b64)?;
-        require_unique_members(&header_json)?;
-        let header: JoseHeader<'_> =
-            serde_json::from_slice(&header_json).map_err(|_| VerifyError::Malformed)?;
-        if header.crit.is_some() {
+        let (mut stack, mut heap) = ([0u8; 256], Vec::new());
+        let header_json = decode_part(header_b64, &mut stack, &mut heap)?;
+        let header: JoseHeader<'_> = serde_json::from_slice(header_json).map_err(|e| {
+            if json::is_duplicate_member(&e) {
+                VerifyError::DuplicateMember
+            } else {
+                VerifyError::Malformed
+            }
+        })?;
+        if header.crit {
             return Err(VerifyError::CriticalHeader);
         }
         let algorithm = self.ring.algorithm();
@@ -203,20 +240,21 @@ impl TokenVerifier {
             return Err(VerifyError::Type);
         }
         let kid = header.kid.as_deref().ok_or(VerifyError::MissingKeyId)?;
-        let key = self.ring.decoding_key(kid).ok_or(VerifyError::UnknownKey)?;
+        let key = self.ring.key(kid).ok_or(VerifyError::UnknownKey)?;
 
         let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-        match jsonwebtoken::crypto::verify(signature_b64, signing_input.as_bytes(), key, algorithm)
-        {
-            Ok(true) => {}
-            Ok(false) => return Err(VerifyError::Signature),
-            Err(_) => return Err(VerifyError::Malformed),
-        }
+        verify_signature(key, algorithm, signing_input.as_bytes(), signature_b64)?;
 
-        let payload_json = decode_part(payload_b64)?;
-        require_unique_members(&payload_json)?;
-        let claims: Claims =
-            serde_json::from_slice(&payload_json).map_err(|_| VerifyError::Claims)?;
+        // Claims refuse repeated members themselves, in the same pass.
+        let (mut stack, mut heap) = ([0u8; 1024], Vec::new());
+        let payload_json = decode_part(payload_b64, &mut stack, &mut heap)?;
+        let claims: Claims = serde_json::from_slice(payload_json).map_err(|e| {
+            if json::is_duplicate_member(&e) {
+                VerifyError::DuplicateMember
+            } else {
+                VerifyError::Claims
+            }
+        })?;
         if claims.iss != self.issuer {
             return Err(VerifyError::Issuer);
         }
@@ -233,10 +271,63 @@ impl TokenVerifier {
     }
 }
 
-fn decode_part(part: &str) -> Result<Vec<u8>, VerifyError> {
-    URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| VerifyError::Malformed)
+/// HS256 with the ring's prepared MAC (a constant-time comparison); other
+/// algorithms through `jsonwebtoken`.
+fn verify_signature(
+    key: &keys::RingKey,
+    algorithm: jsonwebtoken::Algorithm,
+    signing_input: &[u8],
+    signature_b64: &str,
+) -> Result<(), VerifyError> {
+    use hmac::Mac as _;
+
+    match key.hmac() {
+        Some(prepared) => {
+            let mut signature = [0u8; 32];
+            match URL_SAFE_NO_PAD.decode_slice(signature_b64, &mut signature) {
+                Ok(32) => {}
+                Ok(_) | Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+                    return Err(VerifyError::Signature)
+                }
+                Err(base64::DecodeSliceError::DecodeError(_)) => {
+                    return Err(VerifyError::Malformed)
+                }
+            }
+            let mut mac = prepared.clone();
+            mac.update(signing_input);
+            mac.verify_slice(&signature)
+                .map_err(|_| VerifyError::Signature)
+        }
+        None => match jsonwebtoken::crypto::verify(
+            signature_b64,
+            signing_input,
+            key.decoding(),
+            algorithm,
+        ) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(VerifyError::Signature),
+            Err(_) => Err(VerifyError::Malformed),
+        },
+    }
+}
+
+/// Decodes a base64url part into `stack` when it fits, else into `heap`.
+fn decode_part<'b, const N: usize>(
+    part: &str,
+    stack: &'b mut [u8; N],
+    heap: &'b mut Vec<u8>,
+) -> Result<&'b [u8], VerifyError> {
+    if part.len() / 4 * 3 + 3 <= N {
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(part, stack)
+            .map_err(|_| VerifyError::Malformed)?;
+        Ok(&stack[..len])
+    } else {
+        URL_SAFE_NO_PAD
+            .decode_vec(part, heap)
+            .map_err(|_| VerifyError::Malformed)?;
+        Ok(heap)
+    }
 }
 
 fn algorithm_name(algorithm: jsonwebtoken::Algorithm) -> &'static str {
@@ -245,50 +336,6 @@ fn algorithm_name(algorithm: jsonwebtoken::Algorithm) -> &'static str {
         jsonwebtoken::Algorithm::EdDSA => "EdDSA",
         // The ring builds only the algorithms above; anything else never matches.
         _ => "",
-    }
-}
-
-/// RFC 7515 4 / RFC 7519 4: member names must be unique; serde would keep
-/// the last duplicate of an unknown member silently, so check the raw JSON.
-fn require_unique_members(json: &[u8]) -> Result<(), VerifyError> {
-    /// Whether every member name of a JSON object is unique.
-    struct UniqueMembers(bool);
-
-    #[derive(Deserialize, PartialEq)]
-    struct Name<'a>(#[serde(borrow)] Cow<'a, str>);
-
-    impl<'de> Deserialize<'de> for UniqueMembers {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct MembersVisitor;
-            impl<'de> Visitor<'de> for MembersVisitor {
-                type Value = UniqueMembers;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a JSON object")
-                }
-                fn visit_map<A: MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> Result<UniqueMembers, A::Error> {
-                    let mut seen: Vec<Name<'de>> = Vec::with_capacity(12);
-                    let mut unique = true;
-                    while let Some(name) = map.next_key::<Name<'de>>()? {
-                        map.next_value::<IgnoredAny>()?;
-                        if seen.contains(&name) {
-                            unique = false;
-                        }
-                        seen.push(name);
-                    }
-                    Ok(UniqueMembers(unique))
-                }
-            }
-            deserializer.deserialize_map(MembersVisitor)
-        }
-    }
-
-    match serde_json::from_slice::<UniqueMembers>(json) {
-        Ok(UniqueMembers(true)) => Ok(()),
-        Ok(UniqueMembers(false)) => Err(VerifyError::DuplicateMember),
-        Err(_) => Err(VerifyError::Malformed),
     }
 }
 

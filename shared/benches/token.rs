@@ -1,0 +1,68 @@
+//! Token verification against the cryptographic floor, in one run:
+//! - `hmac_sha256`: HMAC-SHA256 over the token's signing input, the least
+//!   any HS256 verifier must compute;
+//! - `verify`: the whole check (header, signature, claims);
+//! - `authenticate`: what a request pays: the `Authorization` header parsed,
+//!   the token verified, the caller built;
+//! - `sign`: issuing a token.
+//!
+//! `scripts/bench.sh` prints the ratios. Run alone: `cargo bench -p shared --bench token`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use actix_web::test::TestRequest;
+use criterion::{criterion_group, criterion_main, Criterion};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use shared::auth::Authenticator;
+use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+
+const SECRET: &[u8] = b"bench-secret-bench-secret-bench-secret!";
+
+fn benches(c: &mut Criterion) {
+    let ring = Arc::new(KeyRing::single_hmac(SECRET).expect("ring"));
+    let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    let token = signer
+        .issue(
+            "0b0e7e76-95a4-4d4c-9df8-1b8e0f7e2a11",
+            "alice",
+            "items:read items:write",
+        )
+        .expect("issue")
+        .access_token;
+    let signing_input = &token[..token.rfind('.').expect("three parts")];
+
+    c.bench_function("hmac_sha256", |b| {
+        b.iter(|| {
+            let mut mac = Hmac::<Sha256>::new_from_slice(black_box(SECRET)).expect("any key size");
+            mac.update(black_box(signing_input).as_bytes());
+            black_box(mac.finalize().into_bytes())
+        })
+    });
+    c.bench_function("verify", |b| {
+        b.iter(|| black_box(verifier.verify(black_box(&token)).expect("valid")))
+    });
+    let authenticator = Authenticator::new(verifier.clone(), "items-service");
+    let request = TestRequest::default()
+        .insert_header(("authorization", format!("Bearer {token}")))
+        .to_http_request();
+    c.bench_function("authenticate", |b| {
+        b.iter(|| {
+            black_box(
+                authenticator
+                    .authenticate(black_box(&request))
+                    .expect("valid"),
+            )
+        })
+    });
+    c.bench_function("sign", |b| {
+        b.iter(|| {
+            black_box(signer.issue(black_box("user-id"), "alice", "items:read")).expect("issue")
+        })
+    });
+}
+
+criterion_group!(token, benches);
+criterion_main!(token);
