@@ -18,6 +18,7 @@ RUN for crate in shared auth-service items-service; do \
     && echo 'fn main() {}' > auth-service/src/main.rs \
     && echo 'fn main() {}' > items-service/src/main.rs \
     && echo 'fn main() {}' > auth-service/benches/login_parity.rs \
+    && echo 'fn main() {}' > auth-service/benches/argon2_hash.rs \
     && cargo build --release --locked -p auth-service -p items-service \
     && rm -rf shared/src auth-service/src items-service/src
 

@@ -1,16 +1,20 @@
 //! Password hashing with argon2id, off the async executor, with bounded
-//! concurrency: at most `max_concurrent` hashes run at once (each holds
-//! `memory_kib` of memory) and at most `max_queued` wait; past that a login
-//! is answered 503 at once, so a flood neither stalls other requests nor
-//! grows memory without bound.
+//! concurrency: at most `max_concurrent` hashes run at once and at most
+//! `max_queued` wait; past that a login is answered 503 at once, so a flood
+//! neither stalls other requests nor grows memory without bound.
+//!
+//! Each running hash works in one of `max_concurrent` memory buffers of
+//! `memory_kib`, made on first use and then reused: allocating 19 MiB per
+//! hash instead lets the allocator keep freed buffers in per-thread arenas,
+//! and a login flood grew the process past 1 GiB.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
@@ -54,6 +58,31 @@ impl From<HashError> for shared::problem::ApiError {
     }
 }
 
+/// Argon2 working memory, one buffer per hashing slot, reused.
+#[derive(Debug)]
+struct MemoryPool {
+    blocks: usize,
+    free: std::sync::Mutex<Vec<Vec<Block>>>,
+}
+
+impl MemoryPool {
+    fn take(&self) -> Vec<Block> {
+        let spare = self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        spare.unwrap_or_else(|| vec![Block::default(); self.blocks])
+    }
+
+    fn give_back(&self, buffer: Vec<Block>) {
+        self.free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(buffer);
+    }
+}
+
 /// The one place passwords are hashed and checked.
 #[derive(Debug)]
 pub struct PasswordHasher {
@@ -61,6 +90,7 @@ pub struct PasswordHasher {
     slots: Arc<Semaphore>,
     waiting: AtomicUsize,
     max_queued: usize,
+    memory: Arc<MemoryPool>,
     /// Checked when the user does not exist, so that costs the same.
     dummy_hash: String,
 }
@@ -108,12 +138,22 @@ impl PasswordHasher {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        let dummy_hash = hash_with(&params, b"not-a-real-password-just-for-timing")?;
+        let memory = Arc::new(MemoryPool {
+            blocks: params.block_count(),
+            free: std::sync::Mutex::new(Vec::new()),
+        });
+        // Not kept in the pool: an idle service holds no hashing memory.
+        let dummy_hash = hash_with(
+            &params,
+            b"not-a-real-password-just-for-timing",
+            &mut memory.take(),
+        )?;
         Ok(Self {
             params,
             slots: Arc::new(Semaphore::new(slots)),
             waiting: AtomicUsize::new(0),
             max_queued: settings.max_queued,
+            memory,
             dummy_hash,
         })
     }
@@ -121,7 +161,7 @@ impl PasswordHasher {
     /// Hashes a new password into a PHC string.
     pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
         let params = self.params.clone();
-        self.run(move || hash_with(&params, password.expose_secret().as_bytes()))
+        self.run(move |memory| hash_with(&params, password.expose_secret().as_bytes(), memory))
             .await
     }
 
@@ -138,14 +178,14 @@ impl PasswordHasher {
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
         let params = self.params.clone();
         let verified = self
-            .run(move || {
+            .run(move |memory| {
                 let parsed = PasswordHash::new(&hash).map_err(|e| {
                     anyhow::anyhow!("stored password hash is not a PHC string: {e}")
                 })?;
                 let password = password.expose_secret().as_bytes();
-                let matches = Argon2::default().verify_password(password, &parsed).is_ok();
+                let matches = verify_with(&parsed, password, memory)?;
                 let upgraded_hash = if matches && !uses(&parsed, &params) {
-                    Some(hash_with(&params, password)?)
+                    Some(hash_with(&params, password, memory)?)
                 } else {
                     None
                 };
@@ -164,7 +204,7 @@ impl PasswordHasher {
     async fn run<T, F>(&self, work: F) -> Result<T, HashError>
     where
         T: Send + 'static,
-        F: FnOnce() -> anyhow::Result<T> + Send + 'static,
+        F: FnOnce(&mut [Block]) -> anyhow::Result<T> + Send + 'static,
     {
         if self.waiting.fetch_add(1, Ordering::Relaxed) >= self.max_queued {
             self.waiting.fetch_sub(1, Ordering::Relaxed);
@@ -179,9 +219,13 @@ impl PasswordHasher {
             .context("the hashing semaphore closed")?;
         drop(ticket);
         let span = tracing::Span::current();
+        let memory = self.memory.clone();
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            span.in_scope(work)
+            let mut buffer = memory.take();
+            let result = span.in_scope(|| work(&mut buffer));
+            memory.give_back(buffer);
+            result
         })
         .await
         .context("the hashing task failed")?
@@ -189,12 +233,61 @@ impl PasswordHasher {
     }
 }
 
-fn hash_with(params: &Params, password: &[u8]) -> anyhow::Result<String> {
+fn hash_with(params: &Params, password: &[u8], memory: &mut [Block]) -> anyhow::Result<String> {
+    let failed = |e: argon2::Error| anyhow::anyhow!("argon2 hashing failed: {e}");
     let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_raw = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-        .hash_password(password, &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))
+        .hash_password_into_with_memory(password, salt_raw, &mut output, memory)
+        .map_err(failed)?;
+    let phc = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| anyhow::anyhow!("params: {e}"))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&output).map_err(|e| anyhow::anyhow!("output: {e}"))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Recomputes `hash` for `password` with the parameters it records, in
+/// `memory` when it is large enough, and compares in constant time.
+fn verify_with(
+    hash: &PasswordHash<'_>,
+    password: &[u8],
+    memory: &mut [Block],
+) -> anyhow::Result<bool> {
+    let invalid = |what: &str| anyhow::anyhow!("stored password hash has an invalid {what}");
+    let algorithm = Algorithm::try_from(hash.algorithm).map_err(|_| invalid("algorithm"))?;
+    let version = hash
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(|_| invalid("version"))?
+        .unwrap_or_default();
+    let params = Params::try_from(hash).map_err(|_| invalid("parameter set"))?;
+    let expected = hash.hash.ok_or_else(|| invalid("output"))?;
+    let mut salt_bytes = [0u8; 64];
+    let salt = hash
+        .salt
+        .ok_or_else(|| invalid("salt"))?
+        .decode_b64(&mut salt_bytes)
+        .map_err(|_| invalid("salt"))?;
+    let mut output = vec![0u8; expected.len()];
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let computed = if params.block_count() <= memory.len() {
+        argon2.hash_password_into_with_memory(password, salt, &mut output, memory)
+    } else {
+        // A hash made with more memory than configured now (rare): its own buffer.
+        argon2.hash_password_into(password, salt, &mut output)
+    };
+    computed.map_err(|e| anyhow::anyhow!("argon2 verification failed: {e}"))?;
+    let computed = Output::new(&output).map_err(|_| invalid("output"))?;
+    Ok(computed == expected)
 }
 
 #[cfg(test)]
@@ -261,6 +354,35 @@ mod tests {
             .await
             .expect("verify");
         assert!(!verified.matches && verified.upgraded_hash.is_none());
+    }
+
+    #[tokio::test]
+    async fn hashes_are_standard_phc_strings_both_ways() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let hasher = hasher(8);
+        let ours = hasher
+            .hash("a-password-1".to_owned().into())
+            .await
+            .expect("hash");
+        let parsed = PasswordHash::new(&ours).expect("PHC");
+        assert!(Argon2::default()
+            .verify_password(b"a-password-1", &parsed)
+            .is_ok());
+        assert!(Argon2::default()
+            .verify_password(b"a-password-2", &parsed)
+            .is_err());
+
+        let params = Params::new(2048, 1, 1, None).expect("params");
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(b"a-password-1", &salt)
+            .expect("hash")
+            .to_string();
+        let verified = hasher.verify("a-password-1".to_owned().into(), Some(theirs));
+        assert!(
+            verified.await.expect("verify").matches,
+            "a larger m_cost than the pool's"
+        );
     }
 
     #[tokio::test]

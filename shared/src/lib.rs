@@ -7,7 +7,11 @@
 //! - [`problem`]: RFC 9457 problem details, the error body of the v1 API.
 //! - [`body`]: size-capped JSON and form bodies with field-level errors.
 //! - [`settings`]: the configuration loader and the `JWT_*` settings.
-//! - [`http`], [`telemetry`]: request logging, health, fallbacks.
+//! - [`http`], [`cli`], [`telemetry`]: the server both services run
+//!   (request log, health, fallbacks, graceful shutdown), their command line,
+//!   logging.
+//! - `db` (feature `database`): SQLite or PostgreSQL behind one pool, with
+//!   migrations per dialect; `TestDatabase` (feature `test-support`).
 //!
 //! This crate holds no user or item types: those belong to their service.
 

@@ -4,8 +4,9 @@
 //!
 //! Service settings come from `PREFIX__SECTION__KEY` (e.g.
 //! `ITEMS__SERVER__PORT`); the token settings both services share come from
-//! `JWT_SECRET`, `JWT_SECRET_FILE`, `JWT_ISSUER`, `JWT_AUDIENCE` and
-//! `JWT_LEEWAY_SECONDS`. `PREFIX_CONFIG_FILE` names the optional TOML file.
+//! `JWT_*` variables (see [`JwtSettings`]). `PREFIX_CONFIG_FILE` names the
+//! optional TOML file. Values stay text until a typed field parses them, so
+//! a numeric secret is never turned into a number.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

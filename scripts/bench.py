@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""Prints every performance figure of the README, each next to the baseline
+it is judged against, measured in the same run (these machines are shared
+and noisy, so ratios, not absolute numbers, are the targets).
+
+    scripts/bench.py                # BENCH_SECONDS=10 per load run by default
+
+Needs wrk (Debian package `wrk`; installed when missing and run as root).
+Builds release binaries, starts them on loopback ports with SQLite databases
+in a temporary folder, and stops them at the end. Only 127.0.0.1 is loaded.
+"""
+
+import base64
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+SECRET = "bench-secret-bench-secret-bench-secret-bench"
+USER = {"username": "bench", "password": "bench-password-for-load"}
+AUTH_PORT, ITEMS_PORT, SCALE_PORT = 19081, 19082, 19083
+
+
+def run(*args, **kwargs):
+    return subprocess.run(args, check=True, cwd=ROOT, **kwargs)
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() != 0:
+        sys.exit("bench: wrk is missing; install the Debian package `wrk`")
+    run("apt-get", "update", "-qq")
+    run("apt-get", "install", "-y", "-qq", "wrk", stdout=subprocess.DEVNULL)
+
+
+def http(method, port, path, body=None, token=None, scheme="Bearer"):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method)
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"{scheme} {token}")
+    with urllib.request.urlopen(request, data, timeout=10) as response:
+        text = response.read()
+        return response.status, json.loads(text) if text else None
+
+
+def ready(port):
+    """One raw GET /health/ready: true on a 200 (cheap enough to poll every ms)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"GET /health/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            return sock.recv(16).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+class Service:
+    """A release binary on a port with its own SQLite file."""
+
+    def __init__(self, name, port, folder, env=None):
+        self.name, self.port = name, port
+        prefix = "AUTH" if name == "auth-service" else "ITEMS"
+        self.db = os.path.join(folder, f"{name}.db")
+        environment = dict(os.environ)
+        environment.update({
+            f"{prefix}__SERVER__PORT": str(port),
+            f"{prefix}__DATABASE__URL": f"sqlite://{self.db}",
+            "JWT_SECRET": SECRET,
+            "RUST_LOG": "warn",
+        })
+        environment.update(env or {})
+        self.environment = environment
+        self.process = None
+
+    def start(self):
+        """Starts it; the milliseconds from exec to /health/ready answering 200."""
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [os.path.join(ROOT, "target/release", self.name)],
+            env=self.environment, stdout=subprocess.DEVNULL)
+        while not ready(self.port):
+            if self.process.poll() is not None:
+                sys.exit(f"bench: {self.name} exited at start")
+            if time.perf_counter() - started > 30:
+                sys.exit(f"bench: {self.name} not ready in 30 s")
+            time.sleep(0.001)
+        return (time.perf_counter() - started) * 1000
+
+    def memory_kib(self, field):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=40)
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(port, path, connections=32, token=None, scheme="Bearer", script=None, seconds=SECONDS):
+    """A wrk run: requests/s, p50 and p99 in ms, and the non-2xx count."""
+    args = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if token:
+        args += ["-H", f"Authorization: {scheme} {token}"]
+    if script:
+        args += ["-s", script]
+    out = subprocess.run(args + [f"http://127.0.0.1:{port}{path}"],
+                         check=True, capture_output=True, text=True).stdout
+
+    def latency(percent):
+        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * UNITS[unit]
+
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": latency(50),
+        "p99": latency(99),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "none",
+    }
+
+
+def lua(folder, name, text):
+    path = os.path.join(folder, name)
+    with open(path, "w") as file:
+        file.write(text)
+    return path
+
+
+def line(label, figure, target=""):
+    print(f"  {label:<58} {figure}{('   ' + target) if target else ''}")
+
+
+def show_load(label, result):
+    line(label, f"{result['rps']:9.0f} req/s  p50 {result['p50']:6.2f} ms  p99 {result['p99']:6.2f} ms"
+         f"  non-2xx {result['non_2xx']}")
+
+
+def token_benchmark():
+    if os.environ.get("BENCH_SKIP_CRITERION"):
+        return
+    print("Token verification (criterion, ns/op; the floor is HMAC-SHA256 over the signing input)")
+    run("cargo", "bench", "-q", "-p", "shared", "--bench", "token", stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    ns = {}
+    for name in ("hmac_sha256", "verify", "authenticate", "sign"):
+        with open(os.path.join(ROOT, "target/criterion", name, "new/estimates.json")) as file:
+            ns[name] = json.load(file)["mean"]["point_estimate"]
+    line("HMAC-SHA256 over the signing input (floor)", f"{ns['hmac_sha256']:8.0f} ns")
+    for name, what in (("verify", "verify (header, signature, claims)"),
+                       ("authenticate", "authenticate (header parsed, verified, caller built)"),
+                       ("sign", "sign (issue a token)")):
+        ratio = ns[name] / ns["hmac_sha256"]
+        target = "target <= 3x" if name != "sign" else ""
+        line(what, f"{ns[name]:8.0f} ns  = {ratio:.2f}x the floor", target)
+
+
+def argon2_alone():
+    """argon2id with the default parameters, alone on every core: (hashes/s, ms per hash)."""
+    out = subprocess.run(
+        ["cargo", "bench", "-q", "-p", "auth-service", "--bench", "argon2_hash"],
+        cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    rate = float(re.search(r"([\d.]+) hashes/s", out).group(1))
+    return rate, float(re.search(r"median ([\d.]+) ms", out).group(1))
+
+
+def seed_items(path, count):
+    """`count` items named item-0000001... straight into a migrated SQLite file."""
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM items")
+        db.executemany(
+            "INSERT INTO items (name, price, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            ((f"item-{i:07d}", i / 100, "bench", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z")
+             for i in range(1, count + 1)))
+
+
+def main():
+    ensure_wrk()
+    print(f"bench: building release binaries; load runs of {SECONDS} s on {os.cpu_count()} cores")
+    run("cargo", "build", "-q", "--release", "-p", "auth-service", "-p", "items-service")
+    folder = tempfile.mkdtemp(prefix="jwt-pair-bench-")
+    services = []
+    try:
+        token_benchmark()
+
+        print("\nStart-up and idle memory (SQLite, fresh database, migrations included)")
+        auth = Service("auth-service", AUTH_PORT, folder)
+        items = Service("items-service", ITEMS_PORT, folder)
+        services += [auth, items]
+        for service in (auth, items):
+            millis = service.start()
+            line(f"{service.name}: exec to /health/ready 200", f"{millis:6.0f} ms", "target <= 250 ms")
+        time.sleep(1)
+        for service in (auth, items):
+            line(f"{service.name}: idle RSS", f"{service.memory_kib('VmRSS') / 1024:6.1f} MiB",
+                 "target <= 20 MiB")
+
+        http("POST", AUTH_PORT, "/v1/users", USER)
+        token = http("POST", AUTH_PORT, "/auth", USER)[1]["access_token"]
+        http("PUT", ITEMS_PORT, "/v1/items/bench-item", {"price": 9.99}, token)
+
+        print("\nAuthenticated reads against the health endpoint, same server, 32 connections")
+        health = wrk(ITEMS_PORT, "/health/live")
+        v1 = wrk(ITEMS_PORT, "/v1/items/bench-item", token=token)
+        flask = wrk(ITEMS_PORT, "/item/bench-item", token=token, scheme="JWT")
+        show_load("GET /health/live (baseline)", health)
+        show_load("GET /v1/items/{name} with a token", v1)
+        show_load("GET /item/{name} with a token", flask)
+        line("v1 read / health", f"{v1['rps'] / health['rps']:.2f}x", "target >= 0.7x, zero non-2xx")
+        line("flask read / health", f"{flask['rps'] / health['rps']:.2f}x", "target >= 0.7x, zero non-2xx")
+
+        print("\nLogin flood: 64 connections logging in (right password) on auth-service")
+        allowed, per_hash = argon2_alone()
+        cores = os.cpu_count()
+        login = lua(folder, "login.lua", (
+            'wrk.method = "POST"\n'
+            f"wrk.body = '{json.dumps(USER)}'\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'))
+        flood = subprocess.Popen(
+            ["wrk", "-t1", "-c64", f"-d{SECONDS}s", "-s", login, f"http://127.0.0.1:{AUTH_PORT}/auth"],
+            stdout=subprocess.PIPE, text=True)
+        time.sleep(1)
+        during = wrk(AUTH_PORT, "/health/live", connections=1, seconds=max(SECONDS - 2, 1))
+        flood_out = flood.communicate()[0]
+        logins = float(re.search(r"Requests/sec:\s+([\d.]+)", flood_out).group(1))
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", flood_out)
+        line(f"argon2id alone (19 MiB, t=2, p=1) on {cores} cores, one hash", f"{per_hash:6.1f} ms")
+        line(f"what {cores} cores allow: argon2id alone, every core", f"{allowed:6.1f} hashes/s")
+        line("logins/s under the flood", f"{logins:6.1f} logins/s = {logins / allowed:.2f}x",
+             "target >= 0.8x")
+        line("non-2xx during the flood", f"{int(bad.group(1)) if bad else 0}")
+        line("GET /health/live p99 during the flood", f"{during['p99']:6.2f} ms", "target < 10 ms")
+        line("auth-service peak RSS (VmHWM)", f"{auth.memory_kib('VmHWM') / 1024:6.1f} MiB",
+             "target < 150 MiB")
+
+        print("\nScaling with data: GET /v1/items/{name} on random names, 1,000 vs 1,000,000 items")
+        scale_dir = os.path.join(folder, "scale")
+        os.makedirs(scale_dir)
+        scale = Service("items-service", SCALE_PORT, scale_dir)
+        services.append(scale)
+        results = {}
+        for count in (1_000, 1_000_000):
+            scale.start()
+            scale.stop()
+            seed_items(scale.db, count)
+            scale.start()
+            lookup = lua(folder, f"lookup-{count}.lua", (
+                f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+                "request = function()\n"
+                f'  return wrk.format("GET", string.format("/v1/items/item-%07d", math.random(1, {count})))\n'
+                "end\n"))
+            results[count] = wrk(SCALE_PORT, "/", script=lookup)
+            if count == 1_000_000:
+                last = f"item-{count - 100:07d}"
+                cursor = base64.urlsafe_b64encode(last.encode()).decode().rstrip("=")
+                first_page = wrk(SCALE_PORT, "/v1/items?limit=100", token=token, connections=8)
+                deepest = wrk(SCALE_PORT, f"/v1/items?limit=100&cursor={cursor}", token=token,
+                              connections=8)
+            scale.stop()
+        show_load("1,000 items", results[1_000])
+        show_load("1,000,000 items", results[1_000_000])
+        line("1,000,000 / 1,000", f"{results[1_000_000]['rps'] / results[1_000]['rps']:.2f}x",
+             "target >= 0.8x")
+        show_load("list, first page (limit 100), 1,000,000 items", first_page)
+        show_load("list, deepest page (limit 100), 1,000,000 items", deepest)
+        line("deepest page p99 / first page p99", f"{deepest['p99'] / first_page['p99']:.2f}x",
+             "keyset: no growth with depth")
+    finally:
+        for service in services:
+            service.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
