@@ -153,6 +153,10 @@ pub async fn open(
         .map_err(|e| SettingsError::new(format!("the database URL is not valid: {e}")))?;
     let pool = AnyPoolOptions::new()
         .max_connections(settings.max_connections.max(1))
+        // A ping before each use finds connections a network dropped; an
+        // embedded SQLite connection cannot be dropped, and the ping would
+        // double the work of every query.
+        .test_before_acquire(backend == Backend::Postgres)
         .acquire_timeout(Duration::from_secs(settings.connect_timeout_seconds))
         .after_connect(move |connection, _| {
             let setup = setup.clone();
