@@ -1,7 +1,8 @@
-use futures_util::future::join_all;
+use std::collections::BTreeMap;
+
 use serde_json::json;
 
-use crate::helpers::{send, spawn_app};
+use crate::helpers::{send, spawn_app, tally};
 
 const CLIENTS: usize = 32;
 
@@ -10,21 +11,8 @@ async fn many_clients_posting_one_item_yield_exactly_one_creation() {
     let app = spawn_app().await;
     let requests =
         (0..CLIENTS).map(|i| send(app.post("/item/contested").json(&json!({ "price": i }))));
-    let statuses: Vec<u16> = join_all(requests)
-        .await
-        .into_iter()
-        .map(|(s, _)| s)
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 400).count(),
-        CLIENTS - 1,
-        "{statuses:?}"
-    );
+    let expected = BTreeMap::from([(201, 1), (400, CLIENTS - 1)]);
+    assert_eq!(tally(requests).await, expected);
 }
 
 #[tokio::test]
@@ -32,19 +20,6 @@ async fn many_clients_putting_one_item_yield_one_201_and_the_rest_200() {
     let app = spawn_app().await;
     let requests =
         (0..CLIENTS).map(|i| send(app.put("/v1/items/contested").json(&json!({ "price": i }))));
-    let statuses: Vec<u16> = join_all(requests)
-        .await
-        .into_iter()
-        .map(|(s, _)| s)
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        CLIENTS - 1,
-        "{statuses:?}"
-    );
+    let expected = BTreeMap::from([(201, 1), (200, CLIENTS - 1)]);
+    assert_eq!(tally(requests).await, expected);
 }

@@ -130,3 +130,17 @@ pub(crate) async fn send(request: RequestBuilder) -> (u16, Value) {
     };
     (status, body)
 }
+
+/// Sends all `requests` at once; how many answered each status.
+pub(crate) async fn tally<F>(
+    requests: impl IntoIterator<Item = F>,
+) -> std::collections::BTreeMap<u16, usize>
+where
+    F: std::future::Future<Output = (u16, Value)>,
+{
+    let mut counts = std::collections::BTreeMap::new();
+    for (status, _) in futures_util::future::join_all(requests).await {
+        *counts.entry(status).or_insert(0) += 1;
+    }
+    counts
+}
