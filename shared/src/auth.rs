@@ -480,4 +480,30 @@ mod tests {
         assert!(challenge.contains("error=\"insufficient_scope\""));
         assert!(challenge.contains("scope=\"items:write\""));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_authorization_header_is_refused_without_a_panic(
+            value in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+        ) {
+            let (auth, _) = setup();
+            if let Ok(value) = HeaderValue::from_bytes(&value) {
+                let req = TestRequest::default()
+                    .insert_header((AUTHORIZATION, value))
+                    .to_http_request();
+                proptest::prop_assert!(auth.authenticate(&req).is_err());
+            }
+        }
+
+        #[test]
+        fn any_scheme_and_token_text_is_refused_without_a_panic(
+            value in "(?i)(bearer|jwt|basic|)( {0,3})[ -~]{0,80}",
+        ) {
+            let (auth, _) = setup();
+            let req = TestRequest::default()
+                .insert_header((AUTHORIZATION, value.as_str()))
+                .to_http_request();
+            proptest::prop_assert!(auth.authenticate(&req).is_err());
+        }
+    }
 }

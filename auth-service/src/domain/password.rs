@@ -82,4 +82,17 @@ mod tests {
         }
         assert!(NewPassword::parse(SecretString::from("alice-bob"), "ALICE-BOB").is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_is_a_password_or_refused_with_a_reason(raw in proptest::prelude::any::<String>()) {
+            match NewPassword::parse(SecretString::from(raw.clone()), "someone") {
+                Ok(password) => {
+                    let secret = password.into_secret();
+                    proptest::prop_assert_eq!(secret.expose_secret(), raw.as_str());
+                }
+                Err(why) => proptest::prop_assert!(!why.is_empty()),
+            }
+        }
+    }
 }

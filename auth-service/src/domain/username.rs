@@ -86,4 +86,28 @@ mod tests {
         assert_eq!(a.key(), b.key());
         assert_eq!(a.as_str(), "Alice");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_is_a_username_or_refused_with_a_reason(raw in proptest::prelude::any::<String>()) {
+            check(&raw)?;
+        }
+
+        #[test]
+        fn likely_names_are_a_username_or_refused_with_a_reason(raw in "[ a-zA-Zé用\u{200B}\u{202E}\t]{0,70}") {
+            check(&raw)?;
+        }
+    }
+
+    fn check(raw: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        match Username::parse(raw) {
+            Ok(name) => {
+                proptest::prop_assert_eq!(name.as_str(), raw);
+                proptest::prop_assert_eq!(name.key(), raw.to_lowercase());
+                proptest::prop_assert_eq!(Username::parse(name.as_str()).ok(), Some(name));
+            }
+            Err(why) => proptest::prop_assert!(!why.is_empty()),
+        }
+        Ok(())
+    }
 }

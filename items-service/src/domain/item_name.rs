@@ -52,4 +52,17 @@ mod tests {
             assert!(ItemName::parse(name).is_err(), "{why} should be refused");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_is_an_item_name_or_refused_with_a_reason(raw in proptest::prelude::any::<String>()) {
+            match ItemName::parse(raw.clone()) {
+                Ok(name) => {
+                    proptest::prop_assert_eq!(name.as_str(), raw.as_str());
+                    proptest::prop_assert!(ItemName::parse(name.as_str().to_owned()).is_ok());
+                }
+                Err(why) => proptest::prop_assert!(!why.is_empty()),
+            }
+        }
+    }
 }

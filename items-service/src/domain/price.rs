@@ -44,4 +44,21 @@ mod tests {
             assert!(Price::parse(price).is_err(), "{price}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_number_is_a_price_or_refused_with_a_reason(raw in proptest::num::f64::ANY) {
+            match Price::parse(raw) {
+                Ok(price) => {
+                    proptest::prop_assert!(price.value() == raw && price.value().is_finite());
+                    proptest::prop_assert_eq!(Price::parse(price.value()).map(Price::value), Ok(price.value()));
+                }
+                Err(why) => {
+                    proptest::prop_assert!(!why.is_empty());
+                    let acceptable = raw.is_finite() && raw >= 0.0;
+                    proptest::prop_assert!(!acceptable, "refused {}", raw);
+                }
+            }
+        }
+    }
 }

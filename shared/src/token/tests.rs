@@ -387,3 +387,30 @@ fn every_key_of_the_ring_verifies_and_the_active_one_signs() {
     let header = jsonwebtoken::decode_header(&new_token).expect("header");
     assert_eq!(header.kid.as_deref(), Some("new"));
 }
+
+proptest::proptest! {
+    #[test]
+    fn any_string_as_a_token_is_refused_without_a_panic(raw in proptest::prelude::any::<String>()) {
+        proptest::prop_assert!(Fixture::hs256().verify(&raw).is_err());
+    }
+
+    #[test]
+    fn any_three_base64url_parts_are_refused_without_a_panic(
+        header in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+        signature in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+    ) {
+        let token = format!("{}.{}.{}", b64(&header), b64(&payload), b64(&signature));
+        proptest::prop_assert!(Fixture::hs256().verify(&token).is_err());
+        proptest::prop_assert!(Fixture::eddsa().verify(&token).is_err());
+    }
+
+    #[test]
+    fn any_json_header_and_claims_signed_with_the_key_never_panic(
+        header in "\\{(\"(alg|typ|kid|crit|x)\":(\"[A-Za-z0-9]{0,20}\"|1|null|\\[\\]),?){0,6}\\}",
+        payload in "\\{(\"(iss|sub|aud|exp|nbf|iat|jti|scope|username|x)\":(\"[a-z-]{0,12}\"|[0-9]{1,11}|null|\\[\"items-service\"\\]),?){0,12}\\}",
+    ) {
+        let f = Fixture::hs256();
+        let _ = f.verify(&f.craft_raw(&header, &payload));
+    }
+}
