@@ -130,3 +130,40 @@ async fn a_missing_secret_stops_start_up_with_a_message_naming_jwt_secret() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("JWT_SECRET"), "{stderr}");
 }
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_request_finish_and_refuses_new_connections() {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+
+    let database = TestDatabase::new().await;
+    let mut service = start(&database);
+    let address = service.address.trim_start_matches("http://").to_owned();
+    let body = br#"{"price": 1}"#;
+    let head = format!(
+        "PUT /v1/items/in-flight HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        token(),
+        body.len()
+    );
+    let mut in_flight = TcpStream::connect(&address).expect("connect");
+    in_flight.write_all(head.as_bytes()).expect("head");
+    in_flight.write_all(&body[..5]).expect("half the body");
+    std::thread::sleep(Duration::from_millis(300));
+
+    signal(&service.child, "TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        TcpStream::connect(&address).is_err(),
+        "a new connection was accepted after SIGTERM"
+    );
+
+    in_flight
+        .write_all(&body[5..])
+        .expect("the rest of the body");
+    let mut answer = String::new();
+    in_flight.read_to_string(&mut answer).expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let exit = wait_for_exit(&mut service.child, Duration::from_secs(10));
+    assert!(exit.success(), "{exit:?}");
+}
