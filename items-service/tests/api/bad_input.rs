@@ -60,3 +60,49 @@ async fn a_header_over_the_servers_limit_gets_431_and_the_server_keeps_serving()
     }
     assert_eq!(send(app.get("/health/live")).await.0, 200);
 }
+
+#[tokio::test]
+async fn a_client_sending_its_head_a_byte_a_second_is_cut_off_while_others_are_served() {
+    use std::io::{Read as _, Write as _};
+    use std::time::{Duration, Instant};
+
+    let app = spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let slow = std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .expect("timeout");
+        let started = Instant::now();
+        for byte in b"GET /health/live HTTP/1.1\r\nHost: slow\r\n"
+            .iter()
+            .cycle()
+        {
+            if stream.write_all(&[*byte]).is_err() {
+                return started.elapsed();
+            }
+            let mut buffer = [0u8; 256];
+            match stream.read(&mut buffer) {
+                Ok(0) => return started.elapsed(),
+                Ok(_) => return started.elapsed(), // a 408, then the close
+                Err(_) => {}
+            }
+            std::thread::sleep(Duration::from_millis(950));
+            assert!(started.elapsed() < Duration::from_secs(20), "never cut off");
+        }
+        started.elapsed()
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        send(app.get("/health/live")).await.0,
+        200,
+        "others are served"
+    );
+    let cut_after = tokio::task::spawn_blocking(move || slow.join().expect("slow client"))
+        .await
+        .expect("join");
+    assert!(
+        cut_after >= Duration::from_secs(4) && cut_after < Duration::from_secs(10),
+        "cut off after {cut_after:?} (the limit is 5 s)"
+    );
+}
