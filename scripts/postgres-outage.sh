@@ -58,6 +58,7 @@ cargo build -q -p auth-service -p items-service
 common=(
     JWT_SECRET=outage-test-secret-outage-test-secret
     RUST_LOG=warn
+    RUST_BACKTRACE=1  # the worst case: errors then capture backtraces
 )
 env "${common[@]}" AUTH__SERVER__PORT="$auth_port" AUTH__DATABASE__URL="$pg_url/auth" \
     AUTH__DATABASE__CONNECT_TIMEOUT_SECONDS=$timeout_seconds \

@@ -72,7 +72,7 @@ fn spawn_janitor(store: Arc<dyn AuthStore>) {
         loop {
             every.tick().await;
             if let Err(error) = store.purge_expired(now_ms()).await {
-                tracing::warn!(error = ?error.0, "purging expired sessions failed");
+                tracing::warn!(error = %format!("{:#}", error.0), "purging expired sessions failed");
             }
         }
     });

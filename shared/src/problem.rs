@@ -181,7 +181,9 @@ pub fn internal() -> Problem {
 }
 
 /// What a handler fails with: a problem to answer as it is, or a failure
-/// below whose cause is logged here, once, and answered with a fixed text.
+/// below whose cause chain is logged here, once (as text: a backtrace per
+/// error, with RUST_BACKTRACE set, cost seconds under a database outage),
+/// and answered with a fixed text.
 ///
 /// ```
 /// use actix_web::{http::StatusCode, ResponseError};
@@ -224,11 +226,11 @@ impl ResponseError for ApiError {
         match self {
             Self::Problem(problem) => problem.error_response(),
             Self::Unavailable(cause) => {
-                tracing::error!(error = ?cause, "dependency failure");
+                tracing::error!(error = %format!("{cause:#}"), "dependency failure");
                 unavailable().error_response()
             }
             Self::Unexpected(cause) => {
-                tracing::error!(error = ?cause, "unexpected failure");
+                tracing::error!(error = %format!("{cause:#}"), "unexpected failure");
                 internal().error_response()
             }
         }

@@ -34,7 +34,7 @@ impl FlaskError {
 
 impl From<StoreError> for FlaskError {
     fn from(error: StoreError) -> Self {
-        tracing::error!(error = ?error.0, "database failure");
+        tracing::error!(error = %format!("{:#}", error.0), "database failure");
         Self {
             status: StatusCode::SERVICE_UNAVAILABLE,
             message: "the service cannot answer right now; try again shortly".into(),
