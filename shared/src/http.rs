@@ -14,8 +14,37 @@ use tracing::Instrument as _;
 
 use crate::problem::{self, Problem};
 
-/// Middleware: one span per request (the auth extractor records `user_id`
-/// on it) and one log line when it ends. The query string is never logged.
+/// The header that carries a request's id, in and out.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The caller's `X-Request-Id` when it is sane (1 to 64 characters of
+/// `A-Z a-z 0-9 - _ . :`), else a new UUID: ids end up in every log line, so
+/// a client must not be able to write arbitrary text there.
+///
+/// ```
+/// use actix_web::test::TestRequest;
+/// let kept = TestRequest::default().insert_header(("x-request-id", "abc-123")).to_srv_request();
+/// assert_eq!(shared::http::request_id(&kept), "abc-123");
+/// let replaced = TestRequest::default().insert_header(("x-request-id", "a b")).to_srv_request();
+/// assert_eq!(shared::http::request_id(&replaced).len(), 36);
+/// ```
+pub fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| {
+            (1..=64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
+/// Middleware: one span per request, carrying its id (the auth extractor
+/// adds `user_id`), so every log line of the request has them; one log line
+/// when it ends; the id echoed in `X-Request-Id`. The query string is never
+/// logged.
 ///
 /// ```
 /// use actix_web::{middleware::from_fn, App};
@@ -26,18 +55,26 @@ pub async fn trace_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = request_id(&req);
     let span = tracing::info_span!(
         "request",
+        request_id = %id,
         method = %req.method(),
         path = %req.path(),
         user_id = tracing::field::Empty,
     );
     let started = Instant::now();
-    let result = next.call(req).instrument(span.clone()).await;
+    let mut result = next.call(req).instrument(span.clone()).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     let _entered = span.enter();
-    match &result {
+    match &mut result {
         Ok(response) => {
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
+                response.headers_mut().insert(
+                    actix_web::http::header::HeaderName::from_static(REQUEST_ID),
+                    value,
+                );
+            }
             let route = response.request().match_pattern().unwrap_or_default();
             let status = response.status().as_u16();
             tracing::info!(route, status, elapsed_ms, "request finished");

@@ -35,6 +35,7 @@ async fn no_password_token_or_secret_reaches_the_log() {
     let credentials = json!({ "username": "alice", "password": PASSWORD });
     client
         .post(format!("{address}/v1/users"))
+        .header("x-request-id", "registration-7")
         .json(&credentials)
         .send()
         .await
@@ -90,6 +91,11 @@ async fn no_password_token_or_secret_reaches_the_log() {
         .expect("stderr");
 
     assert!(log.contains("request finished"), "the log is on: {log}");
+    assert!(
+        log.lines()
+            .any(|line| line.contains("user registered") && line.contains("registration-7")),
+        "the request id is on the request's lines: {log}"
+    );
     for (what, secret) in [
         ("password", PASSWORD),
         ("wrong password", "a-wrong-password-xyz"),
@@ -103,4 +109,59 @@ async fn no_password_token_or_secret_reaches_the_log() {
     ] {
         assert!(!log.contains(secret), "the {what} is in the log:\n{log}");
     }
+}
+
+#[tokio::test]
+async fn with_log_format_json_every_line_is_a_json_object_with_the_request_id() {
+    let database = shared::db::TestDatabase::new().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auth-service"))
+        .envs(test_env(database.url()))
+        .env("RUST_LOG", "info")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn auth-service");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    let address = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).expect("read") > 0,
+            "exited: {lines:?}"
+        );
+        if let Some(at) = line.find("listening on ") {
+            let address = line[at + "listening on ".len()..]
+                .split('"')
+                .next()
+                .expect("address")
+                .to_owned();
+            lines.push(line);
+            break address;
+        }
+        lines.push(line);
+    };
+    let status = reqwest::Client::new()
+        .get(format!("{address}/health/ready"))
+        .header("x-request-id", "json-check-1")
+        .send()
+        .await
+        .expect("ready")
+        .status();
+    assert_eq!(status, 200);
+    child.kill().expect("kill");
+    child.wait().expect("reaped");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).expect("rest");
+    lines.extend(rest.lines().map(str::to_owned));
+    let parsed: Vec<Value> = lines
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(
+        parsed
+            .iter()
+            .any(|entry| entry["span"]["request_id"] == "json-check-1"
+                && entry["fields"]["status"] == 200),
+        "{lines:?}"
+    );
 }

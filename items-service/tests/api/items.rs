@@ -156,3 +156,34 @@ fn urlencode(name: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn a_sane_request_id_is_echoed_and_any_other_replaced() {
+    let app = spawn_app().await;
+    let id_of = |response: &reqwest::Response| {
+        response.headers()["x-request-id"]
+            .to_str()
+            .expect("ascii")
+            .to_owned()
+    };
+    let kept = app
+        .get("/v1/items")
+        .header("x-request-id", "trace-42.a:b_c")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(id_of(&kept), "trace-42.a:b_c");
+    for bad in ["has space", "semi;colon", &"x".repeat(65)] {
+        let replaced = app
+            .get("/v1/items/nothing")
+            .header("x-request-id", bad)
+            .send()
+            .await
+            .expect("request");
+        let id = id_of(&replaced);
+        assert_ne!(id, bad);
+        assert_eq!(id.len(), 36, "a new UUID: {id}");
+    }
+    let fresh = app.get("/health/live").send().await.expect("request");
+    assert_eq!(id_of(&fresh).len(), 36);
+}
