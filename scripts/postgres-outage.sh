@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+version=$(basename "$(dirname "$(dirname "$(ls /usr/lib/postgresql/*/bin/postgres | sort -V | tail -1)")")")
 cluster=outage-test
 pg_port=${OUTAGE_PG_PORT:-55432}
 auth_port=${OUTAGE_AUTH_PORT:-18081}
