@@ -107,12 +107,9 @@ impl Accounts {
         self.throttle
             .check(self.store.as_ref(), &attempt, now_ms())
             .await?;
-        let user = if password.expose_secret().len() > MAX_PASSWORD_BYTES {
-            None
-        } else {
-            self.check_password(self.store.find_by_key(&username_key).await?, password)
-                .await?
-        };
+        let user = self
+            .check_password(self.store.find_by_key(&username_key).await?, password)
+            .await?;
         match &user {
             Some(_) => {
                 self.throttle
@@ -130,11 +127,15 @@ impl Accounts {
     }
 
     /// `user` if `password` is theirs (a dummy check when there is no user).
+    /// A password longer than any we accept is refused without hashing.
     pub(crate) async fn check_password(
         &self,
         user: Option<User>,
         password: SecretString,
     ) -> Result<Option<User>, ApiError> {
+        if password.expose_secret().len() > MAX_PASSWORD_BYTES {
+            return Ok(None);
+        }
         let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
         let verified = self.hasher.verify(password, stored_hash).await?;
         let Some(user) = user.filter(|_| verified.matches) else {

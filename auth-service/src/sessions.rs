@@ -13,7 +13,7 @@ use actix_web::http::StatusCode;
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use shared::problem::{ApiError, Problem};
 use shared::token::IssuedToken;
@@ -251,9 +251,7 @@ impl Accounts {
             .check(self.store.as_ref(), &attempt, now_ms())
             .await?;
         let username = user.username.clone();
-        if current.expose_secret().len() > crate::domain::MAX_PASSWORD_BYTES
-            || self.check_password(Some(user), current).await?.is_none()
-        {
+        if self.check_password(Some(user), current).await?.is_none() {
             self.throttle
                 .failed(self.store.as_ref(), &attempt, now_ms())
                 .await?;
