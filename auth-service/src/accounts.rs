@@ -21,8 +21,8 @@ pub struct Accounts {
     pub hasher: PasswordHasher,
     /// Issues access tokens.
     pub signer: TokenSigner,
-    /// Scopes every user is granted, in configured order.
-    pub default_scopes: Vec<String>,
+    /// Scopes every user is granted, space-separated, in configured order.
+    pub default_scope: String,
     /// Refresh-token lifetimes.
     pub lifetimes: SessionLifetimes,
     /// Failed-login limits.
@@ -153,11 +153,6 @@ impl Accounts {
         self.signer
             .issue(&user.id, &user.username, scope)
             .map_err(|e| ApiError::Unexpected(e.into()))
-    }
-
-    /// The default scopes as one space-separated string.
-    pub fn default_scope(&self) -> String {
-        self.default_scopes.join(" ")
     }
 
     /// The requested scopes if each is within `allowed`; `None` or blank

@@ -40,12 +40,12 @@ impl Application {
             store,
             hasher: PasswordHasher::new(&settings.passwords)?,
             signer,
-            default_scopes: settings
+            default_scope: settings
                 .tokens
                 .default_scopes
                 .split_ascii_whitespace()
-                .map(str::to_owned)
-                .collect(),
+                .collect::<Vec<_>>()
+                .join(" "),
             lifetimes: SessionLifetimes::from_settings(&settings.tokens),
             throttle: Throttle::new(settings.throttle.clone()),
         });

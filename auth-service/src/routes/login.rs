@@ -30,7 +30,7 @@ pub(super) async fn flask_login(
     let Some(user) = accounts.login(&username, password, &client).await? else {
         return Ok(invalid_credentials());
     };
-    let issued = accounts.issue(&user, &accounts.default_scope())?;
+    let issued = accounts.issue(&user, &accounts.default_scope)?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({ "access_token": issued.access_token })))

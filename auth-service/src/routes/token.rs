@@ -88,7 +88,7 @@ async fn password_grant(
             "the password grant needs `username` and `password`",
         ));
     };
-    let scope = Accounts::narrow_scope(&accounts.default_scope(), request.scope.as_deref())
+    let scope = Accounts::narrow_scope(&accounts.default_scope, request.scope.as_deref())
         .map_err(|why| TokenError::oauth("invalid_scope", why))?;
     let client = client_address(req, accounts.throttle.trusted_proxy_hops());
     let Some(user) = accounts.login(&username, password, &client).await? else {
