@@ -111,6 +111,23 @@ impl Database {
         self.pool.begin_with(begin).await
     }
 
+    /// Opens a write transaction and rolls it back: fails on a database
+    /// that was opened read-only or is a read-only standby.
+    async fn check_writable(&self) -> Result<(), sqlx::Error> {
+        let transaction = match self.backend {
+            // SQLite lets a read-only connection begin; only a write fails.
+            Backend::Sqlite => {
+                let mut transaction = self.begin_write().await?;
+                transaction
+                    .execute("CREATE TABLE write_probe (x INTEGER)")
+                    .await?;
+                transaction
+            }
+            Backend::Postgres => self.pool.begin_with("BEGIN READ WRITE").await?,
+        };
+        transaction.rollback().await
+    }
+
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         self.pool.execute("SELECT 1").await.map(|_| ())
@@ -172,7 +189,15 @@ pub async fn open(
         .run(&pool)
         .await
         .map_err(|e| SettingsError::new(format!("cannot apply the migrations: {e}")))?;
-    Ok(Database { pool, backend })
+    let database = Database { pool, backend };
+    // SQLite silently opens a read-only file or volume read-only (and a
+    // standby PostgreSQL serves reads): the service would start and then
+    // refuse every write. Refuse to start instead.
+    database
+        .check_writable()
+        .await
+        .map_err(|e| SettingsError::new(format!("the database does not take writes: {e}")))?;
+    Ok(database)
 }
 
 /// `sqlite://data/a.db` creates `data/` when absent.
@@ -314,5 +339,36 @@ mod tests {
             "postgres://u:p@h:5432/t1?sslmode=disable"
         );
         assert_eq!(with_database_name("postgres://h", "t1"), "postgres://h/t1");
+    }
+
+    fn settings(url: &str) -> DatabaseSettings {
+        DatabaseSettings {
+            url: url.to_owned().into(),
+            max_connections: 2,
+            connect_timeout_seconds: 2,
+            statement_timeout_seconds: 2,
+        }
+    }
+
+    const NO_MIGRATIONS: Migrations = Migrations {
+        sqlite: EmbeddedMigrations(&[]),
+        postgres: EmbeddedMigrations(&[]),
+    };
+
+    #[tokio::test]
+    async fn a_sqlite_database_that_opens_read_only_is_refused_at_start() {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let path = folder.path().join("test.db");
+        let url = format!("sqlite://{}", path.display());
+        open(&settings(&url), NO_MIGRATIONS)
+            .await
+            .expect("a writable database opens");
+
+        let refused = open(&settings(&format!("{url}?mode=ro")), NO_MIGRATIONS)
+            .await
+            .expect_err("a read-only database is refused");
+        let message = refused.to_string();
+        assert!(message.contains("does not take writes"), "{message}");
+        assert!(message.contains("readonly"), "{message}");
     }
 }

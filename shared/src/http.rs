@@ -231,6 +231,12 @@ pub fn bind<F>(
 where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
+    if settings.max_connections_per_worker == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "server.max_connections_per_worker must be at least 1",
+        ));
+    }
     let listener =
         std::net::TcpListener::bind((settings.host.as_str(), settings.port)).map_err(|e| {
             std::io::Error::new(
@@ -248,11 +254,51 @@ where
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(settings.shutdown_timeout_seconds)
-    .client_request_timeout(std::time::Duration::from_secs(5));
-    if settings.workers > 0 {
-        server = server.workers(settings.workers);
-    }
+    .client_request_timeout(std::time::Duration::from_secs(5))
+    .max_connections(settings.max_connections_per_worker);
+    let workers = match settings.workers {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    server = server.workers(workers);
+    warn_if_over_open_file_limit(workers * settings.max_connections_per_worker);
     let server = server.listen(listener)?.run();
     tracing::info!("{service} listening on http://{}:{port}", settings.host);
     Ok(BoundServer { server, port })
+}
+
+/// A connection cap above the open-file limit would fail accepts with EMFILE
+/// (and starve the database of descriptors) before the cap is reached.
+fn warn_if_over_open_file_limit(max_connections: usize) {
+    let Some(limit) = open_file_limit() else {
+        return;
+    };
+    if max_connections as u64 > limit {
+        tracing::warn!(
+            max_connections,
+            open_file_limit = limit,
+            "the connection cap (workers x max_connections_per_worker) is above the \
+             open-file limit; raise `ulimit -n` or lower SERVER__MAX_CONNECTIONS_PER_WORKER"
+        );
+    }
+}
+
+/// The soft `RLIMIT_NOFILE`, read from `/proc` (Linux) to stay free of `unsafe`.
+fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    match line["Max open files".len()..].split_whitespace().next()? {
+        "unlimited" => Some(u64::MAX),
+        soft => soft.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_open_file_limit_is_read_from_proc() {
+        let limit = super::open_file_limit().expect("a limit");
+        assert!(limit >= 16, "{limit}");
+    }
 }

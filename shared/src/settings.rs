@@ -43,6 +43,11 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
     pub shutdown_timeout_seconds: u64,
+    /// Open connections one worker serves at once; beyond it, new
+    /// connections wait in the listen backlog until one closes. Each costs a
+    /// file descriptor and buffers, so the cap keeps a flood of idle
+    /// connections from exhausting either.
+    pub max_connections_per_worker: usize,
 }
 
 /// The database a service owns.
@@ -354,6 +359,7 @@ mod tests {
         port = 8081
         workers = 0
         shutdown_timeout_seconds = 30
+        max_connections_per_worker = 1024
     "#;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {

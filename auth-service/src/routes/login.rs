@@ -10,9 +10,10 @@ use shared::problem::ApiError;
 use crate::accounts::Accounts;
 use crate::throttle::client_address;
 
+/// `POST /auth` body (Flask-JWT).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct FlaskLogin {
+pub struct FlaskLogin {
     username: Option<String>,
     password: Option<SecretString>,
 }

@@ -6,9 +6,10 @@ use shared::problem::ApiError;
 
 use crate::accounts::Accounts;
 
+/// `POST /v1/logout` body.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct LogoutRequest {
+pub struct LogoutRequest {
     refresh_token: SecretString,
 }
 

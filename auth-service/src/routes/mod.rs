@@ -10,6 +10,16 @@ mod password;
 mod token;
 mod users;
 
+/// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
+/// them through the same extractors as the routes do.
+pub mod bodies {
+    pub use super::login::FlaskLogin;
+    pub use super::logout::LogoutRequest;
+    pub use super::password::ChangePassword;
+    pub use super::token::TokenRequest;
+    pub use super::users::RegisterRequest;
+}
+
 use actix_web::web;
 use serde::Serialize;
 use shared::auth::ErrorStyle;

@@ -8,9 +8,10 @@ use shared::problem::ApiError;
 use crate::accounts::Accounts;
 use crate::throttle::client_address;
 
+/// `PUT /v1/me/password` body.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct ChangePassword {
+pub struct ChangePassword {
     current_password: SecretString,
     new_password: SecretString,
 }

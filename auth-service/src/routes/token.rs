@@ -18,8 +18,9 @@ use crate::accounts::Accounts;
 use crate::sessions::{RefreshError, TokenPair};
 use crate::throttle::client_address;
 
+/// `POST /v1/token` body (RFC 6749 4.3 and 6), JSON or form-encoded.
 #[derive(Deserialize)]
-pub(super) struct TokenRequest {
+pub struct TokenRequest {
     grant_type: Option<String>,
     username: Option<String>,
     password: Option<SecretString>,

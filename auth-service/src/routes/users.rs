@@ -9,9 +9,10 @@ use super::UserView;
 use crate::accounts::{Accounts, RegisterError};
 use shared::problem::ApiError;
 
+/// `POST /v1/users` body.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RegisterRequest {
+pub struct RegisterRequest {
     username: String,
     password: SecretString,
 }

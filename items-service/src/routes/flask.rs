@@ -77,9 +77,10 @@ pub(super) async fn get_item(
     })
 }
 
+/// `POST /item/{name}` body (Flask-RESTful).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct FlaskItem {
+pub struct FlaskItem {
     price: Option<Value>,
 }
 

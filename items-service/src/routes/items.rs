@@ -116,9 +116,10 @@ pub(super) async fn get(
     }
 }
 
+/// `PUT /v1/items/{name}` body.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct PutItem {
+pub struct PutItem {
     price: f64,
 }
 

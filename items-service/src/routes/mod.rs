@@ -4,6 +4,13 @@
 mod flask;
 mod items;
 
+/// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
+/// them through the same extractors as the routes do.
+pub mod bodies {
+    pub use super::flask::FlaskItem;
+    pub use super::items::PutItem;
+}
+
 use actix_web::web;
 use shared::auth::{ErrorStyle, RequiredScope};
 use shared::http::resource;

@@ -106,3 +106,59 @@ async fn a_client_sending_its_head_a_byte_a_second_is_cut_off_while_others_are_s
         "cut off after {cut_after:?} (the limit is 5 s)"
     );
 }
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_until_one_closes_while_open_ones_are_served() {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    let database = shared::db::TestDatabase::new().await;
+    let mut env = crate::helpers::settings_env(database.url());
+    env.insert("ITEMS__SERVER__WORKERS".into(), "1".into());
+    env.insert(
+        "ITEMS__SERVER__MAX_CONNECTIONS_PER_WORKER".into(),
+        "4".into(),
+    );
+    let address = crate::helpers::spawn_items(&env).await;
+    let address = address.trim_start_matches("http://").to_owned();
+
+    let outcome = tokio::task::spawn_blocking(move || {
+        let request = b"GET /health/live HTTP/1.1\r\nHost: test\r\n\r\n";
+        // One request on a kept-alive connection; whether a response came.
+        let ask = |stream: &mut TcpStream, wait: Duration| -> bool {
+            stream.set_read_timeout(Some(wait)).expect("timeout");
+            stream.write_all(request).expect("write");
+            let mut buffer = [0u8; 512];
+            matches!(stream.read(&mut buffer), Ok(n) if buffer[..n].starts_with(b"HTTP/1.1 200"))
+        };
+        let connect = || TcpStream::connect(&address).expect("connect");
+        let mut held: Vec<TcpStream> = (0..4).map(|_| connect()).collect();
+        let all_served = held
+            .iter_mut()
+            .all(|stream| ask(stream, Duration::from_secs(2)));
+        let mut fifth = connect();
+        let fifth_served_early = ask(&mut fifth, Duration::from_millis(700));
+        let held_still_served = ask(&mut held[0], Duration::from_secs(2));
+        held.pop();
+        let mut buffer = [0u8; 512];
+        fifth
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        let fifth_served_later =
+            matches!(fifth.read(&mut buffer), Ok(n) if buffer[..n].starts_with(b"HTTP/1.1 200"));
+        (
+            all_served,
+            fifth_served_early,
+            held_still_served,
+            fifth_served_later,
+        )
+    })
+    .await
+    .expect("join");
+    assert_eq!(
+        outcome,
+        (true, false, true, true),
+        "(4 served, 5th served at once, open ones still served, 5th served once one closed)"
+    );
+}
