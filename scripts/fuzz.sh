@@ -3,7 +3,8 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]    (default: 600 s, every target)
 # Needs cargo-fuzz and a nightly toolchain (FUZZ_TOOLCHAIN, default nightly).
 # The corpus grows in fuzz/corpus/<target>; a crash leaves its input in
-# fuzz/artifacts/<target> and fails the script.
+# fuzz/artifacts/<target> and fails the script; libFuzzer's output is kept in
+# fuzz/artifacts/<target>.log.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
@@ -17,7 +18,8 @@ fi
 cargo +"${FUZZ_TOOLCHAIN:-nightly}" fuzz build -O
 failed=0
 for target in "${targets[@]}"; do
-    log=$(mktemp)
+    mkdir -p artifacts
+    log=artifacts/$target.log
     # -max_len: room for a body over the 16 KiB limit and a token over 8 KiB.
     if cargo +"${FUZZ_TOOLCHAIN:-nightly}" fuzz run "$target" -O -- \
         -max_total_time="$seconds" -max_len=20000 -print_final_stats=1 >"$log" 2>&1; then
@@ -31,6 +33,5 @@ for target in "${targets[@]}"; do
     corpus=$(find "corpus/$target" -type f | wc -l)
     printf '%-22s %-8s %12s executions in %s s, corpus %s inputs\n' \
         "$target" "$outcome" "${runs:-?}" "$seconds" "$corpus"
-    rm -f "$log"
 done
 exit "$failed"

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod cli;
 pub mod domain;
+pub mod metrics;
 pub mod passwords;
 pub mod routes;
 pub mod sessions;

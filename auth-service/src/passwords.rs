@@ -19,6 +19,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
 
+use crate::metrics;
+
 /// Hashing settings (`AUTH__PASSWORDS__*`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,6 +123,7 @@ struct WaitTicket<'a>(&'a AtomicUsize);
 impl Drop for WaitTicket<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+        metrics::HASH_QUEUE_DEPTH.dec();
     }
 }
 
@@ -208,8 +211,10 @@ impl PasswordHasher {
     {
         if self.waiting.fetch_add(1, Ordering::Relaxed) >= self.max_queued {
             self.waiting.fetch_sub(1, Ordering::Relaxed);
+            metrics::HASH_QUEUE_FULL.inc();
             return Err(HashError::Busy);
         }
+        metrics::HASH_QUEUE_DEPTH.inc();
         let ticket = WaitTicket(&self.waiting);
         let slot = self
             .slots

@@ -22,6 +22,7 @@ pub struct Application;
 impl Application {
     /// Opens the database, builds the key ring and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<BoundServer> {
+        crate::metrics::init();
         let ring = Arc::new(settings.jwt.key_ring()?);
         if ring.active_kid().is_none() {
             anyhow::bail!(

@@ -78,6 +78,7 @@ impl Throttle {
         };
         let seconds = (until - now + 999) / 1000;
         tracing::info!(retry_after = seconds, "login throttled");
+        crate::metrics::LOGINS_THROTTLED.inc();
         Err(Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             format!("too many failed logins; try again in {seconds} seconds"),
@@ -93,6 +94,7 @@ impl Throttle {
         attempt: &LoginAttempt,
         now: i64,
     ) -> Result<(), ApiError> {
+        crate::metrics::LOGIN_FAILURES.inc();
         let window =
             i64::try_from(self.settings.window_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
         Ok(store

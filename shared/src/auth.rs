@@ -88,7 +88,13 @@ impl Authenticator {
             realm: self.realm.clone(),
             style,
         };
-        let token = bearer_token(req).map_err(fail)?;
+        let token = bearer_token(req).map_err(|kind| {
+            crate::metrics::record_token_rejection(match kind {
+                AuthErrorKind::Missing => "missing",
+                _ => "bad_authorization_header",
+            });
+            fail(kind)
+        })?;
         match self.verifier.verify(token) {
             Ok(claims) => {
                 tracing::Span::current().record("user_id", claims.sub.as_str());
@@ -96,6 +102,7 @@ impl Authenticator {
             }
             Err(rejection) => {
                 tracing::info!(reason = rejection.reason(), "access token refused");
+                crate::metrics::record_token_rejection(rejection.reason());
                 Err(fail(AuthErrorKind::InvalidToken(rejection.to_string())))
             }
         }

@@ -63,6 +63,7 @@ pub async fn trace_requests(
         path = %req.path(),
         user_id = tracing::field::Empty,
     );
+    let method = req.method().clone();
     let started = Instant::now();
     let mut result = next.call(req).instrument(span.clone()).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -75,12 +76,20 @@ pub async fn trace_requests(
                     value,
                 );
             }
-            let route = response.request().match_pattern().unwrap_or_default();
+            let route = response.request().match_pattern();
             let status = response.status().as_u16();
+            crate::metrics::record_request(
+                response.request().method().as_str(),
+                route.as_deref(),
+                status,
+                elapsed_ms / 1000.0,
+            );
+            let route = route.unwrap_or_default();
             tracing::info!(route, status, elapsed_ms, "request finished");
         }
         Err(error) => {
             let status = error.as_response_error().status_code().as_u16();
+            crate::metrics::record_request(method.as_str(), None, status, elapsed_ms / 1000.0);
             tracing::info!(status, elapsed_ms, "request failed");
         }
     }
@@ -245,6 +254,7 @@ where
             )
         })?;
     let port = listener.local_addr()?.port();
+    crate::metrics::init();
     let mut server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(actix_web::middleware::from_fn(trace_requests))

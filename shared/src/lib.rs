@@ -21,6 +21,7 @@ pub mod cli;
 #[cfg(feature = "database")]
 pub mod db;
 pub mod http;
+pub mod metrics;
 pub mod problem;
 pub mod settings;
 pub mod telemetry;

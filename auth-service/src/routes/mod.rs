@@ -40,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/logout").route(web::post().to(logout::logout)))
     .service(resource("/v1/me").route(web::get().to(me::me)))
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
+    .service(resource("/metrics").route(web::get().to(shared::metrics::serve)))
     .service(resource("/health/live").route(web::get().to(shared::http::live)))
     .service(resource("/health/ready").route(web::get().to(ready)));
 }

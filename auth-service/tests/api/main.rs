@@ -9,6 +9,7 @@ mod health;
 mod logout_and_password;
 mod logs;
 mod me;
+mod metrics;
 mod refresh;
 mod register;
 mod startup;

@@ -44,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(items::put))
             .route(web::delete().to(items::delete)),
     )
+    .service(resource("/metrics").route(web::get().to(shared::metrics::serve)))
     .service(resource("/health/live").route(web::get().to(shared::http::live)))
     .service(resource("/health/ready").route(web::get().to(ready)));
 }

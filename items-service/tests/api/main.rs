@@ -11,5 +11,6 @@ mod cross_service;
 mod flask_items;
 mod items;
 mod keys;
+mod metrics;
 mod process;
 mod scale_out;

@@ -1,0 +1,176 @@
+//! Prometheus metrics, one registry per process, served at `/metrics` in
+//! the OpenMetrics text format.
+//!
+//! Label values are bounded: route templates (`/v1/items/{name}`, never the
+//! raw path), methods, status codes, and fixed reason names.
+//!
+//! ```
+//! use shared::metrics::prometheus_client::metrics::counter::Counter;
+//!
+//! // A service's own metric, registered once and then used anywhere.
+//! let imports = shared::metrics::register("doc_imports", "Items imported.", Counter::<u64>::default());
+//! imports.inc();
+//! assert!(shared::metrics::render().contains("doc_imports_total 1"));
+//! ```
+
+use std::sync::{LazyLock, Mutex};
+
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::HttpResponse;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::{Metric, Registry};
+
+/// The client library, so that a service registers metrics of the same version.
+pub use prometheus_client;
+
+static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| Mutex::new(Registry::default()));
+
+/// Adds `metric` to the process's registry under `name` and gives it back
+/// (metrics are shared handles). Register each name once, at start.
+pub fn register<M: Metric + Clone>(name: &str, help: &str, metric: M) -> M {
+    registry().register(name, help, metric.clone());
+    metric
+}
+
+fn registry() -> std::sync::MutexGuard<'static, Registry> {
+    // A panic while the lock was held cannot leave a registry half-changed.
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Every registered metric in the OpenMetrics text format.
+pub fn render() -> String {
+    let mut text = String::new();
+    // Writing into a String cannot fail.
+    let _ = prometheus_client::encoding::text::encode(&mut text, &registry());
+    text
+}
+
+/// The value of one series (name and labels exactly as rendered) in an
+/// exposition, if present; for tests and probes.
+///
+/// ```
+/// let text = "logins_total 3\nhttp_requests_total{route=\"/a\"} 5\n";
+/// assert_eq!(shared::metrics::sample(text, r#"http_requests_total{route="/a"}"#), Some(5.0));
+/// assert_eq!(shared::metrics::sample(text, "logins"), None);
+/// ```
+pub fn sample(exposition: &str, series: &str) -> Option<f64> {
+    exposition.lines().find_map(|line| {
+        let value = line.strip_prefix(series)?.strip_prefix(' ')?;
+        value.split(' ').next()?.parse().ok()
+    })
+}
+
+/// `GET /metrics`.
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        ))
+        .body(render())
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+struct HttpMetrics {
+    requests: Family<RequestLabels, Counter>,
+    duration: Family<RequestLabels, Histogram>,
+    token_rejections: Family<ReasonLabel, Counter>,
+}
+
+fn duration_histogram() -> Histogram {
+    // 0.5 ms to about 4 s: health checks to a queued password check.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 14))
+}
+
+static HTTP: LazyLock<HttpMetrics> = LazyLock::new(|| HttpMetrics {
+    requests: register(
+        "http_requests",
+        "HTTP requests answered, by method, route template and status.",
+        Family::default(),
+    ),
+    duration: register(
+        "http_request_duration_seconds",
+        "Time from the request to its response, by method, route template and status.",
+        Family::new_with_constructor(duration_histogram),
+    ),
+    token_rejections: register(
+        "token_rejections",
+        "Requests refused for their access token, by reason.",
+        Family::default(),
+    ),
+});
+
+/// Registers the metrics every service has, so that they show (at zero)
+/// before anything happens.
+pub fn init() {
+    LazyLock::force(&HTTP);
+}
+
+/// Counts an answered request; `route` is the matched template, if any.
+pub(crate) fn record_request(method: &str, route: Option<&str>, status: u16, seconds: f64) {
+    let labels = RequestLabels {
+        method: method.to_owned(),
+        route: route.unwrap_or("unmatched").to_owned(),
+        status,
+    };
+    HTTP.duration.get_or_create(&labels).observe(seconds);
+    HTTP.requests.get_or_create(&labels).inc();
+}
+
+/// Counts a request refused for its token (or its Authorization header).
+pub(crate) fn record_token_rejection(reason: &'static str) {
+    HTTP.token_rejections
+        .get_or_create(&ReasonLabel { reason })
+        .inc();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value_of(text: &str, series: &str) -> f64 {
+        sample(text, series).unwrap_or(0.0)
+    }
+
+    #[test]
+    fn a_request_is_counted_under_its_route_template_and_timed() {
+        let series = r#"http_requests_total{method="GET",route="/test/{id}",status="200"}"#;
+        let before = value_of(&render(), series);
+        record_request("GET", Some("/test/{id}"), 200, 0.003);
+        let text = render();
+        assert_eq!(value_of(&text, series), before + 1.0);
+        assert!(text.contains(
+            r#"http_request_duration_seconds_bucket{le="0.004",method="GET",route="/test/{id}",status="200"}"#
+        ), "{text}");
+    }
+
+    #[test]
+    fn a_request_no_route_matched_is_counted_without_its_path() {
+        record_request("GET", None, 404, 0.001);
+        assert!(render().contains(r#"route="unmatched",status="404""#));
+    }
+
+    #[test]
+    fn token_rejections_are_counted_by_reason() {
+        let series = r#"token_rejections_total{reason="test_reason"}"#;
+        let before = value_of(&render(), series);
+        record_token_rejection("test_reason");
+        assert_eq!(value_of(&render(), series), before + 1.0);
+    }
+}
