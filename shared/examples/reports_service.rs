@@ -1,0 +1,70 @@
+//! Another team's actix-web service that trusts auth-service's tokens with
+//! `shared` and a few lines: `GET /reports` needs the scope `reports:read`.
+//! Nothing here calls auth-service; the token is checked locally.
+//!
+//! auth-service must address tokens to this service and grant the scope:
+//!
+//! ```text
+//! JWT_AUDIENCE=items-service,reports-service \
+//! AUTH__TOKENS__DEFAULT_SCOPES="items:read items:write reports:read" \
+//! JWT_SECRET=... cargo run -p auth-service
+//! ```
+//!
+//! Then, with the same key settings (any `JWT_*` variable works here too):
+//!
+//! ```text
+//! JWT_SECRET=... cargo run -p shared --example reports_service
+//! curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8083/reports
+//! ```
+//!
+//! A missing, expired or forged token gets 401 with an RFC 6750 challenge, a
+//! token without `reports:read` 403, both as RFC 9457 problem details.
+
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use serde::Deserialize;
+use shared::auth::{Authenticator, Authorized, RequiredScope};
+use shared::settings::{load, process_env, JwtSettings};
+
+/// The scope `GET /reports` requires.
+struct ReportsRead;
+
+impl RequiredScope for ReportsRead {
+    const SCOPE: &'static str = "reports:read";
+}
+
+async fn reports(caller: Authorized<ReportsRead>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "user": caller.username(),
+        "reports": [],
+    }))
+}
+
+#[derive(Deserialize)]
+struct Settings {
+    jwt: JwtSettings,
+}
+
+/// This service's audience, unless `JWT_AUDIENCE` says otherwise.
+const DEFAULTS: &str = "[jwt]\naudience = \"reports-service\"\n";
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let settings: Settings = load("REPORTS", DEFAULTS, &process_env())?;
+    let verifier = settings
+        .jwt
+        .verifier(Arc::new(settings.jwt.key_ring()?))?;
+    let authenticator = web::Data::new(Authenticator::new(verifier, "reports-service"));
+
+    println!("reports-service listening on http://127.0.0.1:8083");
+    HttpServer::new(move || {
+        App::new()
+            .app_data(authenticator.clone())
+            .route("/reports", web::get().to(reports))
+    })
+    .bind(("127.0.0.1", 8083))?
+    .run()
+    .await?;
+    Ok(())
+}
