@@ -52,9 +52,7 @@ const DEFAULTS: &str = "[jwt]\naudience = \"reports-service\"\n";
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let settings: Settings = load("REPORTS", DEFAULTS, &process_env())?;
-    let verifier = settings
-        .jwt
-        .verifier(Arc::new(settings.jwt.key_ring()?))?;
+    let verifier = settings.jwt.verifier(Arc::new(settings.jwt.key_ring()?))?;
     let authenticator = web::Data::new(Authenticator::new(verifier, "reports-service"));
 
     println!("reports-service listening on http://127.0.0.1:8083");

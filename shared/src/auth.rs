@@ -42,6 +42,15 @@ pub enum ErrorStyle {
 
 impl ErrorStyle {
     /// The style the matched route asked for.
+    ///
+    /// ```
+    /// use actix_web::test::TestRequest;
+    /// use shared::auth::ErrorStyle;
+    ///
+    /// let flask_route = TestRequest::default().app_data(ErrorStyle::Flask).to_http_request();
+    /// assert_eq!(ErrorStyle::of(&flask_route), ErrorStyle::Flask);
+    /// assert_eq!(ErrorStyle::of(&TestRequest::default().to_http_request()), ErrorStyle::Problem);
+    /// ```
     pub fn of(req: &HttpRequest) -> Self {
         req.app_data::<ErrorStyle>().copied().unwrap_or_default()
     }
@@ -69,6 +78,17 @@ pub struct Authenticator {
 
 impl Authenticator {
     /// `realm` must be plain text without quotes or backslashes.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// use shared::auth::Authenticator;
+    /// let auth = Authenticator::new(verifier, "items-service");
+    /// # let _ = auth;
+    /// ```
     pub fn new(verifier: TokenVerifier, realm: impl Into<String>) -> Self {
         let realm: String = realm.into();
         let realm = realm.replace(['"', '\\'], "");
@@ -76,11 +96,46 @@ impl Authenticator {
     }
 
     /// The verifier behind this authenticator.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use shared::auth::Authenticator;
+    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    /// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
+    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// # let auth = Authenticator::new(verifier, "items-service");
+    /// # let req = actix_web::test::TestRequest::default()
+    /// #     .insert_header(("Authorization", format!("Bearer {token}")))
+    /// #     .to_http_request();
+    /// assert!(auth.verifier().verify(&token).is_ok());
+    /// ```
     pub fn verifier(&self) -> &TokenVerifier {
         &self.verifier
     }
 
     /// Authenticates a request (what the [`Caller`] extractor does).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use shared::auth::Authenticator;
+    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    /// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
+    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// # let auth = Authenticator::new(verifier, "items-service");
+    /// # let req = actix_web::test::TestRequest::default()
+    /// #     .insert_header(("Authorization", format!("Bearer {token}")))
+    /// #     .to_http_request();
+    /// let caller = auth.authenticate(&req).expect("a valid token");
+    /// assert_eq!(caller.username(), "alice");
+    ///
+    /// let anonymous = actix_web::test::TestRequest::default().to_http_request();
+    /// let refused = auth.authenticate(&anonymous).expect_err("no token");
+    /// assert_eq!(actix_web::ResponseError::status_code(&refused), 401);
+    /// ```
     pub fn authenticate(&self, req: &HttpRequest) -> Result<Caller, AuthError> {
         let style = ErrorStyle::of(req);
         let fail = |kind| AuthError {
@@ -151,6 +206,22 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, AuthErrorKind> {
 }
 
 /// The authenticated caller: a verified token's claims.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use shared::auth::Authenticator;
+/// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+/// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+/// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+/// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
+/// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+/// # let auth = Authenticator::new(verifier, "items-service");
+/// # let req = actix_web::test::TestRequest::default()
+/// #     .insert_header(("Authorization", format!("Bearer {token}")))
+/// #     .to_http_request();
+/// let caller: shared::auth::Caller = auth.authenticate(&req).expect("a valid token");
+/// assert_eq!((caller.user_id(), caller.username()), ("user-1", "alice"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Caller {
     claims: Claims,
@@ -158,21 +229,86 @@ pub struct Caller {
 
 impl Caller {
     /// The user's id (`sub`).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use shared::auth::Authenticator;
+    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    /// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
+    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// # let auth = Authenticator::new(verifier, "items-service");
+    /// # let req = actix_web::test::TestRequest::default()
+    /// #     .insert_header(("Authorization", format!("Bearer {token}")))
+    /// #     .to_http_request();
+    /// let caller = auth.authenticate(&req).expect("a valid token");
+    /// assert_eq!(caller.user_id(), "user-1");
+    /// ```
     pub fn user_id(&self) -> &str {
         &self.claims.sub
     }
 
     /// The user's name (`username`).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use shared::auth::Authenticator;
+    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    /// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
+    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// # let auth = Authenticator::new(verifier, "items-service");
+    /// # let req = actix_web::test::TestRequest::default()
+    /// #     .insert_header(("Authorization", format!("Bearer {token}")))
+    /// #     .to_http_request();
+    /// let caller = auth.authenticate(&req).expect("a valid token");
+    /// assert_eq!(caller.username(), "alice");
+    /// ```
     pub fn username(&self) -> &str {
         &self.claims.username
     }
 
     /// Whether the token grants `scope`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use shared::auth::Authenticator;
+    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    /// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
+    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// # let auth = Authenticator::new(verifier, "items-service");
+    /// # let req = actix_web::test::TestRequest::default()
+    /// #     .insert_header(("Authorization", format!("Bearer {token}")))
+    /// #     .to_http_request();
+    /// let caller = auth.authenticate(&req).expect("a valid token");
+    /// assert!(caller.has_scope("items:read"));
+    /// assert!(!caller.has_scope("items:write"));
+    /// ```
     pub fn has_scope(&self, scope: &str) -> bool {
         self.claims.has_scope(scope)
     }
 
     /// Every verified claim.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use shared::auth::Authenticator;
+    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    /// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
+    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// # let auth = Authenticator::new(verifier, "items-service");
+    /// # let req = actix_web::test::TestRequest::default()
+    /// #     .insert_header(("Authorization", format!("Bearer {token}")))
+    /// #     .to_http_request();
+    /// let caller = auth.authenticate(&req).expect("a valid token");
+    /// assert_eq!(caller.claims().iss, "auth-service");
+    /// ```
     pub fn claims(&self) -> &Claims {
         &self.claims
     }
@@ -211,6 +347,20 @@ impl FromRequest for Caller {
 }
 
 /// A scope a route can require, as a type: see [`Authorized`].
+///
+/// ```
+/// use shared::auth::{Authorized, RequiredScope};
+///
+/// struct ItemsWrite;
+/// impl RequiredScope for ItemsWrite {
+///     const SCOPE: &'static str = "items:write";
+/// }
+///
+/// async fn delete_item(caller: Authorized<ItemsWrite>) -> String {
+///     format!("deleted by {}", caller.username())
+/// }
+/// # let _ = actix_web::web::delete().to(delete_item);
+/// ```
 pub trait RequiredScope {
     /// The scope string, e.g. `items:write`.
     const SCOPE: &'static str;
@@ -276,6 +426,27 @@ enum AuthErrorKind {
 }
 
 /// A refused request: 401 or 403 with the RFC 6750 challenge.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use shared::auth::Authenticator;
+/// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+/// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+/// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+/// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
+/// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+/// # let auth = Authenticator::new(verifier, "items-service");
+/// # let req = actix_web::test::TestRequest::default()
+/// #     .insert_header(("Authorization", format!("Bearer {token}")))
+/// #     .to_http_request();
+/// use actix_web::ResponseError as _;
+///
+/// let anonymous = actix_web::test::TestRequest::default().to_http_request();
+/// let refused = auth.authenticate(&anonymous).expect_err("no token");
+/// let response = refused.error_response();
+/// assert_eq!(response.status(), 401);
+/// assert_eq!(response.headers().get("WWW-Authenticate").expect("a challenge"), r#"Bearer realm="items-service""#);
+/// ```
 #[derive(Debug, Clone)]
 pub struct AuthError {
     kind: AuthErrorKind,

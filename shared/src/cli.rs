@@ -7,6 +7,18 @@ use crate::settings::{ServerSettings, SettingsError};
 
 /// `SERVICE healthcheck`: 0 when `GET /health/ready` on the configured port
 /// answers 200 (the runtime image has no curl).
+///
+/// ```
+/// use std::process::ExitCode;
+/// use shared::settings::ServerSettings;
+///
+/// // Nothing listens on port 9 (discard): the check fails, as it should.
+/// let server = ServerSettings {
+///     host: "127.0.0.1".into(), port: 9, workers: 1,
+///     shutdown_timeout_seconds: 1, max_connections_per_worker: 16,
+/// };
+/// assert_eq!(shared::cli::healthcheck("svc", Ok(server)), ExitCode::FAILURE);
+/// ```
 pub fn healthcheck(service: &str, server: Result<ServerSettings, SettingsError>) -> ExitCode {
     let probe = server
         .map_err(|e| e.to_string())
@@ -39,6 +51,18 @@ pub fn exit(service: &str, result: Result<String, String>) -> ExitCode {
 /// Runs a service: logging, then `build` (settings, database, listener),
 /// then serving until SIGTERM or SIGINT. A failure exits non-zero with a
 /// message that says what to fix.
+///
+/// ```
+/// use shared::http::BoundServer;
+///
+/// async fn build() -> anyhow::Result<BoundServer> {
+///     anyhow::bail!("JWT_SECRET is not set")
+/// }
+///
+/// // A failed build is one line on stderr and exit code 1, for `main` to return.
+/// let code = shared::cli::serve("reports-service", build);
+/// assert_eq!(code, std::process::ExitCode::FAILURE);
+/// ```
 pub fn serve<F, Fut>(service: &str, build: F) -> ExitCode
 where
     F: FnOnce() -> Fut,

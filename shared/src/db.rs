@@ -28,6 +28,15 @@ use sqlx::{Any, AnyPool, Executor as _, Transaction};
 use crate::settings::{DatabaseSettings, SettingsError};
 
 /// Migrations compiled into the binary: `(version, description, sql)`.
+///
+/// ```
+/// use shared::db::EmbeddedMigrations;
+///
+/// const SQLITE: EmbeddedMigrations = EmbeddedMigrations(&[
+///     (1, "notes", "CREATE TABLE notes (id TEXT PRIMARY KEY, text TEXT NOT NULL)"),
+/// ]);
+/// # let _ = SQLITE;
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct EmbeddedMigrations(pub &'static [(i64, &'static str, &'static str)]);
 
@@ -52,6 +61,16 @@ impl MigrationSource<'static> for EmbeddedMigrations {
 }
 
 /// A service's schema, once per dialect.
+///
+/// ```
+/// use shared::db::{EmbeddedMigrations, Migrations};
+///
+/// const MIGRATIONS: Migrations = Migrations {
+///     sqlite: EmbeddedMigrations(&[(1, "notes", "CREATE TABLE notes (text TEXT NOT NULL)")]),
+///     postgres: EmbeddedMigrations(&[(1, "notes", "CREATE TABLE notes (text TEXT NOT NULL)")]),
+/// };
+/// # let _ = MIGRATIONS;
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Migrations {
     /// For SQLite.
@@ -61,6 +80,14 @@ pub struct Migrations {
 }
 
 /// Which database a URL names.
+///
+/// ```
+/// use shared::db::Backend;
+///
+/// assert_eq!(Backend::of("sqlite://data/items.db").expect("known"), Backend::Sqlite);
+/// assert_eq!(Backend::of("postgres://db/items").expect("known"), Backend::Postgres);
+/// assert!(Backend::of("mysql://db/items").is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     /// `sqlite:`
@@ -92,6 +119,20 @@ impl Backend {
 }
 
 /// An open, migrated database.
+///
+/// ```
+/// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
+/// # let settings = shared::settings::DatabaseSettings {
+/// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
+/// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
+/// # };
+/// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
+/// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
+/// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+/// let database = shared::db::open(&settings, migrations).await.expect("opens");
+/// assert_eq!(database.backend, shared::db::Backend::Sqlite);
+/// # });
+/// ```
 #[derive(Debug, Clone)]
 pub struct Database {
     /// The pool.
@@ -103,6 +144,24 @@ pub struct Database {
 impl Database {
     /// A transaction that holds the write lock from its first statement
     /// (SQLite `BEGIN IMMEDIATE`; PostgreSQL locks rows as it writes).
+    ///
+    /// ```
+    /// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
+    /// # let settings = shared::settings::DatabaseSettings {
+    /// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
+    /// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
+    /// # };
+    /// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
+    /// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
+    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+    /// use sqlx::Executor as _;
+    ///
+    /// let database = shared::db::open(&settings, migrations).await.expect("opens");
+    /// let mut transaction = database.begin_write().await.expect("the write lock");
+    /// transaction.execute("CREATE TABLE t (x INTEGER)").await.expect("written");
+    /// transaction.commit().await.expect("committed");
+    /// # });
+    /// ```
     pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         let begin = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
@@ -129,12 +188,41 @@ impl Database {
     }
 
     /// Answers when the database does.
+    ///
+    /// ```
+    /// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
+    /// # let settings = shared::settings::DatabaseSettings {
+    /// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
+    /// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
+    /// # };
+    /// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
+    /// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
+    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+    /// let database = shared::db::open(&settings, migrations).await.expect("opens");
+    /// assert!(database.ping().await.is_ok());
+    /// # });
+    /// ```
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         self.pool.execute("SELECT 1").await.map(|_| ())
     }
 }
 
 /// Opens the database at `settings.url` and applies the dialect's migrations.
+///
+/// ```
+/// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
+/// # let settings = shared::settings::DatabaseSettings {
+/// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
+/// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
+/// # };
+/// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
+/// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
+/// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+/// // `sqlite://` creates the file and its folder; `postgres://` connects.
+/// let database = shared::db::open(&settings, migrations).await.expect("opens");
+/// # let _ = database;
+/// # });
+/// ```
 pub async fn open(
     settings: &DatabaseSettings,
     migrations: Migrations,
@@ -225,6 +313,10 @@ fn create_sqlite_folder(url: &str) -> Result<(), SettingsError> {
 }
 
 /// Whether a database error is a unique-constraint violation.
+///
+/// ```
+/// assert!(!shared::db::is_unique_violation(&sqlx::Error::RowNotFound));
+/// ```
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
@@ -247,6 +339,15 @@ pub fn timestamp() -> String {
 /// A fresh database for one test: on the PostgreSQL server named by
 /// `TEST_POSTGRES_URL` when it is set (a new database per test), otherwise a
 /// SQLite file in a new temporary folder, removed on drop.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+/// let database = shared::db::TestDatabase::new().await;
+/// let env = [("ITEMS__DATABASE__URL", database.url())];
+/// assert_eq!(database.url().starts_with("postgres"), database.is_postgres());
+/// # let _ = env;
+/// # });
+/// ```
 #[cfg(feature = "test-support")]
 #[derive(Debug)]
 pub struct TestDatabase {
@@ -261,6 +362,15 @@ impl TestDatabase {
     /// # Panics
     /// When the PostgreSQL server cannot be reached or refuses to create a
     /// database: a test run that asked for PostgreSQL must not pass without it.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+    /// let database = shared::db::TestDatabase::new().await;
+    /// let env = [("ITEMS__DATABASE__URL", database.url())];
+    /// assert_eq!(database.url().starts_with("postgres"), database.is_postgres());
+    /// # let _ = env;
+    /// # });
+    /// ```
     #[allow(clippy::expect_used)]
     pub async fn new() -> Self {
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
@@ -291,11 +401,29 @@ impl TestDatabase {
     }
 
     /// The database URL to configure a service with.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+    /// let database = shared::db::TestDatabase::new().await;
+    /// let env = [("ITEMS__DATABASE__URL", database.url())];
+    /// assert_eq!(database.url().starts_with("postgres"), database.is_postgres());
+    /// # let _ = env;
+    /// # });
+    /// ```
     pub fn url(&self) -> &str {
         &self.url
     }
 
     /// Whether this run is on PostgreSQL.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+    /// let database = shared::db::TestDatabase::new().await;
+    /// let env = [("ITEMS__DATABASE__URL", database.url())];
+    /// assert_eq!(database.url().starts_with("postgres"), database.is_postgres());
+    /// # let _ = env;
+    /// # });
+    /// ```
     pub fn is_postgres(&self) -> bool {
         self.sqlite_folder.is_none()
     }

@@ -97,11 +97,25 @@ pub async fn trace_requests(
 }
 
 /// The answer for a path no route matches.
+///
+/// ```
+/// let app = actix_web::App::new().default_service(actix_web::web::to(shared::http::not_found));
+/// # let _ = app;
+/// ```
 pub async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "no endpoint at this path")
 }
 
 /// The answer for a method a resource does not support.
+///
+/// ```
+/// use actix_web::web;
+///
+/// let resource = web::resource("/notes")
+///     .route(web::get().to(shared::http::live))
+///     .default_service(web::to(shared::http::method_not_allowed));
+/// # let _ = resource;
+/// ```
 pub async fn method_not_allowed() -> Problem {
     Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -111,6 +125,11 @@ pub async fn method_not_allowed() -> Problem {
 
 /// A `PathConfig` whose errors are 400 problems (a path segment that is not
 /// valid UTF-8 after percent-decoding, say).
+///
+/// ```
+/// let app = actix_web::App::new().app_data(shared::http::path_config());
+/// # let _ = app;
+/// ```
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err, _| {
         Problem::new(StatusCode::BAD_REQUEST, format!("invalid path: {err}")).into()
@@ -118,6 +137,11 @@ pub fn path_config() -> web::PathConfig {
 }
 
 /// A `QueryConfig` whose errors are 400 problems naming the parameter.
+///
+/// ```
+/// let app = actix_web::App::new().app_data(shared::http::query_config());
+/// # let _ = app;
+/// ```
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _| {
         Problem::new(
@@ -129,6 +153,12 @@ pub fn query_config() -> web::QueryConfig {
 }
 
 /// `GET /health/live`: the process answers.
+///
+/// ```
+/// let app = actix_web::App::new()
+///     .route("/health/live", actix_web::web::get().to(shared::http::live));
+/// # let _ = app;
+/// ```
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
@@ -209,6 +239,16 @@ pub fn probe(host: &str, port: u16, path: &str) -> Result<(), String> {
 }
 
 /// A bound server, not yet running.
+///
+/// ```
+/// # use shared::settings::ServerSettings;
+/// # let settings = ServerSettings { host: "127.0.0.1".into(), port: 0, workers: 1,
+/// #     shutdown_timeout_seconds: 1, max_connections_per_worker: 64 };
+/// # actix_web::rt::System::new().block_on(async {
+/// let server = shared::http::bind("notes", &settings, |_| {}).expect("bound");
+/// assert_ne!(server.port(), 0);
+/// # });
+/// ```
 pub struct BoundServer {
     server: actix_web::dev::Server,
     port: u16,
@@ -216,11 +256,31 @@ pub struct BoundServer {
 
 impl BoundServer {
     /// The bound port.
+    ///
+    /// ```
+    /// # use shared::settings::ServerSettings;
+    /// # let settings = ServerSettings { host: "127.0.0.1".into(), port: 0, workers: 1,
+    /// #     shutdown_timeout_seconds: 1, max_connections_per_worker: 64 };
+    /// # actix_web::rt::System::new().block_on(async {
+    /// // Port 0 in the settings: the system picked one.
+    /// let server = shared::http::bind("notes", &settings, |_| {}).expect("bound");
+    /// println!("listening on {}", server.port());
+    /// # });
+    /// ```
     pub fn port(&self) -> u16 {
         self.port
     }
 
     /// Serves until SIGTERM or SIGINT, then drains in-flight requests.
+    ///
+    /// ```
+    /// use shared::settings::ServerSettings;
+    ///
+    /// async fn run(settings: ServerSettings) -> std::io::Result<()> {
+    ///     shared::http::bind("notes", &settings, |_| {})?.run_until_stopped().await
+    /// }
+    /// # let _ = run;
+    /// ```
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
@@ -232,6 +292,23 @@ impl BoundServer {
 /// limit for a client to send its request head. `configure` registers the
 /// service's data and routes. Logs the address as
 /// `<service> listening on http://HOST:PORT`.
+///
+/// ```
+/// use actix_web::web;
+/// use shared::settings::ServerSettings;
+///
+/// let settings = ServerSettings {
+///     host: "127.0.0.1".into(), port: 0, workers: 1,
+///     shutdown_timeout_seconds: 30, max_connections_per_worker: 1024,
+/// };
+/// # actix_web::rt::System::new().block_on(async {
+/// let server = shared::http::bind("notes", &settings, |cfg| {
+///     cfg.route("/health/live", web::get().to(shared::http::live));
+/// })
+/// .expect("bound");
+/// # let _ = server;
+/// # });
+/// ```
 pub fn bind<F>(
     service: &str,
     settings: &crate::settings::ServerSettings,

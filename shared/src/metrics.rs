@@ -30,6 +30,14 @@ static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| Mutex::new(Registr
 
 /// Adds `metric` to the process's registry under `name` and gives it back
 /// (metrics are shared handles). Register each name once, at start.
+///
+/// ```
+/// use shared::metrics::prometheus_client::metrics::gauge::Gauge;
+///
+/// let open_carts: Gauge = shared::metrics::register("doc_open_carts", "Carts open now.", Gauge::default());
+/// open_carts.set(3);
+/// assert!(shared::metrics::render().contains("doc_open_carts 3"));
+/// ```
 pub fn register<M: Metric + Clone>(name: &str, help: &str, metric: M) -> M {
     registry().register(name, help, metric.clone());
     metric
@@ -43,6 +51,11 @@ fn registry() -> std::sync::MutexGuard<'static, Registry> {
 }
 
 /// Every registered metric in the OpenMetrics text format.
+///
+/// ```
+/// shared::metrics::init();
+/// assert!(shared::metrics::render().contains(r#"token_rejections_total{reason="expired"} 0"#));
+/// ```
 pub fn render() -> String {
     let mut text = String::new();
     // Writing into a String cannot fail.
@@ -66,6 +79,12 @@ pub fn sample(exposition: &str, series: &str) -> Option<f64> {
 }
 
 /// `GET /metrics`.
+///
+/// ```
+/// let app = actix_web::App::new()
+///     .route("/metrics", actix_web::web::get().to(shared::metrics::serve));
+/// # let _ = app;
+/// ```
 pub async fn serve() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((
@@ -116,11 +135,22 @@ static HTTP: LazyLock<HttpMetrics> = LazyLock::new(|| HttpMetrics {
     ),
 });
 
-/// Registers the metrics every service has, so that they show (at zero)
-/// before anything happens.
+/// Registers the metrics every service has, each token rejection reason at
+/// zero (request series appear with their first request).
+///
+/// ```
+/// shared::metrics::init();
+/// assert!(shared::metrics::render().contains(r#"token_rejections_total{reason="unknown_kid"} 0"#));
+/// ```
 pub fn init() {
-    LazyLock::force(&HTTP);
+    let reasons = crate::token::VerifyError::ALL.map(|rejection| rejection.reason());
+    for reason in reasons.into_iter().chain(OTHER_REJECTIONS) {
+        drop(HTTP.token_rejections.get_or_create(&ReasonLabel { reason }));
+    }
 }
+
+/// Refusals before any token is verified.
+const OTHER_REJECTIONS: [&str; 2] = ["missing", "bad_authorization_header"];
 
 /// Counts an answered request; `route` is the matched template, if any.
 pub(crate) fn record_request(method: &str, route: Option<&str>, status: u16, seconds: f64) {

@@ -38,6 +38,14 @@ pub struct Problem {
 
 impl Problem {
     /// A problem with this status and a sentence saying what was wrong.
+    ///
+    /// ```
+    /// use actix_web::http::StatusCode;
+    /// use shared::problem::Problem;
+    ///
+    /// let problem = Problem::new(StatusCode::CONFLICT, "the name is taken");
+    /// assert_eq!(problem.body()["title"], "Conflict");
+    /// ```
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self {
             status,
@@ -70,6 +78,15 @@ impl Problem {
     }
 
     /// Adds a message for one field (`errors.<field>`).
+    ///
+    /// ```
+    /// use actix_web::http::StatusCode;
+    /// use shared::problem::Problem;
+    ///
+    /// let problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "the price is invalid")
+    ///     .with_field_error("price", "must be zero or more");
+    /// assert_eq!(problem.body()["errors"]["price"][0], "must be zero or more");
+    /// ```
     pub fn with_field_error(
         mut self,
         field: impl Into<String>,
@@ -83,23 +100,59 @@ impl Problem {
     }
 
     /// Adds an extension member to the body (RFC 9457 3.2).
+    ///
+    /// ```
+    /// use actix_web::http::StatusCode;
+    /// use shared::problem::Problem;
+    ///
+    /// let problem = Problem::new(StatusCode::TOO_MANY_REQUESTS, "slow down")
+    ///     .with_extension("retry_after", 30);
+    /// assert_eq!(problem.body()["retry_after"], 30);
+    /// ```
     pub fn with_extension(mut self, name: &str, value: impl Into<Value>) -> Self {
         self.extensions.insert(name.to_owned(), value.into());
         self
     }
 
     /// Adds a response header (e.g. `WWW-Authenticate`, `Retry-After`).
+    ///
+    /// ```
+    /// use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+    /// use actix_web::http::StatusCode;
+    /// use actix_web::ResponseError as _;
+    /// use shared::problem::Problem;
+    ///
+    /// let problem = Problem::new(StatusCode::TOO_MANY_REQUESTS, "slow down")
+    ///     .with_header(RETRY_AFTER, HeaderValue::from(30));
+    /// assert_eq!(problem.error_response().headers().get("Retry-After").expect("set"), "30");
+    /// ```
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self
     }
 
     /// The `detail` sentence.
+    ///
+    /// ```
+    /// use actix_web::http::StatusCode;
+    /// use shared::problem::Problem;
+    ///
+    /// assert_eq!(Problem::new(StatusCode::NOT_FOUND, "no such item").detail(), "no such item");
+    /// ```
     pub fn detail(&self) -> &str {
         &self.detail
     }
 
     /// The JSON body this problem answers with.
+    ///
+    /// ```
+    /// use actix_web::http::StatusCode;
+    /// use shared::problem::Problem;
+    ///
+    /// let body = Problem::new(StatusCode::NOT_FOUND, "no such item").body();
+    /// assert_eq!(body["status"], 404);
+    /// assert_eq!(body["type"], "about:blank");
+    /// ```
     pub fn body(&self) -> Value {
         let mut body = Map::new();
         body.insert("type".into(), "about:blank".into());

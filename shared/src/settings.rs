@@ -20,18 +20,42 @@ use serde::Deserialize;
 use crate::token::{KeyError, KeyRing, TokenVerifier};
 
 /// A setting that stops start-up, with what to fix.
+///
+/// ```
+/// let error = shared::settings::SettingsError::new("JWT_SECRET is not set");
+/// assert_eq!(error.to_string(), "JWT_SECRET is not set");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct SettingsError(String);
 
 impl SettingsError {
     /// An error with this message.
+    ///
+    /// ```
+    /// let error = shared::settings::SettingsError::new("REPORTS__SERVER__PORT: not a number");
+    /// assert!(error.to_string().contains("PORT"));
+    /// ```
     pub fn new(message: impl Into<String>) -> Self {
         Self(message.into())
     }
 }
 
 /// Where and how the HTTP server listens.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Settings { server: shared::settings::ServerSettings }
+///
+/// const DEFAULTS: &str = "[server]\nhost = \"127.0.0.1\"\nport = 8083\nworkers = 0\n\
+///     shutdown_timeout_seconds = 30\nmax_connections_per_worker = 1024\n";
+/// let env = std::collections::HashMap::from([
+///     ("REPORTS__SERVER__PORT".to_owned(), "9000".to_owned()),
+///     ("JWT_SECRET".to_owned(), "a-secret-of-at-least-32-bytes-long!".to_owned()),
+/// ]);
+/// let settings: Settings = shared::settings::load("REPORTS", DEFAULTS, &env).expect("settings");
+/// assert_eq!(settings.server.port, 9000);
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
@@ -51,6 +75,16 @@ pub struct ServerSettings {
 }
 
 /// The database a service owns.
+///
+/// ```
+/// let settings = shared::settings::DatabaseSettings {
+///     url: "sqlite://data/notes.db".to_owned().into(),
+///     max_connections: 8,
+///     connect_timeout_seconds: 5,
+///     statement_timeout_seconds: 5,
+/// };
+/// # let _ = settings;
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
@@ -73,6 +107,18 @@ pub struct DatabaseSettings {
 /// `JWT_KEYS_FILE`, one a line) with `JWT_ACTIVE_KID` naming the signer.
 /// EdDSA: `JWT_PUBLIC_KEY_FILE` (one or more PEM public keys) and, on the
 /// issuer only, `JWT_PRIVATE_KEY_FILE`.
+///
+/// ```
+/// # #[derive(serde::Deserialize)]
+/// # struct Settings { jwt: shared::settings::JwtSettings }
+/// let env = std::collections::HashMap::from([
+///     ("JWT_SECRET".to_owned(), "a-secret-of-at-least-32-bytes-long!".to_owned()),
+///     ("JWT_AUDIENCE".to_owned(), "items-service, reports-service".to_owned()),
+/// ]);
+/// let settings: Settings = shared::settings::load("REPORTS", "", &env).expect("settings");
+/// assert_eq!(settings.jwt.algorithm, "HS256");
+/// assert_eq!(settings.jwt.issuer, "auth-service");
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwtSettings {
@@ -107,6 +153,17 @@ const HMAC_HINT: &str = "a random value of at least 32 bytes, e.g. `openssl rand
 
 impl JwtSettings {
     /// The configured audiences, in order.
+    ///
+    /// ```
+    /// # #[derive(serde::Deserialize)]
+    /// # struct Settings { jwt: shared::settings::JwtSettings }
+    /// let env = std::collections::HashMap::from([
+    ///     ("JWT_SECRET".to_owned(), "a-secret-of-at-least-32-bytes-long!".to_owned()),
+    ///     ("JWT_AUDIENCE".to_owned(), "items-service, reports-service".to_owned()),
+    /// ]);
+    /// let settings: Settings = shared::settings::load("REPORTS", "", &env).expect("settings");
+    /// assert_eq!(settings.jwt.audiences(), ["items-service", "reports-service"]);
+    /// ```
     pub fn audiences(&self) -> Vec<String> {
         self.audience
             .split(',')
@@ -117,6 +174,18 @@ impl JwtSettings {
     }
 
     /// The key ring these settings describe.
+    ///
+    /// ```
+    /// # #[derive(serde::Deserialize)]
+    /// # struct Settings { jwt: shared::settings::JwtSettings }
+    /// let env = std::collections::HashMap::from([
+    ///     ("JWT_SECRET".to_owned(), "a-secret-of-at-least-32-bytes-long!".to_owned()),
+    ///     ("JWT_AUDIENCE".to_owned(), "items-service, reports-service".to_owned()),
+    /// ]);
+    /// let settings: Settings = shared::settings::load("REPORTS", "", &env).expect("settings");
+    /// let ring = settings.jwt.key_ring().expect("a valid secret");
+    /// assert!(ring.active_kid().is_some());
+    /// ```
     pub fn key_ring(&self) -> Result<KeyRing, SettingsError> {
         match self.algorithm.as_str() {
             "HS256" => self.hmac_ring(),
@@ -227,6 +296,19 @@ impl JwtSettings {
     }
 
     /// A verifier for tokens addressed to this service (the first audience).
+    ///
+    /// ```
+    /// # #[derive(serde::Deserialize)]
+    /// # struct Settings { jwt: shared::settings::JwtSettings }
+    /// let env = std::collections::HashMap::from([
+    ///     ("JWT_SECRET".to_owned(), "a-secret-of-at-least-32-bytes-long!".to_owned()),
+    ///     ("JWT_AUDIENCE".to_owned(), "items-service, reports-service".to_owned()),
+    /// ]);
+    /// let settings: Settings = shared::settings::load("REPORTS", "", &env).expect("settings");
+    /// let ring = std::sync::Arc::new(settings.jwt.key_ring().expect("ring"));
+    /// let verifier = settings.jwt.verifier(ring).expect("a verifier for items-service");
+    /// assert!(verifier.verify("not.a.token").is_err());
+    /// ```
     pub fn verifier(&self, ring: Arc<KeyRing>) -> Result<TokenVerifier, SettingsError> {
         let audience = self
             .audiences()
@@ -283,6 +365,17 @@ const JWT_VARIABLES: [&str; 11] = [
 /// `prefix` (e.g. `AUTH`), from `defaults` (TOML), the file named by
 /// `{prefix}_CONFIG_FILE`, and `env`. `T` has a `jwt` table for the `JWT_*`
 /// variables.
+///
+/// ```
+/// # #[derive(serde::Deserialize)]
+/// # struct Settings { jwt: shared::settings::JwtSettings }
+/// let env = std::collections::HashMap::from([
+///     ("JWT_SECRET".to_owned(), "a-secret-of-at-least-32-bytes-long!".to_owned()),
+///     ("JWT_AUDIENCE".to_owned(), "items-service, reports-service".to_owned()),
+/// ]);
+/// let settings: Settings = shared::settings::load("REPORTS", "", &env).expect("settings");
+/// assert_eq!(settings.jwt.leeway_seconds, 30);
+/// ```
 pub fn load<T: DeserializeOwned>(
     prefix: &str,
     defaults: &str,
@@ -316,6 +409,11 @@ pub fn load<T: DeserializeOwned>(
 }
 
 /// The process environment, for [`load`].
+///
+/// ```
+/// let env = shared::settings::process_env();
+/// assert_eq!(env.get("PATH").is_some(), std::env::var_os("PATH").is_some());
+/// ```
 pub fn process_env() -> HashMap<String, String> {
     std::env::vars().collect()
 }

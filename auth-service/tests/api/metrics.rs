@@ -67,11 +67,17 @@ async fn the_password_hash_queue_depth_is_seen_during_a_flood_and_overflow_count
     };
     let (statuses, deepest) = tokio::join!(flood, watch);
     let refused = statuses.iter().filter(|s| **s == 503).count();
-    assert!(refused >= 1, "12 logins fit one slot and 6 places: {statuses:?}");
+    assert!(
+        refused >= 1,
+        "12 logins fit one slot and 6 places: {statuses:?}"
+    );
     assert!(deepest >= 1.0, "the queue was never seen waiting");
 
     let after = scrape(&app).await;
     let overflow = count(&after, "password_hash_queue_full_total")
         - count(&before, "password_hash_queue_full_total");
-    assert!(overflow >= refused as f64, "{overflow} counted, {refused} refused");
+    assert!(
+        overflow >= refused as f64,
+        "{overflow} counted, {refused} refused"
+    );
 }

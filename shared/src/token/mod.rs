@@ -41,6 +41,18 @@ pub fn now() -> u64 {
 }
 
 /// Why a token was refused. Each variant's text is safe to show a client.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+/// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+/// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+/// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+/// use shared::token::VerifyError;
+///
+/// assert_eq!(verifier.verify("a.b"), Err(VerifyError::Malformed));
+/// assert_eq!(VerifyError::Expired.reason(), "expired");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
     /// Longer than [`MAX_TOKEN_BYTES`].
@@ -88,6 +100,29 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// Every reason, in declaration order (for metrics that start at zero).
+    ///
+    /// ```
+    /// use shared::token::VerifyError;
+    /// assert!(VerifyError::ALL.contains(&VerifyError::Expired));
+    /// ```
+    pub const ALL: [VerifyError; 14] = [
+        Self::Oversized,
+        Self::Malformed,
+        Self::DuplicateMember,
+        Self::CriticalHeader,
+        Self::Algorithm,
+        Self::Type,
+        Self::MissingKeyId,
+        Self::UnknownKey,
+        Self::Signature,
+        Self::Claims,
+        Self::Issuer,
+        Self::Audience,
+        Self::Expired,
+        Self::NotYetValid,
+    ];
+
     /// A short, fixed label for logs and metrics.
     ///
     /// ```
@@ -182,6 +217,15 @@ impl<'de> Deserialize<'de> for JoseHeader<'de> {
 impl TokenVerifier {
     /// A verifier that accepts tokens from `issuer` meant for `audience`,
     /// with `leeway_seconds` of clock skew on `exp` and `nbf`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use shared::token::{KeyRing, TokenVerifier};
+    ///
+    /// let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// # let _ = verifier;
+    /// ```
     pub fn new(
         ring: Arc<KeyRing>,
         issuer: impl Into<String>,
@@ -197,11 +241,34 @@ impl TokenVerifier {
     }
 
     /// Verifies `token` now.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
+    /// assert_eq!(verifier.verify(&token).expect("valid").sub, "user-1");
+    /// ```
     pub fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
         self.verify_at(token, now())
     }
 
     /// Verifies `token` as of `now` (seconds since the epoch).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// use shared::token::VerifyError;
+    ///
+    /// let issued = signer.issue("user-1", "alice", "items:read").expect("signed");
+    /// let an_hour_later = issued.claims.exp + 3600;
+    /// assert_eq!(verifier.verify_at(&issued.access_token, an_hour_later), Err(VerifyError::Expired));
+    /// ```
     pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, VerifyError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(VerifyError::Oversized);
@@ -340,6 +407,17 @@ fn algorithm_name(algorithm: jsonwebtoken::Algorithm) -> &'static str {
 }
 
 /// A freshly signed access token.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+/// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+/// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+/// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+/// let issued = signer.issue("user-1", "alice", "items:read").expect("signed");
+/// assert_eq!(issued.expires_in, 900);
+/// assert_eq!(issued.claims.username, "alice");
+/// ```
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
     /// The compact JWS.
@@ -351,6 +429,17 @@ pub struct IssuedToken {
 }
 
 /// Why a token could not be signed.
+///
+/// ```
+/// use std::sync::Arc;
+/// use shared::token::{KeyRing, SignError, TokenSigner};
+///
+/// // A ring with public keys only verifies.
+/// let public = include_str!("../../testdata/ed25519-1.public.pem");
+/// let ring = Arc::new(KeyRing::eddsa(public, None).expect("ring"));
+/// let signer = TokenSigner::new(ring, "auth-service", ["items-service"], 900);
+/// assert!(matches!(signer.issue("u", "alice", ""), Err(SignError::NoSigningKey)));
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
     /// The ring holds only verification keys (EdDSA without a private key).
@@ -384,6 +473,16 @@ pub struct TokenSigner {
 impl TokenSigner {
     /// A signer for `issuer` that addresses tokens to `audiences` and makes
     /// them live `lifetime_seconds`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use shared::token::{KeyRing, TokenSigner};
+    ///
+    /// let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// let signer = TokenSigner::new(ring, "auth-service", ["items-service", "reports-service"], 900);
+    /// let issued = signer.issue("u", "alice", "").expect("signed");
+    /// assert_eq!(issued.claims.aud.as_slice(), ["items-service", "reports-service"]);
+    /// ```
     pub fn new<I, S>(
         ring: Arc<KeyRing>,
         issuer: impl Into<String>,
@@ -403,11 +502,31 @@ impl TokenSigner {
     }
 
     /// Seconds an access token lives.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// assert_eq!(signer.lifetime_seconds(), 900);
+    /// ```
     pub fn lifetime_seconds(&self) -> u64 {
         self.lifetime_seconds
     }
 
     /// A new access token for a user, valid from now.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// let issued = signer.issue("user-1", "alice", "items:read items:write").expect("signed");
+    /// let claims = verifier.verify(&issued.access_token).expect("valid");
+    /// assert!(claims.has_scope("items:write"));
+    /// ```
     pub fn issue(
         &self,
         user_id: &str,
@@ -435,6 +554,20 @@ impl TokenSigner {
 
     /// Signs any claims as they are (tests use it to mint expired or
     /// mis-addressed tokens).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
+    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
+    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    /// use shared::token::VerifyError;
+    ///
+    /// let mut claims = signer.issue("user-1", "alice", "").expect("signed").claims;
+    /// claims.exp = 1_000_000_000; // 2001
+    /// let expired = signer.sign(&claims).expect("signed");
+    /// assert_eq!(verifier.verify(&expired), Err(VerifyError::Expired));
+    /// ```
     pub fn sign(&self, claims: &Claims) -> Result<String, SignError> {
         let (kid, key) = self.ring.signing_key().ok_or(SignError::NoSigningKey)?;
         let mut header = jsonwebtoken::Header::new(self.ring.algorithm());
