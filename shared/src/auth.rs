@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use actix_web::http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 
@@ -521,17 +521,15 @@ impl ResponseError for AuthError {
                     AuthErrorKind::InsufficientScope(_) => "Forbidden",
                     AuthErrorKind::Misconfigured => "Internal Server Error",
                 };
-                let body = serde_json::json!({
-                    "status_code": self.status_code().as_u16(),
-                    "error": error,
-                    "description": self.description(),
-                });
                 let mut response = HttpResponse::build(self.status_code());
-                response.insert_header((CONTENT_TYPE, "application/json"));
                 if let Some(challenge) = challenge {
                     response.insert_header((WWW_AUTHENTICATE, challenge));
                 }
-                response.body(body.to_string())
+                response.json(crate::openapi::FlaskAuthError {
+                    status_code: self.status_code().as_u16(),
+                    error: error.to_owned(),
+                    description: self.description(),
+                })
             }
         }
     }

@@ -159,6 +159,12 @@ pub fn query_config() -> web::QueryConfig {
 ///     .route("/health/live", actix_web::web::get().to(shared::http::live));
 /// # let _ = app;
 /// ```
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    tag = "operations",
+    responses((status = 200, description = "The process answers.", body = crate::openapi::HealthStatus)),
+)]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
@@ -192,7 +198,36 @@ pub fn readiness<E: Display>(database: Result<(), E>) -> HttpResponse {
 /// # let _ = resource;
 /// ```
 pub fn resource(path: &str) -> actix_web::Resource {
+    RECORDED_PATHS.with(|recorded| {
+        if let Some(paths) = recorded.borrow_mut().as_mut() {
+            paths.push(path.to_owned());
+        }
+    });
     web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+thread_local! {
+    static RECORDED_PATHS: std::cell::RefCell<Option<Vec<String>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The path of every resource `configure` registers with [`resource`], for
+/// tests that hold the routes against the OpenAPI document.
+///
+/// ```
+/// use actix_web::web;
+///
+/// let paths = shared::http::registered_paths(|cfg| {
+///     cfg.service(shared::http::resource("/v1/things").route(web::get().to(shared::http::live)));
+/// });
+/// assert_eq!(paths, ["/v1/things"]);
+/// ```
+pub fn registered_paths(configure: impl FnOnce(&mut web::ServiceConfig)) -> Vec<String> {
+    RECORDED_PATHS.with(|recorded| *recorded.borrow_mut() = Some(Vec::new()));
+    drop(actix_web::App::new().configure(configure));
+    RECORDED_PATHS
+        .with(|recorded| recorded.borrow_mut().take())
+        .unwrap_or_default()
 }
 
 /// The container health check: `GET path` on the service's own port over

@@ -22,6 +22,7 @@ pub mod cli;
 pub mod db;
 pub mod http;
 pub mod metrics;
+pub mod openapi;
 pub mod problem;
 pub mod settings;
 pub mod telemetry;

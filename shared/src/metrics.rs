@@ -85,6 +85,17 @@ pub fn sample(exposition: &str, series: &str) -> Option<f64> {
 ///     .route("/metrics", actix_web::web::get().to(shared::metrics::serve));
 /// # let _ = app;
 /// ```
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((
+        status = 200,
+        description = "Prometheus metrics.",
+        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        body = String,
+    )),
+)]
 pub async fn serve() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((

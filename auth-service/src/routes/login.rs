@@ -7,18 +7,31 @@ use serde::Deserialize;
 use shared::body::Json;
 use shared::problem::ApiError;
 
+use super::openapi::{FlaskError, FlaskToken};
 use crate::accounts::Accounts;
 use crate::throttle::client_address;
 
 /// `POST /auth` body (Flask-JWT).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlaskLogin {
     username: Option<String>,
+    #[schema(value_type = Option<String>, format = Password)]
     password: Option<SecretString>,
 }
 
 /// 200 `{"access_token"}`, or Flask-JWT's 401 body for any bad credentials.
+#[utoipa::path(
+    post,
+    path = "/auth",
+    tag = "flask",
+    request_body = FlaskLogin,
+    responses(
+        (status = 200, description = "Logged in.", body = super::openapi::FlaskToken<'static>),
+        (status = 401, description = "Wrong or missing credentials (Flask-JWT's body).", body = super::openapi::FlaskError<'static>),
+        (status = 429, description = "Too many failed logins; see `Retry-After`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn flask_login(
     req: HttpRequest,
     accounts: web::Data<Accounts>,
@@ -34,15 +47,17 @@ pub(super) async fn flask_login(
     let issued = accounts.issue(&user, &accounts.default_scope)?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({ "access_token": issued.access_token })))
+        .json(FlaskToken {
+            access_token: &issued.access_token,
+        }))
 }
 
 fn invalid_credentials() -> HttpResponse {
     HttpResponse::Unauthorized()
         .insert_header((WWW_AUTHENTICATE, "Bearer realm=\"auth-service\""))
-        .json(serde_json::json!({
-            "description": "Invalid credentials",
-            "error": "Bad Request",
-            "status_code": 401,
-        }))
+        .json(FlaskError {
+            description: "Invalid credentials",
+            error: "Bad Request",
+            status_code: 401,
+        })
 }

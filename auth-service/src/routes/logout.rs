@@ -7,14 +7,22 @@ use shared::problem::ApiError;
 use crate::accounts::Accounts;
 
 /// `POST /v1/logout` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogoutRequest {
+    #[schema(value_type = String)]
     refresh_token: SecretString,
 }
 
 /// `POST /v1/logout`: revokes the refresh token's family. 204 whether or not
 /// the token was known (RFC 7009 2.2), so it reveals nothing.
+#[utoipa::path(
+    post,
+    path = "/v1/logout",
+    tag = "tokens",
+    request_body = LogoutRequest,
+    responses((status = 204, description = "Revoked, or was never valid (RFC 7009).")),
+)]
 pub(super) async fn logout(
     accounts: web::Data<Accounts>,
     Json(request): Json<LogoutRequest>,

@@ -8,6 +8,17 @@ use crate::accounts::Accounts;
 use shared::problem::ApiError;
 
 /// `GET /v1/me`: the caller's user record.
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "users",
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 200, description = "The caller.", body = super::UserView<'static>),
+        (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "The user no longer exists.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn me(
     caller: Caller,
     accounts: web::Data<Accounts>,

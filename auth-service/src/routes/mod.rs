@@ -6,9 +6,12 @@
 mod login;
 mod logout;
 mod me;
+mod openapi;
 mod password;
 mod token;
 mod users;
+
+pub use openapi::ApiDoc;
 
 /// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
 /// them through the same extractors as the routes do.
@@ -41,19 +44,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/me").route(web::get().to(me::me)))
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
     .service(resource("/metrics").route(web::get().to(shared::metrics::serve)))
+    .configure(shared::openapi::route(
+        <ApiDoc as utoipa::OpenApi>::openapi(),
+    ))
     .service(resource("/health/live").route(web::get().to(shared::http::live)))
     .service(resource("/health/ready").route(web::get().to(ready)));
 }
 
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database answers.", body = shared::openapi::Readiness),
+        (status = 503, description = "The database does not answer.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 async fn ready(accounts: web::Data<Accounts>) -> actix_web::HttpResponse {
     shared::http::readiness(accounts.store.ping().await)
 }
 
 /// A user as the API shows it: never the hash.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct UserView<'a> {
+    /// A UUID; the `sub` of the user's tokens.
     id: &'a str,
     username: &'a str,
+    /// RFC 3339, UTC.
     created_at: &'a str,
 }
 

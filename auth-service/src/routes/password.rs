@@ -9,16 +9,32 @@ use crate::accounts::Accounts;
 use crate::throttle::client_address;
 
 /// `PUT /v1/me/password` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
+    #[schema(value_type = String, format = Password)]
     current_password: SecretString,
+    /// 8 to 1024 bytes, not a common password.
+    #[schema(value_type = String, format = Password)]
     new_password: SecretString,
 }
 
 /// `PUT /v1/me/password`: 204; 403 when the current password is wrong; 422
 /// when the new one is weak. Every refresh family of the user is revoked;
 /// access tokens already issued live out their (short) lifetime.
+#[utoipa::path(
+    put,
+    path = "/v1/me/password",
+    tag = "users",
+    request_body = ChangePassword,
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 204, description = "Changed; every refresh token of the user revoked."),
+        (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The current password is wrong.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "The new password is weak.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn change_password(
     caller: Caller,
     req: HttpRequest,

@@ -14,21 +14,47 @@ use serde::Deserialize;
 use shared::body::{BodyError, JsonOrForm};
 use shared::problem::ApiError;
 
+use super::openapi::{OAuthError, TokenResponse};
 use crate::accounts::Accounts;
 use crate::sessions::{RefreshError, TokenPair};
 use crate::throttle::client_address;
 
 /// `POST /v1/token` body (RFC 6749 4.3 and 6), JSON or form-encoded.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
+    /// `password` or `refresh_token`.
+    #[schema(example = "password")]
     grant_type: Option<String>,
+    /// For the password grant.
     username: Option<String>,
+    /// For the password grant.
+    #[schema(value_type = Option<String>, format = Password)]
     password: Option<SecretString>,
+    /// For the refresh_token grant.
+    #[schema(value_type = Option<String>)]
     refresh_token: Option<SecretString>,
+    /// Space-separated scopes, no more than the user has.
+    #[schema(example = "items:read")]
     scope: Option<String>,
 }
 
 /// 200 with the RFC 6749 5.1 body, or a 5.2 error.
+#[utoipa::path(
+    post,
+    path = "/v1/token",
+    tag = "tokens",
+    request_body(content(
+        (TokenRequest = "application/x-www-form-urlencoded"),
+        (TokenRequest = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "An access token and a refresh token (RFC 6749 5.1).", body = super::openapi::TokenResponse<'static>),
+        (status = 400, description = "An RFC 6749 5.2 error: `invalid_request`, `invalid_grant`, `invalid_scope`, `unsupported_grant_type`.", body = super::openapi::OAuthError<'static>),
+        (status = 413, description = "The body is over 16 KiB.", body = super::openapi::OAuthError<'static>),
+        (status = 415, description = "Neither form-encoded nor JSON.", body = super::openapi::OAuthError<'static>),
+        (status = 429, description = "Too many failed logins; see `Retry-After`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn token(
     req: HttpRequest,
     accounts: web::Data<Accounts>,
@@ -69,13 +95,13 @@ pub(super) async fn token(
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((PRAGMA, "no-cache"))
-        .json(serde_json::json!({
-            "access_token": pair.access.access_token,
-            "token_type": "Bearer",
-            "expires_in": pair.access.expires_in,
-            "refresh_token": pair.refresh_token,
-            "scope": pair.scope,
-        })))
+        .json(TokenResponse {
+            access_token: &pair.access.access_token,
+            token_type: "Bearer",
+            expires_in: pair.access.expires_in,
+            refresh_token: &pair.refresh_token,
+            scope: &pair.scope,
+        }))
 }
 
 async fn password_grant(
@@ -173,17 +199,14 @@ impl ResponseError for TokenError {
                 .insert_header((CONTENT_TYPE, "application/json"))
                 .insert_header((CACHE_CONTROL, "no-store"))
                 .insert_header((PRAGMA, "no-cache"))
-                .body(
-                    serde_json::json!({
-                        "error": code,
-                        "error_description": description,
-                        "type": "about:blank",
-                        "title": status.canonical_reason().unwrap_or("Error"),
-                        "status": status.as_u16(),
-                        "detail": description,
-                    })
-                    .to_string(),
-                ),
+                .json(OAuthError {
+                    error: code,
+                    error_description: description,
+                    problem_type: "about:blank",
+                    title: status.canonical_reason().unwrap_or("Error"),
+                    status: status.as_u16(),
+                    detail: description,
+                }),
             Self::Failed(e) => e.error_response(),
         }
     }

@@ -10,6 +10,7 @@ mod logout_and_password;
 mod logs;
 mod me;
 mod metrics;
+mod openapi;
 mod refresh;
 mod register;
 mod startup;

@@ -5,7 +5,7 @@ use std::fmt;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use shared::auth::Authorized;
 use shared::body::Json;
@@ -15,6 +15,35 @@ use crate::domain::{ItemName, Price};
 use crate::store::{Item, ItemStore, StoreError};
 
 const BLANK_PRICE: &str = "This field cannot be left blank!";
+
+/// An item as the tutorial showed it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct FlaskItemView<'a> {
+    name: &'a str,
+    price: f64,
+}
+
+impl<'a> From<&'a Item> for FlaskItemView<'a> {
+    fn from(item: &'a Item) -> Self {
+        Self {
+            name: &item.name,
+            price: item.price,
+        }
+    }
+}
+
+/// `GET /item/{name}`'s answer: the item, or null.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct FlaskLookup<'a> {
+    item: Option<FlaskItemView<'a>>,
+}
+
+/// Flask-RESTful's error body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct FlaskMessage {
+    /// A sentence, or an object of messages per field.
+    message: Value,
+}
 
 /// Flask-RESTful's error shape: `{"message": ...}`.
 #[derive(Debug)]
@@ -54,7 +83,9 @@ impl ResponseError for FlaskError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(json!({ "message": self.message }))
+        HttpResponse::build(self.status).json(FlaskMessage {
+            message: self.message.clone(),
+        })
     }
 }
 
@@ -63,6 +94,20 @@ fn item_name(raw: String) -> Result<ItemName, FlaskError> {
 }
 
 /// 200 `{"item": {"name", "price"}}` or 404 `{"item": null}`.
+#[utoipa::path(
+    get,
+    path = "/item/{name}",
+    tag = "flask",
+    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.")),
+    security(("bearer" = []), ("oauth2" = ["items:read"])),
+    responses(
+        (status = 200, description = "The item.", body = FlaskLookup<'static>),
+        (status = 404, description = "No such item: `{\"item\": null}`.", body = FlaskLookup<'static>),
+        (status = 400, description = "An invalid name.", body = FlaskMessage),
+        (status = 401, description = "No valid token (Flask-JWT's body).", body = shared::openapi::FlaskAuthError),
+        (status = 403, description = "The token lacks `items:read`.", body = shared::openapi::FlaskAuthError),
+    ),
+)]
 pub(super) async fn get_item(
     _caller: Authorized<ItemsRead>,
     name: web::Path<String>,
@@ -70,15 +115,15 @@ pub(super) async fn get_item(
 ) -> Result<HttpResponse, FlaskError> {
     let name = item_name(name.into_inner())?;
     Ok(match store.get(name.as_str()).await? {
-        Some(item) => {
-            HttpResponse::Ok().json(json!({ "item": { "name": item.name, "price": item.price } }))
-        }
-        None => HttpResponse::NotFound().json(json!({ "item": null })),
+        Some(item) => HttpResponse::Ok().json(FlaskLookup {
+            item: Some(FlaskItemView::from(&item)),
+        }),
+        None => HttpResponse::NotFound().json(FlaskLookup { item: None }),
     })
 }
 
 /// `POST /item/{name}` body (Flask-RESTful).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlaskItem {
     price: Option<Value>,
@@ -97,6 +142,20 @@ fn flask_price(price: Option<Value>) -> Result<Price, FlaskError> {
 
 /// 201 `{"name", "price"}`; 400 with the tutorial's messages when the item
 /// exists or the price is missing.
+#[utoipa::path(
+    post,
+    path = "/item/{name}",
+    tag = "flask",
+    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.")),
+    request_body = FlaskItem,
+    security(("bearer" = []), ("oauth2" = ["items:write"])),
+    responses(
+        (status = 201, description = "Created.", body = FlaskItemView<'static>),
+        (status = 400, description = "The item exists, or the price is blank or invalid.", body = FlaskMessage),
+        (status = 401, description = "No valid token (Flask-JWT's body).", body = shared::openapi::FlaskAuthError),
+        (status = 403, description = "The token lacks `items:write`.", body = shared::openapi::FlaskAuthError),
+    ),
+)]
 pub(super) async fn post_item(
     caller: Authorized<ItemsWrite>,
     name: web::Path<String>,
@@ -120,5 +179,5 @@ pub(super) async fn post_item(
     if !store.create(&item).await? {
         return Err(exists());
     }
-    Ok(HttpResponse::Created().json(json!({ "name": item.name, "price": item.price })))
+    Ok(HttpResponse::Created().json(FlaskItemView::from(&item)))
 }

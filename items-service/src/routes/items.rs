@@ -19,13 +19,25 @@ const DEFAULT_LIMIT: u32 = 20;
 /// The largest page; a larger `limit` is capped to it.
 const MAX_LIMIT: u32 = 100;
 
-#[derive(Serialize)]
-struct ItemView<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct ItemView<'a> {
     name: &'a str,
+    /// Zero or more.
     price: f64,
+    /// The username of whoever created it.
     created_by: &'a str,
+    /// RFC 3339, UTC.
     created_at: &'a str,
+    /// RFC 3339, UTC.
     updated_at: &'a str,
+}
+
+/// A page of items in name order.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct ItemPage<'a> {
+    items: Vec<ItemView<'a>>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
 }
 
 impl<'a> From<&'a Item> for ItemView<'a> {
@@ -52,14 +64,30 @@ fn not_found(name: &ItemName) -> ApiError {
     .into()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ListQuery {
+    /// Items per page, 1 to 100 (larger is capped); 20 when absent.
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// `GET /v1/items?limit=N&cursor=C`: a page in name order.
+#[utoipa::path(
+    get,
+    path = "/v1/items",
+    tag = "items",
+    params(ListQuery),
+    security(("bearer" = []), ("oauth2" = ["items:read"])),
+    responses(
+        (status = 200, description = "A page.", body = ItemPage<'static>),
+        (status = 400, description = "A bad limit or cursor.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `items:read`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn list(
     _caller: Authorized<ItemsRead>,
     query: web::Query<ListQuery>,
@@ -83,10 +111,10 @@ pub(super) async fn list(
         None
     };
     let views: Vec<ItemView<'_>> = items.iter().map(ItemView::from).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "items": views,
-        "next_cursor": next_cursor,
-    })))
+    Ok(HttpResponse::Ok().json(ItemPage {
+        items: views,
+        next_cursor,
+    }))
 }
 
 fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
@@ -104,6 +132,20 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
 }
 
 /// `GET /v1/items/{name}`.
+#[utoipa::path(
+    get,
+    path = "/v1/items/{name}",
+    tag = "items",
+    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.")),
+    security(("bearer" = []), ("oauth2" = ["items:read"])),
+    responses(
+        (status = 200, description = "The item.", body = ItemView<'static>),
+        (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `items:read`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such item.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "An invalid name.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn get(
     _caller: Authorized<ItemsRead>,
     name: web::Path<String>,
@@ -117,13 +159,28 @@ pub(super) async fn get(
 }
 
 /// `PUT /v1/items/{name}` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutItem {
     price: f64,
 }
 
 /// `PUT /v1/items/{name}`: 201 when created, 200 when replaced.
+#[utoipa::path(
+    put,
+    path = "/v1/items/{name}",
+    tag = "items",
+    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.")),
+    request_body = PutItem,
+    security(("bearer" = []), ("oauth2" = ["items:write"])),
+    responses(
+        (status = 201, description = "Created; `Location` names it.", body = ItemView<'static>),
+        (status = 200, description = "Replaced.", body = ItemView<'static>),
+        (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `items:write`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "An invalid name or price.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn put(
     caller: Authorized<ItemsWrite>,
     name: web::Path<String>,
@@ -147,6 +204,20 @@ pub(super) async fn put(
 }
 
 /// `DELETE /v1/items/{name}`: 204, or 404 when absent.
+#[utoipa::path(
+    delete,
+    path = "/v1/items/{name}",
+    tag = "items",
+    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.")),
+    security(("bearer" = []), ("oauth2" = ["items:write"])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `items:write`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such item.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "An invalid name.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub(super) async fn delete(
     _caller: Authorized<ItemsWrite>,
     name: web::Path<String>,

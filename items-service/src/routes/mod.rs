@@ -3,6 +3,9 @@
 
 mod flask;
 mod items;
+mod openapi;
+
+pub use openapi::ApiDoc;
 
 /// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
 /// them through the same extractors as the routes do.
@@ -45,10 +48,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(items::delete)),
     )
     .service(resource("/metrics").route(web::get().to(shared::metrics::serve)))
+    .configure(shared::openapi::route(
+        <ApiDoc as utoipa::OpenApi>::openapi(),
+    ))
     .service(resource("/health/live").route(web::get().to(shared::http::live)))
     .service(resource("/health/ready").route(web::get().to(ready)));
 }
 
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database answers.", body = shared::openapi::Readiness),
+        (status = 503, description = "The database does not answer.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 async fn ready(store: web::Data<dyn ItemStore>) -> actix_web::HttpResponse {
     shared::http::readiness(store.ping().await)
 }

@@ -12,5 +12,6 @@ mod flask_items;
 mod items;
 mod keys;
 mod metrics;
+mod openapi;
 mod process;
 mod scale_out;

@@ -1,0 +1,267 @@
+//! What both services' OpenAPI 3.1 documents share: the problem-details
+//! schema, the security schemes, the health and metrics operations, and the
+//! handler that serves a document at `/openapi.json`.
+//!
+//! ```
+//! use utoipa::OpenApi;
+//!
+//! const SECURITY: shared::openapi::Security<'static> =
+//!     shared::openapi::Security { token_url: "/v1/token" };
+//!
+//! #[derive(OpenApi)]
+//! #[openapi(
+//!     paths(shared::http::live),
+//!     components(schemas(shared::openapi::ProblemDetails)),
+//!     modifiers(&SECURITY),
+//! )]
+//! struct Doc;
+//!
+//! let json = shared::openapi::render(Doc::openapi());
+//! assert!(json.contains("\"openapi\":\"3.1.0\""));
+//! assert!(json.contains("\"/health/live\""));
+//! ```
+
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpResponse};
+use utoipa::openapi::security::{
+    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+};
+use utoipa::{Modify, ToSchema};
+
+/// An RFC 9457 problem (`application/problem+json`): every error outside
+/// the Flask-compatible routes.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({
+    "type": "about:blank", "title": "Unprocessable Entity", "status": 422,
+    "detail": "the field `price` is invalid: must be zero or more",
+    "errors": {"price": ["must be zero or more"]}
+}))]
+pub struct ProblemDetails {
+    /// Always `about:blank`: the status says what kind of problem it is.
+    #[schema(rename = "type")]
+    pub problem_type: String,
+    /// The status code's reason phrase.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What was wrong, for a person.
+    pub detail: String,
+    /// Messages per invalid field, when input was invalid.
+    pub errors: Option<BTreeMap<String, Vec<String>>>,
+}
+
+/// `{"status": "ok"}` or `{"status": "unavailable"}`.
+#[derive(Debug, ToSchema)]
+pub struct HealthStatus {
+    /// `ok` or `unavailable`.
+    pub status: String,
+}
+
+/// Flask-JWT's error body, on the Flask-compatible routes.
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[schema(example = json!({
+    "status_code": 401, "error": "Authorization Required",
+    "description": "this endpoint needs an access token: send `Authorization: Bearer <token>`"
+}))]
+pub struct FlaskAuthError {
+    /// The HTTP status code.
+    pub status_code: u16,
+    /// `Authorization Required`, `Invalid token` or `Forbidden`.
+    pub error: String,
+    /// What was wrong.
+    pub description: String,
+}
+
+/// `GET /health/ready`'s answer when the database answers.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"status": "ok", "checks": {"database": "ok"}}))]
+pub struct Readiness {
+    /// `ok`.
+    pub status: String,
+    /// Each dependency checked and its state.
+    pub checks: BTreeMap<String, String>,
+}
+
+/// Adds the security schemes: `bearer` (a JWT access token in
+/// `Authorization: Bearer`, or `JWT` for Flask-JWT clients) and `oauth2`
+/// (the password flow at auth-service's token endpoint, `token_url`).
+///
+/// ```
+/// use utoipa::Modify as _;
+///
+/// let mut doc = utoipa::openapi::OpenApiBuilder::new().build();
+/// shared::openapi::Security { token_url: "http://localhost:8081/v1/token" }.modify(&mut doc);
+/// let schemes = doc.components.expect("components").security_schemes;
+/// assert!(schemes.contains_key("bearer") && schemes.contains_key("oauth2"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Security<'a> {
+    /// Where OAuth 2.0 clients get tokens.
+    pub token_url: &'a str,
+}
+
+impl Modify for Security<'_> {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from auth-service. `Authorization: JWT <token>` \
+                         (Flask-JWT) is accepted too.",
+                    ))
+                    .build(),
+            ),
+        );
+        let scopes = Scopes::from_iter([
+            ("items:read", "read items"),
+            ("items:write", "create, replace and delete items"),
+        ]);
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
+                self.token_url,
+                scopes,
+            ))])),
+        );
+    }
+}
+
+/// The document as JSON text.
+pub fn render(document: utoipa::openapi::OpenApi) -> String {
+    // A document built from types always serialises.
+    document.to_json().unwrap_or_default()
+}
+
+/// The rendered document, as app data for [`serve`].
+#[derive(Debug, Clone)]
+pub struct Document(web::Bytes);
+
+/// Registers `GET /openapi.json`, serving `document` rendered once.
+///
+/// ```
+/// use utoipa::OpenApi;
+///
+/// #[derive(OpenApi)]
+/// #[openapi(paths(shared::http::live, shared::openapi::serve))]
+/// struct Doc;
+///
+/// let app = actix_web::App::new().configure(shared::openapi::route(Doc::openapi()));
+/// # let _ = app;
+/// ```
+pub fn route(
+    document: utoipa::openapi::OpenApi,
+) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+    let document = web::Data::new(Document(web::Bytes::from(render(document))));
+    move |cfg| {
+        cfg.app_data(document.clone())
+            .service(crate::http::resource("/openapi.json").route(web::get().to(serve)));
+    }
+}
+
+/// `GET /openapi.json`: the service's OpenAPI document.
+///
+/// ```
+/// let app = actix_web::App::new()
+///     .route("/openapi.json", actix_web::web::get().to(shared::openapi::serve));
+/// # let _ = app;
+/// ```
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "This document (OpenAPI 3.1).", content_type = "application/json", body = Object)),
+)]
+pub async fn serve(document: web::Data<Document>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document.0.clone())
+}
+
+/// Where the routes `configure` registers and `document` disagree: each
+/// method of each path registered through [`crate::http::resource`] that
+/// the document lacks, and each documented operation the app does not
+/// answer. A method counts as registered unless the resource answers it 405.
+///
+/// ```
+/// use actix_web::web;
+/// use utoipa::OpenApi;
+///
+/// #[derive(OpenApi)]
+/// #[openapi(paths(shared::http::live))]
+/// struct Doc;
+///
+/// let configure = |cfg: &mut web::ServiceConfig| {
+///     cfg.service(shared::http::resource("/health/live").route(web::get().to(shared::http::live)))
+///         .service(shared::http::resource("/v1/secret").route(web::delete().to(shared::http::live)));
+/// };
+/// # actix_web::rt::System::new().block_on(async {
+/// let mismatches = shared::openapi::mismatches(configure, &Doc::openapi()).await;
+/// assert_eq!(mismatches, ["DELETE /v1/secret is registered but not documented"]);
+/// # });
+/// ```
+#[cfg(feature = "test-support")]
+pub async fn mismatches<F>(configure: F, document: &utoipa::openapi::OpenApi) -> Vec<String>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone,
+{
+    use actix_web::http::Method;
+    use actix_web::test::{call_service, init_service, TestRequest};
+
+    const METHODS: [Method; 5] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+    ];
+    let documented: std::collections::BTreeSet<(String, String)> = document
+        .paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let operations = serde_json::to_value(item).unwrap_or_default();
+            METHODS
+                .iter()
+                .filter(move |method| operations.get(method.as_str().to_lowercase()).is_some())
+                .map(move |method| (method.to_string(), path.clone()))
+        })
+        .collect();
+    let paths = crate::http::registered_paths(configure.clone());
+    let app = init_service(actix_web::App::new().configure(configure)).await;
+    let mut found = Vec::new();
+    let mut registered = std::collections::BTreeSet::new();
+    for path in &paths {
+        let concrete = path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "probe"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in METHODS {
+            let request = TestRequest::default()
+                .method(method.clone())
+                .uri(&concrete)
+                .to_request();
+            if call_service(&app, request).await.status() != 405 {
+                registered.insert((method.to_string(), path.clone()));
+            }
+        }
+    }
+    for (method, path) in registered.difference(&documented) {
+        found.push(format!("{method} {path} is registered but not documented"));
+    }
+    for (method, path) in documented.difference(&registered) {
+        found.push(format!("{method} {path} is documented but not registered"));
+    }
+    found
+}
