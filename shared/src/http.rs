@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::HeaderValue;
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse, ResponseError};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use tracing::Instrument as _;
 
 use crate::problem::{self, Problem};
@@ -116,11 +117,20 @@ pub async fn not_found() -> Problem {
 ///     .default_service(web::to(shared::http::method_not_allowed));
 /// # let _ = resource;
 /// ```
-pub async fn method_not_allowed() -> Problem {
-    Problem::new(
+pub async fn method_not_allowed(req: HttpRequest) -> Problem {
+    let problem = Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "this endpoint does not support the method",
-    )
+    );
+    // RFC 9110 15.5.6: a 405 lists the methods the resource has.
+    let allow = req
+        .app_data::<web::Data<crate::openapi::Document>>()
+        .zip(req.match_pattern())
+        .and_then(|(document, path)| document.allow(&path).map(str::to_owned));
+    match allow.and_then(|methods| HeaderValue::from_str(&methods).ok()) {
+        Some(methods) => problem.with_header(actix_web::http::header::ALLOW, methods),
+        None => problem,
+    }
 }
 
 /// A `PathConfig` whose errors are 400 problems (a path segment that is not

@@ -73,6 +73,14 @@ pub struct FlaskAuthError {
     pub description: String,
 }
 
+/// Flask-RESTful's error body, on the Flask-compatible routes.
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[schema(example = json!({"message": {"price": "This field cannot be left blank!"}}))]
+pub struct FlaskMessage {
+    /// A sentence, or an object of messages per field.
+    pub message: serde_json::Value,
+}
+
 /// `GET /health/ready`'s answer when the database answers.
 #[derive(Debug, ToSchema)]
 #[schema(example = json!({"status": "ok", "checks": {"database": "ok"}}))]
@@ -137,11 +145,69 @@ pub fn render(document: utoipa::openapi::OpenApi) -> String {
     document.to_json().unwrap_or_default()
 }
 
-/// The rendered document, as app data for [`serve`].
+/// The rendered document, as app data for [`serve`], and the methods of each
+/// path, for the `Allow` header of a 405.
 #[derive(Debug, Clone)]
-pub struct Document(web::Bytes);
+pub struct Document {
+    json: web::Bytes,
+    allow: std::collections::HashMap<String, String>,
+}
 
-/// Registers `GET /openapi.json`, serving `document` rendered once.
+impl Document {
+    /// `document` rendered, and its methods per path.
+    ///
+    /// ```
+    /// use utoipa::OpenApi;
+    ///
+    /// #[derive(OpenApi)]
+    /// #[openapi(paths(shared::http::live))]
+    /// struct Doc;
+    ///
+    /// let document = shared::openapi::Document::new(&Doc::openapi());
+    /// assert_eq!(document.allow("/health/live"), Some("GET"));
+    /// ```
+    pub fn new(document: &utoipa::openapi::OpenApi) -> Self {
+        const METHODS: [&str; 8] = [
+            "GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE",
+        ];
+        let allow = document
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let operations = serde_json::to_value(item).unwrap_or_default();
+                let methods: Vec<&str> = METHODS
+                    .into_iter()
+                    .filter(|m| operations.get(m.to_lowercase()).is_some())
+                    .collect();
+                (path.clone(), methods.join(", "))
+            })
+            .collect();
+        Self {
+            json: web::Bytes::from(render(document.clone())),
+            allow,
+        }
+    }
+
+    /// The methods the document gives `path` (a route template), as an
+    /// `Allow` header value.
+    ///
+    /// ```
+    /// # use utoipa::OpenApi;
+    /// # #[derive(OpenApi)]
+    /// # #[openapi(paths(shared::http::live))]
+    /// # struct Doc;
+    /// let document = shared::openapi::Document::new(&Doc::openapi());
+    /// assert_eq!(document.allow("/nowhere"), None);
+    /// ```
+    pub fn allow(&self, path: &str) -> Option<&str> {
+        self.allow.get(path).map(String::as_str)
+    }
+}
+
+/// Registers `GET /openapi.json`, serving `document` rendered once, and the
+/// interactive documentation (Swagger UI, its files inside the binary) at
+/// `/docs/`.
 ///
 /// ```
 /// use utoipa::OpenApi;
@@ -156,10 +222,22 @@ pub struct Document(web::Bytes);
 pub fn route(
     document: utoipa::openapi::OpenApi,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    let document = web::Data::new(Document(web::Bytes::from(render(document))));
+    let document = web::Data::new(Document::new(&document));
     move |cfg| {
         cfg.app_data(document.clone())
-            .service(crate::http::resource("/openapi.json").route(web::get().to(serve)));
+            .service(crate::http::resource("/openapi.json").route(web::get().to(serve)))
+            .service(
+                utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                    .config(utoipa_swagger_ui::Config::from("/openapi.json")),
+            )
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+                        .finish()
+                }),
+            );
     }
 }
 
@@ -179,7 +257,7 @@ pub fn route(
 pub async fn serve(document: web::Data<Document>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(document.0.clone())
+        .body(document.json.clone())
 }
 
 /// Where the routes `configure` registers and `document` disagree: each

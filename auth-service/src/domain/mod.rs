@@ -4,7 +4,7 @@
 mod password;
 mod username;
 
-pub use password::{NewPassword, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES};
+pub use password::{NewPassword, MAX_PASSWORD_BYTES, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 pub use username::Username;
 
 /// Characters that render as nothing or reorder text, so two names that

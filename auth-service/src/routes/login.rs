@@ -29,6 +29,10 @@ pub struct FlaskLogin {
     responses(
         (status = 200, description = "Logged in.", body = super::openapi::FlaskToken<'static>),
         (status = 401, description = "Wrong or missing credentials (Flask-JWT's body).", body = super::openapi::FlaskError<'static>),
+(status = 400, description = "The body is not JSON.", body = shared::openapi::FlaskMessage),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::openapi::FlaskMessage),
+        (status = 415, description = "The body is not `application/json`.", body = shared::openapi::FlaskMessage),
+        (status = 422, description = "The body has a member other than `username` and `password`.", body = shared::openapi::FlaskMessage),
         (status = 429, description = "Too many failed logins; see `Retry-After`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]

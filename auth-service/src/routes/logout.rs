@@ -21,7 +21,13 @@ pub struct LogoutRequest {
     path = "/v1/logout",
     tag = "tokens",
     request_body = LogoutRequest,
-    responses((status = 204, description = "Revoked, or was never valid (RFC 7009).")),
+    responses(
+        (status = 204, description = "Revoked, or was never valid (RFC 7009)."),
+        (status = 400, description = "The body is not JSON.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "The body is not `{\"refresh_token\"}`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
 )]
 pub(super) async fn logout(
     accounts: web::Data<Accounts>,

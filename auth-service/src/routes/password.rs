@@ -14,8 +14,8 @@ use crate::throttle::client_address;
 pub struct ChangePassword {
     #[schema(value_type = String, format = Password)]
     current_password: SecretString,
-    /// 8 to 1024 bytes, not a common password.
-    #[schema(value_type = String, format = Password)]
+    /// 8 to 256 characters, not a common password, not the username.
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 256)]
     new_password: SecretString,
 }
 
@@ -30,8 +30,12 @@ pub struct ChangePassword {
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 204, description = "Changed; every refresh token of the user revoked."),
+(status = 400, description = "The body is not JSON.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "The current password is wrong.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed password checks; see `Retry-After`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "The new password is weak.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]

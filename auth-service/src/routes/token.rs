@@ -22,8 +22,8 @@ use crate::throttle::client_address;
 /// `POST /v1/token` body (RFC 6749 4.3 and 6), JSON or form-encoded.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
-    /// `password` or `refresh_token`.
-    #[schema(example = "password")]
+    /// `password` or `refresh_token` (RFC 6749 4.3, 6).
+    #[schema(schema_with = grant_type_schema, required = true)]
     grant_type: Option<String>,
     /// For the password grant.
     username: Option<String>,
@@ -39,6 +39,15 @@ pub struct TokenRequest {
 }
 
 /// 200 with the RFC 6749 5.1 body, or a 5.2 error.
+/// The grant types this endpoint serves; any other is
+/// `unsupported_grant_type`.
+fn grant_type_schema() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["password", "refresh_token"]))
+        .examples(["password"])
+}
+
 #[utoipa::path(
     post,
     path = "/v1/token",

@@ -13,11 +13,17 @@ use shared::problem::ApiError;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    /// 1 to 64 characters; compared ignoring case.
-    #[schema(example = "jose")]
+    /// 3 to 64 characters, no control characters, no white space at either
+    /// end; compared ignoring case.
+    #[schema(
+        example = "jose",
+        min_length = 3,
+        max_length = 64,
+        pattern = r"^(?=[^\u0000-\u001F\u007F-\u009F]*$)\S(?:.*\S)?$"
+    )]
     username: String,
-    /// 8 to 1024 bytes, not a common password.
-    #[schema(value_type = String, format = Password, example = "a long passphrase")]
+    /// 8 to 256 characters, not a common password, not the username.
+    #[schema(value_type = String, format = Password, example = "a long passphrase", min_length = 8, max_length = 256)]
     password: SecretString,
 }
 
@@ -29,6 +35,9 @@ pub struct RegisterRequest {
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered.", body = super::UserView<'static>),
+(status = 400, description = "The body is not JSON.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 409, description = "The name is taken.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "An invalid name or a weak password.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
     ),

@@ -83,6 +83,15 @@ async fn unknown_paths_and_methods_get_problem_details() {
     assert_eq!(json_body(missing).await["status"], 404);
     let wrong_method = app.get("/v1/users").send().await.expect("request");
     assert_eq!(wrong_method.status(), 405);
+    assert_eq!(wrong_method.headers()["allow"], "POST", "RFC 9110 15.5.6");
+    let trace = app
+        .client
+        .request(reqwest::Method::TRACE, format!("{}/v1/me", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(trace.status(), 405);
+    assert_eq!(trace.headers()["allow"], "GET");
 }
 
 #[tokio::test]

@@ -38,13 +38,6 @@ pub(super) struct FlaskLookup<'a> {
     item: Option<FlaskItemView<'a>>,
 }
 
-/// Flask-RESTful's error body.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(super) struct FlaskMessage {
-    /// A sentence, or an object of messages per field.
-    message: Value,
-}
-
 /// Flask-RESTful's error shape: `{"message": ...}`.
 #[derive(Debug)]
 pub(super) struct FlaskError {
@@ -83,7 +76,7 @@ impl ResponseError for FlaskError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(FlaskMessage {
+        HttpResponse::build(self.status).json(shared::openapi::FlaskMessage {
             message: self.message.clone(),
         })
     }
@@ -98,12 +91,12 @@ fn item_name(raw: String) -> Result<ItemName, FlaskError> {
     get,
     path = "/item/{name}",
     tag = "flask",
-    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.")),
+    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.", min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")),
     security(("bearer" = []), ("oauth2" = ["items:read"])),
     responses(
         (status = 200, description = "The item.", body = FlaskLookup<'static>),
         (status = 404, description = "No such item: `{\"item\": null}`.", body = FlaskLookup<'static>),
-        (status = 400, description = "An invalid name.", body = FlaskMessage),
+        (status = 400, description = "An invalid name.", body = shared::openapi::FlaskMessage),
         (status = 401, description = "No valid token (Flask-JWT's body).", body = shared::openapi::FlaskAuthError),
         (status = 403, description = "The token lacks `items:read`.", body = shared::openapi::FlaskAuthError),
     ),
@@ -126,7 +119,39 @@ pub(super) async fn get_item(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlaskItem {
+    /// Required; `This field cannot be left blank!` when missing.
+    #[schema(schema_with = flask_price_schema, required = true)]
     price: Option<Value>,
+}
+
+/// Digits with at most one point, an optional `+`, white space around, at
+/// most 300 characters: the string form the document allows (no exponent,
+/// so no overflow to infinity).
+fn is_plain_decimal(text: &str) -> bool {
+    let digits = text.trim();
+    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    text.chars().count() <= 300
+        && digits.chars().any(|c| c.is_ascii_digit())
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.matches('.').count() <= 1
+}
+
+/// What `reqparse` with `type=float` took, zero or more: a number, or a
+/// string of digits.
+fn flask_price_schema() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(0)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(r"^\s*\+?(\d+\.?\d*|\.\d+)\s*$"))
+                .max_length(Some(300)),
+        )
 }
 
 /// `reqparse` with `type=float` took numbers and numeric strings.
@@ -134,7 +159,9 @@ fn flask_price(price: Option<Value>) -> Result<Price, FlaskError> {
     let blank = || FlaskError::bad_request(json!({ "price": BLANK_PRICE }));
     let number = match price {
         Some(Value::Number(n)) => n.as_f64().ok_or_else(blank)?,
-        Some(Value::String(s)) => s.trim().parse::<f64>().map_err(|_| blank())?,
+        Some(Value::String(s)) if is_plain_decimal(&s) => {
+            s.trim().parse::<f64>().map_err(|_| blank())?
+        }
         _ => return Err(blank()),
     };
     Price::parse(number).map_err(|why| FlaskError::bad_request(json!({ "price": why })))
@@ -146,12 +173,15 @@ fn flask_price(price: Option<Value>) -> Result<Price, FlaskError> {
     post,
     path = "/item/{name}",
     tag = "flask",
-    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.")),
+    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.", min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")),
     request_body = FlaskItem,
     security(("bearer" = []), ("oauth2" = ["items:write"])),
     responses(
         (status = 201, description = "Created.", body = FlaskItemView<'static>),
-        (status = 400, description = "The item exists, or the price is blank or invalid.", body = FlaskMessage),
+        (status = 400, description = "The item exists, the price is blank or invalid, or the body is not JSON.", body = shared::openapi::FlaskMessage),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::openapi::FlaskMessage),
+        (status = 415, description = "The body is not `application/json`.", body = shared::openapi::FlaskMessage),
+        (status = 422, description = "The body has a member other than `price`.", body = shared::openapi::FlaskMessage),
         (status = 401, description = "No valid token (Flask-JWT's body).", body = shared::openapi::FlaskAuthError),
         (status = 403, description = "The token lacks `items:write`.", body = shared::openapi::FlaskAuthError),
     ),

@@ -3,7 +3,9 @@
 use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use shared::auth::Authorized;
@@ -69,8 +71,10 @@ fn not_found(name: &ItemName) -> ApiError {
 #[into_params(parameter_in = Query)]
 pub(super) struct ListQuery {
     /// Items per page, 1 to 100 (larger is capped); 20 when absent.
-    limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    #[param(minimum = 1)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page (base64url).
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$")]
     cursor: Option<String>,
 }
 
@@ -95,10 +99,10 @@ pub(super) async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let ListQuery { limit, cursor } = query.into_inner();
     let limit = match limit {
-        Some(0) => {
+        Some(..=0) => {
             return Err(Problem::new(StatusCode::BAD_REQUEST, "limit must be at least 1").into())
         }
-        Some(limit) => limit.min(MAX_LIMIT),
+        Some(limit) => u32::try_from(limit).unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
         None => DEFAULT_LIMIT,
     };
     let after = cursor.map(|c| decode_cursor(&c)).transpose()?;
@@ -117,18 +121,22 @@ pub(super) async fn list(
     }))
 }
 
+/// Cursors are opaque base64url; any that decodes is a place in name order
+/// (so every cursor the document allows is accepted).
 fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "the cursor is not one this API issued; pass `next_cursor` as it was returned",
-            )
-            .into()
-        })
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+    );
+    let bytes = LENIENT.decode(cursor).map_err(|_| {
+        ApiError::from(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "the cursor is not one this API issued; pass `next_cursor` as it was returned",
+        ))
+    })?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// `GET /v1/items/{name}`.
@@ -136,7 +144,7 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
     get,
     path = "/v1/items/{name}",
     tag = "items",
-    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.")),
+    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.", min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")),
     security(("bearer" = []), ("oauth2" = ["items:read"])),
     responses(
         (status = 200, description = "The item.", body = ItemView<'static>),
@@ -162,6 +170,8 @@ pub(super) async fn get(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutItem {
+    /// Zero or more.
+    #[schema(minimum = 0)]
     price: f64,
 }
 
@@ -170,12 +180,15 @@ pub struct PutItem {
     put,
     path = "/v1/items/{name}",
     tag = "items",
-    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.")),
+    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.", min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")),
     request_body = PutItem,
     security(("bearer" = []), ("oauth2" = ["items:write"])),
     responses(
         (status = 201, description = "Created; `Location` names it.", body = ItemView<'static>),
         (status = 200, description = "Replaced.", body = ItemView<'static>),
+        (status = 400, description = "The body is not JSON.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `items:write`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "An invalid name or price.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
@@ -208,7 +221,7 @@ pub(super) async fn put(
     delete,
     path = "/v1/items/{name}",
     tag = "items",
-    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.")),
+    params(("name" = String, Path, description = "The item's name: 1 to 128 characters, percent-decoded, no control characters.", min_length = 1, max_length = 128, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]+$")),
     security(("bearer" = []), ("oauth2" = ["items:write"])),
     responses(
         (status = 204, description = "Deleted."),
@@ -254,10 +267,14 @@ mod tests {
     }
 
     #[test]
-    fn a_cursor_round_trips_and_garbage_is_refused() {
+    fn a_cursor_round_trips_and_only_what_is_not_base64url_is_refused() {
         let cursor = URL_SAFE_NO_PAD.encode("椅子");
         assert_eq!(decode_cursor(&cursor).ok().as_deref(), Some("椅子"));
         assert!(decode_cursor("!!!").is_err());
-        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode([0xff, 0xfe])).is_err());
+        assert!(decode_cursor("abcde").is_err(), "5 characters decode to no whole byte");
+        // Any base64url the document's pattern allows is a place in name order.
+        let not_utf8 = URL_SAFE_NO_PAD.encode([0xff, 0xfe]);
+        assert_eq!(decode_cursor(&not_utf8).ok().as_deref(), Some("\u{fffd}\u{fffd}"));
+        assert!(decode_cursor("AB").is_ok(), "trailing bits are ignored");
     }
 }
