@@ -271,10 +271,16 @@ mod tests {
         let cursor = URL_SAFE_NO_PAD.encode("椅子");
         assert_eq!(decode_cursor(&cursor).ok().as_deref(), Some("椅子"));
         assert!(decode_cursor("!!!").is_err());
-        assert!(decode_cursor("abcde").is_err(), "5 characters decode to no whole byte");
+        assert!(
+            decode_cursor("abcde").is_err(),
+            "5 characters decode to no whole byte"
+        );
         // Any base64url the document's pattern allows is a place in name order.
         let not_utf8 = URL_SAFE_NO_PAD.encode([0xff, 0xfe]);
-        assert_eq!(decode_cursor(&not_utf8).ok().as_deref(), Some("\u{fffd}\u{fffd}"));
+        assert_eq!(
+            decode_cursor(&not_utf8).ok().as_deref(),
+            Some("\u{fffd}\u{fffd}")
+        );
         assert!(decode_cursor("AB").is_ok(), "trailing bits are ignored");
     }
 }
