@@ -30,7 +30,7 @@ for target in "${targets[@]}"; do
         grep -E "panicked|ERROR|Test unit written" "$log" | head -5
     fi
     runs=$(sed -n 's/^stat::number_of_executed_units: //p' "$log")
-    corpus=$(find "corpus/$target" -type f | wc -l)
+    corpus=$(find "corpus/$target" -type f 2>/dev/null | wc -l)
     printf '%-22s %-8s %12s executions in %s s, corpus %s inputs\n' \
         "$target" "$outcome" "${runs:-?}" "$seconds" "$corpus"
 done
