@@ -167,7 +167,7 @@ umount "$disk"
 mount -o loop,ro "$work/disk.img" "$disk"
 : >"$work/items.log"
 if (start_items); then fail "items-service started on a read-only disk"; fi
-grep -qiE "readonly|read-only" "$work/items.log" || fail "the start failure does not name the read-only database"
+grep -qiE "readonly|read-only" "$work/items.log" || fail "the start failure does not name the read-only database: $(cat "$work/items.log")"
 echo "disk-faults: refused to start: $(grep -iE 'readonly|read-only' "$work/items.log" | head -1)"
 no_panic
 echo "disk-faults: passed"

@@ -233,7 +233,7 @@ pub async fn open(
     let statement_timeout = settings.statement_timeout_seconds;
     let (url, setup, migrations) = match backend {
         Backend::Sqlite => {
-            create_sqlite_folder(url)?;
+            prepare_sqlite_file(url)?;
             let url = if url.contains("mode=") {
                 url.to_owned()
             } else {
@@ -288,8 +288,9 @@ pub async fn open(
     Ok(database)
 }
 
-/// `sqlite://data/a.db` creates `data/` when absent.
-fn create_sqlite_folder(url: &str) -> Result<(), SettingsError> {
+/// `sqlite://data/a.db` creates `data/` when absent, and refuses a file that
+/// exists but cannot be written (a read-only volume).
+fn prepare_sqlite_file(url: &str) -> Result<(), SettingsError> {
     let path = url
         .trim_start_matches("sqlite:")
         .trim_start_matches("//")
@@ -299,15 +300,22 @@ fn create_sqlite_folder(url: &str) -> Result<(), SettingsError> {
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
-    match PathBuf::from(path).parent() {
-        Some(folder) if !folder.as_os_str().is_empty() => {
-            std::fs::create_dir_all(folder).map_err(|e| {
-                SettingsError::new(format!(
-                    "cannot create the database folder {}: {e}",
-                    folder.display()
-                ))
-            })
-        }
+    let path = PathBuf::from(path);
+    if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).map_err(|e| {
+            SettingsError::new(format!(
+                "cannot create the database folder {}: {e}",
+                folder.display()
+            ))
+        })?;
+    }
+    // On a read-only file system SQLite only says "unable to open database
+    // file", and only after the pool's timeout: say what is wrong at once.
+    match std::fs::OpenOptions::new().append(true).open(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SettingsError::new(format!(
+            "the database file {} cannot be written: {e}",
+            path.display()
+        ))),
         _ => Ok(()),
     }
 }
