@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 
 version=$(basename "$(dirname "$(dirname "$(ls /usr/lib/postgresql/*/bin/postgres | sort -V | tail -1)")")")
 cluster=outage-test
-pg_port=${OUTAGE_PG_PORT:-55432}
+# Below the ephemeral range (32768+), where a client socket could hold it.
+pg_port=${OUTAGE_PG_PORT:-25432}
 auth_port=${OUTAGE_AUTH_PORT:-18081}
 items_port=${OUTAGE_ITEMS_PORT:-18082}
 timeout_seconds=2
