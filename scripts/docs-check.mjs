@@ -26,6 +26,8 @@ try {
         if (r.status() >= 400) failures.push(`${r.url()} answered ${r.status()}`);
     });
     await page.goto(`${base}/docs/`, { waitUntil: "networkidle" });
+    // The page renders the operations after it has fetched the document.
+    await page.locator(".opblock").first().waitFor({ timeout: 20000 }).catch(() => {});
     const operations = await page.locator(".opblock").count();
     if (operations === 0) failures.push("no operation is shown");
     console.log(`docs-check: ${base}/docs/ shows ${operations} operations`);
