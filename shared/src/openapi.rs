@@ -1,6 +1,7 @@
-//! What both services' OpenAPI 3.1 documents share: the problem-details
-//! schema, the security schemes, the health and metrics operations, and the
-//! handler that serves a document at `/openapi.json`.
+//! What both services' OpenAPI 3.1 documents share: the problem-details and
+//! Flask schemas, the security schemes, the routes that serve a document at
+//! `/openapi.json` and Swagger UI at `/docs/`, and the check that holds a
+//! service's routes against its document.
 //!
 //! ```
 //! use utoipa::OpenApi;
@@ -51,10 +52,10 @@ pub struct ProblemDetails {
     pub errors: Option<BTreeMap<String, Vec<String>>>,
 }
 
-/// `{"status": "ok"}` or `{"status": "unavailable"}`.
+/// `GET /health/live`'s answer: `{"status": "ok"}`.
 #[derive(Debug, ToSchema)]
 pub struct HealthStatus {
-    /// `ok` or `unavailable`.
+    /// `ok`.
     pub status: String,
 }
 
