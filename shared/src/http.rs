@@ -79,14 +79,18 @@ pub async fn trace_requests(
             }
             let route = response.request().match_pattern();
             let status = response.status().as_u16();
+            tracing::info!(
+                route = route.as_deref().unwrap_or_default(),
+                status,
+                elapsed_ms,
+                "request finished"
+            );
             crate::metrics::record_request(
                 response.request().method().as_str(),
-                route.as_deref(),
+                route,
                 status,
                 elapsed_ms / 1000.0,
             );
-            let route = route.unwrap_or_default();
-            tracing::info!(route, status, elapsed_ms, "request finished");
         }
         Err(error) => {
             let status = error.as_response_error().status_code().as_u16();

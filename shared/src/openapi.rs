@@ -24,6 +24,7 @@
 
 use std::collections::BTreeMap;
 
+use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{
     Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
@@ -146,6 +147,32 @@ pub fn render(document: utoipa::openapi::OpenApi) -> String {
     document.to_json().unwrap_or_default()
 }
 
+/// Every method an OpenAPI path item can hold, in the document's order.
+const OPERATION_METHODS: [Method; 8] = [
+    Method::GET,
+    Method::PUT,
+    Method::POST,
+    Method::DELETE,
+    Method::OPTIONS,
+    Method::HEAD,
+    Method::PATCH,
+    Method::TRACE,
+];
+
+/// Each path of `document` with the methods it documents.
+fn documented_methods(
+    document: &utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = (&str, Vec<Method>)> {
+    document.paths.paths.iter().map(|(path, item)| {
+        let operations = serde_json::to_value(item).unwrap_or_default();
+        let methods = OPERATION_METHODS
+            .into_iter()
+            .filter(|method| operations.get(method.as_str().to_lowercase()).is_some())
+            .collect();
+        (path.as_str(), methods)
+    })
+}
+
 /// The rendered document, as app data for [`serve`], and the methods of each
 /// path, for the `Allow` header of a 405.
 #[derive(Debug, Clone)]
@@ -168,20 +195,10 @@ impl Document {
     /// assert_eq!(document.allow("/health/live"), Some("GET"));
     /// ```
     pub fn new(document: &utoipa::openapi::OpenApi) -> Self {
-        const METHODS: [&str; 8] = [
-            "GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE",
-        ];
-        let allow = document
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| {
-                let operations = serde_json::to_value(item).unwrap_or_default();
-                let methods: Vec<&str> = METHODS
-                    .into_iter()
-                    .filter(|m| operations.get(m.to_lowercase()).is_some())
-                    .collect();
-                (path.clone(), methods.join(", "))
+        let allow = documented_methods(document)
+            .map(|(path, methods)| {
+                let names: Vec<&str> = methods.iter().map(Method::as_str).collect();
+                (path.to_owned(), names.join(", "))
             })
             .collect();
         Self {
@@ -288,26 +305,13 @@ pub async fn mismatches<F>(configure: F, document: &utoipa::openapi::OpenApi) ->
 where
     F: Fn(&mut web::ServiceConfig) + Clone,
 {
-    use actix_web::http::Method;
     use actix_web::test::{call_service, init_service, TestRequest};
 
-    const METHODS: [Method; 5] = [
-        Method::GET,
-        Method::POST,
-        Method::PUT,
-        Method::DELETE,
-        Method::PATCH,
-    ];
-    let documented: std::collections::BTreeSet<(String, String)> = document
-        .paths
-        .paths
-        .iter()
-        .flat_map(|(path, item)| {
-            let operations = serde_json::to_value(item).unwrap_or_default();
-            METHODS
-                .iter()
-                .filter(move |method| operations.get(method.as_str().to_lowercase()).is_some())
-                .map(move |method| (method.to_string(), path.clone()))
+    let documented: std::collections::BTreeSet<(String, String)> = documented_methods(document)
+        .flat_map(|(path, methods)| {
+            methods
+                .into_iter()
+                .map(move |method| (method.to_string(), path.to_owned()))
         })
         .collect();
     let paths = crate::http::registered_paths(configure.clone());
@@ -326,7 +330,7 @@ where
             })
             .collect::<Vec<_>>()
             .join("/");
-        for method in METHODS {
+        for method in OPERATION_METHODS {
             let request = TestRequest::default()
                 .method(method.clone())
                 .uri(&concrete)
