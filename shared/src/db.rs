@@ -13,9 +13,12 @@
 //!   (connecting included), then the request fails with 503; the pool
 //!   reconnects by itself when the database comes back.
 
+mod sqlite_reads;
+
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::str::FromStr as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -26,6 +29,14 @@ use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Executor as _, Transaction};
 
 use crate::settings::{DatabaseSettings, SettingsError};
+
+pub use sqlite_reads::SqliteReads;
+
+/// SQLite's unix VFS that locks the file for this process alone: other
+/// processes cannot open the database while the service runs, and the
+/// connections of this process coordinate in memory, with no file-lock
+/// system call per transaction.
+const EXCLUSIVE_VFS: &str = "unix-excl";
 
 /// Migrations compiled into the binary: `(version, description, sql)`.
 ///
@@ -139,6 +150,8 @@ pub struct Database {
     pub pool: AnyPool,
     /// What is behind it.
     pub backend: Backend,
+    /// Reads on the calling thread, for a SQLite file (not `:memory:`).
+    pub sqlite_reads: Option<Arc<SqliteReads>>,
 }
 
 impl Database {
@@ -231,14 +244,23 @@ pub async fn open(
     let url = settings.url.expose_secret();
     let backend = Backend::of(url)?;
     let statement_timeout = settings.statement_timeout_seconds;
+    let mut sqlite_reads = None;
     let (url, setup, migrations) = match backend {
         Backend::Sqlite => {
-            prepare_sqlite_file(url)?;
-            let url = if url.contains("mode=") {
-                url.to_owned()
-            } else {
-                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
-            };
+            let mut url = url.to_owned();
+            for (name, default) in [("mode", "rwc"), ("vfs", EXCLUSIVE_VFS)] {
+                if query_parameter(&url, name).is_none() {
+                    let separator = if url.contains('?') { '&' } else { '?' };
+                    url = format!("{url}{separator}{name}={default}");
+                }
+            }
+            let vfs = query_parameter(&url, "vfs").unwrap_or(EXCLUSIVE_VFS);
+            if let Some(path) = prepare_sqlite_file(&url)? {
+                if vfs == EXCLUSIVE_VFS {
+                    refuse_if_in_use(&path)?;
+                }
+                sqlite_reads = Some(Arc::new(SqliteReads::new(path, vfs.to_owned())));
+            }
             let setup = format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
@@ -277,7 +299,11 @@ pub async fn open(
         .run(&pool)
         .await
         .map_err(|e| SettingsError::new(format!("cannot apply the migrations: {e}")))?;
-    let database = Database { pool, backend };
+    let database = Database {
+        pool,
+        backend,
+        sqlite_reads,
+    };
     // SQLite silently opens a read-only file or volume read-only (and a
     // standby PostgreSQL serves reads): the service would start and then
     // refuse every write. Refuse to start instead.
@@ -288,17 +314,56 @@ pub async fn open(
     Ok(database)
 }
 
+/// The value of `name` in a URL's query string.
+fn query_parameter<'a>(url: &'a str, name: &str) -> Option<&'a str> {
+    let (_, query) = url.split_once('?')?;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// Another process holding the file would make the pool wait out its
+/// timeout and then say only "pool timed out": say what is wrong at once.
+fn refuse_if_in_use(path: &std::path::Path) -> Result<(), SettingsError> {
+    use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+    let Ok(probe) = Connection::open_with_flags_and_vfs(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        EXCLUSIVE_VFS,
+    ) else {
+        // No file yet, or one the pool will report on.
+        return Ok(());
+    };
+    // rusqlite waits 5 s by default; busy is the answer here.
+    if probe.busy_timeout(Duration::ZERO).is_err() {
+        return Ok(());
+    }
+    match probe.query_row("PRAGMA schema_version", [], |row| row.get::<_, i64>(0)) {
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::DatabaseBusy => {
+            Err(SettingsError::new(format!(
+                "the database file {} is in use by another process: a SQLite database \
+                 serves one process (use PostgreSQL for replicas, or add ?vfs=unix to the \
+                 URL to share the file with tools such as the sqlite3 shell)",
+                path.display()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// `sqlite://data/a.db` creates `data/` when absent, and refuses a file that
-/// exists but cannot be written (a read-only volume).
-fn prepare_sqlite_file(url: &str) -> Result<(), SettingsError> {
+/// exists but cannot be written (a read-only volume). The file's path, unless
+/// the database lives in memory.
+fn prepare_sqlite_file(url: &str) -> Result<Option<PathBuf>, SettingsError> {
     let path = url
         .trim_start_matches("sqlite:")
         .trim_start_matches("//")
         .split('?')
         .next()
         .unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        return Ok(());
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return Ok(None);
     }
     let path = PathBuf::from(path);
     if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
@@ -316,7 +381,7 @@ fn prepare_sqlite_file(url: &str) -> Result<(), SettingsError> {
             "the database file {} cannot be written: {e}",
             path.display()
         ))),
-        _ => Ok(()),
+        _ => Ok(Some(path)),
     }
 }
 
@@ -490,6 +555,47 @@ mod tests {
         sqlite: EmbeddedMigrations(&[]),
         postgres: EmbeddedMigrations(&[]),
     };
+
+    #[tokio::test]
+    async fn reads_on_the_calling_thread_see_each_write_the_pool_committed() {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}/test.db", folder.path().display());
+        let database = open(&settings(&url), NO_MIGRATIONS).await.expect("opens");
+        let reads = database.sqlite_reads.as_ref().expect("a SQLite file");
+        let value =
+            || reads.read(|c| c.query_row("SELECT v FROM t", [], |row| row.get::<_, i64>(0)));
+        database
+            .pool
+            .execute("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1);")
+            .await
+            .expect("written");
+        assert_eq!(value().ok(), Some(1));
+        database
+            .pool
+            .execute("UPDATE t SET v = 2")
+            .await
+            .expect("written");
+        assert_eq!(value().ok(), Some(2), "a read after a commit sees it");
+        assert!(reads.read(|c| c.execute("DELETE FROM t", [])).is_err());
+        assert_eq!(value().ok(), Some(2), "the read connections never write");
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_is_read_through_the_pool_only() {
+        let database = open(&settings("sqlite::memory:"), NO_MIGRATIONS)
+            .await
+            .expect("opens");
+        assert!(database.sqlite_reads.is_none());
+    }
+
+    #[test]
+    fn url_query_parameters_are_found_by_exact_name() {
+        let url = "sqlite://a.db?mode=rwc&vfs=unix";
+        assert_eq!(query_parameter(url, "vfs"), Some("unix"));
+        assert_eq!(query_parameter(url, "mode"), Some("rwc"));
+        assert_eq!(query_parameter(url, "de"), None);
+        assert_eq!(query_parameter("sqlite://a.db", "vfs"), None);
+    }
 
     #[tokio::test]
     async fn a_sqlite_database_that_opens_read_only_is_refused_at_start() {

@@ -3,6 +3,7 @@
 
 use anyhow::Context as _;
 use async_trait::async_trait;
+use rusqlite::OptionalExtension as _;
 use shared::db::{Database, EmbeddedMigrations, Migrations};
 use sqlx::any::AnyRow;
 use sqlx::Row as _;
@@ -30,6 +31,15 @@ macro_rules! columns {
     };
 }
 
+const GET: &str = concat!("SELECT ", columns!(), " FROM items WHERE name = $1");
+// Keyset pagination on the primary key: no offset scan, however deep.
+const LIST_AFTER: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM items WHERE name > $1 ORDER BY name LIMIT $2"
+);
+const LIST_FIRST: &str = concat!("SELECT ", columns!(), " FROM items ORDER BY name LIMIT $1");
+
 /// Items in a SQL database.
 #[derive(Debug, Clone)]
 pub struct SqlItemStore {
@@ -41,6 +51,31 @@ impl SqlItemStore {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+
+    /// Reads on this thread when the database is a SQLite file (see
+    /// [`shared::db::SqliteReads`]); `None` sends the caller to the pool.
+    fn read_here<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Option<T> {
+        let reads = self.db.sqlite_reads.as_ref()?;
+        reads
+            .read(read)
+            .inspect_err(
+                |e| tracing::debug!(error = %e, "read on this thread failed; using the pool"),
+            )
+            .ok()
+    }
+}
+
+fn item_from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+    Ok(Item {
+        name: row.get(0)?,
+        price: row.get(1)?,
+        created_by: row.get(2)?,
+        created_at: row.get(3)?,
+        updated_at: row.get(4)?,
+    })
 }
 
 fn item_from(row: &AnyRow) -> Result<Item, sqlx::Error> {
@@ -60,15 +95,19 @@ fn failed(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 #[async_trait]
 impl ItemStore for SqlItemStore {
     async fn get(&self, name: &str) -> Result<Option<Item>, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM items WHERE name = $1"
-        ))
-        .bind(name)
-        .fetch_optional(&self.db.pool)
-        .await
-        .map_err(failed("reading an item"))?;
+        let here = self.read_here(|c| {
+            c.prepare_cached(GET)?
+                .query_row([name], item_from_sqlite)
+                .optional()
+        });
+        if let Some(item) = here {
+            return Ok(item);
+        }
+        let row = sqlx::query(GET)
+            .bind(name)
+            .fetch_optional(&self.db.pool)
+            .await
+            .map_err(failed("reading an item"))?;
         row.as_ref()
             .map(item_from)
             .transpose()
@@ -124,19 +163,22 @@ impl ItemStore for SqlItemStore {
     }
 
     async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<Item>, StoreError> {
-        // Keyset pagination on the primary key: no offset scan, however deep.
+        let here = self.read_here(|c| match after {
+            Some(after) => c
+                .prepare_cached(LIST_AFTER)?
+                .query_map(rusqlite::params![after, limit], item_from_sqlite)?
+                .collect(),
+            None => c
+                .prepare_cached(LIST_FIRST)?
+                .query_map([limit], item_from_sqlite)?
+                .collect(),
+        });
+        if let Some(items) = here {
+            return Ok(items);
+        }
         let query = match after {
-            Some(after) => sqlx::query(concat!(
-                "SELECT ",
-                columns!(),
-                " FROM items WHERE name > $1 ORDER BY name LIMIT $2"
-            ))
-            .bind(after),
-            None => sqlx::query(concat!(
-                "SELECT ",
-                columns!(),
-                " FROM items ORDER BY name LIMIT $1"
-            )),
+            Some(after) => sqlx::query(LIST_AFTER).bind(after),
+            None => sqlx::query(LIST_FIRST),
         };
         let rows = query
             .bind(i64::from(limit))

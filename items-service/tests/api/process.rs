@@ -119,6 +119,55 @@ async fn sigterm_and_sigint_stop_the_service_cleanly() {
 }
 
 #[tokio::test]
+async fn a_second_process_on_the_same_sqlite_file_is_refused_at_once_and_vfs_unix_shares_it() {
+    let database = TestDatabase::new().await;
+    if database.is_postgres() {
+        return; // PostgreSQL takes any number of processes.
+    }
+    let mut first = start(&database);
+    let started = Instant::now();
+    let second = Command::new(env!("CARGO_BIN_EXE_items-service"))
+        .envs(settings_env(database.url()))
+        .output()
+        .expect("run a second items-service");
+    assert!(!second.status.success());
+    // Refused by the start-up check, not after the pool's 5 s timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("in use by another process"), "{stderr}");
+    first.child.kill().expect("SIGKILL");
+    first.child.wait().expect("reaped");
+
+    // With `?vfs=unix` processes share the file (as the sqlite3 shell would).
+    let shared_url = format!("{}?vfs=unix", database.url());
+    let mut processes = Vec::new();
+    for _ in 0..2 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_items-service"))
+            .envs(settings_env(&shared_url))
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn items-service");
+        let stdout = child.stdout.take().expect("stdout");
+        let listening = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.contains("listening on "));
+        assert!(listening, "a process on ?vfs=unix did not start");
+        processes.push(child);
+    }
+    for mut child in processes {
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+    }
+}
+
+#[tokio::test]
 async fn a_missing_secret_stops_start_up_with_a_message_naming_jwt_secret() {
     let output = Command::new(env!("CARGO_BIN_EXE_items-service"))
         .envs(settings_env("sqlite://unused.db"))

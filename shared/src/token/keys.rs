@@ -6,8 +6,10 @@
 //! key, make it active, remove the old one once the longest access-token
 //! lifetime has passed.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use hmac::{Hmac, Mac as _};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use sha2::{Digest, Sha256};
 
 /// RFC 7518 3.2: an HS256 key must be at least as long as the hash output.
@@ -45,10 +47,21 @@ pub enum KeyError {
 }
 
 pub(crate) struct RingKey {
-    kid: String,
+    pub(crate) kid: String,
     decoding: DecodingKey,
     /// HS256 only: the MAC with the key schedule done, cloned per check.
     hmac: Option<Hmac<Sha256>>,
+    /// The encoded header our signer writes with this key: a token that
+    /// carries exactly these bytes needs no header parse.
+    issued_header: String,
+}
+
+/// The JOSE header our signer writes: `typ`, `alg` and `kid`.
+pub(crate) fn issued_header(algorithm: Algorithm, kid: &str) -> Header {
+    let mut header = Header::new(algorithm);
+    header.typ = Some("JWT".to_owned());
+    header.kid = Some(kid.to_owned());
+    header
 }
 
 impl RingKey {
@@ -128,7 +141,8 @@ impl KeyRing {
                 signing = Some((ring.len(), EncodingKey::from_secret(secret)));
             }
             let hmac = Hmac::<Sha256>::new_from_slice(secret).ok();
-            push_key(&mut ring, kid, DecodingKey::from_secret(secret), hmac)?;
+            let decoding = DecodingKey::from_secret(secret);
+            push_key(&mut ring, Algorithm::HS256, kid, decoding, hmac)?;
         }
         if ring.is_empty() {
             return Err(KeyError::Empty);
@@ -161,7 +175,8 @@ impl KeyRing {
         for block in pem_blocks(public_pems) {
             let decoding = DecodingKey::from_ed_pem(block.as_bytes())
                 .map_err(|_| KeyError::BadPem("public"))?;
-            push_key(&mut ring, derive_kid(decoding.as_bytes()), decoding, None)?;
+            let kid = derive_kid(decoding.as_bytes());
+            push_key(&mut ring, Algorithm::EdDSA, kid, decoding, None)?;
         }
         if ring.is_empty() {
             return Err(KeyError::Empty);
@@ -222,6 +237,11 @@ impl KeyRing {
         self.keys.iter().find(|k| k.kid == kid)
     }
 
+    /// The key whose issued header is exactly `header_b64`.
+    pub(crate) fn key_with_issued_header(&self, header_b64: &str) -> Option<&RingKey> {
+        self.keys.iter().find(|k| k.issued_header == header_b64)
+    }
+
     /// The active key, for signing.
     pub(crate) fn signing_key(&self) -> Option<(&str, &EncodingKey)> {
         self.signing
@@ -232,6 +252,7 @@ impl KeyRing {
 
 fn push_key(
     ring: &mut Vec<RingKey>,
+    algorithm: Algorithm,
     kid: String,
     decoding: DecodingKey,
     hmac: Option<Hmac<Sha256>>,
@@ -242,7 +263,11 @@ fn push_key(
     if ring.iter().any(|k| k.kid == kid) {
         return Err(KeyError::DuplicateKid(kid));
     }
+    // The same bytes `jsonwebtoken::encode` writes for the header.
+    let header_json = serde_json::to_vec(&issued_header(algorithm, &kid))
+        .map_err(|_| KeyError::BadKid(kid.clone()))?;
     ring.push(RingKey {
+        issued_header: URL_SAFE_NO_PAD.encode(header_json),
         kid,
         decoding,
         hmac,

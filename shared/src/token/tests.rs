@@ -137,6 +137,20 @@ for_both_algorithms! {
         assert_eq!(claims.exp - claims.iat, 60);
     }
 
+    fn the_signers_header_is_known_and_passes_every_header_check(f) {
+        let issued = f.signer().issue("u1", "bob", "items:read").expect("issue");
+        let header_b64 = issued.access_token.split('.').next().expect("a header");
+        let known = f.ring.key_with_issued_header(header_b64).expect("known");
+        let verifier = f.verifier();
+        let checked = verifier.check_header(header_b64).expect("passes");
+        assert_eq!(known.kid, checked.kid, "compared and parsed agree on the key");
+        // The same header with its members reordered takes the full path.
+        let reordered = b64(format!(
+            r#"{{"kid":"{}","alg":"{}","typ":"JWT"}}"#, known.kid, f.alg()).as_bytes());
+        assert!(f.ring.key_with_issued_header(&reordered).is_none());
+        assert_eq!(verifier.check_header(&reordered).map(|k| &k.kid), Ok(&known.kid));
+    }
+
     fn an_oversized_token_is_rejected(f) {
         let padding = "x".repeat(MAX_TOKEN_BYTES);
         let token = f.craft(&f.header(), &with(claims(), "pad", json!(padding)));

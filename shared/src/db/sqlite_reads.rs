@@ -1,0 +1,110 @@
+//! Reads on the calling thread, for SQLite.
+//!
+//! sqlx runs each SQLite connection on a thread of its own: every query is
+//! a message to that thread and a wake-up back, which costs several times a
+//! point read from SQLite's page cache. A handler that only reads can use
+//! these connections instead.
+//!
+//! Policy: read-only connections on the same file, opened when first needed,
+//! one per thread reading at that moment, never held across an `.await`.
+//! In WAL mode a reader sees every committed write and does not wait for
+//! writers. The busy timeout is zero: a read that would wait, or fails in
+//! any way, returns its error and the caller takes the pool, which has the
+//! timeouts and reports failures. A slow disk holds the calling thread for
+//! the read, as it would hold the pool's thread.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+/// Idle connections kept; more threads than this reading at once open
+/// and close the extra connections.
+const MAX_IDLE: usize = 16;
+
+/// Read-only connections to one SQLite file, used on the calling thread.
+///
+/// ```
+/// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
+/// # let settings = shared::settings::DatabaseSettings {
+/// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
+/// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
+/// # };
+/// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
+/// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
+/// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+/// let database = shared::db::open(&settings, migrations).await.expect("opens");
+/// let reads = database.sqlite_reads.as_ref().expect("a SQLite file");
+/// let one: i64 = reads.read(|c| c.query_row("SELECT 1", [], |row| row.get(0))).expect("read");
+/// assert_eq!(one, 1);
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct SqliteReads {
+    path: PathBuf,
+    /// The pool's VFS: connections of one process must agree on it.
+    vfs: String,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl SqliteReads {
+    pub(super) fn new(path: PathBuf, vfs: String) -> Self {
+        Self {
+            path,
+            vfs,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `read` on an idle connection (or a new one) on this thread.
+    /// Prefer `prepare_cached`: each connection keeps its statements.
+    ///
+    /// ```
+    /// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
+    /// # let settings = shared::settings::DatabaseSettings {
+    /// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
+    /// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
+    /// # };
+    /// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
+    /// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
+    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+    /// # let database = shared::db::open(&settings, migrations).await.expect("opens");
+    /// let reads = database.sqlite_reads.as_ref().expect("a SQLite file");
+    /// // The connections are read-only.
+    /// assert!(reads.read(|c| c.execute("CREATE TABLE t (x INTEGER)", [])).is_err());
+    /// # });
+    /// ```
+    pub fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let idle = self.idle().pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => self.open()?,
+        };
+        let result = read(&connection);
+        let mut idle = self.idle();
+        if idle.len() < MAX_IDLE {
+            idle.push(connection);
+        }
+        result
+    }
+
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let connection = Connection::open_with_flags_and_vfs(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            &self.vfs,
+        )?;
+        // rusqlite's default is 5 s; a busy database is the pool's to wait for.
+        connection.busy_timeout(Duration::ZERO)?;
+        Ok(connection)
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // Only whole pushes and pops happen under the lock: a poisoned list is intact.
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
