@@ -11,6 +11,8 @@ in a temporary folder, and stops them at the end. Only 127.0.0.1 is loaded.
 """
 
 import base64
+import contextlib
+from http.client import HTTPConnection
 import json
 import os
 import re
@@ -25,6 +27,8 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+# The machines are shared: the read ratio is the median of interleaved rounds.
+ROUNDS = 3
 SECRET = "bench-secret-bench-secret-bench-secret-bench"
 USER = {"username": "bench", "password": "bench-password-for-load"}
 AUTH_PORT, ITEMS_PORT, SCALE_PORT = 19081, 19082, 19083
@@ -139,6 +143,28 @@ def wrk(port, path, connections=32, token=None, scheme="Bearer", script=None, se
     }
 
 
+def paced_probe(port, path, seconds, interval=0.005):
+    """What another client sees: one request every `interval` on a kept-alive
+    connection, each timed (a closed loop at full speed, as wrk runs, would
+    be a second load competing with the one measured)."""
+    connection = HTTPConnection("127.0.0.1", port, timeout=10)
+    latencies, deadline = [], time.perf_counter() + seconds
+    next_send = time.perf_counter()
+    while next_send < deadline:
+        time.sleep(max(0.0, next_send - time.perf_counter()))
+        sent = time.perf_counter()
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            sys.exit(f"bench: the probe got {response.status}")
+        latencies.append((time.perf_counter() - sent) * 1000)
+        next_send += interval
+    connection.close()
+    latencies.sort()
+    return {"p99": latencies[int(len(latencies) * 0.99)], "count": len(latencies)}
+
+
 def lua(folder, name, text):
     path = os.path.join(folder, name)
     with open(path, "w") as file:
@@ -185,7 +211,8 @@ def argon2_alone():
 
 def seed_items(path, count):
     """`count` items named item-0000001... straight into a migrated SQLite file."""
-    with sqlite3.connect(path) as db:
+    # Closed before the service starts: it takes the file for itself.
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute("DELETE FROM items")
         db.executemany(
             "INSERT INTO items (name, price, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
@@ -218,15 +245,35 @@ def main():
         token = http("POST", AUTH_PORT, "/auth", USER)[1]["access_token"]
         http("PUT", ITEMS_PORT, "/v1/items/bench-item", {"price": 9.99}, token)
 
-        print("\nAuthenticated reads against the health endpoint, same server, 32 connections")
-        health = wrk(ITEMS_PORT, "/health/live")
-        v1 = wrk(ITEMS_PORT, "/v1/items/bench-item", token=token)
-        flask = wrk(ITEMS_PORT, "/item/bench-item", token=token, scheme="JWT")
-        show_load("GET /health/live (baseline)", health)
-        show_load("GET /v1/items/{name} with a token", v1)
-        show_load("GET /item/{name} with a token", flask)
-        line("v1 read / health", f"{v1['rps'] / health['rps']:.2f}x", "target >= 0.7x, zero non-2xx")
-        line("flask read / health", f"{flask['rps'] / health['rps']:.2f}x", "target >= 0.7x, zero non-2xx")
+        print(f"\nAuthenticated reads against the health endpoint, same server, 32 connections,"
+              f" {ROUNDS} interleaved rounds (the ratio is the median round's)")
+        rounds = [{"health": wrk(ITEMS_PORT, "/health/live"),
+                   "v1": wrk(ITEMS_PORT, "/v1/items/bench-item", token=token),
+                   "flask": wrk(ITEMS_PORT, "/item/bench-item", token=token, scheme="JWT")}
+                  for _ in range(ROUNDS)]
+        for number, measured in enumerate(rounds, 1):
+            show_load(f"round {number}: GET /health/live (baseline)", measured["health"])
+            show_load(f"round {number}: GET /v1/items/{{name}} with a token", measured["v1"])
+            show_load(f"round {number}: GET /item/{{name}} with a token", measured["flask"])
+        for name, label in (("v1", "v1 read / health"), ("flask", "flask read / health")):
+            ratios = sorted(r[name]["rps"] / r["health"]["rps"] for r in rounds)
+            non_2xx = sum(r[name]["non_2xx"] for r in rounds)
+            line(label, f"{ratios[len(ratios) // 2]:.2f}x (rounds: "
+                 f"{', '.join(f'{x:.2f}' for x in ratios)}), non-2xx {non_2xx}",
+                 "target >= 0.7x, zero non-2xx")
+
+        print("\nThe same read with ?vfs=unix (other processes may open the file; a file lock per read)")
+        items.stop()
+        shared_file = Service("items-service", ITEMS_PORT, folder,
+                              {"ITEMS__DATABASE__URL": f"sqlite://{items.db}?vfs=unix"})
+        services.append(shared_file)
+        shared_file.start()
+        shared_health = wrk(ITEMS_PORT, "/health/live")
+        shared_read = wrk(ITEMS_PORT, "/v1/items/bench-item", token=token)
+        shared_file.stop()
+        show_load("GET /health/live (baseline)", shared_health)
+        show_load("GET /v1/items/{name} with a token", shared_read)
+        line("v1 read / health, ?vfs=unix", f"{shared_read['rps'] / shared_health['rps']:.2f}x")
 
         print("\nLogin flood: 64 connections logging in (right password) on auth-service")
         allowed, per_hash = argon2_alone()
@@ -239,7 +286,7 @@ def main():
             ["wrk", "-t1", "-c64", f"-d{SECONDS}s", "-s", login, f"http://127.0.0.1:{AUTH_PORT}/auth"],
             stdout=subprocess.PIPE, text=True)
         time.sleep(1)
-        during = wrk(AUTH_PORT, "/health/live", connections=1, seconds=max(SECONDS - 2, 1))
+        during = paced_probe(AUTH_PORT, "/health/live", seconds=max(SECONDS - 2, 1))
         flood_out = flood.communicate()[0]
         logins = float(re.search(r"Requests/sec:\s+([\d.]+)", flood_out).group(1))
         bad = re.search(r"Non-2xx or 3xx responses: (\d+)", flood_out)
@@ -248,7 +295,8 @@ def main():
         line("logins/s under the flood", f"{logins:6.1f} logins/s = {logins / allowed:.2f}x",
              "target >= 0.8x")
         line("non-2xx during the flood", f"{int(bad.group(1)) if bad else 0}")
-        line("GET /health/live p99 during the flood", f"{during['p99']:6.2f} ms", "target < 10 ms")
+        line(f"GET /health/live p99 during the flood ({during['count']} probes, every 5 ms)",
+             f"{during['p99']:6.2f} ms", "target < 10 ms")
         line("auth-service peak RSS (VmHWM)", f"{auth.memory_kib('VmHWM') / 1024:6.1f} MiB",
              "target < 150 MiB")
 

@@ -16,8 +16,12 @@ struct Running {
 
 /// Starts the binary on port 0 and reads the bound address from its log.
 fn start(database: &TestDatabase) -> Running {
+    start_at(database.url())
+}
+
+fn start_at(database_url: &str) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_items-service"))
-        .envs(settings_env(database.url()))
+        .envs(settings_env(database_url))
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -144,26 +148,14 @@ async fn a_second_process_on_the_same_sqlite_file_is_refused_at_once_and_vfs_uni
 
     // With `?vfs=unix` processes share the file (as the sqlite3 shell would).
     let shared_url = format!("{}?vfs=unix", database.url());
-    let mut processes = Vec::new();
-    for _ in 0..2 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_items-service"))
-            .envs(settings_env(&shared_url))
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn items-service");
-        let stdout = child.stdout.take().expect("stdout");
-        let listening = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .any(|line| line.contains("listening on "));
-        assert!(listening, "a process on ?vfs=unix did not start");
-        processes.push(child);
+    let mut both = [start_at(&shared_url), start_at(&shared_url)];
+    for service in &both {
+        let ready = reqwest::Client::new().get(format!("{}/health/ready", service.address));
+        assert_eq!(send(ready).await.0, 200);
     }
-    for mut child in processes {
-        child.kill().expect("SIGKILL");
-        child.wait().expect("reaped");
+    for service in &mut both {
+        service.child.kill().expect("SIGKILL");
+        service.child.wait().expect("reaped");
     }
 }
 
