@@ -6,7 +6,9 @@
 //! - SQLite: WAL journal with `synchronous = FULL`, so an acknowledged write
 //!   survives a crash of the process and of the machine; a busy timeout of
 //!   `statement_timeout_seconds`, so a locked database answers 503 in
-//!   seconds; the file and its folder are created at start.
+//!   seconds; the file and its folder are created at start. The file belongs
+//!   to this process (the `unix-excl` VFS, unless the URL names a `vfs`): a
+//!   second process is refused at start, and reads take no file lock.
 //! - PostgreSQL: `statement_timeout` and `lock_timeout` of
 //!   `statement_timeout_seconds` on every connection.
 //! - Both: a connection is awaited at most `connect_timeout_seconds`
@@ -284,6 +286,9 @@ pub async fn open(
         // embedded SQLite connection cannot be dropped, and the ping would
         // double the work of every query.
         .test_before_acquire(backend == Backend::Postgres)
+        // With `unix-excl` the process holds the file while a connection is
+        // open: keep one, so that idle hours do not hand the file to another.
+        .min_connections(u32::from(backend == Backend::Sqlite))
         .acquire_timeout(Duration::from_secs(settings.connect_timeout_seconds))
         .after_connect(move |connection, _| {
             let setup = setup.clone();
