@@ -137,11 +137,11 @@ impl Authenticator {
     /// assert_eq!(actix_web::ResponseError::status_code(&refused), 401);
     /// ```
     pub fn authenticate(&self, req: &HttpRequest) -> Result<Caller, AuthError> {
-        let style = ErrorStyle::of(req);
+        // The style is looked up only for a refusal: a success never needs it.
         let fail = |kind| AuthError {
             kind,
             realm: self.realm.clone(),
-            style,
+            style: ErrorStyle::of(req),
         };
         let token = bearer_token(req).map_err(|kind| {
             crate::metrics::record_token_rejection(match kind {
