@@ -367,7 +367,7 @@ fn prepare_sqlite_file(url: &str) -> Result<Option<PathBuf>, SettingsError> {
         .split('?')
         .next()
         .unwrap_or_default();
-    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+    if path.is_empty() || path == ":memory:" || query_parameter(url, "mode") == Some("memory") {
         return Ok(None);
     }
     let path = PathBuf::from(path);

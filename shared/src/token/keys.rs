@@ -57,7 +57,7 @@ pub(crate) struct RingKey {
 }
 
 /// The JOSE header our signer writes: `typ`, `alg` and `kid`.
-pub(crate) fn issued_header(algorithm: Algorithm, kid: &str) -> Header {
+fn issued_header(algorithm: Algorithm, kid: &str) -> Header {
     let mut header = Header::new(algorithm);
     header.typ = Some("JWT".to_owned());
     header.kid = Some(kid.to_owned());
@@ -242,11 +242,11 @@ impl KeyRing {
         self.keys.iter().find(|k| k.issued_header == header_b64)
     }
 
-    /// The active key, for signing.
+    /// The active key, for signing: its encoded header and its key.
     pub(crate) fn signing_key(&self) -> Option<(&str, &EncodingKey)> {
         self.signing
             .as_ref()
-            .map(|(index, key)| (self.keys[*index].kid.as_str(), key))
+            .map(|(index, key)| (self.keys[*index].issued_header.as_str(), key))
     }
 }
 
@@ -263,7 +263,6 @@ fn push_key(
     if ring.iter().any(|k| k.kid == kid) {
         return Err(KeyError::DuplicateKid(kid));
     }
-    // The same bytes `jsonwebtoken::encode` writes for the header.
     let header_json = serde_json::to_vec(&issued_header(algorithm, &kid))
         .map_err(|_| KeyError::BadKid(kid.clone()))?;
     ring.push(RingKey {

@@ -151,6 +151,15 @@ for_both_algorithms! {
         assert_eq!(verifier.check_header(&reordered).map(|k| &k.kid), Ok(&known.kid));
     }
 
+    fn signing_writes_the_same_bytes_as_jsonwebtoken_encode(f) {
+        let claims = f.signer().issue("u1", "bob", "items:read").expect("issue").claims;
+        let mut header = jsonwebtoken::Header::new(f.algorithm);
+        header.typ = Some("JWT".to_owned());
+        header.kid = f.ring.active_kid().map(str::to_owned);
+        let expected = jsonwebtoken::encode(&header, &claims, &f.key).expect("encode");
+        assert_eq!(f.signer().sign(&claims).expect("sign"), expected);
+    }
+
     fn an_oversized_token_is_rejected(f) {
         let padding = "x".repeat(MAX_TOKEN_BYTES);
         let token = f.craft(&f.header(), &with(claims(), "pad", json!(padding)));
