@@ -63,7 +63,7 @@ pub struct ServerSettings {
     pub host: String,
     /// Listen port; 0 picks a free one (tests).
     pub port: u16,
-    /// Worker threads; 0 means one per core.
+    /// Worker threads; 0 means two per core.
     pub workers: usize,
     /// Seconds in-flight requests get to finish after SIGTERM or SIGINT.
     pub shutdown_timeout_seconds: u64,

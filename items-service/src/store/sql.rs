@@ -12,11 +12,18 @@ use super::{Item, ItemStore, Put, StoreError};
 
 /// The schema, oldest first, per dialect.
 pub const MIGRATIONS: Migrations = Migrations {
-    sqlite: EmbeddedMigrations(&[(
-        1,
-        "items",
-        include_str!("../../migrations/sqlite/0001_items.sql"),
-    )]),
+    sqlite: EmbeddedMigrations(&[
+        (
+            1,
+            "items",
+            include_str!("../../migrations/sqlite/0001_items.sql"),
+        ),
+        (
+            2,
+            "items without rowid",
+            include_str!("../../migrations/sqlite/0002_items_without_rowid.sql"),
+        ),
+    ]),
     postgres: EmbeddedMigrations(&[(
         1,
         "items",
@@ -197,5 +204,56 @@ impl ItemStore for SqlItemStore {
             .await
             .context("pinging the database")
             .map_err(StoreError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::db::{EmbeddedMigrations, Migrations, TestDatabase};
+    use shared::settings::DatabaseSettings;
+
+    use super::*;
+
+    fn settings(database: &TestDatabase) -> DatabaseSettings {
+        DatabaseSettings {
+            url: database.url().to_owned().into(),
+            max_connections: 2,
+            connect_timeout_seconds: 5,
+            statement_timeout_seconds: 5,
+        }
+    }
+
+    #[tokio::test]
+    async fn items_written_under_the_first_schema_are_kept_by_the_upgrade() {
+        let database = TestDatabase::new().await;
+        let first_only = Migrations {
+            sqlite: EmbeddedMigrations(&MIGRATIONS.sqlite.0[..1]),
+            postgres: EmbeddedMigrations(&MIGRATIONS.postgres.0[..1]),
+        };
+        let old = shared::db::open(&settings(&database), first_only)
+            .await
+            .expect("opens at version 1");
+        let item = Item::new("kept", 1.5, "alice");
+        assert!(SqlItemStore::new(old.clone())
+            .create(&item)
+            .await
+            .expect("creates"));
+        // Closed first: with the exclusive VFS the file takes one pool at a time.
+        old.pool.close().await;
+
+        let upgraded = shared::db::open(&settings(&database), MIGRATIONS)
+            .await
+            .expect("upgrades");
+        let store = SqlItemStore::new(upgraded.clone());
+        assert_eq!(store.get("kept").await.expect("reads"), Some(item.clone()));
+        assert_eq!(store.list(None, 10).await.expect("lists"), vec![item]);
+        if upgraded.sqlite_reads.is_some() {
+            let schema: String =
+                sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'items'")
+                    .fetch_one(&upgraded.pool)
+                    .await
+                    .expect("schema");
+            assert!(schema.ends_with("WITHOUT ROWID"), "{schema}");
+        }
     }
 }

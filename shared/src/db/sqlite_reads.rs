@@ -19,9 +19,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-/// Idle connections kept; more threads than this reading at once open
-/// and close the extra connections.
-const MAX_IDLE: usize = 16;
+/// Idle connections kept. Reads at once are bounded by the HTTP workers
+/// (two per core), so this is one per worker up to 32 cores; more threads
+/// than this reading at once open and close the extra connections.
+const MAX_IDLE: usize = 64;
 
 /// Read-only connections to one SQLite file, used on the calling thread.
 ///
