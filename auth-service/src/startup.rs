@@ -36,9 +36,9 @@ impl Application {
             settings.jwt.audiences(),
             settings.tokens.access_token_seconds,
         );
-        let store = open_store(&settings).await?;
+        let db = shared::db::open(&settings.database, crate::store::MIGRATIONS).await?;
         let accounts = web::Data::new(Accounts {
-            store,
+            store: Arc::new(SqlAuthStore::new(db.clone())),
             hasher: PasswordHasher::new(&settings.passwords)?,
             signer,
             default_scope: settings
@@ -57,13 +57,8 @@ impl Application {
                 .app_data(authenticator.clone())
                 .configure(crate::routes::configure);
         })?;
-        Ok(server)
+        Ok(server.closing(db))
     }
-}
-
-async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn AuthStore>> {
-    let db = shared::db::open(&settings.database, crate::store::MIGRATIONS).await?;
-    Ok(Arc::new(SqlAuthStore::new(db)))
 }
 
 /// Deletes ended refresh families and throttle windows every ten minutes.

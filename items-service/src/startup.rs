@@ -18,18 +18,15 @@ impl Application {
         let ring = Arc::new(settings.jwt.key_ring()?);
         let verifier = settings.jwt.verifier(ring)?;
         let authenticator = web::Data::new(Authenticator::new(verifier, "items-service"));
-        let store = web::Data::from(open_store(&settings).await?);
+        let db = shared::db::open(&settings.database, crate::store::MIGRATIONS).await?;
+        let store: Arc<dyn ItemStore> = Arc::new(SqlItemStore::new(db.clone()));
+        let store = web::Data::from(store);
 
         let server = shared::http::bind("items-service", &settings.server, move |cfg| {
             cfg.app_data(store.clone())
                 .app_data(authenticator.clone())
                 .configure(crate::routes::configure);
         })?;
-        Ok(server)
+        Ok(server.closing(db))
     }
-}
-
-async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn ItemStore>> {
-    let db = shared::db::open(&settings.database, crate::store::MIGRATIONS).await?;
-    Ok(Arc::new(SqlItemStore::new(db)))
 }

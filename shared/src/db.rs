@@ -185,6 +185,32 @@ impl Database {
         self.pool.begin_with(begin).await
     }
 
+    /// Closes every connection, waiting for those in use. On SQLite the last
+    /// one to close checkpoints the WAL into the database file and removes
+    /// it, so after a clean stop the file alone is a complete copy.
+    ///
+    /// ```
+    /// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
+    /// # let settings = shared::settings::DatabaseSettings {
+    /// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
+    /// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
+    /// # };
+    /// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
+    /// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
+    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+    /// let database = shared::db::open(&settings, migrations).await.expect("opens");
+    /// database.close().await;
+    /// assert!(database.pool.is_closed());
+    /// assert!(!folder.join("doc.db-wal").exists());
+    /// # });
+    /// ```
+    pub async fn close(&self) {
+        if let Some(reads) = &self.sqlite_reads {
+            reads.close();
+        }
+        self.pool.close().await;
+    }
+
     /// Opens a write transaction and rolls it back: fails on a database
     /// that was opened read-only or is a read-only standby.
     async fn check_writable(&self) -> Result<(), sqlx::Error> {

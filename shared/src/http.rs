@@ -13,6 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use tracing::Instrument as _;
 
+use crate::db::Database;
 use crate::problem::{self, Problem};
 
 /// The header that carries a request's id, in and out.
@@ -301,6 +302,7 @@ pub fn probe(host: &str, port: u16, path: &str) -> Result<(), String> {
 pub struct BoundServer {
     server: actix_web::dev::Server,
     port: u16,
+    close_on_stop: Vec<Database>,
 }
 
 impl BoundServer {
@@ -331,7 +333,26 @@ impl BoundServer {
     /// # let _ = run;
     /// ```
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        for database in self.close_on_stop {
+            // Bounded: an unreachable PostgreSQL must not hold the exit
+            // (nothing is lost; SQLite replays its WAL at the next start).
+            if tokio::time::timeout(CLOSE_LIMIT, database.close())
+                .await
+                .is_err()
+            {
+                tracing::warn!("the database did not close in {CLOSE_LIMIT:?}; exiting");
+            }
+        }
+        served
+    }
+
+    /// Closes `database` once the server has stopped and its requests are
+    /// done (see [`Database::close`]: on SQLite the file is then complete
+    /// on its own).
+    pub fn closing(mut self, database: Database) -> Self {
+        self.close_on_stop.push(database);
+        self
     }
 }
 
@@ -400,8 +421,15 @@ where
     warn_if_over_open_file_limit(workers * settings.max_connections_per_worker);
     let server = server.listen(listener)?.run();
     tracing::info!("{service} listening on http://{}:{port}", settings.host);
-    Ok(BoundServer { server, port })
+    Ok(BoundServer {
+        server,
+        port,
+        close_on_stop: Vec::new(),
+    })
 }
+
+/// How long closing the database at shutdown may take.
+const CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Workers per core when the setting is 0. A worker serves its connections
 /// one at a time on one thread (SQLite reads included), so while it is

@@ -13,6 +13,7 @@ mod metrics;
 mod openapi;
 mod refresh;
 mod register;
+mod shutdown;
 mod startup;
 mod throttle;
 mod token;

@@ -109,6 +109,40 @@ async fn every_acknowledged_write_survives_kill_9() {
 }
 
 #[tokio::test]
+async fn after_a_clean_stop_the_sqlite_file_alone_holds_every_write() {
+    let database = TestDatabase::new().await;
+    let Some(path) = database.url().strip_prefix("sqlite://") else {
+        return; // PostgreSQL keeps its own files.
+    };
+    let client = reqwest::Client::new();
+    let token = token();
+    let mut service = start(&database);
+    let item = format!("{}/v1/items/kept", service.address);
+    let put = client
+        .put(&item)
+        .bearer_auth(&token)
+        .json(&json!({ "price": 4.5 }));
+    assert_eq!(send(put).await.0, 201);
+    // A read too, so the read connections are open when the signal comes.
+    assert_eq!(send(client.get(&item).bearer_auth(&token)).await.0, 200);
+    signal(&service.child, "TERM");
+    assert!(wait_for_exit(&mut service.child, Duration::from_secs(10)).success());
+
+    // Checkpointed and removed: copying the one file is a whole backup.
+    assert!(!std::path::Path::new(&format!("{path}-wal")).exists());
+    let copy = std::env::temp_dir().join(format!("items-copy-{}.db", std::process::id()));
+    std::fs::copy(path, &copy).expect("copy the database file");
+    let price: f64 = rusqlite::Connection::open(&copy)
+        .expect("open the copy")
+        .query_row("SELECT price FROM items WHERE name = 'kept'", [], |row| {
+            row.get(0)
+        })
+        .expect("the item is in the file");
+    std::fs::remove_file(&copy).expect("remove the copy");
+    assert!((price - 4.5).abs() < f64::EPSILON);
+}
+
+#[tokio::test]
 async fn sigterm_and_sigint_stop_the_service_cleanly() {
     for name in ["TERM", "INT"] {
         let database = TestDatabase::new().await;

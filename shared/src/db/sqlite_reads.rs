@@ -93,6 +93,12 @@ impl SqliteReads {
         result
     }
 
+    /// Closes the idle connections (at shutdown, once no read can come; a
+    /// later read would open one again).
+    pub(super) fn close(&self) {
+        self.idle().clear();
+    }
+
     fn open(&self) -> rusqlite::Result<Connection> {
         let connection = Connection::open_with_flags_and_vfs(
             &self.path,
