@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::web;
 use shared::auth::Authenticator;
-use shared::http::BoundServer;
+use shared::http::{BoundServer, ReadyCheck};
 use shared::token::TokenSigner;
 
 use crate::accounts::now_ms;
@@ -52,12 +52,15 @@ impl Application {
         });
         spawn_janitor(accounts.store.clone());
         let authenticator = web::Data::new(Authenticator::new(verifier, "auth-service"));
+        let ready_check: Arc<dyn ReadyCheck> = Arc::new(db.clone());
+        let ready_check = web::Data::from(ready_check);
         let server = shared::http::bind("auth-service", &settings.server, move |cfg| {
             cfg.app_data(accounts.clone())
+                .app_data(ready_check.clone())
                 .app_data(authenticator.clone())
                 .configure(crate::routes::configure);
         })?;
-        Ok(server.closing(db))
+        Ok(server.on_stop(async move { db.close().await }))
     }
 }
 

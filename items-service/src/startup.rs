@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 use shared::auth::Authenticator;
-use shared::http::BoundServer;
+use shared::http::{BoundServer, ReadyCheck};
 
 use crate::settings::Settings;
 use crate::store::{ItemStore, SqlItemStore};
@@ -22,11 +22,14 @@ impl Application {
         let store: Arc<dyn ItemStore> = Arc::new(SqlItemStore::new(db.clone()));
         let store = web::Data::from(store);
 
+        let ready_check: Arc<dyn ReadyCheck> = Arc::new(db.clone());
+        let ready_check = web::Data::from(ready_check);
         let server = shared::http::bind("items-service", &settings.server, move |cfg| {
             cfg.app_data(store.clone())
+                .app_data(ready_check.clone())
                 .app_data(authenticator.clone())
                 .configure(crate::routes::configure);
         })?;
-        Ok(server.closing(db))
+        Ok(server.on_stop(async move { db.close().await }))
     }
 }

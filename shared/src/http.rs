@@ -3,6 +3,7 @@
 //! extractors, and the health endpoints.
 
 use std::fmt::Display;
+use std::future::Future;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -11,9 +12,9 @@ use actix_web::http::header::HeaderValue;
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use futures_util::future::BoxFuture;
 use tracing::Instrument as _;
 
-use crate::db::Database;
 use crate::problem::{self, Problem};
 
 /// The header that carries a request's id, in and out.
@@ -178,10 +179,61 @@ pub fn query_config() -> web::QueryConfig {
     get,
     path = "/health/live",
     tag = "operations",
+    summary = "Liveness: the process answers.",
+    description = "Checks nothing else; for a liveness probe.",
     responses((status = 200, description = "The process answers.", body = crate::openapi::HealthStatus)),
 )]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// What `GET /health/ready` checks: what the service cannot serve without
+/// (its database: `shared::db::Database` implements it).
+pub trait ReadyCheck: Send + Sync + 'static {
+    /// `Err` with the cause, for the log, when the service cannot serve.
+    fn check(&self) -> BoxFuture<'_, Result<(), String>>;
+}
+
+/// `GET /health/ready`: the service's [`ReadyCheck`] passes. Needs it as
+/// `web::Data<dyn ReadyCheck>`.
+///
+/// ```
+/// use actix_web::{test, web, App};
+/// use futures_util::future::BoxFuture;
+/// use shared::http::ReadyCheck;
+///
+/// struct Down;
+/// impl ReadyCheck for Down {
+///     fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+///         Box::pin(async { Err("connection refused".to_owned()) })
+///     }
+/// }
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let check: std::sync::Arc<dyn ReadyCheck> = std::sync::Arc::new(Down);
+/// let app = test::init_service(
+///     App::new()
+///         .app_data(web::Data::from(check))
+///         .route("/health/ready", web::get().to(shared::http::ready)),
+/// )
+/// .await;
+/// let request = test::TestRequest::get().uri("/health/ready").to_request();
+/// assert_eq!(test::call_service(&app, request).await.status(), 503);
+/// # });
+/// ```
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "operations",
+    summary = "Readiness: the database answers.",
+    description = "503 while a query on the database fails; for a readiness probe.",
+    responses(
+        (status = 200, description = "The database answers.", body = crate::openapi::Readiness),
+        (status = 503, description = "The database does not answer.", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn ready(check: web::Data<dyn ReadyCheck>) -> HttpResponse {
+    readiness(check.check().await)
 }
 
 /// The answer of `GET /health/ready` given the database check's outcome.
@@ -302,7 +354,7 @@ pub fn probe(host: &str, port: u16, path: &str) -> Result<(), String> {
 pub struct BoundServer {
     server: actix_web::dev::Server,
     port: u16,
-    close_on_stop: Vec<Database>,
+    on_stop: Vec<BoxFuture<'static, ()>>,
 }
 
 impl BoundServer {
@@ -334,24 +386,21 @@ impl BoundServer {
     /// ```
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        for database in self.close_on_stop {
+        for cleanup in self.on_stop {
             // Bounded: an unreachable PostgreSQL must not hold the exit
             // (nothing is lost; SQLite replays its WAL at the next start).
-            if tokio::time::timeout(CLOSE_LIMIT, database.close())
-                .await
-                .is_err()
-            {
-                tracing::warn!("the database did not close in {CLOSE_LIMIT:?}; exiting");
+            if tokio::time::timeout(ON_STOP_LIMIT, cleanup).await.is_err() {
+                tracing::warn!("a clean-up at stop took over {ON_STOP_LIMIT:?}; exiting");
             }
         }
         served
     }
 
-    /// Closes `database` once the server has stopped and its requests are
-    /// done (see [`Database::close`]: on SQLite the file is then complete
-    /// on its own).
-    pub fn closing(mut self, database: Database) -> Self {
-        self.close_on_stop.push(database);
+    /// Runs `cleanup` once the server has stopped and its requests are
+    /// done, for at most 5 s: closing the database, so that on SQLite the
+    /// file is complete on its own (`shared::db::Database::close`).
+    pub fn on_stop(mut self, cleanup: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.on_stop.push(Box::pin(cleanup));
         self
     }
 }
@@ -424,12 +473,12 @@ where
     Ok(BoundServer {
         server,
         port,
-        close_on_stop: Vec::new(),
+        on_stop: Vec::new(),
     })
 }
 
-/// How long closing the database at shutdown may take.
-const CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long each clean-up at stop may take.
+const ON_STOP_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Workers per core when the setting is 0. A worker serves its connections
 /// one at a time on one thread (SQLite reads included), so while it is

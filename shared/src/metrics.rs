@@ -89,6 +89,9 @@ pub fn sample(exposition: &str, series: &str) -> Option<f64> {
     get,
     path = "/metrics",
     tag = "operations",
+    summary = "Prometheus metrics.",
+    description = "OpenMetrics text: request counts and durations by route and status, \
+                   token rejections by reason. Needs no token: publish it to your scraper only.",
     responses((
         status = 200,
         description = "Prometheus metrics.",

@@ -223,26 +223,69 @@ impl Document {
     }
 }
 
-/// Registers `GET /openapi.json`, serving `document` rendered once, and the
-/// interactive documentation (Swagger UI, its files inside the binary) at
-/// `/docs/`.
+/// The operations every service has, documented once: health, metrics and
+/// the document itself. [`with_operations`] adds them to a service's own.
+/// Their handlers give summary and description in `#[utoipa::path]`: their
+/// doc comments hold doctests, which would otherwise become the text.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        crate::http::live,
+        crate::http::ready,
+        crate::metrics::serve,
+        serve
+    ),
+    components(schemas(ProblemDetails)),
+    tags((name = "operations", description = "Health, metrics and this document.")),
+)]
+pub struct Operations;
+
+/// A service's document with [`Operations`] added: what `/openapi.json`
+/// serves.
 ///
 /// ```
 /// use utoipa::OpenApi;
 ///
 /// #[derive(OpenApi)]
-/// #[openapi(paths(shared::http::live, shared::openapi::serve))]
+/// #[openapi(paths(shared::http::live))]
 /// struct Doc;
 ///
-/// let app = actix_web::App::new().configure(shared::openapi::route(Doc::openapi()));
+/// let json = shared::openapi::render(shared::openapi::with_operations(Doc::openapi()));
+/// assert!(json.contains("\"/health/ready\"") && json.contains("\"/metrics\""));
+/// ```
+pub fn with_operations(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    document.merge(<Operations as utoipa::OpenApi>::openapi());
+    document
+}
+
+/// Registers the operations every service has: `GET /health/live`,
+/// `GET /health/ready` (needs a `web::Data<dyn ReadyCheck>`: see
+/// [`crate::http::ready`]),
+/// `GET /metrics`, `GET /openapi.json` serving `document` with them (see
+/// [`with_operations`]), rendered once, and the interactive documentation
+/// (Swagger UI, its files inside the binary) at `/docs/`.
+///
+/// ```
+/// use utoipa::OpenApi;
+///
+/// #[derive(OpenApi)]
+/// #[openapi(info(title = "notes"))]
+/// struct Doc;
+///
+/// let app = actix_web::App::new().configure(shared::openapi::operations(Doc::openapi()));
 /// # let _ = app;
 /// ```
-pub fn route(
+pub fn operations(
     document: utoipa::openapi::OpenApi,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
-    let document = web::Data::new(Document::new(&document));
+    let document = web::Data::new(Document::new(&with_operations(document)));
     move |cfg| {
         cfg.app_data(document.clone())
+            .service(crate::http::resource("/health/live").route(web::get().to(crate::http::live)))
+            .service(
+                crate::http::resource("/health/ready").route(web::get().to(crate::http::ready)),
+            )
+            .service(crate::http::resource("/metrics").route(web::get().to(crate::metrics::serve)))
             .service(crate::http::resource("/openapi.json").route(web::get().to(serve)))
             .service(
                 utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
@@ -270,6 +313,8 @@ pub fn route(
     get,
     path = "/openapi.json",
     tag = "operations",
+    summary = "This document.",
+    description = "OpenAPI 3.1; Swagger UI shows it at `/docs/`.",
     responses((status = 200, description = "This document (OpenAPI 3.1).", content_type = "application/json", body = Object)),
 )]
 pub async fn serve(document: web::Data<Document>) -> HttpResponse {
@@ -347,4 +392,22 @@ where
         found.push(format!("{method} {path} is documented but not registered"));
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_shared_operations_describe_themselves_without_rust_code() {
+        let document = <super::Operations as utoipa::OpenApi>::openapi();
+        let mut operations = 0;
+        for item in document.paths.paths.values() {
+            let operation = item.get.as_ref().expect("every shared operation is a GET");
+            operations += 1;
+            for text in [&operation.summary, &operation.description] {
+                let text = text.as_deref().expect("written in #[utoipa::path]");
+                assert!(!text.contains("```") && !text.contains("let "), "{text}");
+            }
+        }
+        assert_eq!(operations, 4);
+    }
 }

@@ -28,7 +28,6 @@ use serde::Serialize;
 use shared::auth::ErrorStyle;
 use shared::http::resource;
 
-use crate::accounts::Accounts;
 use crate::store::User;
 
 /// Registers every route of the service.
@@ -43,25 +42,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/logout").route(web::post().to(logout::logout)))
     .service(resource("/v1/me").route(web::get().to(me::me)))
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
-    .service(resource("/metrics").route(web::get().to(shared::metrics::serve)))
-    .configure(shared::openapi::route(
+    .configure(shared::openapi::operations(
         <ApiDoc as utoipa::OpenApi>::openapi(),
-    ))
-    .service(resource("/health/live").route(web::get().to(shared::http::live)))
-    .service(resource("/health/ready").route(web::get().to(ready)));
-}
-
-#[utoipa::path(
-    get,
-    path = "/health/ready",
-    tag = "operations",
-    responses(
-        (status = 200, description = "The database answers.", body = shared::openapi::Readiness),
-        (status = 503, description = "The database does not answer.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-    ),
-)]
-async fn ready(accounts: web::Data<Accounts>) -> actix_web::HttpResponse {
-    shared::http::readiness(accounts.store.ping().await)
+    ));
 }
 
 /// A user as the API shows it: never the hash.

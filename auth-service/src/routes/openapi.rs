@@ -1,6 +1,6 @@
-//! auth-service's OpenAPI 3.1 document, served at `/openapi.json`, and the
-//! response bodies that are not domain types. The operations are described
-//! beside their handlers.
+//! auth-service's OpenAPI 3.1 document, served at `/openapi.json` with the
+//! shared operations added, and the response bodies that are not domain
+//! types. The operations are described beside their handlers.
 
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
@@ -26,18 +26,12 @@ const SECURITY: shared::openapi::Security<'static> = shared::openapi::Security {
         super::logout::logout,
         super::me::me,
         super::password::change_password,
-        shared::http::live,
-        super::ready,
-        shared::metrics::serve,
-        shared::openapi::serve,
     ),
-    components(schemas(shared::openapi::ProblemDetails)),
     modifiers(&SECURITY),
     tags(
         (name = "users", description = "Registration and the caller's account."),
         (name = "tokens", description = "OAuth 2.0 token endpoint and logout."),
         (name = "flask", description = "The Flask-JWT login, unchanged for its clients."),
-        (name = "operations", description = "Health, metrics and this document."),
     ),
 )]
 pub struct ApiDoc;

@@ -155,6 +155,4 @@ pub trait AuthStore: Send + Sync + 'static {
 
     /// Deletes ended families (and their tokens) and ended throttle windows.
     async fn purge_expired(&self, now: i64) -> Result<(), StoreError>;
-    /// Answers when the database does.
-    async fn ping(&self) -> Result<(), StoreError>;
 }

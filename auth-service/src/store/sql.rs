@@ -1,4 +1,3 @@
-use anyhow::Context as _;
 use async_trait::async_trait;
 use shared::db::{is_unique_violation, Database, EmbeddedMigrations, Migrations};
 use sqlx::any::AnyRow;
@@ -324,14 +323,6 @@ impl AuthStore for SqlAuthStore {
             .await
             .map_err(failed("purging ended throttle windows"))?;
         Ok(())
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.db
-            .ping()
-            .await
-            .context("pinging the database")
-            .map_err(StoreError)
     }
 }
 

@@ -18,8 +18,6 @@ use actix_web::web;
 use shared::auth::{ErrorStyle, RequiredScope};
 use shared::http::resource;
 
-use crate::store::ItemStore;
-
 /// Reading items needs this scope.
 pub struct ItemsRead;
 impl RequiredScope for ItemsRead {
@@ -47,23 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(items::put))
             .route(web::delete().to(items::delete)),
     )
-    .service(resource("/metrics").route(web::get().to(shared::metrics::serve)))
-    .configure(shared::openapi::route(
+    .configure(shared::openapi::operations(
         <ApiDoc as utoipa::OpenApi>::openapi(),
-    ))
-    .service(resource("/health/live").route(web::get().to(shared::http::live)))
-    .service(resource("/health/ready").route(web::get().to(ready)));
-}
-
-#[utoipa::path(
-    get,
-    path = "/health/ready",
-    tag = "operations",
-    responses(
-        (status = 200, description = "The database answers.", body = shared::openapi::Readiness),
-        (status = 503, description = "The database does not answer.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-    ),
-)]
-async fn ready(store: web::Data<dyn ItemStore>) -> actix_web::HttpResponse {
-    shared::http::readiness(store.ping().await)
+    ));
 }

@@ -1,5 +1,6 @@
-//! items-service's OpenAPI 3.1 document, served at `/openapi.json`. The
-//! operations are described beside their handlers.
+//! items-service's OpenAPI 3.1 document, served at `/openapi.json` with the
+//! shared operations added. The operations are described beside their
+//! handlers.
 
 use utoipa::OpenApi;
 
@@ -25,17 +26,11 @@ const SECURITY: shared::openapi::Security<'static> = shared::openapi::Security {
         super::items::delete,
         super::flask::get_item,
         super::flask::post_item,
-        shared::http::live,
-        super::ready,
-        shared::metrics::serve,
-        shared::openapi::serve,
     ),
-    components(schemas(shared::openapi::ProblemDetails)),
     modifiers(&SECURITY),
     tags(
         (name = "items", description = "The v1 items API."),
         (name = "flask", description = "The Flask-RESTful item routes, unchanged for their clients."),
-        (name = "operations", description = "Health, metrics and this document."),
     ),
 )]
 pub struct ApiDoc;

@@ -69,6 +69,4 @@ pub trait ItemStore: Send + Sync + 'static {
     async fn delete(&self, name: &str) -> Result<bool, StoreError>;
     /// Up to `limit` items with names after `after`, by name.
     async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<Item>, StoreError>;
-    /// Answers when the database does.
-    async fn ping(&self) -> Result<(), StoreError>;
 }

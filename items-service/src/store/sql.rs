@@ -1,7 +1,6 @@
 //! The items table on SQLite or PostgreSQL: one statement text for both
 //! (sqlx binds `$N` on each), the schema once per dialect.
 
-use anyhow::Context as _;
 use async_trait::async_trait;
 use rusqlite::OptionalExtension as _;
 use shared::db::{Database, EmbeddedMigrations, Migrations};
@@ -196,14 +195,6 @@ impl ItemStore for SqlItemStore {
             .map(item_from)
             .collect::<Result<_, _>>()
             .map_err(failed("decoding an item"))
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.db
-            .ping()
-            .await
-            .context("pinging the database")
-            .map_err(StoreError)
     }
 }
 
