@@ -1,7 +1,8 @@
 //! What both services' OpenAPI 3.1 documents share: the problem-details and
-//! Flask schemas, the security schemes, the routes that serve a document at
-//! `/openapi.json` and Swagger UI at `/docs/`, and the check that holds a
-//! service's routes against its document.
+//! Flask schemas, the security schemes, the operations every service has
+//! (health, metrics, the document at `/openapi.json` and Swagger UI at
+//! `/docs/`), and the check that holds a service's routes against its
+//! document.
 //!
 //! ```
 //! use utoipa::OpenApi;
@@ -247,7 +248,7 @@ pub struct Operations;
 /// use utoipa::OpenApi;
 ///
 /// #[derive(OpenApi)]
-/// #[openapi(paths(shared::http::live))]
+/// #[openapi(info(title = "notes"))]
 /// struct Doc;
 ///
 /// let json = shared::openapi::render(shared::openapi::with_operations(Doc::openapi()));
@@ -260,10 +261,10 @@ pub fn with_operations(mut document: utoipa::openapi::OpenApi) -> utoipa::openap
 
 /// Registers the operations every service has: `GET /health/live`,
 /// `GET /health/ready` (needs a `web::Data<dyn ReadyCheck>`: see
-/// [`crate::http::ready`]),
-/// `GET /metrics`, `GET /openapi.json` serving `document` with them (see
-/// [`with_operations`]), rendered once, and the interactive documentation
-/// (Swagger UI, its files inside the binary) at `/docs/`.
+/// [`crate::http::ready`]), `GET /metrics`, `GET /openapi.json` serving
+/// `document` with them (see [`with_operations`]), rendered once, and the
+/// interactive documentation (Swagger UI, its files inside the binary) at
+/// `/docs/`.
 ///
 /// ```
 /// use utoipa::OpenApi;
