@@ -56,7 +56,8 @@ async fn after_sigterm_the_sqlite_file_alone_holds_every_write() {
     // Checkpointed and emptied: copying the one file is a whole backup.
     let wal = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
     assert_eq!(wal, 0);
-    let copy = std::env::temp_dir().join(format!("auth-copy-{}.db", std::process::id()));
+    // Beside the original: the test database's folder is removed with it.
+    let copy = std::path::Path::new(path).with_file_name("copy.db");
     std::fs::copy(path, &copy).expect("copy the database file");
     sqlx::any::install_default_drivers();
     let mut connection = sqlx::AnyConnection::connect(&format!("sqlite://{}", copy.display()))
@@ -67,6 +68,5 @@ async fn after_sigterm_the_sqlite_file_alone_holds_every_write() {
         .await
         .expect("count");
     connection.close().await.expect("closed");
-    std::fs::remove_file(&copy).expect("remove the copy");
     assert_eq!(users, 1);
 }

@@ -131,7 +131,8 @@ async fn after_a_clean_stop_the_sqlite_file_alone_holds_every_write() {
     // Checkpointed and emptied: copying the one file is a whole backup.
     let wal = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
     assert_eq!(wal, 0);
-    let copy = std::env::temp_dir().join(format!("items-copy-{}.db", std::process::id()));
+    // Beside the original: the test database's folder is removed with it.
+    let copy = std::path::Path::new(path).with_file_name("copy.db");
     std::fs::copy(path, &copy).expect("copy the database file");
     let price: f64 = rusqlite::Connection::open(&copy)
         .expect("open the copy")
@@ -139,7 +140,6 @@ async fn after_a_clean_stop_the_sqlite_file_alone_holds_every_write() {
             row.get(0)
         })
         .expect("the item is in the file");
-    std::fs::remove_file(&copy).expect("remove the copy");
     assert!((price - 4.5).abs() < f64::EPSILON);
 }
 
