@@ -90,8 +90,9 @@ pub fn sample(exposition: &str, series: &str) -> Option<f64> {
     path = "/metrics",
     tag = "operations",
     summary = "Prometheus metrics.",
-    description = "OpenMetrics text: request counts and durations by route and status, \
-                   token rejections by reason. Needs no token: publish it to your scraper only.",
+    description = "OpenMetrics text: requests and their durations by route and status, \
+                   token rejections by reason, and the service's own counters. Needs no \
+                   token: publish it to your scraper only.",
     responses((
         status = 200,
         description = "Prometheus metrics.",
