@@ -30,7 +30,10 @@ async fn main() {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    let app = Application::build(Settings::load_from(&env).expect("settings"))
+    let app = Application::build(
+        Settings::load_from(&env).expect("settings"),
+        shared::clock::Clock::system(),
+    )
         .await
         .expect("app");
     let base = format!("http://127.0.0.1:{}", app.port());

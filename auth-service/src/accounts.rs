@@ -1,55 +1,101 @@
-//! What the routes do, apart from HTTP: register users, check credentials
-//! (throttled), issue access tokens. Refresh sessions are in `sessions`.
+//! Users and their passwords: register, check credentials (throttled),
+//! change a password. Returns domain errors; `routes` turns them into HTTP.
+//! Imports the store, the hasher and the throttle; never `sessions`.
 
 use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
-use shared::problem::ApiError;
-use shared::token::{IssuedToken, TokenSigner};
+use shared::clock::Clock;
 
 use crate::domain::{NewPassword, Username, MAX_PASSWORD_BYTES};
-use crate::passwords::PasswordHasher;
-use crate::sessions::SessionLifetimes;
-use crate::store::{AuthStore, InsertUserError, User};
-use crate::throttle::{LoginAttempt, Throttle};
+use crate::failure::Failure;
+use crate::passwords::{HashError, PasswordHasher};
+use crate::store::{AuthStore, InsertUserError, StoreError, User};
+use crate::throttle::{LoginAttempt, Throttle, ThrottleError};
 
-/// The service's state, shared by every worker.
+/// The accounts service, shared by every worker.
 pub struct Accounts {
     /// The tables.
     pub store: Arc<dyn AuthStore>,
     /// argon2id, bounded.
     pub hasher: PasswordHasher,
-    /// Issues access tokens.
-    pub signer: TokenSigner,
-    /// Scopes every user is granted, space-separated, in configured order.
-    pub default_scope: String,
-    /// Refresh-token lifetimes.
-    pub lifetimes: SessionLifetimes,
     /// Failed-login limits.
     pub throttle: Throttle,
+    /// Scopes every user is granted, space-separated, in configured order.
+    pub default_scope: String,
+    /// Where "now" comes from.
+    pub clock: Clock,
 }
 
 /// Why a registration was refused.
+#[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
     /// Field errors, by field.
+    #[error("the registration has invalid fields")]
     Invalid(Vec<(&'static str, String)>),
     /// The name is taken (case-insensitively).
+    #[error("the username is taken")]
     Taken,
     /// A failure below.
-    Failed(ApiError),
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
 
-impl From<ApiError> for RegisterError {
-    fn from(error: ApiError) -> Self {
-        Self::Failed(error)
+/// Why credentials could not be checked; wrong credentials are not an
+/// error but `Ok(None)`.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Too many recent failures for the account or the client.
+    #[error("too many failed logins; try again in {retry_after_seconds} seconds")]
+    Throttled {
+        /// At least 1.
+        retry_after_seconds: u64,
+    },
+    /// A failure below.
+    #[error(transparent)]
+    Failed(#[from] Failure),
+}
+
+/// Why a password change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    /// The user was deleted since the token was issued.
+    #[error("the user no longer exists")]
+    NoSuchUser,
+    /// The current password does not match.
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// The new password is weak; why.
+    #[error("the new password is weak: {0}")]
+    WeakPassword(String),
+    /// As for a login.
+    #[error(transparent)]
+    Login(#[from] LoginError),
+}
+
+impl From<ThrottleError> for LoginError {
+    fn from(error: ThrottleError) -> Self {
+        match error {
+            ThrottleError::Throttled {
+                retry_after_seconds,
+            } => Self::Throttled {
+                retry_after_seconds,
+            },
+            ThrottleError::Store(e) => Self::Failed(e.into()),
+        }
     }
 }
 
-/// Milliseconds since the Unix epoch, the store's clock.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+impl From<StoreError> for ChangePasswordError {
+    fn from(error: StoreError) -> Self {
+        Self::Login(LoginError::Failed(error.into()))
+    }
+}
+
+impl From<HashError> for ChangePasswordError {
+    fn from(error: HashError) -> Self {
+        Self::Login(LoginError::Failed(error.into()))
+    }
 }
 
 impl Accounts {
@@ -75,12 +121,12 @@ impl Accounts {
             .hasher
             .hash(password.into_secret())
             .await
-            .map_err(ApiError::from)?;
+            .map_err(Failure::from)?;
         let user = User {
             id: uuid::Uuid::new_v4().to_string(),
             username: username.as_str().to_owned(),
             password_hash,
-            created_at: shared::db::timestamp(),
+            created_at: shared::db::timestamp(self.clock.now_ms()),
         };
         match self.store.insert_user(&user, username.key()).await {
             Ok(()) => {
@@ -88,11 +134,11 @@ impl Accounts {
                 Ok(user)
             }
             Err(InsertUserError::UsernameTaken) => Err(RegisterError::Taken),
-            Err(InsertUserError::Store(e)) => Err(ApiError::from(e).into()),
+            Err(InsertUserError::Store(e)) => Err(Failure::from(e).into()),
         }
     }
 
-    /// The user these credentials belong to, or `None`. Throttled (429) per
+    /// The user these credentials belong to, or `None`. Throttled per
     /// account and client. An unknown name and a wrong password cost one
     /// argon2 check each and look the same. A hash made with older argon2
     /// parameters is replaced on success.
@@ -101,38 +147,76 @@ impl Accounts {
         username: &str,
         password: SecretString,
         client_address: &str,
-    ) -> Result<Option<User>, ApiError> {
+    ) -> Result<Option<User>, LoginError> {
         let username_key = Username::key_of(username);
         let attempt = LoginAttempt::new(&username_key, client_address);
-        self.throttle
-            .check(self.store.as_ref(), &attempt, now_ms())
-            .await?;
+        let found = self.store.find_by_key(&username_key).await;
+        self.checked(&attempt, found.map_err(Failure::from)?, password)
+            .await
+    }
+
+    /// Changes the caller's password after checking the current one (as a
+    /// login is checked and throttled); every refresh family of the user is
+    /// revoked with it.
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        current: SecretString,
+        new: SecretString,
+        client_address: &str,
+    ) -> Result<(), ChangePasswordError> {
         let user = self
-            .check_password(self.store.find_by_key(&username_key).await?, password)
+            .store
+            .find_by_id(user_id)
+            .await?
+            .ok_or(ChangePasswordError::NoSuchUser)?;
+        let username = user.username.clone();
+        let attempt = LoginAttempt::new(&Username::key_of(&username), client_address);
+        if self.checked(&attempt, Some(user), current).await?.is_none() {
+            return Err(ChangePasswordError::WrongPassword);
+        }
+        let new = NewPassword::parse(new, &username).map_err(ChangePasswordError::WeakPassword)?;
+        let hash = self.hasher.hash(new.into_secret()).await?;
+        self.store
+            .change_password(user_id, &hash, self.clock.now_ms())
             .await?;
+        tracing::info!(%user_id, "password changed; refresh families revoked");
+        Ok(())
+    }
+
+    /// `user` if `password` is theirs, with the throttle consulted before
+    /// and told after.
+    async fn checked(
+        &self,
+        attempt: &LoginAttempt,
+        user: Option<User>,
+        password: SecretString,
+    ) -> Result<Option<User>, LoginError> {
+        let store = self.store.as_ref();
+        self.throttle
+            .check(store, attempt, self.clock.now_ms())
+            .await?;
+        let user = self.check_password(user, password).await?;
         match &user {
-            Some(_) => {
-                self.throttle
-                    .succeeded(self.store.as_ref(), &attempt)
-                    .await?
-            }
+            Some(_) => self.throttle.succeeded(store, attempt).await,
             None => {
                 tracing::info!("login refused: bad credentials");
                 self.throttle
-                    .failed(self.store.as_ref(), &attempt, now_ms())
-                    .await?;
+                    .failed(store, attempt, self.clock.now_ms())
+                    .await
             }
         }
+        .map_err(Failure::from)?;
         Ok(user)
     }
 
     /// `user` if `password` is theirs (a dummy check when there is no user).
     /// A password longer than any we accept is refused without hashing.
-    pub(crate) async fn check_password(
+    async fn check_password(
         &self,
         user: Option<User>,
         password: SecretString,
-    ) -> Result<Option<User>, ApiError> {
+    ) -> Result<Option<User>, Failure> {
         if password.expose_secret().len() > MAX_PASSWORD_BYTES {
             return Ok(None);
         }
@@ -146,53 +230,5 @@ impl Accounts {
             tracing::info!(user_id = %user.id, "password hash upgraded to the configured parameters");
         }
         Ok(Some(user))
-    }
-
-    /// An access token for `user` with `scope` (already checked).
-    pub fn issue(&self, user: &User, scope: &str) -> Result<IssuedToken, ApiError> {
-        self.signer
-            .issue(&user.id, &user.username, scope)
-            .map_err(|e| ApiError::Unexpected(e.into()))
-    }
-
-    /// The requested scopes if each is within `allowed`; `None` or blank
-    /// asks for all of `allowed`.
-    pub fn narrow_scope(allowed: &str, requested: Option<&str>) -> Result<String, String> {
-        let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
-            return Ok(allowed.to_owned());
-        };
-        let mut granted: Vec<&str> = Vec::new();
-        for scope in requested.split_ascii_whitespace() {
-            if !allowed.split_ascii_whitespace().any(|s| s == scope) {
-                return Err(format!("the scope `{scope}` cannot be granted"));
-            }
-            if !granted.contains(&scope) {
-                granted.push(scope);
-            }
-        }
-        Ok(granted.join(" "))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scopes_narrow_within_what_is_allowed() {
-        let allowed = "items:read items:write";
-        assert_eq!(
-            Accounts::narrow_scope(allowed, None),
-            Ok(allowed.to_owned())
-        );
-        assert_eq!(
-            Accounts::narrow_scope(allowed, Some(" ")),
-            Ok(allowed.to_owned())
-        );
-        assert_eq!(
-            Accounts::narrow_scope(allowed, Some("items:read items:read")),
-            Ok("items:read".to_owned())
-        );
-        assert!(Accounts::narrow_scope("items:read", Some("items:write")).is_err());
     }
 }

@@ -1,15 +1,45 @@
-//! Subcommands of the binary besides serving: the container health check
+//! The command line: serving (the default), the container health check,
 //! and the one-shot that provides the shared secret for `docker compose`.
 
 use std::fs;
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use shared::token::MIN_HMAC_SECRET_BYTES;
+
+/// Registers users and issues access tokens (JWT) and refresh tokens.
+///
+/// Configured by the environment: `AUTH__SECTION__KEY` (e.g.
+/// `AUTH__SERVER__PORT`), `JWT_*` for the keys, `AUTH_CONFIG_FILE` for an
+/// optional TOML file. See docs/configuration.md.
+#[derive(Debug, clap::Parser)]
+#[command(name = "auth-service", version)]
+pub struct Cli {
+    /// What to do; `serve` when left out.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API until SIGTERM or SIGINT (the default).
+    Serve,
+    /// Exit 0 when `GET /health/ready` on the configured port answers 200
+    /// (the container health check; the image has no curl).
+    Healthcheck,
+    /// Write the HS256 secret both services read through `JWT_SECRET_FILE`:
+    /// `JWT_SECRET` when it is set, otherwise a random 384-bit secret made
+    /// once and kept across restarts.
+    GenerateSecret {
+        /// The file to write (mode 0400), e.g. `/secrets/jwt_secret`.
+        path: PathBuf,
+    },
+}
 
 /// Writes the HS256 secret both services read through `JWT_SECRET_FILE`:
 /// `JWT_SECRET` when the operator set it (it overrides), otherwise a random
@@ -61,6 +91,18 @@ pub fn generate_secret(path: &Path, from_operator: Option<&str>) -> Result<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed_and_serves_by_default() {
+        use clap::{CommandFactory as _, Parser as _};
+        Cli::command().debug_assert();
+        assert!(Cli::parse_from(["auth-service"]).command.is_none());
+        assert!(matches!(
+            Cli::parse_from(["auth-service", "generate-secret", "/s/jwt"]).command,
+            Some(Command::GenerateSecret { path }) if path == Path::new("/s/jwt")
+        ));
+        assert!(Cli::try_parse_from(["auth-service", "frobnicate"]).is_err());
+    }
 
     #[test]
     fn a_secret_is_generated_once_and_kept() {

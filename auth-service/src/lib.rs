@@ -1,9 +1,24 @@
 //! auth-service: registers users, checks their passwords (argon2id) and
 //! issues access tokens that any service holding the key ring can verify.
+//!
+//! What lives where, and what may import what (each layer only the ones
+//! below it):
+//!
+//! - `routes`: the HTTP edge; the only module that builds HTTP answers.
+//! - `accounts` (users, passwords, the throttle) and `sessions` (access and
+//!   refresh tokens): the decisions, returning domain errors; neither
+//!   imports the other.
+//! - `throttle`, `passwords`, `domain`: parts the decisions use.
+//! - `store`: all SQL. `failure`: what fails below a decision.
+//! - `startup`, `settings`, `cli`, `metrics`: wiring.
+//!
+//! `docs/architecture.md` says where to add a route, a store method, a
+//! setting or a metric.
 
 pub mod accounts;
 pub mod cli;
 pub mod domain;
+pub mod failure;
 pub mod metrics;
 pub mod passwords;
 pub mod routes;

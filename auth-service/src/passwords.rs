@@ -1,6 +1,7 @@
 //! Password hashing with argon2id, off the async executor, with bounded
 //! concurrency: at most `max_concurrent` hashes run at once and at most
-//! `max_queued` wait; past that a login is answered 503 at once, so a flood
+//! `max_queued` wait; past that a check fails at once with
+//! [`HashError::Busy`] (a login is answered 503), so a flood
 //! neither stalls other requests nor grows memory without bound.
 //!
 //! Each running hash works in one of `max_concurrent` memory buffers of
@@ -46,18 +47,6 @@ pub enum HashError {
     /// A bug or a corrupt stored hash.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
-}
-
-impl From<HashError> for shared::problem::ApiError {
-    fn from(error: HashError) -> Self {
-        match error {
-            HashError::Busy => {
-                tracing::warn!("password hashing queue full; refusing");
-                shared::problem::unavailable().into()
-            }
-            HashError::Unexpected(e) => Self::Unexpected(e),
-        }
-    }
 }
 
 /// Argon2 working memory, one buffer per hashing slot, reused.

@@ -1,6 +1,9 @@
-//! Refresh tokens (RFC 9700 4.14): opaque, 256 bits from the OS CSPRNG,
-//! stored only as SHA-256 hashes, rotated on every use within a family that
-//! starts at login.
+//! Access tokens and the refresh tokens that renew them. Refresh tokens
+//! (RFC 9700 4.14): opaque, 256 bits from the OS CSPRNG, stored only as
+//! SHA-256 hashes, rotated on every use within a family that starts at
+//! login. Returns domain errors; `routes` turns them into HTTP. Imports the
+//! store and the signer; never `accounts` (a caller checks credentials
+//! there first).
 //!
 //! Reuse detection: a spent token presented again revokes its family, except
 //! within the grace window after its rotation while its successor is unused,
@@ -9,20 +12,31 @@
 //! from the presented token and a random salt kept with the spent row, so
 //! only a holder of the spent token can derive it.
 
-use actix_web::http::StatusCode;
+use std::sync::Arc;
+
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use secrecy::SecretString;
 use sha2::{Digest, Sha256};
-use shared::problem::{ApiError, Problem};
-use shared::token::IssuedToken;
+use shared::clock::Clock;
+use shared::token::{IssuedToken, TokenSigner};
 
-use crate::accounts::{now_ms, Accounts};
-use crate::domain::NewPassword;
+use crate::domain::scope;
+use crate::failure::Failure;
 use crate::settings::TokenSettings;
-use crate::store::{Family, NewRefreshToken, RefreshToken, User};
-use crate::throttle::LoginAttempt;
+use crate::store::{AuthStore, Family, NewRefreshToken, RefreshToken, StoreError, User};
+
+/// The sessions service, shared by every worker.
+pub struct Sessions {
+    /// The tables.
+    pub store: Arc<dyn AuthStore>,
+    /// Issues access tokens.
+    pub signer: TokenSigner,
+    /// Refresh-token lifetimes.
+    pub lifetimes: SessionLifetimes,
+    /// Where "now" comes from.
+    pub clock: Clock,
+}
 
 /// Refresh-token lifetimes, in milliseconds.
 #[derive(Debug, Clone, Copy)]
@@ -56,24 +70,21 @@ pub struct TokenPair {
 }
 
 /// A refresh grant refused (RFC 6749 `invalid_grant` / `invalid_scope`).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
-    /// Not valid any more, or never was.
+    /// Not valid any more, or never was; why, for the client.
+    #[error("{0}")]
     InvalidGrant(&'static str),
     /// A scope beyond the login's.
+    #[error("{0}")]
     InvalidScope(String),
     /// A failure below.
-    Failed(ApiError),
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
 
-impl From<ApiError> for RefreshError {
-    fn from(error: ApiError) -> Self {
-        Self::Failed(error)
-    }
-}
-
-impl From<crate::store::StoreError> for RefreshError {
-    fn from(error: crate::store::StoreError) -> Self {
+impl From<StoreError> for RefreshError {
+    fn from(error: StoreError) -> Self {
         Self::Failed(error.into())
     }
 }
@@ -97,15 +108,21 @@ fn successor_of(token: &str, salt: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(digest)
 }
 
-impl Accounts {
+impl Sessions {
+    /// An access token for `user` with `scope` (already checked), without
+    /// a refresh token (the Flask-JWT login).
+    pub fn issue(&self, user: &User, scope: &str) -> Result<IssuedToken, Failure> {
+        Ok(self.signer.issue(&user.id, &user.username, scope)?)
+    }
+
     fn token_expiry(&self, now: i64, family_expires_at: i64) -> i64 {
         now.saturating_add(self.lifetimes.idle)
             .min(family_expires_at)
     }
 
     /// Starts a refresh family for a fresh login.
-    pub async fn start_session(&self, user: &User, scope: String) -> Result<TokenPair, ApiError> {
-        let now = now_ms();
+    pub async fn start(&self, user: &User, scope: String) -> Result<TokenPair, Failure> {
+        let now = self.clock.now_ms();
         let family = Family {
             id: uuid::Uuid::new_v4().to_string(),
             user_id: user.id.clone(),
@@ -136,7 +153,7 @@ impl Accounts {
         let hash = hash_of(presented);
         // A lost race to spend the token sends us round once more, to the spent path.
         for _ in 0..2 {
-            let now = now_ms();
+            let now = self.clock.now_ms();
             let token = self
                 .store
                 .find_refresh(&hash)
@@ -152,8 +169,8 @@ impl Accounts {
                     "the session has ended; log in again",
                 ));
             }
-            let scope = Accounts::narrow_scope(&token.scope, requested_scope)
-                .map_err(RefreshError::InvalidScope)?;
+            let scope =
+                scope::narrow(&token.scope, requested_scope).map_err(RefreshError::InvalidScope)?;
             match (token.spent_at, &token.successor_salt) {
                 (None, _) => {
                     if now >= token.expires_at {
@@ -220,55 +237,13 @@ impl Accounts {
     }
 
     /// Revokes the family of `presented`, if it is a refresh token we know.
-    pub async fn logout(&self, presented: &str) -> Result<(), ApiError> {
+    pub async fn logout(&self, presented: &str) -> Result<(), StoreError> {
         if let Some(token) = self.store.find_refresh(&hash_of(presented)).await? {
-            self.store.revoke_family(&token.family_id, now_ms()).await?;
+            self.store
+                .revoke_family(&token.family_id, self.clock.now_ms())
+                .await?;
             tracing::info!(user_id = %token.user_id, "logged out");
         }
-        Ok(())
-    }
-
-    /// Changes the caller's password after checking the current one, and
-    /// revokes every refresh family of the user.
-    pub async fn change_password(
-        &self,
-        user_id: &str,
-        current: SecretString,
-        new: SecretString,
-        client_address: &str,
-    ) -> Result<(), ApiError> {
-        let user = self.store.find_by_id(user_id).await?.ok_or_else(|| {
-            ApiError::from(Problem::new(
-                StatusCode::NOT_FOUND,
-                "the user no longer exists",
-            ))
-        })?;
-        let attempt = LoginAttempt::new(
-            &crate::domain::Username::key_of(&user.username),
-            client_address,
-        );
-        self.throttle
-            .check(self.store.as_ref(), &attempt, now_ms())
-            .await?;
-        let username = user.username.clone();
-        if self.check_password(Some(user), current).await?.is_none() {
-            self.throttle
-                .failed(self.store.as_ref(), &attempt, now_ms())
-                .await?;
-            return Err(
-                Problem::new(StatusCode::FORBIDDEN, "the current password is wrong")
-                    .with_field_error("current_password", "is wrong")
-                    .into(),
-            );
-        }
-        let new = NewPassword::parse(new, &username)
-            .map_err(|why| Problem::invalid_fields([("new_password", why)]))?;
-        let hash = self.hasher.hash(new.into_secret()).await?;
-        self.store.change_password(user_id, &hash, now_ms()).await?;
-        self.throttle
-            .succeeded(self.store.as_ref(), &attempt)
-            .await?;
-        tracing::info!(%user_id, "password changed; refresh families revoked");
         Ok(())
     }
 }

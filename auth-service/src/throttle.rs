@@ -1,21 +1,29 @@
 //! Failed-login throttling, per account name and per client address, in
 //! fixed windows kept in the database (so every replica sees the same
-//! counts). A throttled login gets 429 with `Retry-After` whether or not the
-//! password is right, so the answer never hints at the password.
+//! counts). A throttled login is refused whether or not the password is
+//! right (routes answer 429 with `Retry-After`), so the refusal never hints
+//! at the password.
 //!
 //! The trade-off: anyone can lock an account for one window by failing its
 //! logins; the window is short (5 minutes by default) for that reason, and
 //! the per-client limit stops one address from trying many accounts.
 
-use std::net::IpAddr;
-
-use actix_web::http::header::{HeaderValue, RETRY_AFTER};
-use actix_web::http::StatusCode;
-use actix_web::HttpRequest;
-use shared::problem::{ApiError, Problem};
-
 use crate::settings::ThrottleSettings;
-use crate::store::{AuthStore, ThrottleKey};
+use crate::store::{AuthStore, StoreError, ThrottleKey};
+
+/// Why a login may not be tried now.
+#[derive(Debug, thiserror::Error)]
+pub enum ThrottleError {
+    /// Too many recent failures: try again after this many seconds.
+    #[error("too many failed logins; try again in {retry_after_seconds} seconds")]
+    Throttled {
+        /// At least 1.
+        retry_after_seconds: u64,
+    },
+    /// The counts could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// Who is trying to log in, as the throttle counts them.
 #[derive(Debug, Clone)]
@@ -58,33 +66,27 @@ impl Throttle {
         Self { settings }
     }
 
-    /// How many proxies' `X-Forwarded-For` entries to trust.
-    pub fn trusted_proxy_hops(&self) -> usize {
-        self.settings.trusted_proxy_hops
-    }
-
-    /// 429 when either key has used up its failures in the current window.
+    /// Refused when either key has used up its failures in the current window.
     pub async fn check(
         &self,
         store: &dyn AuthStore,
         attempt: &LoginAttempt,
         now: i64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ThrottleError> {
         let Some(until) = store
             .throttled_until(&attempt.keys(&self.settings), now)
             .await?
         else {
             return Ok(());
         };
-        let seconds = (until - now + 999) / 1000;
+        let seconds = u64::try_from((until - now + 999) / 1000)
+            .unwrap_or(0)
+            .max(1);
         tracing::info!(retry_after = seconds, "login throttled");
         crate::metrics::LOGINS_THROTTLED.inc();
-        Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("too many failed logins; try again in {seconds} seconds"),
-        )
-        .with_header(RETRY_AFTER, HeaderValue::from(seconds.max(1)))
-        .into())
+        Err(ThrottleError::Throttled {
+            retry_after_seconds: seconds,
+        })
     }
 
     /// Counts a failure against the account and the client.
@@ -93,13 +95,13 @@ impl Throttle {
         store: &dyn AuthStore,
         attempt: &LoginAttempt,
         now: i64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), StoreError> {
         crate::metrics::LOGIN_FAILURES.inc();
         let window =
             i64::try_from(self.settings.window_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
-        Ok(store
+        store
             .record_failure(&attempt.keys(&self.settings), now, window)
-            .await?)
+            .await
     }
 
     /// Forgets the account's failures (the client's stay counted).
@@ -107,70 +109,7 @@ impl Throttle {
         &self,
         store: &dyn AuthStore,
         attempt: &LoginAttempt,
-    ) -> Result<(), ApiError> {
-        Ok(store.clear_failures(&attempt.account).await?)
-    }
-}
-
-/// The client's address: the TCP peer, or behind `trusted_hops` proxies the
-/// entry that many places from the right of `X-Forwarded-For` (each proxy
-/// appends the address it saw; entries further left are the client's word).
-pub fn client_address(req: &HttpRequest, trusted_hops: usize) -> String {
-    let peer = req
-        .peer_addr()
-        .map(|addr| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned());
-    if trusted_hops == 0 {
-        return peer;
-    }
-    let forwarded: Vec<&str> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .collect();
-    forwarded
-        .len()
-        .checked_sub(trusted_hops)
-        .and_then(|index| forwarded.get(index))
-        .and_then(|entry| entry.parse::<IpAddr>().ok())
-        .map_or(peer, |ip| ip.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use actix_web::test::TestRequest;
-
-    fn request(forwarded: &[&str]) -> HttpRequest {
-        let mut req = TestRequest::default().peer_addr("10.0.0.9:4000".parse().expect("addr"));
-        for value in forwarded {
-            req = req.append_header(("x-forwarded-for", *value));
-        }
-        req.to_http_request()
-    }
-
-    #[test]
-    fn without_trusted_proxies_the_header_is_ignored() {
-        assert_eq!(client_address(&request(&["1.2.3.4"]), 0), "10.0.0.9");
-    }
-
-    #[test]
-    fn behind_one_proxy_the_last_entry_is_the_client() {
-        let req = request(&["6.6.6.6, 1.2.3.4"]);
-        assert_eq!(client_address(&req, 1), "1.2.3.4");
-    }
-
-    #[test]
-    fn behind_two_proxies_the_second_entry_from_the_right_is_the_client() {
-        let req = request(&["6.6.6.6", "1.2.3.4, 10.1.1.1"]);
-        assert_eq!(client_address(&req, 2), "1.2.3.4");
-    }
-
-    #[test]
-    fn a_missing_or_bogus_entry_falls_back_to_the_peer() {
-        assert_eq!(client_address(&request(&[]), 1), "10.0.0.9");
-        assert_eq!(client_address(&request(&["not-an-ip"]), 1), "10.0.0.9");
+    ) -> Result<(), StoreError> {
+        store.clear_failures(&attempt.account).await
     }
 }

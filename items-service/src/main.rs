@@ -1,27 +1,18 @@
 use std::process::ExitCode;
 
+use clap::Parser as _;
+use items_service::cli::{Cli, Command};
 use items_service::settings::Settings;
 use items_service::startup::Application;
-
-const USAGE: &str = "usage: items-service [healthcheck]";
+use shared::clock::Clock;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        [] => shared::cli::serve("items-service", || async {
-            Application::build(Settings::load()?).await
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::Serve => shared::cli::serve("items-service", || async {
+            Application::build(Settings::load()?, Clock::system()).await
         }),
-        ["healthcheck"] => {
+        Command::Healthcheck => {
             shared::cli::healthcheck("items-service", Settings::load().map(|s| s.server))
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
         }
     }
 }

@@ -19,6 +19,11 @@
 //!
 //! A missing, expired or forged token gets 401 with an RFC 6750 challenge, a
 //! token without `reports:read` 403, both as RFC 9457 problem details.
+//!
+//! What it takes from `shared`: the default features (the token and the
+//! extractors) and `settings` (the `JWT_*` loader); in its own manifest,
+//! `shared = { version = "...", features = ["settings"] }`. No database
+//! driver, metrics registry or logging subscriber comes with them.
 
 use std::sync::Arc;
 
@@ -46,8 +51,9 @@ struct Settings {
     jwt: JwtSettings,
 }
 
-/// This service's audience, unless `JWT_AUDIENCE` says otherwise.
-const DEFAULTS: &str = "[jwt]\naudience = \"reports-service\"\n";
+/// Who issues the tokens and this service's audience, unless `JWT_ISSUER`
+/// and `JWT_AUDIENCE` say otherwise.
+const DEFAULTS: &str = "[jwt]\nissuer = \"auth-service\"\naudience = \"reports-service\"\n";
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {

@@ -42,33 +42,39 @@ pub enum ErrorStyle {
 
 impl ErrorStyle {
     /// The style the matched route asked for.
-    ///
-    /// ```
-    /// use actix_web::test::TestRequest;
-    /// use shared::auth::ErrorStyle;
-    ///
-    /// let flask_route = TestRequest::default().app_data(ErrorStyle::Flask).to_http_request();
-    /// assert_eq!(ErrorStyle::of(&flask_route), ErrorStyle::Flask);
-    /// assert_eq!(ErrorStyle::of(&TestRequest::default().to_http_request()), ErrorStyle::Problem);
-    /// ```
     pub fn of(req: &HttpRequest) -> Self {
         req.app_data::<ErrorStyle>().copied().unwrap_or_default()
     }
 }
 
-/// What the extractor needs: the verifier and the realm named in challenges.
-/// Register it as `web::Data<Authenticator>`.
+/// What the extractors need: the verifier and the realm named in
+/// challenges. Register it as `web::Data<Authenticator>`; handlers then take
+/// [`Caller`] (any valid token) or [`Authorized<S>`] (a token with scope `S`).
 ///
 /// ```
 /// use std::sync::Arc;
-/// use actix_web::{web, App};
+/// use actix_web::{test::TestRequest, ResponseError as _};
 /// use shared::auth::Authenticator;
-/// use shared::token::{KeyRing, TokenVerifier};
+/// use shared::token::{KeyRing, TokenSigner, TokenVerifier};
 ///
 /// let ring = Arc::new(KeyRing::single_hmac(&[9; 32]).expect("ring"));
-/// let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-/// let app = App::new().app_data(web::Data::new(Authenticator::new(verifier, "items-service")));
-/// # let _ = app;
+/// let signer = TokenSigner::new(ring.clone(), "auth-service", ["reports-service"], 900);
+/// let verifier = TokenVerifier::new(ring, "auth-service", "reports-service", 30);
+/// let auth = Authenticator::new(verifier, "reports-service");
+///
+/// let token = signer.issue("user-1", "alice", "reports:read").expect("signed").access_token;
+/// let request = TestRequest::default()
+///     .insert_header(("Authorization", format!("Bearer {token}")))
+///     .to_http_request();
+/// let caller = auth.authenticate(&request).expect("a valid token");
+/// assert_eq!((caller.user_id(), caller.username()), ("user-1", "alice"));
+/// assert!(caller.has_scope("reports:read") && !caller.has_scope("reports:write"));
+///
+/// // No token: 401 with the RFC 6750 challenge.
+/// let refused = auth.authenticate(&TestRequest::default().to_http_request()).expect_err("no token");
+/// let response = refused.error_response();
+/// assert_eq!(response.status(), 401);
+/// assert_eq!(response.headers().get("WWW-Authenticate").expect("a challenge"), r#"Bearer realm="reports-service""#);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Authenticator {
@@ -78,17 +84,6 @@ pub struct Authenticator {
 
 impl Authenticator {
     /// `realm` must be plain text without quotes or backslashes.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// use shared::auth::Authenticator;
-    /// let auth = Authenticator::new(verifier, "items-service");
-    /// # let _ = auth;
-    /// ```
     pub fn new(verifier: TokenVerifier, realm: impl Into<String>) -> Self {
         let realm: String = realm.into();
         let realm = realm.replace(['"', '\\'], "");
@@ -96,46 +91,11 @@ impl Authenticator {
     }
 
     /// The verifier behind this authenticator.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use shared::auth::Authenticator;
-    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    /// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
-    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// # let auth = Authenticator::new(verifier, "items-service");
-    /// # let req = actix_web::test::TestRequest::default()
-    /// #     .insert_header(("Authorization", format!("Bearer {token}")))
-    /// #     .to_http_request();
-    /// assert!(auth.verifier().verify(&token).is_ok());
-    /// ```
     pub fn verifier(&self) -> &TokenVerifier {
         &self.verifier
     }
 
     /// Authenticates a request (what the [`Caller`] extractor does).
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use shared::auth::Authenticator;
-    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    /// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
-    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// # let auth = Authenticator::new(verifier, "items-service");
-    /// # let req = actix_web::test::TestRequest::default()
-    /// #     .insert_header(("Authorization", format!("Bearer {token}")))
-    /// #     .to_http_request();
-    /// let caller = auth.authenticate(&req).expect("a valid token");
-    /// assert_eq!(caller.username(), "alice");
-    ///
-    /// let anonymous = actix_web::test::TestRequest::default().to_http_request();
-    /// let refused = auth.authenticate(&anonymous).expect_err("no token");
-    /// assert_eq!(actix_web::ResponseError::status_code(&refused), 401);
-    /// ```
     pub fn authenticate(&self, req: &HttpRequest) -> Result<Caller, AuthError> {
         // The style is looked up only for a refusal: a success never needs it.
         let fail = |kind| AuthError {
@@ -144,7 +104,7 @@ impl Authenticator {
             style: ErrorStyle::of(req),
         };
         let token = bearer_token(req).map_err(|kind| {
-            crate::metrics::record_token_rejection(match kind {
+            record_rejection(match kind {
                 AuthErrorKind::Missing => "missing",
                 _ => "bad_authorization_header",
             });
@@ -157,12 +117,25 @@ impl Authenticator {
             }
             Err(rejection) => {
                 tracing::info!(reason = rejection.reason(), "access token refused");
-                crate::metrics::record_token_rejection(rejection.reason());
+                record_rejection(rejection.reason());
                 Err(fail(AuthErrorKind::InvalidToken(rejection.to_string())))
             }
         }
     }
 }
+
+/// Counts a refusal by reason where the service exports metrics.
+fn record_rejection(reason: &'static str) {
+    #[cfg(feature = "platform")]
+    crate::metrics::record_token_rejection(reason);
+    #[cfg(not(feature = "platform"))]
+    let _ = reason;
+}
+
+/// Refusals before any token is verified, beside [`VerifyError`]'s reasons.
+///
+/// [`VerifyError`]: crate::token::VerifyError
+pub const HEADER_REJECTIONS: [&str; 2] = ["missing", "bad_authorization_header"];
 
 /// Finds the token in the request, or says why there is none.
 fn bearer_token(req: &HttpRequest) -> Result<&str, AuthErrorKind> {
@@ -215,23 +188,8 @@ fn visible_ascii(bytes: &[u8]) -> Option<&str> {
     visible.then(|| std::str::from_utf8(bytes).ok()).flatten()
 }
 
-/// The authenticated caller: a verified token's claims.
-///
-/// ```
-/// # use std::sync::Arc;
-/// # use shared::auth::Authenticator;
-/// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-/// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-/// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-/// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
-/// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-/// # let auth = Authenticator::new(verifier, "items-service");
-/// # let req = actix_web::test::TestRequest::default()
-/// #     .insert_header(("Authorization", format!("Bearer {token}")))
-/// #     .to_http_request();
-/// let caller: shared::auth::Caller = auth.authenticate(&req).expect("a valid token");
-/// assert_eq!((caller.user_id(), caller.username()), ("user-1", "alice"));
-/// ```
+/// The authenticated caller: a verified token's claims (see
+/// [`Authenticator`] for an example).
 #[derive(Debug, Clone)]
 pub struct Caller {
     claims: Claims,
@@ -239,86 +197,21 @@ pub struct Caller {
 
 impl Caller {
     /// The user's id (`sub`).
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use shared::auth::Authenticator;
-    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    /// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
-    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// # let auth = Authenticator::new(verifier, "items-service");
-    /// # let req = actix_web::test::TestRequest::default()
-    /// #     .insert_header(("Authorization", format!("Bearer {token}")))
-    /// #     .to_http_request();
-    /// let caller = auth.authenticate(&req).expect("a valid token");
-    /// assert_eq!(caller.user_id(), "user-1");
-    /// ```
     pub fn user_id(&self) -> &str {
         &self.claims.sub
     }
 
     /// The user's name (`username`).
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use shared::auth::Authenticator;
-    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    /// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
-    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// # let auth = Authenticator::new(verifier, "items-service");
-    /// # let req = actix_web::test::TestRequest::default()
-    /// #     .insert_header(("Authorization", format!("Bearer {token}")))
-    /// #     .to_http_request();
-    /// let caller = auth.authenticate(&req).expect("a valid token");
-    /// assert_eq!(caller.username(), "alice");
-    /// ```
     pub fn username(&self) -> &str {
         &self.claims.username
     }
 
     /// Whether the token grants `scope`.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use shared::auth::Authenticator;
-    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    /// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
-    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// # let auth = Authenticator::new(verifier, "items-service");
-    /// # let req = actix_web::test::TestRequest::default()
-    /// #     .insert_header(("Authorization", format!("Bearer {token}")))
-    /// #     .to_http_request();
-    /// let caller = auth.authenticate(&req).expect("a valid token");
-    /// assert!(caller.has_scope("items:read"));
-    /// assert!(!caller.has_scope("items:write"));
-    /// ```
     pub fn has_scope(&self, scope: &str) -> bool {
         self.claims.has_scope(scope)
     }
 
     /// Every verified claim.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use shared::auth::Authenticator;
-    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    /// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
-    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// # let auth = Authenticator::new(verifier, "items-service");
-    /// # let req = actix_web::test::TestRequest::default()
-    /// #     .insert_header(("Authorization", format!("Bearer {token}")))
-    /// #     .to_http_request();
-    /// let caller = auth.authenticate(&req).expect("a valid token");
-    /// assert_eq!(caller.claims().iss, "auth-service");
-    /// ```
     pub fn claims(&self) -> &Claims {
         &self.claims
     }
@@ -435,28 +328,8 @@ enum AuthErrorKind {
     Misconfigured,
 }
 
-/// A refused request: 401 or 403 with the RFC 6750 challenge.
-///
-/// ```
-/// # use std::sync::Arc;
-/// # use shared::auth::Authenticator;
-/// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-/// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-/// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-/// # let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
-/// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-/// # let auth = Authenticator::new(verifier, "items-service");
-/// # let req = actix_web::test::TestRequest::default()
-/// #     .insert_header(("Authorization", format!("Bearer {token}")))
-/// #     .to_http_request();
-/// use actix_web::ResponseError as _;
-///
-/// let anonymous = actix_web::test::TestRequest::default().to_http_request();
-/// let refused = auth.authenticate(&anonymous).expect_err("no token");
-/// let response = refused.error_response();
-/// assert_eq!(response.status(), 401);
-/// assert_eq!(response.headers().get("WWW-Authenticate").expect("a challenge"), r#"Bearer realm="items-service""#);
-/// ```
+/// A refused request: 401 or 403 with the RFC 6750 challenge, in the
+/// route's [`ErrorStyle`] (see [`Authenticator`] for an example).
 #[derive(Debug, Clone)]
 pub struct AuthError {
     kind: AuthErrorKind,
@@ -535,7 +408,7 @@ impl ResponseError for AuthError {
                 if let Some(challenge) = challenge {
                     response.insert_header((WWW_AUTHENTICATE, challenge));
                 }
-                response.json(crate::openapi::FlaskAuthError {
+                response.json(FlaskAuthError {
                     status_code: self.status_code().as_u16(),
                     error: error.to_owned(),
                     description: self.description(),
@@ -543,6 +416,22 @@ impl ResponseError for AuthError {
             }
         }
     }
+}
+
+/// Flask-JWT's error body, on the Flask-compatible routes.
+#[derive(Debug, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "status_code": 401, "error": "Authorization Required",
+    "description": "this endpoint needs an access token: send `Authorization: Bearer <token>`"
+})))]
+pub struct FlaskAuthError {
+    /// The HTTP status code.
+    pub status_code: u16,
+    /// `Authorization Required`, `Invalid token` or `Forbidden`.
+    pub error: String,
+    /// What was wrong.
+    pub description: String,
 }
 
 #[cfg(test)]

@@ -84,6 +84,8 @@ enum Format {
 ///     Json::<NewNote>::from_request(&req, &mut payload),
 /// ).expect("in memory").expect_err("an unknown field");
 /// assert_eq!(actix_web::ResponseError::status_code(&refused), 422);
+/// assert_eq!(refused.field(), Some(("txt", "this field is not allowed here")));
+/// assert_eq!(refused.detail(), "the field `txt` is invalid: this field is not allowed here");
 /// ```
 #[derive(Debug, Clone)]
 pub struct BodyError {
@@ -104,70 +106,16 @@ impl BodyError {
     }
 
     /// The sentence that says what was wrong.
-    ///
-    /// ```
-    /// use actix_web::{test::TestRequest, FromRequest};
-    /// use shared::body::{BodyError, Json};
-    ///
-    /// #[derive(serde::Deserialize, Debug)]
-    /// #[serde(deny_unknown_fields)]
-    /// struct NewNote { text: String }
-    ///
-    /// let (req, mut payload) = TestRequest::post()
-    ///     .insert_header(("Content-Type", "application/json"))
-    ///     .set_payload(r#"{"txt": "hi"}"#)
-    ///     .to_http_parts();
-    /// let refused: BodyError = futures_util::FutureExt::now_or_never(
-    ///     Json::<NewNote>::from_request(&req, &mut payload),
-    /// ).expect("in memory").expect_err("an unknown field");
-    /// assert_eq!(refused.detail(), "the field `txt` is invalid: this field is not allowed here");
-    /// ```
     pub fn detail(&self) -> &str {
         &self.detail
     }
 
     /// The field at fault and what is wrong with it, when one is.
-    ///
-    /// ```
-    /// use actix_web::{test::TestRequest, FromRequest};
-    /// use shared::body::{BodyError, Json};
-    ///
-    /// #[derive(serde::Deserialize, Debug)]
-    /// #[serde(deny_unknown_fields)]
-    /// struct NewNote { text: String }
-    ///
-    /// let (req, mut payload) = TestRequest::post()
-    ///     .insert_header(("Content-Type", "application/json"))
-    ///     .set_payload(r#"{"txt": "hi"}"#)
-    ///     .to_http_parts();
-    /// let refused: BodyError = futures_util::FutureExt::now_or_never(
-    ///     Json::<NewNote>::from_request(&req, &mut payload),
-    /// ).expect("in memory").expect_err("an unknown field");
-    /// assert_eq!(refused.field(), Some(("txt", "this field is not allowed here")));
-    /// ```
     pub fn field(&self) -> Option<(&str, &str)> {
         self.field.as_ref().map(|(f, m)| (f.as_str(), m.as_str()))
     }
 
     /// This error as problem details.
-    ///
-    /// ```
-    /// use actix_web::{test::TestRequest, FromRequest};
-    /// use shared::body::{BodyError, Json};
-    ///
-    /// #[derive(serde::Deserialize, Debug)]
-    /// #[serde(deny_unknown_fields)]
-    /// struct NewNote { text: String }
-    ///
-    /// let (req, mut payload) = TestRequest::post()
-    ///     .insert_header(("Content-Type", "application/json"))
-    ///     .set_payload(r#"{"txt": "hi"}"#)
-    ///     .to_http_parts();
-    /// let refused: BodyError = futures_util::FutureExt::now_or_never(
-    ///     Json::<NewNote>::from_request(&req, &mut payload),
-    /// ).expect("in memory").expect_err("an unknown field");
-    /// assert_eq!(refused.to_problem().body()["errors"]["txt"][0], "this field is not allowed here");
-    /// ```
     pub fn to_problem(&self) -> Problem {
         let problem = Problem::new(self.status, self.detail.clone());
         match &self.field {
@@ -197,10 +145,19 @@ impl ResponseError for BodyError {
                     Some((field, message)) => serde_json::json!({ field: message }),
                     None => serde_json::Value::from(self.detail.clone()),
                 };
-                HttpResponse::build(self.status).json(serde_json::json!({ "message": message }))
+                HttpResponse::build(self.status).json(FlaskMessage { message })
             }
         }
     }
+}
+
+/// Flask-RESTful's error body, on the Flask-compatible routes.
+#[derive(Debug, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"message": {"price": "This field cannot be left blank!"}})))]
+pub struct FlaskMessage {
+    /// A sentence, or an object of messages per field.
+    pub message: serde_json::Value,
 }
 
 fn media_type(req: &HttpRequest) -> Option<Format> {

@@ -73,17 +73,7 @@ impl MigrationSource<'static> for EmbeddedMigrations {
     }
 }
 
-/// A service's schema, once per dialect.
-///
-/// ```
-/// use shared::db::{EmbeddedMigrations, Migrations};
-///
-/// const MIGRATIONS: Migrations = Migrations {
-///     sqlite: EmbeddedMigrations(&[(1, "notes", "CREATE TABLE notes (text TEXT NOT NULL)")]),
-///     postgres: EmbeddedMigrations(&[(1, "notes", "CREATE TABLE notes (text TEXT NOT NULL)")]),
-/// };
-/// # let _ = MIGRATIONS;
-/// ```
+/// A service's schema, once per dialect (see [`Database`] for an example).
 #[derive(Debug, Clone, Copy)]
 pub struct Migrations {
     /// For SQLite.
@@ -111,13 +101,6 @@ pub enum Backend {
 
 impl Backend {
     /// The backend of a database URL, or why it has none.
-    ///
-    /// ```
-    /// use shared::db::Backend;
-    /// assert_eq!(Backend::of("sqlite://data/a.db").ok(), Some(Backend::Sqlite));
-    /// assert_eq!(Backend::of("postgres://db/items").ok(), Some(Backend::Postgres));
-    /// assert!(Backend::of("mysql://db").is_err());
-    /// ```
     pub fn of(url: &str) -> Result<Self, SettingsError> {
         if url.starts_with("sqlite:") {
             Ok(Self::Sqlite)
@@ -134,16 +117,31 @@ impl Backend {
 /// An open, migrated database.
 ///
 /// ```
-/// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
-/// # let settings = shared::settings::DatabaseSettings {
-/// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
-/// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
-/// # };
-/// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
-/// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
+/// use sqlx::Executor as _;
+/// use shared::db::{Backend, EmbeddedMigrations, Migrations};
+///
+/// const NOTES: EmbeddedMigrations = EmbeddedMigrations(&[
+///     (1, "notes", "CREATE TABLE notes (id TEXT PRIMARY KEY, text TEXT NOT NULL)"),
+/// ]);
+/// let folder = tempfile::tempdir().expect("a folder");
+/// let settings = shared::settings::DatabaseSettings {
+///     url: format!("sqlite://{}/notes.db", folder.path().display()).into(),
+///     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
+/// };
 /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+/// // `sqlite://` creates the file and its folder; `postgres://` connects.
+/// let migrations = Migrations { sqlite: NOTES, postgres: NOTES };
 /// let database = shared::db::open(&settings, migrations).await.expect("opens");
-/// assert_eq!(database.backend, shared::db::Backend::Sqlite);
+/// assert_eq!(database.backend, Backend::Sqlite);
+///
+/// let mut transaction = database.begin_write().await.expect("the write lock");
+/// transaction.execute("INSERT INTO notes VALUES ('1', 'hello')").await.expect("written");
+/// transaction.commit().await.expect("committed");
+///
+/// // A clean close folds the WAL into the file: the file alone is a copy.
+/// database.close().await;
+/// let wal = std::fs::metadata(folder.path().join("notes.db-wal")).map_or(0, |m| m.len());
+/// assert_eq!(wal, 0);
 /// # });
 /// ```
 #[derive(Debug, Clone)]
@@ -159,24 +157,6 @@ pub struct Database {
 impl Database {
     /// A transaction that holds the write lock from its first statement
     /// (SQLite `BEGIN IMMEDIATE`; PostgreSQL locks rows as it writes).
-    ///
-    /// ```
-    /// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
-    /// # let settings = shared::settings::DatabaseSettings {
-    /// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
-    /// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
-    /// # };
-    /// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
-    /// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
-    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-    /// use sqlx::Executor as _;
-    ///
-    /// let database = shared::db::open(&settings, migrations).await.expect("opens");
-    /// let mut transaction = database.begin_write().await.expect("the write lock");
-    /// transaction.execute("CREATE TABLE t (x INTEGER)").await.expect("written");
-    /// transaction.commit().await.expect("committed");
-    /// # });
-    /// ```
     pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         let begin = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
@@ -188,23 +168,6 @@ impl Database {
     /// Closes every connection, waiting for those in use. On SQLite the WAL
     /// is first folded into the database file and emptied, so after a clean
     /// stop the file alone is a complete copy.
-    ///
-    /// ```
-    /// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
-    /// # let settings = shared::settings::DatabaseSettings {
-    /// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
-    /// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
-    /// # };
-    /// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
-    /// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
-    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-    /// let database = shared::db::open(&settings, migrations).await.expect("opens");
-    /// database.close().await;
-    /// assert!(database.pool.is_closed());
-    /// let wal = std::fs::metadata(folder.join("doc.db-wal")).map_or(0, |m| m.len());
-    /// assert_eq!(wal, 0);
-    /// # });
-    /// ```
     pub async fn close(&self) {
         if let Some(reads) = &self.sqlite_reads {
             reads.close();
@@ -243,48 +206,20 @@ impl Database {
     }
 
     /// Answers when the database does.
-    ///
-    /// ```
-    /// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
-    /// # let settings = shared::settings::DatabaseSettings {
-    /// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
-    /// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
-    /// # };
-    /// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
-    /// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
-    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-    /// let database = shared::db::open(&settings, migrations).await.expect("opens");
-    /// assert!(database.ping().await.is_ok());
-    /// # });
-    /// ```
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         self.pool.execute("SELECT 1").await.map(|_| ())
     }
 }
 
 /// Ready when a query answers.
-impl crate::http::ReadyCheck for Database {
+impl crate::operations::ReadyCheck for Database {
     fn check(&self) -> futures_util::future::BoxFuture<'_, Result<(), String>> {
         Box::pin(async { self.ping().await.map_err(|e| e.to_string()) })
     }
 }
 
-/// Opens the database at `settings.url` and applies the dialect's migrations.
-///
-/// ```
-/// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
-/// # let settings = shared::settings::DatabaseSettings {
-/// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
-/// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
-/// # };
-/// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
-/// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
-/// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-/// // `sqlite://` creates the file and its folder; `postgres://` connects.
-/// let database = shared::db::open(&settings, migrations).await.expect("opens");
-/// # let _ = database;
-/// # });
-/// ```
+/// Opens the database at `settings.url` and applies the dialect's
+/// migrations (see [`Database`] for an example).
 pub async fn open(
     settings: &DatabaseSettings,
     migrations: Migrations,
@@ -446,153 +381,25 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
-/// Now, as the RFC 3339 UTC text with millisecond precision that the
+/// A time (milliseconds since the Unix epoch, as [`crate::clock::Clock`]
+/// gives it) as the RFC 3339 UTC text with millisecond precision that the
 /// databases store (it sorts as it reads).
 ///
 /// ```
-/// let now = shared::db::timestamp();
-/// assert!(now.ends_with('Z') && now.len() == 24, "{now}");
+/// assert_eq!(shared::db::timestamp(1_796_154_670_500), "2026-12-01T19:51:10.500Z");
 /// ```
-pub fn timestamp() -> String {
-    let now = time::OffsetDateTime::now_utc();
+pub fn timestamp(ms: i64) -> String {
+    let now = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
     now.format(&format).unwrap_or_default()
 }
 
-/// A fresh database for one test: on the PostgreSQL server named by
-/// `TEST_POSTGRES_URL` when it is set (a new database per test), otherwise a
-/// SQLite file in a new temporary folder, removed on drop.
-///
-/// ```
-/// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-/// let database = shared::db::TestDatabase::new().await;
-/// let env = [("ITEMS__DATABASE__URL", database.url())];
-/// assert_eq!(database.url().starts_with("postgres"), database.is_postgres());
-/// # let _ = env;
-/// # });
-/// ```
-#[cfg(feature = "test-support")]
-#[derive(Debug)]
-pub struct TestDatabase {
-    url: String,
-    sqlite_folder: Option<PathBuf>,
-}
-
-#[cfg(feature = "test-support")]
-impl TestDatabase {
-    /// Creates the database.
-    ///
-    /// # Panics
-    /// When the PostgreSQL server cannot be reached or refuses to create a
-    /// database: a test run that asked for PostgreSQL must not pass without it.
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-    /// let database = shared::db::TestDatabase::new().await;
-    /// let env = [("ITEMS__DATABASE__URL", database.url())];
-    /// assert_eq!(database.url().starts_with("postgres"), database.is_postgres());
-    /// # let _ = env;
-    /// # });
-    /// ```
-    #[allow(clippy::expect_used)]
-    pub async fn new() -> Self {
-        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-        match std::env::var("TEST_POSTGRES_URL") {
-            Ok(admin_url) if !admin_url.is_empty() => {
-                sqlx::any::install_default_drivers();
-                let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
-                    .await
-                    .expect("TEST_POSTGRES_URL names a server that accepts connections");
-                admin
-                    .execute(format!("CREATE DATABASE {name}").as_str())
-                    .await
-                    .expect("the test server lets us create a database");
-                Self {
-                    url: with_database_name(&admin_url, &name),
-                    sqlite_folder: None,
-                }
-            }
-            _ => {
-                let folder = std::env::temp_dir().join(format!("jwt-pair-{name}"));
-                std::fs::create_dir_all(&folder).expect("a temporary folder");
-                Self {
-                    url: format!("sqlite://{}/test.db", folder.display()),
-                    sqlite_folder: Some(folder),
-                }
-            }
-        }
-    }
-
-    /// The database URL to configure a service with.
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-    /// let database = shared::db::TestDatabase::new().await;
-    /// let env = [("ITEMS__DATABASE__URL", database.url())];
-    /// assert_eq!(database.url().starts_with("postgres"), database.is_postgres());
-    /// # let _ = env;
-    /// # });
-    /// ```
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Whether this run is on PostgreSQL.
-    ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-    /// let database = shared::db::TestDatabase::new().await;
-    /// let env = [("ITEMS__DATABASE__URL", database.url())];
-    /// assert_eq!(database.url().starts_with("postgres"), database.is_postgres());
-    /// # let _ = env;
-    /// # });
-    /// ```
-    pub fn is_postgres(&self) -> bool {
-        self.sqlite_folder.is_none()
-    }
-}
-
-#[cfg(feature = "test-support")]
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Some(folder) = &self.sqlite_folder {
-            let _ignored = std::fs::remove_dir_all(folder);
-        }
-    }
-}
-
-/// `postgres://u:p@host:5432/postgres?x=y` with another database name.
-#[cfg(feature = "test-support")]
-fn with_database_name(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    let mut out = format!("{}/{name}", &base[..path_start]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
-}
-
-#[cfg(all(test, feature = "test-support"))]
+#[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_database_name_is_replaced_and_the_rest_kept() {
-        assert_eq!(
-            with_database_name("postgres://u:p@h:5432/postgres?sslmode=disable", "t1"),
-            "postgres://u:p@h:5432/t1?sslmode=disable"
-        );
-        assert_eq!(with_database_name("postgres://h", "t1"), "postgres://h/t1");
-    }
 
     fn settings(url: &str) -> DatabaseSettings {
         DatabaseSettings {

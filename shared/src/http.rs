@@ -1,8 +1,10 @@
-//! HTTP plumbing both services share: the request log, the answers for
-//! unknown routes and methods, the handlers' configs for actix's own
-//! extractors, and the health endpoints.
+//! The server every service runs: binding and graceful shutdown, the
+//! request log, the answers for unknown routes and methods, and the configs
+//! for actix's own extractors. The operations endpoints (health, metrics,
+//! the documents) are in [`crate::operations`]; this module imports none of
+//! them.
 
-use std::fmt::Display;
+use std::collections::HashMap;
 use std::future::Future;
 use std::time::Instant;
 
@@ -11,11 +13,11 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::HeaderValue;
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, HttpRequest};
 use futures_util::future::BoxFuture;
 use tracing::Instrument as _;
 
-use crate::problem::{self, Problem};
+use crate::problem::Problem;
 
 /// The header that carries a request's id, in and out.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -48,12 +50,6 @@ pub fn request_id(req: &ServiceRequest) -> String {
 /// adds `user_id`), so every log line of the request has them; one log line
 /// when it ends; the id echoed in `X-Request-Id`. The query string is never
 /// logged.
-///
-/// ```
-/// use actix_web::{middleware::from_fn, App};
-/// let app = App::new().wrap(from_fn(shared::http::trace_requests));
-/// # let _ = app;
-/// ```
 pub async fn trace_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -104,25 +100,11 @@ pub async fn trace_requests(
 }
 
 /// The answer for a path no route matches.
-///
-/// ```
-/// let app = actix_web::App::new().default_service(actix_web::web::to(shared::http::not_found));
-/// # let _ = app;
-/// ```
 pub async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "no endpoint at this path")
 }
 
 /// The answer for a method a resource does not support.
-///
-/// ```
-/// use actix_web::web;
-///
-/// let resource = web::resource("/notes")
-///     .route(web::get().to(shared::http::live))
-///     .default_service(web::to(shared::http::method_not_allowed));
-/// # let _ = resource;
-/// ```
 pub async fn method_not_allowed(req: HttpRequest) -> Problem {
     let problem = Problem::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -130,22 +112,41 @@ pub async fn method_not_allowed(req: HttpRequest) -> Problem {
     );
     // RFC 9110 15.5.6: a 405 lists the methods the resource has.
     let allow = req
-        .app_data::<web::Data<crate::openapi::Document>>()
+        .app_data::<web::Data<AllowedMethods>>()
         .zip(req.match_pattern())
-        .and_then(|(document, path)| document.allow(&path).map(str::to_owned));
+        .and_then(|(allowed, path)| allowed.allow(&path).map(str::to_owned));
     match allow.and_then(|methods| HeaderValue::from_str(&methods).ok()) {
         Some(methods) => problem.with_header(actix_web::http::header::ALLOW, methods),
         None => problem,
     }
 }
 
-/// A `PathConfig` whose errors are 400 problems (a path segment that is not
-/// valid UTF-8 after percent-decoding, say).
+/// The methods of each route template, for the `Allow` header of a 405;
+/// registered as app data by [`crate::operations::operations`] from the
+/// OpenAPI document.
 ///
 /// ```
-/// let app = actix_web::App::new().app_data(shared::http::path_config());
-/// # let _ = app;
+/// let allowed = shared::http::AllowedMethods::new([("/v1/notes/{id}".to_owned(), "GET, DELETE".to_owned())]);
+/// assert_eq!(allowed.allow("/v1/notes/{id}"), Some("GET, DELETE"));
+/// assert_eq!(allowed.allow("/nowhere"), None);
 /// ```
+#[derive(Debug, Clone, Default)]
+pub struct AllowedMethods(HashMap<String, String>);
+
+impl AllowedMethods {
+    /// From `(route template, "GET, PUT")` pairs.
+    pub fn new(paths: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self(paths.into_iter().collect())
+    }
+
+    /// The `Allow` header value for a route template.
+    pub fn allow(&self, path: &str) -> Option<&str> {
+        self.0.get(path).map(String::as_str)
+    }
+}
+
+/// A `PathConfig` whose errors are 400 problems (a path segment that is not
+/// valid UTF-8 after percent-decoding, say).
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err, _| {
         Problem::new(StatusCode::BAD_REQUEST, format!("invalid path: {err}")).into()
@@ -153,11 +154,6 @@ pub fn path_config() -> web::PathConfig {
 }
 
 /// A `QueryConfig` whose errors are 400 problems naming the parameter.
-///
-/// ```
-/// let app = actix_web::App::new().app_data(shared::http::query_config());
-/// # let _ = app;
-/// ```
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _| {
         Problem::new(
@@ -168,102 +164,7 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
-/// `GET /health/live`: the process answers.
-///
-/// ```
-/// let app = actix_web::App::new()
-///     .route("/health/live", actix_web::web::get().to(shared::http::live));
-/// # let _ = app;
-/// ```
-#[utoipa::path(
-    get,
-    path = "/health/live",
-    tag = "operations",
-    summary = "Liveness: the process answers.",
-    description = "Checks nothing else; for a liveness probe.",
-    responses((status = 200, description = "The process answers.", body = crate::openapi::HealthStatus)),
-)]
-pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
-}
-
-/// What `GET /health/ready` checks: what the service cannot serve without
-/// (its database: `shared::db::Database` implements it).
-pub trait ReadyCheck: Send + Sync + 'static {
-    /// `Err` with the cause, for the log, when the service cannot serve.
-    fn check(&self) -> BoxFuture<'_, Result<(), String>>;
-}
-
-/// `GET /health/ready`: the service's [`ReadyCheck`] passes. Needs it as
-/// `web::Data<dyn ReadyCheck>`.
-///
-/// ```
-/// use actix_web::{test, web, App};
-/// use futures_util::future::BoxFuture;
-/// use shared::http::ReadyCheck;
-///
-/// struct Down;
-/// impl ReadyCheck for Down {
-///     fn check(&self) -> BoxFuture<'_, Result<(), String>> {
-///         Box::pin(async { Err("connection refused".to_owned()) })
-///     }
-/// }
-///
-/// # actix_web::rt::System::new().block_on(async {
-/// let check: std::sync::Arc<dyn ReadyCheck> = std::sync::Arc::new(Down);
-/// let app = test::init_service(
-///     App::new()
-///         .app_data(web::Data::from(check))
-///         .route("/health/ready", web::get().to(shared::http::ready)),
-/// )
-/// .await;
-/// let request = test::TestRequest::get().uri("/health/ready").to_request();
-/// assert_eq!(test::call_service(&app, request).await.status(), 503);
-/// # });
-/// ```
-#[utoipa::path(
-    get,
-    path = "/health/ready",
-    tag = "operations",
-    summary = "Readiness: the database answers.",
-    description = "503 while a query on the database fails; for a readiness probe.",
-    responses(
-        (status = 200, description = "The database answers.", body = crate::openapi::Readiness),
-        (status = 503, description = "The database does not answer.", body = crate::openapi::ProblemDetails, content_type = "application/problem+json"),
-    ),
-)]
-pub async fn ready(check: web::Data<dyn ReadyCheck>) -> HttpResponse {
-    readiness(check.check().await)
-}
-
-/// The answer of `GET /health/ready` given the database check's outcome.
-///
-/// ```
-/// let ok = shared::http::readiness(Ok::<(), String>(()));
-/// assert_eq!(ok.status().as_u16(), 200);
-/// let down = shared::http::readiness(Err("connection refused"));
-/// assert_eq!(down.status().as_u16(), 503);
-/// ```
-pub fn readiness<E: Display>(database: Result<(), E>) -> HttpResponse {
-    match database {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({
-            "status": "ok",
-            "checks": { "database": "ok" },
-        })),
-        Err(error) => {
-            tracing::warn!(%error, "readiness check failed");
-            problem::unavailable().error_response()
-        }
-    }
-}
-
 /// A resource that answers unsupported methods with a 405 problem.
-///
-/// ```
-/// use actix_web::web;
-/// let resource = shared::http::resource("/v1/things").route(web::get().to(|| async { "ok" }));
-/// # let _ = resource;
-/// ```
 pub fn resource(path: &str) -> actix_web::Resource {
     RECORDED_PATHS.with(|recorded| {
         if let Some(paths) = recorded.borrow_mut().as_mut() {
@@ -285,7 +186,7 @@ thread_local! {
 /// use actix_web::web;
 ///
 /// let paths = shared::http::registered_paths(|cfg| {
-///     cfg.service(shared::http::resource("/v1/things").route(web::get().to(shared::http::live)));
+///     cfg.service(shared::http::resource("/v1/things").route(web::get().to(shared::operations::live)));
 /// });
 /// assert_eq!(paths, ["/v1/things"]);
 /// ```
@@ -299,11 +200,6 @@ pub fn registered_paths(configure: impl FnOnce(&mut web::ServiceConfig)) -> Vec<
 
 /// The container health check: `GET path` on the service's own port over
 /// plain TCP (the runtime image has no curl); `Ok` on a 200 answer.
-///
-/// ```no_run
-/// let healthy = shared::http::probe("0.0.0.0", 8081, "/health/ready").is_ok();
-/// # let _ = healthy;
-/// ```
 pub fn probe(host: &str, port: u16, path: &str) -> Result<(), String> {
     use std::io::{BufRead as _, BufReader, Write as _};
     use std::net::{TcpStream, ToSocketAddrs as _};
@@ -340,15 +236,27 @@ pub fn probe(host: &str, port: u16, path: &str) -> Result<(), String> {
     }
 }
 
-/// A bound server, not yet running.
+/// A bound server, not yet running: what [`bind`] returns.
 ///
 /// ```
-/// # use shared::settings::ServerSettings;
-/// # let settings = ServerSettings { host: "127.0.0.1".into(), port: 0, workers: 1,
-/// #     shutdown_timeout_seconds: 1, max_connections_per_worker: 64 };
+/// use actix_web::web;
+/// use shared::settings::ServerSettings;
+///
+/// let settings = ServerSettings {
+///     host: "127.0.0.1".into(), port: 0, workers: 1,
+///     shutdown_timeout_seconds: 1, max_connections_per_worker: 64,
+/// };
 /// # actix_web::rt::System::new().block_on(async {
-/// let server = shared::http::bind("notes", &settings, |_| {}).expect("bound");
-/// assert_ne!(server.port(), 0);
+/// let server = shared::http::bind("notes", &settings, |cfg| {
+///     cfg.service(shared::http::resource("/notes").route(web::get().to(|| async { "[]" })));
+/// })
+/// .expect("bound");
+/// let port = server.port(); // port 0 in the settings: the system picked one
+/// assert_ne!(port, 0);
+/// actix_web::rt::spawn(server.run_until_stopped());
+///
+/// let probe = tokio::task::spawn_blocking(move || shared::http::probe("127.0.0.1", port, "/notes"));
+/// assert_eq!(probe.await.expect("probe ran"), Ok(()));
 /// # });
 /// ```
 pub struct BoundServer {
@@ -359,33 +267,21 @@ pub struct BoundServer {
 
 impl BoundServer {
     /// The bound port.
-    ///
-    /// ```
-    /// # use shared::settings::ServerSettings;
-    /// # let settings = ServerSettings { host: "127.0.0.1".into(), port: 0, workers: 1,
-    /// #     shutdown_timeout_seconds: 1, max_connections_per_worker: 64 };
-    /// # actix_web::rt::System::new().block_on(async {
-    /// // Port 0 in the settings: the system picked one.
-    /// let server = shared::http::bind("notes", &settings, |_| {}).expect("bound");
-    /// println!("listening on {}", server.port());
-    /// # });
-    /// ```
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains in-flight requests.
-    ///
-    /// ```
-    /// use shared::settings::ServerSettings;
-    ///
-    /// async fn run(settings: ServerSettings) -> std::io::Result<()> {
-    ///     shared::http::bind("notes", &settings, |_| {})?.run_until_stopped().await
-    /// }
-    /// # let _ = run;
-    /// ```
+    /// Serves until SIGTERM or SIGINT, then drains in-flight requests and
+    /// runs the clean-ups; logs when the shutdown starts and when it ends.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let on_signal = tokio::spawn(async move {
+            let signal = shutdown_signal().await;
+            tracing::info!(signal, "shutdown started: finishing the requests in flight");
+            handle.stop(true).await;
+        });
         let served = self.server.await;
+        on_signal.abort();
         for cleanup in self.on_stop {
             // Bounded: an unreachable PostgreSQL must not hold the exit
             // (nothing is lost; SQLite replays its WAL at the next start).
@@ -393,6 +289,7 @@ impl BoundServer {
                 tracing::warn!("a clean-up at stop took over {ON_STOP_LIMIT:?}; exiting");
             }
         }
+        tracing::info!("shutdown complete");
         served
     }
 
@@ -411,23 +308,6 @@ impl BoundServer {
 /// limit for a client to send its request head. `configure` registers the
 /// service's data and routes. Logs the address as
 /// `<service> listening on http://HOST:PORT`.
-///
-/// ```
-/// use actix_web::web;
-/// use shared::settings::ServerSettings;
-///
-/// let settings = ServerSettings {
-///     host: "127.0.0.1".into(), port: 0, workers: 1,
-///     shutdown_timeout_seconds: 30, max_connections_per_worker: 1024,
-/// };
-/// # actix_web::rt::System::new().block_on(async {
-/// let server = shared::http::bind("notes", &settings, |cfg| {
-///     cfg.route("/health/live", web::get().to(shared::http::live));
-/// })
-/// .expect("bound");
-/// # let _ = server;
-/// # });
-/// ```
 pub fn bind<F>(
     service: &str,
     settings: &crate::settings::ServerSettings,
@@ -459,6 +339,8 @@ where
             .configure(configure.clone())
             .default_service(web::to(not_found))
     })
+    // Signals are ours (`run_until_stopped`): both drain, and both are logged.
+    .disable_signals()
     .shutdown_timeout(settings.shutdown_timeout_seconds)
     .client_request_timeout(std::time::Duration::from_secs(5))
     .max_connections(settings.max_connections_per_worker);
@@ -475,6 +357,26 @@ where
         port,
         on_stop: Vec::new(),
     })
+}
+
+/// Waits for SIGTERM (what container runtimes send) or SIGINT (Ctrl-C);
+/// both drain in-flight requests.
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut terminate), Ok(mut interrupt)) => tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        },
+        _ => {
+            tracing::warn!("cannot listen for SIGTERM or SIGINT; stop the process with SIGKILL");
+            std::future::pending().await
+        }
+    }
 }
 
 /// How long each clean-up at stop may take.

@@ -1,29 +1,44 @@
-//! The one definition of the access token shared by auth-service, which
-//! issues it, and every service that trusts it.
+//! What every service that trusts our access tokens shares, in layers that a
+//! service takes à la carte (Cargo features):
 //!
-//! - [`token`]: claims, key ring, signing and verification (algorithm pinned).
-//! - [`auth`]: the actix-web extractors [`auth::Caller`] and
-//!   [`auth::Authorized`] and their RFC 6750 401/403 answers.
-//! - [`problem`]: RFC 9457 problem details, the error body of the v1 API.
-//! - [`body`]: size-capped JSON and form bodies with field-level errors.
-//! - [`settings`]: the configuration loader and the `JWT_*` settings.
-//! - [`http`], [`cli`], [`telemetry`]: the server both services run
-//!   (request log, health, fallbacks, graceful shutdown), their command line,
-//!   logging.
-//! - `db` (feature `database`): SQLite or PostgreSQL behind one pool, with
-//!   migrations per dialect; `TestDatabase` (feature `test-support`).
+//! | layer | feature | modules |
+//! |---|---|---|
+//! | the token and its actix-web extractors | *(default)* | [`token`], [`clock`], [`auth`], [`problem`], [`body`] |
+//! | configuration | `settings` | `settings` |
+//! | OpenAPI schemas and security schemes | `openapi` | `openapi` |
+//! | the service platform | `platform` (takes both above) | `http`, `operations`, `metrics`, `telemetry`, `cli` |
+//! | the database | `database` (takes `platform`) | `db` |
+//! | test support | `test-support` (takes `database`) | `testing` |
 //!
-//! This crate holds no user or item types: those belong to their service.
+//! A service that only verifies tokens depends on `shared` with default
+//! features and pulls neither a database driver nor a metrics registry,
+//! logging subscriber or Swagger UI.
+//!
+//! What may import what: a layer imports only the layers above it in the
+//! table (the default layer imports no other; `http` imports none of
+//! `operations`). No module knows a particular service: the scopes, the
+//! issuer and the audience come from the service.
 
 pub mod auth;
 pub mod body;
+#[cfg(feature = "platform")]
 pub mod cli;
+pub mod clock;
 #[cfg(feature = "database")]
 pub mod db;
+#[cfg(feature = "platform")]
 pub mod http;
+#[cfg(feature = "platform")]
 pub mod metrics;
+#[cfg(feature = "openapi")]
 pub mod openapi;
+#[cfg(feature = "platform")]
+pub mod operations;
 pub mod problem;
+#[cfg(feature = "settings")]
 pub mod settings;
+#[cfg(feature = "platform")]
 pub mod telemetry;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod token;

@@ -29,17 +29,11 @@ pub use prometheus_client;
 static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| Mutex::new(Registry::default()));
 
 /// Adds `metric` to the process's registry under `name` and gives it back
-/// (metrics are shared handles). Register each name once, at start.
-///
-/// ```
-/// use shared::metrics::prometheus_client::metrics::gauge::Gauge;
-///
-/// let open_carts: Gauge = shared::metrics::register("doc_open_carts", "Carts open now.", Gauge::default());
-/// open_carts.set(3);
-/// assert!(shared::metrics::render().contains("doc_open_carts 3"));
-/// ```
+/// (metrics are shared handles). Register each name once, at start. The
+/// exposition ends `help` with a period: write it without one.
 pub fn register<M: Metric + Clone>(name: &str, help: &str, metric: M) -> M {
-    registry().register(name, help, metric.clone());
+    // prometheus-client appends the period itself.
+    registry().register(name, help.trim_end_matches('.'), metric.clone());
     metric
 }
 
@@ -51,11 +45,6 @@ fn registry() -> std::sync::MutexGuard<'static, Registry> {
 }
 
 /// Every registered metric in the OpenMetrics text format.
-///
-/// ```
-/// shared::metrics::init();
-/// assert!(shared::metrics::render().contains(r#"token_rejections_total{reason="expired"} 0"#));
-/// ```
 pub fn render() -> String {
     let mut text = String::new();
     // Writing into a String cannot fail.
@@ -78,13 +67,7 @@ pub fn sample(exposition: &str, series: &str) -> Option<f64> {
     })
 }
 
-/// `GET /metrics`.
-///
-/// ```
-/// let app = actix_web::App::new()
-///     .route("/metrics", actix_web::web::get().to(shared::metrics::serve));
-/// # let _ = app;
-/// ```
+/// The handler of `GET /metrics` (registered by `crate::operations`).
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -152,20 +135,12 @@ static HTTP: LazyLock<HttpMetrics> = LazyLock::new(|| HttpMetrics {
 
 /// Registers the metrics every service has, each token rejection reason at
 /// zero (request series appear with their first request).
-///
-/// ```
-/// shared::metrics::init();
-/// assert!(shared::metrics::render().contains(r#"token_rejections_total{reason="unknown_kid"} 0"#));
-/// ```
 pub fn init() {
     let reasons = crate::token::VerifyError::ALL.map(|rejection| rejection.reason());
-    for reason in reasons.into_iter().chain(OTHER_REJECTIONS) {
+    for reason in reasons.into_iter().chain(crate::auth::HEADER_REJECTIONS) {
         drop(HTTP.token_rejections.get_or_create(&ReasonLabel { reason }));
     }
 }
-
-/// Refusals before any token is verified.
-const OTHER_REJECTIONS: [&str; 2] = ["missing", "bad_authorization_header"];
 
 /// Counts an answered request; `route` is the matched template, if any.
 pub(crate) fn record_request(method: &str, route: Option<String>, status: u16, seconds: f64) {
@@ -188,6 +163,22 @@ pub(crate) fn record_token_rejection(reason: &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_help_text_ends_with_one_period() {
+        init();
+        let _ = register(
+            "test_periods",
+            "Written with its period.",
+            Counter::<u64>::default(),
+        );
+        let text = render();
+        let helps: Vec<&str> = text.lines().filter(|l| l.starts_with("# HELP")).collect();
+        assert!(helps.len() >= 4, "{text}");
+        for help in helps {
+            assert!(help.ends_with('.') && !help.ends_with(".."), "{help}");
+        }
+    }
 
     fn value_of(text: &str, series: &str) -> f64 {
         sample(text, series).unwrap_or(0.0)

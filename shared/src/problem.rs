@@ -11,58 +11,78 @@ use std::fmt;
 use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
-use serde_json::{Map, Value};
+use serde::Serialize;
 
 /// The media type of a problem body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+// The one type that is both sent and shown in the OpenAPI documents.
+/// An RFC 9457 problem (`application/problem+json`): every error outside
+/// the Flask-compatible routes.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "type": "about:blank", "title": "Unprocessable Entity", "status": 422,
+    "detail": "the field `price` is invalid: must be zero or more",
+    "errors": {"price": ["must be zero or more"]}
+})))]
+pub struct ProblemDetails {
+    /// Always `about:blank`: the status says what kind of problem it is.
+    #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(rename = "type"))]
+    pub problem_type: String,
+    /// The status code's reason phrase.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What was wrong, for a person.
+    pub detail: String,
+    /// Messages per invalid field, when input was invalid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<BTreeMap<String, Vec<String>>>,
+}
+
 /// An HTTP error answered as `application/problem+json`.
 ///
 /// ```
+/// use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 /// use actix_web::{http::StatusCode, ResponseError};
 /// use shared::problem::Problem;
 ///
 /// let problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "the item is invalid")
 ///     .with_field_error("price", "must be zero or more");
-/// assert_eq!(problem.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
-/// assert_eq!(problem.body()["errors"]["price"][0], "must be zero or more");
+/// assert_eq!(problem.details().title, "Unprocessable Entity");
+/// assert_eq!(problem.details().errors.as_ref().expect("errors")["price"], ["must be zero or more"]);
+///
+/// let throttled = Problem::new(StatusCode::TOO_MANY_REQUESTS, "slow down")
+///     .with_header(RETRY_AFTER, HeaderValue::from(30));
+/// let response = throttled.error_response();
+/// assert_eq!(response.headers().get("Content-Type").expect("set"), "application/problem+json");
+/// assert_eq!(response.headers().get("Retry-After").expect("set"), "30");
 /// ```
 #[derive(Debug, Clone)]
 pub struct Problem {
-    status: StatusCode,
-    detail: String,
-    errors: BTreeMap<String, Vec<String>>,
-    extensions: Map<String, Value>,
+    // Boxed: a problem travels in the `Err` of every handler's result.
+    details: Box<ProblemDetails>,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Problem {
     /// A problem with this status and a sentence saying what was wrong.
-    ///
-    /// ```
-    /// use actix_web::http::StatusCode;
-    /// use shared::problem::Problem;
-    ///
-    /// let problem = Problem::new(StatusCode::CONFLICT, "the name is taken");
-    /// assert_eq!(problem.body()["title"], "Conflict");
-    /// ```
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
         Self {
-            status,
-            detail: detail.into(),
-            errors: BTreeMap::new(),
-            extensions: Map::new(),
+            details: Box::new(ProblemDetails {
+                problem_type: "about:blank".to_owned(),
+                title: status.canonical_reason().unwrap_or("Error").to_owned(),
+                status: status.as_u16(),
+                detail: detail.into(),
+                errors: None,
+            }),
             headers: Vec::new(),
         }
     }
 
     /// 422 with one message per invalid field.
-    ///
-    /// ```
-    /// use shared::problem::Problem;
-    /// let p = Problem::invalid_fields([("username", "is taken".to_string())]);
-    /// assert_eq!(p.body()["status"], 422);
-    /// ```
     pub fn invalid_fields<I, K>(errors: I) -> Self
     where
         I: IntoIterator<Item = (K, String)>,
@@ -78,119 +98,58 @@ impl Problem {
     }
 
     /// Adds a message for one field (`errors.<field>`).
-    ///
-    /// ```
-    /// use actix_web::http::StatusCode;
-    /// use shared::problem::Problem;
-    ///
-    /// let problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "the price is invalid")
-    ///     .with_field_error("price", "must be zero or more");
-    /// assert_eq!(problem.body()["errors"]["price"][0], "must be zero or more");
-    /// ```
     pub fn with_field_error(
         mut self,
         field: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        self.errors
+        self.details
+            .errors
+            .get_or_insert_with(BTreeMap::new)
             .entry(field.into())
             .or_default()
             .push(message.into());
         self
     }
 
-    /// Adds an extension member to the body (RFC 9457 3.2).
-    ///
-    /// ```
-    /// use actix_web::http::StatusCode;
-    /// use shared::problem::Problem;
-    ///
-    /// let problem = Problem::new(StatusCode::TOO_MANY_REQUESTS, "slow down")
-    ///     .with_extension("retry_after", 30);
-    /// assert_eq!(problem.body()["retry_after"], 30);
-    /// ```
-    pub fn with_extension(mut self, name: &str, value: impl Into<Value>) -> Self {
-        self.extensions.insert(name.to_owned(), value.into());
-        self
-    }
-
     /// Adds a response header (e.g. `WWW-Authenticate`, `Retry-After`).
-    ///
-    /// ```
-    /// use actix_web::http::header::{HeaderValue, RETRY_AFTER};
-    /// use actix_web::http::StatusCode;
-    /// use actix_web::ResponseError as _;
-    /// use shared::problem::Problem;
-    ///
-    /// let problem = Problem::new(StatusCode::TOO_MANY_REQUESTS, "slow down")
-    ///     .with_header(RETRY_AFTER, HeaderValue::from(30));
-    /// assert_eq!(problem.error_response().headers().get("Retry-After").expect("set"), "30");
-    /// ```
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self
     }
 
-    /// The `detail` sentence.
-    ///
-    /// ```
-    /// use actix_web::http::StatusCode;
-    /// use shared::problem::Problem;
-    ///
-    /// assert_eq!(Problem::new(StatusCode::NOT_FOUND, "no such item").detail(), "no such item");
-    /// ```
-    pub fn detail(&self) -> &str {
-        &self.detail
+    /// The body this problem answers with.
+    pub fn details(&self) -> &ProblemDetails {
+        &self.details
     }
 
-    /// The JSON body this problem answers with.
-    ///
-    /// ```
-    /// use actix_web::http::StatusCode;
-    /// use shared::problem::Problem;
-    ///
-    /// let body = Problem::new(StatusCode::NOT_FOUND, "no such item").body();
-    /// assert_eq!(body["status"], 404);
-    /// assert_eq!(body["type"], "about:blank");
-    /// ```
-    pub fn body(&self) -> Value {
-        let mut body = Map::new();
-        body.insert("type".into(), "about:blank".into());
-        body.insert(
-            "title".into(),
-            self.status.canonical_reason().unwrap_or("Error").into(),
-        );
-        body.insert("status".into(), self.status.as_u16().into());
-        body.insert("detail".into(), self.detail.clone().into());
-        if !self.errors.is_empty() {
-            let errors = serde_json::to_value(&self.errors).unwrap_or(Value::Null);
-            body.insert("errors".into(), errors);
-        }
-        for (name, value) in &self.extensions {
-            body.entry(name.clone()).or_insert_with(|| value.clone());
-        }
-        Value::Object(body)
+    fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.details.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.status, self.detail)
+        write!(f, "{}: {}", self.status(), self.details.detail)
     }
 }
 
 impl ResponseError for Problem {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        response.insert_header((CONTENT_TYPE, PROBLEM_JSON));
+        let mut response = HttpResponse::build(self.status());
         for (name, value) in &self.headers {
             response.append_header((name.clone(), value.clone()));
         }
-        response.body(self.body().to_string())
+        // `json` sets `application/json`; the media type is set after it.
+        let mut response = response.json(&self.details);
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
     }
 }
 
@@ -204,11 +163,6 @@ impl Responder for Problem {
 
 /// The 503 every service answers when a dependency (the database) fails:
 /// a fixed text, with the cause left to the log.
-///
-/// ```
-/// use actix_web::ResponseError;
-/// assert_eq!(shared::problem::unavailable().status_code().as_u16(), 503);
-/// ```
 pub fn unavailable() -> Problem {
     Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -221,11 +175,6 @@ pub fn unavailable() -> Problem {
 }
 
 /// The 500 for a bug: a fixed text, with the cause left to the log.
-///
-/// ```
-/// use actix_web::ResponseError;
-/// assert_eq!(shared::problem::internal().status_code().as_u16(), 500);
-/// ```
 pub fn internal() -> Problem {
     Problem::new(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -31,11 +31,6 @@ pub struct SettingsError(String);
 
 impl SettingsError {
     /// An error with this message.
-    ///
-    /// ```
-    /// let error = shared::settings::SettingsError::new("REPORTS__SERVER__PORT: not a number");
-    /// assert!(error.to_string().contains("PORT"));
-    /// ```
     pub fn new(message: impl Into<String>) -> Self {
         Self(message.into())
     }
@@ -109,15 +104,21 @@ pub struct DatabaseSettings {
 /// issuer only, `JWT_PRIVATE_KEY_FILE`.
 ///
 /// ```
-/// # #[derive(serde::Deserialize)]
-/// # struct Settings { jwt: shared::settings::JwtSettings }
+/// #[derive(serde::Deserialize)]
+/// struct Settings { jwt: shared::settings::JwtSettings }
+///
+/// // The service's defaults name who issues its tokens and who it is.
+/// const DEFAULTS: &str = "[jwt]\nissuer = \"auth-service\"\naudience = \"reports-service\"\n";
 /// let env = std::collections::HashMap::from([
 ///     ("JWT_SECRET".to_owned(), "a-secret-of-at-least-32-bytes-long!".to_owned()),
-///     ("JWT_AUDIENCE".to_owned(), "items-service, reports-service".to_owned()),
 /// ]);
-/// let settings: Settings = shared::settings::load("REPORTS", "", &env).expect("settings");
+/// let settings: Settings = shared::settings::load("REPORTS", DEFAULTS, &env).expect("settings");
 /// assert_eq!(settings.jwt.algorithm, "HS256");
-/// assert_eq!(settings.jwt.issuer, "auth-service");
+/// assert_eq!(settings.jwt.audiences(), ["reports-service"]);
+///
+/// let ring = std::sync::Arc::new(settings.jwt.key_ring().expect("a valid secret"));
+/// let verifier = settings.jwt.verifier(ring).expect("a verifier for reports-service");
+/// assert!(verifier.verify("not.a.token").is_err());
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,17 +154,6 @@ const HMAC_HINT: &str = "a random value of at least 32 bytes, e.g. `openssl rand
 
 impl JwtSettings {
     /// The configured audiences, in order.
-    ///
-    /// ```
-    /// # #[derive(serde::Deserialize)]
-    /// # struct Settings { jwt: shared::settings::JwtSettings }
-    /// let env = std::collections::HashMap::from([
-    ///     ("JWT_SECRET".to_owned(), "a-secret-of-at-least-32-bytes-long!".to_owned()),
-    ///     ("JWT_AUDIENCE".to_owned(), "items-service, reports-service".to_owned()),
-    /// ]);
-    /// let settings: Settings = shared::settings::load("REPORTS", "", &env).expect("settings");
-    /// assert_eq!(settings.jwt.audiences(), ["items-service", "reports-service"]);
-    /// ```
     pub fn audiences(&self) -> Vec<String> {
         self.audience
             .split(',')
@@ -174,18 +164,6 @@ impl JwtSettings {
     }
 
     /// The key ring these settings describe.
-    ///
-    /// ```
-    /// # #[derive(serde::Deserialize)]
-    /// # struct Settings { jwt: shared::settings::JwtSettings }
-    /// let env = std::collections::HashMap::from([
-    ///     ("JWT_SECRET".to_owned(), "a-secret-of-at-least-32-bytes-long!".to_owned()),
-    ///     ("JWT_AUDIENCE".to_owned(), "items-service, reports-service".to_owned()),
-    /// ]);
-    /// let settings: Settings = shared::settings::load("REPORTS", "", &env).expect("settings");
-    /// let ring = settings.jwt.key_ring().expect("a valid secret");
-    /// assert!(ring.active_kid().is_some());
-    /// ```
     pub fn key_ring(&self) -> Result<KeyRing, SettingsError> {
         match self.algorithm.as_str() {
             "HS256" => self.hmac_ring(),
@@ -296,19 +274,6 @@ impl JwtSettings {
     }
 
     /// A verifier for tokens addressed to this service (the first audience).
-    ///
-    /// ```
-    /// # #[derive(serde::Deserialize)]
-    /// # struct Settings { jwt: shared::settings::JwtSettings }
-    /// let env = std::collections::HashMap::from([
-    ///     ("JWT_SECRET".to_owned(), "a-secret-of-at-least-32-bytes-long!".to_owned()),
-    ///     ("JWT_AUDIENCE".to_owned(), "items-service, reports-service".to_owned()),
-    /// ]);
-    /// let settings: Settings = shared::settings::load("REPORTS", "", &env).expect("settings");
-    /// let ring = std::sync::Arc::new(settings.jwt.key_ring().expect("ring"));
-    /// let verifier = settings.jwt.verifier(ring).expect("a verifier for items-service");
-    /// assert!(verifier.verify("not.a.token").is_err());
-    /// ```
     pub fn verifier(&self, ring: Arc<KeyRing>) -> Result<TokenVerifier, SettingsError> {
         let audience = self
             .audiences()
@@ -339,11 +304,10 @@ fn parse_key_entries(text: &str) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
+/// The service's own defaults name its issuer and audience.
 const JWT_DEFAULTS: &str = r#"
 [jwt]
 algorithm = "HS256"
-issuer = "auth-service"
-audience = "items-service"
 leeway_seconds = 30
 "#;
 
@@ -364,18 +328,7 @@ const JWT_VARIABLES: [&str; 11] = [
 /// Loads settings of type `T` for the service whose variables start with
 /// `prefix` (e.g. `AUTH`), from `defaults` (TOML), the file named by
 /// `{prefix}_CONFIG_FILE`, and `env`. `T` has a `jwt` table for the `JWT_*`
-/// variables.
-///
-/// ```
-/// # #[derive(serde::Deserialize)]
-/// # struct Settings { jwt: shared::settings::JwtSettings }
-/// let env = std::collections::HashMap::from([
-///     ("JWT_SECRET".to_owned(), "a-secret-of-at-least-32-bytes-long!".to_owned()),
-///     ("JWT_AUDIENCE".to_owned(), "items-service, reports-service".to_owned()),
-/// ]);
-/// let settings: Settings = shared::settings::load("REPORTS", "", &env).expect("settings");
-/// assert_eq!(settings.jwt.leeway_seconds, 30);
-/// ```
+/// variables. See [`ServerSettings`] and [`JwtSettings`] for examples.
 pub fn load<T: DeserializeOwned>(
     prefix: &str,
     defaults: &str,
@@ -409,11 +362,6 @@ pub fn load<T: DeserializeOwned>(
 }
 
 /// The process environment, for [`load`].
-///
-/// ```
-/// let env = shared::settings::process_env();
-/// assert_eq!(env.get("PATH").is_some(), std::env::var_os("PATH").is_some());
-/// ```
 pub fn process_env() -> HashMap<String, String> {
     std::env::vars().collect()
 }
@@ -452,6 +400,10 @@ mod tests {
     }
 
     const DEFAULTS: &str = r#"
+        [jwt]
+        issuer = "auth-service"
+        audience = "items-service"
+
         [server]
         host = "127.0.0.1"
         port = 8081

@@ -2,6 +2,7 @@
 //! store or hash call.
 
 mod password;
+pub mod scope;
 mod username;
 
 pub use password::{NewPassword, MAX_PASSWORD_BYTES, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};

@@ -1,15 +1,16 @@
 //! `POST /auth`, as Flask-JWT answers it.
 
 use actix_web::http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::body::Json;
 use shared::problem::ApiError;
+use utoipa::ToSchema;
 
-use super::openapi::{FlaskError, FlaskToken};
+use super::client::ClientAddress;
 use crate::accounts::Accounts;
-use crate::throttle::client_address;
+use crate::sessions::Sessions;
 
 /// `POST /auth` body (Flask-JWT).
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -20,35 +21,52 @@ pub struct FlaskLogin {
     password: Option<SecretString>,
 }
 
-/// 200 `{"access_token"}`, or Flask-JWT's 401 body for any bad credentials.
+/// `POST /auth`'s answer.
+#[derive(Serialize, ToSchema)]
+pub(super) struct FlaskToken<'a> {
+    access_token: &'a str,
+}
+
+/// Flask-JWT's error body.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"description": "Invalid credentials", "error": "Bad Request", "status_code": 401}))]
+pub(super) struct FlaskError<'a> {
+    description: &'a str,
+    error: &'a str,
+    status_code: u16,
+}
+
+/// Log in as Flask-JWT does.
+///
+/// 200 `{"access_token"}`; any bad credentials get Flask-JWT's 401 body.
 #[utoipa::path(
     post,
     path = "/auth",
     tag = "flask",
     request_body = FlaskLogin,
     responses(
-        (status = 200, description = "Logged in.", body = super::openapi::FlaskToken<'static>),
-        (status = 401, description = "Wrong or missing credentials (Flask-JWT's body).", body = super::openapi::FlaskError<'static>),
-(status = 400, description = "The body is not JSON.", body = shared::openapi::FlaskMessage),
-        (status = 413, description = "The body is over 16 KiB.", body = shared::openapi::FlaskMessage),
-        (status = 415, description = "The body is not `application/json`.", body = shared::openapi::FlaskMessage),
-        (status = 422, description = "The body has a member other than `username` and `password`.", body = shared::openapi::FlaskMessage),
-        (status = 429, description = "Too many failed logins; see `Retry-After`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, description = "Logged in.", body = FlaskToken<'static>),
+        (status = 401, description = "Wrong or missing credentials (Flask-JWT's body).", body = FlaskError<'static>),
+        (status = 400, description = "The body is not JSON.", body = shared::body::FlaskMessage),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::body::FlaskMessage),
+        (status = 415, description = "The body is not `application/json`.", body = shared::body::FlaskMessage),
+        (status = 422, description = "The body has a member other than `username` and `password`.", body = shared::body::FlaskMessage),
+        (status = 429, description = "Too many failed logins; see `Retry-After`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn flask_login(
-    req: HttpRequest,
+    client: ClientAddress,
     accounts: web::Data<Accounts>,
+    sessions: web::Data<Sessions>,
     Json(login): Json<FlaskLogin>,
 ) -> Result<HttpResponse, ApiError> {
     let (Some(username), Some(password)) = (login.username, login.password) else {
         return Ok(invalid_credentials());
     };
-    let client = client_address(&req, accounts.throttle.trusted_proxy_hops());
-    let Some(user) = accounts.login(&username, password, &client).await? else {
+    let Some(user) = accounts.login(&username, password, &client.0).await? else {
         return Ok(invalid_credentials());
     };
-    let issued = accounts.issue(&user, &accounts.default_scope)?;
+    let issued = sessions.issue(&user, &accounts.default_scope)?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(FlaskToken {

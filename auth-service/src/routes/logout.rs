@@ -1,10 +1,12 @@
+//! `POST /v1/logout`.
+
 use actix_web::{web, HttpResponse};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use shared::body::Json;
 use shared::problem::ApiError;
 
-use crate::accounts::Accounts;
+use crate::sessions::Sessions;
 
 /// `POST /v1/logout` body.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -14,8 +16,10 @@ pub struct LogoutRequest {
     refresh_token: SecretString,
 }
 
-/// `POST /v1/logout`: revokes the refresh token's family. 204 whether or not
-/// the token was known (RFC 7009 2.2), so it reveals nothing.
+/// Log out: revoke a refresh token and its session.
+///
+/// 204 whether or not the token was known (RFC 7009 2.2), so it reveals
+/// nothing.
 #[utoipa::path(
     post,
     path = "/v1/logout",
@@ -23,17 +27,17 @@ pub struct LogoutRequest {
     request_body = LogoutRequest,
     responses(
         (status = 204, description = "Revoked, or was never valid (RFC 7009)."),
-        (status = 400, description = "The body is not JSON.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 16 KiB.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "The body is not `{\"refresh_token\"}`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "The body is not `{\"refresh_token\"}`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn logout(
-    accounts: web::Data<Accounts>,
+    sessions: web::Data<Sessions>,
     Json(request): Json<LogoutRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    accounts
+    sessions
         .logout(request.refresh_token.expose_secret())
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,22 +1,23 @@
+//! `GET /v1/me`.
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use shared::auth::Caller;
-use shared::problem::Problem;
+use shared::problem::{ApiError, Problem};
 
-use super::UserView;
+use super::users::UserView;
 use crate::accounts::Accounts;
-use shared::problem::ApiError;
 
-/// `GET /v1/me`: the caller's user record.
+/// The caller's account.
 #[utoipa::path(
     get,
     path = "/v1/me",
     tag = "users",
     security(("bearer" = []), ("oauth2" = [])),
     responses(
-        (status = 200, description = "The caller.", body = super::UserView<'static>),
-        (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "The user no longer exists.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, description = "The caller.", body = UserView<'static>),
+        (status = 401, description = "No valid access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "The user no longer exists.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn me(

@@ -1,17 +1,22 @@
-//! Thin handlers: parse the request into domain input, call [`Accounts`],
-//! map the error, build the response.
+//! The HTTP edge: thin handlers that parse the request into domain input,
+//! call [`Accounts`] or [`Sessions`], and turn the answer (or the domain
+//! error, in `errors`) into a response. The only place that builds HTTP
+//! answers. This file joins the routes and their OpenAPI documentation; a
+//! response body type lives beside its handler.
 //!
 //! [`Accounts`]: crate::accounts::Accounts
+//! [`Sessions`]: crate::sessions::Sessions
 
+mod client;
+mod errors;
 mod login;
 mod logout;
 mod me;
-mod openapi;
 mod password;
 mod token;
 mod users;
 
-pub use openapi::ApiDoc;
+pub use client::TrustedProxyHops;
 
 /// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
 /// them through the same extractors as the routes do.
@@ -24,13 +29,11 @@ pub mod bodies {
 }
 
 use actix_web::web;
-use serde::Serialize;
 use shared::auth::ErrorStyle;
 use shared::http::resource;
+use utoipa::OpenApi;
 
-use crate::store::User;
-
-/// Registers every route of the service.
+/// Registers every route of the service, and the operations endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         resource("/auth")
@@ -42,27 +45,43 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/logout").route(web::post().to(logout::logout)))
     .service(resource("/v1/me").route(web::get().to(me::me)))
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
-    .configure(shared::openapi::operations(
-        <ApiDoc as utoipa::OpenApi>::openapi(),
-    ));
+    .configure(shared::operations::operations(ApiDoc::openapi()));
 }
 
-/// A user as the API shows it: never the hash.
-#[derive(Serialize, utoipa::ToSchema)]
-struct UserView<'a> {
-    /// A UUID; the `sub` of the user's tokens.
-    id: &'a str,
-    username: &'a str,
-    /// RFC 3339, UTC.
-    created_at: &'a str,
-}
+/// OAuth 2.0 clients get tokens here, on this service; the scopes are the
+/// ones it grants by default (`AUTH__TOKENS__DEFAULT_SCOPES`).
+const SECURITY: shared::openapi::Security<'static> = shared::openapi::Security {
+    token_url: "/v1/token",
+    scopes: &[
+        ("items:read", "read items"),
+        ("items:write", "create, replace and delete items"),
+    ],
+};
 
-impl<'a> From<&'a User> for UserView<'a> {
-    fn from(user: &'a User) -> Self {
-        Self {
-            id: &user.id,
-            username: &user.username,
-            created_at: &user.created_at,
-        }
-    }
-}
+/// auth-service's OpenAPI 3.1 document, served at `/openapi.json` with the
+/// shared operations added. The operations are described beside their
+/// handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "auth-service",
+        description = "Registers users and issues JWT access tokens and rotating refresh tokens. \
+                       Errors are RFC 9457 problem details, except on the Flask-JWT route `/auth` \
+                       and the OAuth 2.0 token endpoint (RFC 6749 5.2 errors)."
+    ),
+    paths(
+        users::register,
+        login::flask_login,
+        token::token,
+        logout::logout,
+        me::me,
+        password::change_password,
+    ),
+    modifiers(&SECURITY),
+    tags(
+        (name = "users", description = "Registration and the caller's account."),
+        (name = "tokens", description = "OAuth 2.0 token endpoint and logout."),
+        (name = "flask", description = "The Flask-JWT login, unchanged for its clients."),
+    ),
+)]
+pub struct ApiDoc;

@@ -1,12 +1,14 @@
-use actix_web::{web, HttpRequest, HttpResponse};
+//! `PUT /v1/me/password`.
+
+use actix_web::{web, HttpResponse};
 use secrecy::SecretString;
 use serde::Deserialize;
 use shared::auth::Caller;
 use shared::body::Json;
 use shared::problem::ApiError;
 
+use super::client::ClientAddress;
 use crate::accounts::Accounts;
-use crate::throttle::client_address;
 
 /// `PUT /v1/me/password` body.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -19,9 +21,11 @@ pub struct ChangePassword {
     new_password: SecretString,
 }
 
-/// `PUT /v1/me/password`: 204; 403 when the current password is wrong; 422
-/// when the new one is weak. Every refresh family of the user is revoked;
-/// access tokens already issued live out their (short) lifetime.
+/// Change the caller's password.
+///
+/// 204; 403 when the current password is wrong; 422 when the new one is
+/// weak. Every refresh family of the user is revoked; access tokens already
+/// issued live out their (short) lifetime.
 #[utoipa::path(
     put,
     path = "/v1/me/password",
@@ -30,28 +34,27 @@ pub struct ChangePassword {
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 204, description = "Changed; every refresh token of the user revoked."),
-(status = 400, description = "The body is not JSON.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 16 KiB.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The current password is wrong.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed password checks; see `Retry-After`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "The new password is weak.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The current password is wrong.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed password checks; see `Retry-After`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "The new password is weak.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn change_password(
     caller: Caller,
-    req: HttpRequest,
+    client: ClientAddress,
     accounts: web::Data<Accounts>,
     Json(request): Json<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = client_address(&req, accounts.throttle.trusted_proxy_hops());
     accounts
         .change_password(
             caller.user_id(),
             request.current_password,
             request.new_password,
-            &client,
+            &client.0,
         )
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -8,16 +8,17 @@ use std::fmt;
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, HttpResponse, ResponseError};
 use secrecy::{ExposeSecret as _, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::body::{BodyError, JsonOrForm};
 use shared::problem::ApiError;
+use utoipa::ToSchema;
 
-use super::openapi::{OAuthError, TokenResponse};
+use super::client::ClientAddress;
 use crate::accounts::Accounts;
-use crate::sessions::{RefreshError, TokenPair};
-use crate::throttle::client_address;
+use crate::domain::scope;
+use crate::sessions::{RefreshError, Sessions, TokenPair};
 
 /// `POST /v1/token` body (RFC 6749 4.3 and 6), JSON or form-encoded.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -38,7 +39,6 @@ pub struct TokenRequest {
     scope: Option<String>,
 }
 
-/// 200 with the RFC 6749 5.1 body, or a 5.2 error.
 /// The grant types this endpoint serves; any other is
 /// `unsupported_grant_type`.
 fn grant_type_schema() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
@@ -48,6 +48,38 @@ fn grant_type_schema() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::sche
         .examples(["password"])
 }
 
+/// RFC 6749 5.1.
+#[derive(Serialize, ToSchema)]
+pub(super) struct TokenResponse<'a> {
+    access_token: &'a str,
+    /// `Bearer`.
+    token_type: &'a str,
+    /// Seconds the access token lives.
+    expires_in: u64,
+    /// Single use: each refresh returns the next one.
+    refresh_token: &'a str,
+    /// The granted scopes, space-separated.
+    scope: &'a str,
+}
+
+/// RFC 6749 5.2, with the problem-details members beside it.
+#[derive(Serialize, ToSchema)]
+pub(super) struct OAuthError<'a> {
+    /// `invalid_request`, `invalid_grant`, `invalid_scope` or `unsupported_grant_type`.
+    error: &'a str,
+    error_description: &'a str,
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    problem_type: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+}
+
+/// Get tokens: the OAuth 2.0 token endpoint.
+///
+/// The `password` grant starts a session; the `refresh_token` grant rotates
+/// its refresh token. 200 with the RFC 6749 5.1 body, or a 5.2 error.
 #[utoipa::path(
     post,
     path = "/v1/token",
@@ -57,21 +89,22 @@ fn grant_type_schema() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::sche
         (TokenRequest = "application/json"),
     )),
     responses(
-        (status = 200, description = "An access token and a refresh token (RFC 6749 5.1).", body = super::openapi::TokenResponse<'static>),
-        (status = 400, description = "An RFC 6749 5.2 error: `invalid_request`, `invalid_grant`, `invalid_scope`, `unsupported_grant_type`.", body = super::openapi::OAuthError<'static>),
-        (status = 413, description = "The body is over 16 KiB.", body = super::openapi::OAuthError<'static>),
-        (status = 415, description = "Neither form-encoded nor JSON.", body = super::openapi::OAuthError<'static>),
-        (status = 429, description = "Too many failed logins; see `Retry-After`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, description = "An access token and a refresh token (RFC 6749 5.1).", body = TokenResponse<'static>),
+        (status = 400, description = "An RFC 6749 5.2 error: `invalid_request`, `invalid_grant`, `invalid_scope`, `unsupported_grant_type`.", body = OAuthError<'static>),
+        (status = 413, description = "The body is over 16 KiB.", body = OAuthError<'static>),
+        (status = 415, description = "Neither form-encoded nor JSON.", body = OAuthError<'static>),
+        (status = 429, description = "Too many failed logins; see `Retry-After`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn token(
-    req: HttpRequest,
+    client: ClientAddress,
     accounts: web::Data<Accounts>,
+    sessions: web::Data<Sessions>,
     request: Result<JsonOrForm<TokenRequest>, BodyError>,
 ) -> Result<HttpResponse, TokenError> {
     let JsonOrForm(request) = request.map_err(|e| TokenError::invalid_request_body(&e))?;
     let pair = match request.grant_type.as_deref() {
-        Some("password") => password_grant(&req, &accounts, request).await?,
+        Some("password") => password_grant(&client, &accounts, &sessions, request).await?,
         Some("refresh_token") => {
             let presented = request.refresh_token.ok_or_else(|| {
                 TokenError::oauth(
@@ -79,13 +112,13 @@ pub(super) async fn token(
                     "the refresh_token grant needs `refresh_token`",
                 )
             })?;
-            accounts
+            sessions
                 .refresh(presented.expose_secret(), request.scope.as_deref())
                 .await
                 .map_err(|e| match e {
                     RefreshError::InvalidGrant(why) => TokenError::oauth("invalid_grant", why),
                     RefreshError::InvalidScope(why) => TokenError::oauth("invalid_scope", why),
-                    RefreshError::Failed(e) => TokenError::Failed(e),
+                    RefreshError::Failed(e) => TokenError::Failed(e.into()),
                 })?
         }
         Some(_) => {
@@ -114,8 +147,9 @@ pub(super) async fn token(
 }
 
 async fn password_grant(
-    req: &HttpRequest,
+    client: &ClientAddress,
     accounts: &Accounts,
+    sessions: &Sessions,
     request: TokenRequest,
 ) -> Result<TokenPair, TokenError> {
     let (Some(username), Some(password)) = (request.username, request.password) else {
@@ -124,16 +158,19 @@ async fn password_grant(
             "the password grant needs `username` and `password`",
         ));
     };
-    let scope = Accounts::narrow_scope(&accounts.default_scope, request.scope.as_deref())
+    let scope = scope::narrow(&accounts.default_scope, request.scope.as_deref())
         .map_err(|why| TokenError::oauth("invalid_scope", why))?;
-    let client = client_address(req, accounts.throttle.trusted_proxy_hops());
-    let Some(user) = accounts.login(&username, password, &client).await? else {
+    let Some(user) = accounts
+        .login(&username, password, &client.0)
+        .await
+        .map_err(ApiError::from)?
+    else {
         return Err(TokenError::oauth(
             "invalid_grant",
             "the username or password is wrong",
         ));
     };
-    Ok(accounts.start_session(&user, scope).await?)
+    Ok(sessions.start(&user, scope).await.map_err(ApiError::from)?)
 }
 
 /// An RFC 6749 5.2 error (also carrying the problem-details members), or a

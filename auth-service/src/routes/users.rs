@@ -1,13 +1,33 @@
-use actix_web::http::StatusCode;
+//! `POST /v1/users`, and the user as every route shows it.
+
 use actix_web::{web, HttpResponse};
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::body::Json;
-use shared::problem::Problem;
-
-use super::UserView;
-use crate::accounts::{Accounts, RegisterError};
 use shared::problem::ApiError;
+
+use crate::accounts::Accounts;
+use crate::store::User;
+
+/// A user as the API shows it: never the hash.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct UserView<'a> {
+    /// A UUID; the `sub` of the user's tokens.
+    id: &'a str,
+    username: &'a str,
+    /// RFC 3339, UTC.
+    created_at: &'a str,
+}
+
+impl<'a> From<&'a User> for UserView<'a> {
+    fn from(user: &'a User) -> Self {
+        Self {
+            id: &user.id,
+            username: &user.username,
+            created_at: &user.created_at,
+        }
+    }
+}
 
 /// `POST /v1/users` body.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -27,34 +47,29 @@ pub struct RegisterRequest {
     password: SecretString,
 }
 
-/// `POST /v1/users`: 201 with the user, 409 when the name is taken.
+/// Register a user.
+///
+/// 201 with the user; 409 when the name is taken.
 #[utoipa::path(
     post,
     path = "/v1/users",
     tag = "users",
     request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Registered.", body = super::UserView<'static>),
-(status = 400, description = "The body is not JSON.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 16 KiB.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 409, description = "The name is taken.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid name or a weak password.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 201, description = "Registered.", body = UserView<'static>),
+        (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "The name is taken.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "An invalid name or a weak password.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn register(
     accounts: web::Data<Accounts>,
     Json(request): Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    match accounts.register(&request.username, request.password).await {
-        Ok(user) => Ok(HttpResponse::Created().json(UserView::from(&user))),
-        Err(RegisterError::Invalid(errors)) => Err(Problem::invalid_fields(errors).into()),
-        Err(RegisterError::Taken) => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "the username is taken (names are compared ignoring case)",
-        )
-        .with_field_error("username", "is taken")
-        .into()),
-        Err(RegisterError::Failed(e)) => Err(e),
-    }
+    let user = accounts
+        .register(&request.username, request.password)
+        .await?;
+    Ok(HttpResponse::Created().json(UserView::from(&user)))
 }

@@ -1,5 +1,8 @@
-//! All SQL lives here, behind [`AuthStore`]; one implementation per database.
-//! Times passed in and out as `i64` are milliseconds since the Unix epoch.
+//! All SQL lives here, behind [`AuthStore`]. One implementation,
+//! [`SqlAuthStore`], serves SQLite and PostgreSQL: each statement is written
+//! once with `$N` placeholders, which both drivers bind. Times passed in and
+//! out as `i64` are milliseconds since the Unix epoch. The store knows
+//! nothing of HTTP; `routes` maps [`StoreError`] to 503.
 
 mod sql;
 
@@ -80,12 +83,6 @@ pub struct ThrottleKey {
 #[derive(Debug, thiserror::Error)]
 #[error("the auth store failed")]
 pub struct StoreError(#[source] pub anyhow::Error);
-
-impl From<StoreError> for shared::problem::ApiError {
-    fn from(error: StoreError) -> Self {
-        Self::Unavailable(error.0)
-    }
-}
 
 /// Why a user could not be added.
 #[derive(Debug, thiserror::Error)]

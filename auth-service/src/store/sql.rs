@@ -134,7 +134,7 @@ impl AuthStore for SqlAuthStore {
         sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
             .bind(user_id)
             .bind(password_hash)
-            .bind(shared::db::timestamp())
+            .bind(shared::db::timestamp(now))
             .execute(&mut *tx)
             .await
             .map_err(failed("changing a password"))?;

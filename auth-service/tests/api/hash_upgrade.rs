@@ -1,9 +1,9 @@
 use serde_json::json;
 use sqlx::Row as _;
 
-use shared::db::TestDatabase;
+use shared::testing::TestDatabase;
 
-use crate::helpers::{spawn_app_on, PASSWORD};
+use crate::helpers::{spawn_app_on, AuthApi as _, PASSWORD};
 
 async fn stored_hash(url: &str) -> String {
     sqlx::any::install_default_drivers();

@@ -1,78 +1,61 @@
-use std::collections::HashMap;
+//! auth-service's side of the shared test toolkit: how to start it, and
+//! what its tests say to it. Requests carry no credentials unless a test
+//! adds them.
 
 use auth_service::settings::Settings;
 use auth_service::startup::Application;
-use reqwest::{RequestBuilder, Response};
+use reqwest::Response;
 use serde_json::{json, Value};
-use shared::db::TestDatabase;
+pub(crate) use shared::testing::{TestApp, TestAppBuilder, TEST_SECRET as SECRET};
 
-pub(crate) const SECRET: &str = "test-secret-that-is-long-enough-for-hs256!";
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
-pub(crate) struct TestApp {
-    pub(crate) address: String,
-    pub(crate) client: reqwest::Client,
-    _database: Option<TestDatabase>,
+/// auth-service's builder: port 0, a fresh database, the test secret, a
+/// manual clock.
+pub(crate) async fn builder() -> TestAppBuilder {
+    TestApp::builder("AUTH").await
 }
 
-/// Environment of a test app: port 0, the database at `url`, the test secret.
-pub(crate) fn test_env(url: &str) -> HashMap<String, String> {
-    [
-        ("AUTH__SERVER__PORT", "0"),
-        ("AUTH__SERVER__WORKERS", "2"),
-        ("AUTH__DATABASE__URL", url),
-        ("JWT_SECRET", SECRET),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+/// Starts auth-service in this process from a builder.
+pub(crate) async fn start(builder: TestAppBuilder) -> TestApp {
+    builder
+        .start(
+            |env, clock| async move { Application::build(Settings::load_from(&env)?, clock).await },
+        )
+        .await
 }
 
+/// auth-service over a fresh database.
 pub(crate) async fn spawn_app() -> TestApp {
-    spawn_app_with(&[]).await
+    start(builder().await).await
 }
 
-/// An app over a fresh database (SQLite, or PostgreSQL with TEST_POSTGRES_URL).
+/// auth-service over a fresh database with these settings.
 pub(crate) async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
-    let database = TestDatabase::new().await;
-    let mut app = spawn_app_on(database.url(), overrides).await;
-    app._database = Some(database);
-    app
+    start(builder().await.envs(overrides)).await
 }
 
-/// An app over the database at `url` (a restart, when another app used it).
+/// auth-service over the database at `url` (a restart, when another app
+/// used it).
 pub(crate) async fn spawn_app_on(url: &str, overrides: &[(&str, &str)]) -> TestApp {
-    if std::env::var_os("TEST_LOG").is_some() {
-        shared::telemetry::init();
-    }
-    let mut env = test_env(url);
-    for (key, value) in overrides {
-        env.insert((*key).to_owned(), (*value).to_owned());
-    }
-    let settings = Settings::load_from(&env).expect("settings");
-    let app = Application::build(settings).await.expect("app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
-        _database: None,
-    }
+    start(TestApp::builder_on("AUTH", url).envs(overrides)).await
 }
 
-impl TestApp {
-    pub(crate) fn post(&self, path: &str) -> RequestBuilder {
-        self.client.post(format!("{}{path}", self.address))
-    }
+/// What auth-service's tests ask of it.
+pub(crate) trait AuthApi {
+    async fn register(&self, username: &str, password: &str) -> Response;
+    async fn flask_login(&self, body: &Value) -> Response;
+    async fn post_token_form(&self, form: &[(&str, &str)]) -> Response;
+    /// The password grant for `username`; the RFC 6749 5.1 body.
+    async fn password_grant(&self, username: &str, password: &str) -> Value;
+    /// The refresh grant: status and body.
+    async fn refresh(&self, refresh_token: &str) -> (u16, Value);
+    /// Registers `username` and returns an access token for it.
+    async fn token_for(&self, username: &str) -> String;
+}
 
-    pub(crate) fn get(&self, path: &str) -> RequestBuilder {
-        self.client.get(format!("{}{path}", self.address))
-    }
-
-    pub(crate) async fn register(&self, username: &str, password: &str) -> Response {
+impl AuthApi for TestApp {
+    async fn register(&self, username: &str, password: &str) -> Response {
         self.post("/v1/users")
             .json(&json!({ "username": username, "password": password }))
             .send()
@@ -80,11 +63,11 @@ impl TestApp {
             .expect("request")
     }
 
-    pub(crate) async fn flask_login(&self, body: &Value) -> Response {
+    async fn flask_login(&self, body: &Value) -> Response {
         self.post("/auth").json(body).send().await.expect("request")
     }
 
-    pub(crate) async fn post_token_form(&self, form: &[(&str, &str)]) -> Response {
+    async fn post_token_form(&self, form: &[(&str, &str)]) -> Response {
         self.post("/v1/token")
             .form(form)
             .send()
@@ -92,8 +75,7 @@ impl TestApp {
             .expect("request")
     }
 
-    /// The password grant for `username`; the RFC 6749 5.1 body.
-    pub(crate) async fn password_grant(&self, username: &str, password: &str) -> Value {
+    async fn password_grant(&self, username: &str, password: &str) -> Value {
         let response = self
             .post_token_form(&[
                 ("grant_type", "password"),
@@ -105,8 +87,7 @@ impl TestApp {
         json_body(response).await
     }
 
-    /// The refresh grant: status and body.
-    pub(crate) async fn refresh(&self, refresh_token: &str) -> (u16, Value) {
+    async fn refresh(&self, refresh_token: &str) -> (u16, Value) {
         let response = self
             .post_token_form(&[
                 ("grant_type", "refresh_token"),
@@ -116,8 +97,7 @@ impl TestApp {
         (response.status().as_u16(), json_body(response).await)
     }
 
-    /// Registers `username` and returns an access token for it.
-    pub(crate) async fn token_for(&self, username: &str) -> String {
+    async fn token_for(&self, username: &str) -> String {
         assert_eq!(self.register(username, PASSWORD).await.status(), 201);
         let response = self
             .flask_login(&json!({ "username": username, "password": PASSWORD }))

@@ -1,6 +1,6 @@
 use serde_json::{json, Value};
 
-use crate::helpers::{json_body, spawn_app, TestApp, PASSWORD};
+use crate::helpers::{json_body, spawn_app, AuthApi as _, TestApp, PASSWORD};
 
 fn refresh_token(body: &Value) -> String {
     body["refresh_token"]

@@ -1,35 +1,17 @@
 //! The real binary, logging at debug level: no password or token in any line.
 
-use std::io::{BufRead as _, BufReader, Read as _};
-use std::process::{Command, Stdio};
-
 use serde_json::{json, Value};
+use shared::testing::RunningBinary;
 
-use crate::helpers::{test_env, PASSWORD, SECRET};
+use crate::helpers::{builder, PASSWORD, SECRET};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_auth-service");
 
 #[tokio::test]
 async fn no_password_token_or_secret_reaches_the_log() {
-    let database = shared::db::TestDatabase::new().await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auth-service"))
-        .envs(test_env(database.url()))
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn auth-service");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut log = String::new();
-    let address = loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).expect("read") > 0,
-            "exited: {log}"
-        );
-        log.push_str(&line);
-        if let Some(at) = line.find("listening on ") {
-            break line[at + "listening on ".len()..].trim().to_owned();
-        }
-    };
+    let builder = builder().await.env("RUST_LOG", "debug");
+    let mut service = RunningBinary::start(builder.command(BINARY));
+    let address = service.address.clone();
 
     let client = reqwest::Client::new();
     let credentials = json!({ "username": "alice", "password": PASSWORD });
@@ -80,15 +62,8 @@ async fn no_password_token_or_secret_reaches_the_log() {
         .await
         .expect("refresh");
 
-    child.kill().expect("kill");
-    child.wait().expect("reaped");
-    stdout.read_to_string(&mut log).expect("rest of stdout");
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut log)
-        .expect("stderr");
+    service.kill();
+    let log = service.log();
 
     assert!(log.contains("request finished"), "the log is on: {log}");
     assert!(
@@ -113,46 +88,22 @@ async fn no_password_token_or_secret_reaches_the_log() {
 
 #[tokio::test]
 async fn with_log_format_json_every_line_is_a_json_object_with_the_request_id() {
-    let database = shared::db::TestDatabase::new().await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auth-service"))
-        .envs(test_env(database.url()))
+    let builder = builder()
+        .await
         .env("RUST_LOG", "info")
-        .env("LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn auth-service");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut lines = Vec::new();
-    let address = loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).expect("read") > 0,
-            "exited: {lines:?}"
-        );
-        if let Some(at) = line.find("listening on ") {
-            let address = line[at + "listening on ".len()..]
-                .split('"')
-                .next()
-                .expect("address")
-                .to_owned();
-            lines.push(line);
-            break address;
-        }
-        lines.push(line);
-    };
+        .env("LOG_FORMAT", "json");
+    let mut service = RunningBinary::start(builder.command(BINARY));
     let status = reqwest::Client::new()
-        .get(format!("{address}/health/ready"))
+        .get(format!("{}/health/ready", service.address))
         .header("x-request-id", "json-check-1")
         .send()
         .await
         .expect("ready")
         .status();
     assert_eq!(status, 200);
-    child.kill().expect("kill");
-    child.wait().expect("reaped");
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).expect("rest");
-    lines.extend(rest.lines().map(str::to_owned));
+    service.kill();
+    let log = service.log();
+    let lines: Vec<&str> = log.lines().collect();
     let parsed: Vec<Value> = lines
         .iter()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))

@@ -1,4 +1,4 @@
-use crate::helpers::{json_body, spawn_app};
+use crate::helpers::{json_body, spawn_app, AuthApi as _};
 
 #[tokio::test]
 async fn me_returns_the_callers_record() {

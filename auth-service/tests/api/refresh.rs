@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, spawn_app_with, TestApp, PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with, AuthApi as _, TestApp, PASSWORD};
 
 async fn logged_in(app: &TestApp) -> Value {
     assert_eq!(app.register("alice", PASSWORD).await.status(), 201);
@@ -68,9 +68,10 @@ async fn the_refresh_grant_takes_json_too() {
 
 #[tokio::test]
 async fn reuse_after_the_grace_window_revokes_the_whole_family() {
-    let app = spawn_app_with(&[("AUTH__TOKENS__REFRESH_REUSE_GRACE_SECONDS", "0")]).await;
+    let app = spawn_app_with(&[("AUTH__TOKENS__REFRESH_REUSE_GRACE_SECONDS", "10")]).await;
     let first = logged_in(&app).await;
     let (_, second) = app.refresh(&refresh_token(&first)).await;
+    app.clock.advance(Duration::from_millis(10_001));
 
     let (status, reuse) = app.refresh(&refresh_token(&first)).await;
     assert_eq!(
@@ -84,9 +85,10 @@ async fn reuse_after_the_grace_window_revokes_the_whole_family() {
 
 #[tokio::test]
 async fn reuse_within_the_grace_window_yields_the_same_successor() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[("AUTH__TOKENS__REFRESH_REUSE_GRACE_SECONDS", "10")]).await;
     let first = logged_in(&app).await;
     let (_, second) = app.refresh(&refresh_token(&first)).await;
+    app.clock.advance(Duration::from_secs(10));
     let (status, again) = app.refresh(&refresh_token(&first)).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["refresh_token"], second["refresh_token"]);
@@ -142,9 +144,9 @@ async fn without_a_grace_window_concurrent_refreshes_never_yield_two_valid_token
 
 #[tokio::test]
 async fn a_refresh_token_unused_past_its_idle_lifetime_expires() {
-    let app = spawn_app_with(&[("AUTH__TOKENS__REFRESH_IDLE_SECONDS", "1")]).await;
+    let app = spawn_app_with(&[("AUTH__TOKENS__REFRESH_IDLE_SECONDS", "3600")]).await;
     let first = logged_in(&app).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_secs(3600));
     let (status, body) = app.refresh(&refresh_token(&first)).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_grant");
@@ -153,18 +155,18 @@ async fn a_refresh_token_unused_past_its_idle_lifetime_expires() {
 #[tokio::test]
 async fn no_refresh_outlives_the_absolute_lifetime_even_when_used() {
     let app = spawn_app_with(&[
-        ("AUTH__TOKENS__REFRESH_IDLE_SECONDS", "60"),
-        ("AUTH__TOKENS__REFRESH_ABSOLUTE_SECONDS", "2"),
+        ("AUTH__TOKENS__REFRESH_IDLE_SECONDS", "3600"),
+        ("AUTH__TOKENS__REFRESH_ABSOLUTE_SECONDS", "7200"),
     ])
     .await;
     let mut body = logged_in(&app).await;
     for _ in 0..2 {
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        app.clock.advance(Duration::from_secs(3000));
         let (status, next) = app.refresh(&refresh_token(&body)).await;
         assert_eq!(status, 200, "{next}");
         body = next;
     }
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    app.clock.advance(Duration::from_secs(1200));
     let (status, end) = app.refresh(&refresh_token(&body)).await;
     assert_eq!(status, 400, "{end}");
 }

@@ -1,56 +1,37 @@
 //! The real binary stopped by SIGTERM leaves a SQLite file that is whole on
 //! its own (what a backup that copies one file needs).
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
+use shared::testing::{RunningBinary, TestApp, TestDatabase};
 use sqlx::Connection as _;
 
-use crate::helpers::{test_env, PASSWORD};
+use crate::helpers::PASSWORD;
 
 #[tokio::test]
 async fn after_sigterm_the_sqlite_file_alone_holds_every_write() {
-    let database = shared::db::TestDatabase::new().await;
+    let database = TestDatabase::new().await;
     let Some(path) = database.url().strip_prefix("sqlite://") else {
         return; // PostgreSQL keeps its own files.
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auth-service"))
-        .envs(test_env(database.url()))
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn auth-service");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let address = loop {
-        let line = lines.next().expect("the address is logged").expect("line");
-        if let Some(at) = line.find("listening on ") {
-            break line[at + "listening on ".len()..].trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
+    let builder = TestApp::builder_on("AUTH", database.url()).env("RUST_LOG", "info");
+    let mut service = RunningBinary::start(builder.command(env!("CARGO_BIN_EXE_auth-service")));
     let registered = reqwest::Client::new()
-        .post(format!("{address}/v1/users"))
+        .post(format!("{}/v1/users", service.address))
         .json(&json!({ "username": "kept", "password": PASSWORD }))
         .send()
         .await
         .expect("register");
     assert_eq!(registered.status(), 201);
 
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(kill.success());
-    let started = Instant::now();
-    let exit = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "still running");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    service.signal("TERM");
+    let exit = service.wait_for_exit(Duration::from_secs(10));
+    let log = service.log();
+    assert!(
+        log.contains("shutdown started") && log.contains("shutdown complete"),
+        "one line when the shutdown starts, one when it ends: {log}"
+    );
     assert!(exit.success(), "{exit:?}");
 
     // Checkpointed and emptied: copying the one file is a whole backup.

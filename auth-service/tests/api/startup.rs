@@ -1,19 +1,20 @@
 use auth_service::settings::Settings;
 use auth_service::startup::Application;
+use shared::clock::Clock;
+use shared::testing::TestApp;
 
-use crate::helpers::test_env;
+use crate::helpers::builder;
 
 async fn build_error(changes: &[(&str, Option<&str>)]) -> String {
-    let database = shared::db::TestDatabase::new().await;
-    let mut env = test_env(database.url());
+    let mut builder = builder().await;
     for (key, value) in changes {
-        match value {
-            Some(value) => env.insert((*key).to_owned(), (*value).to_owned()),
-            None => env.remove(*key),
+        builder = match value {
+            Some(value) => builder.env(key, value),
+            None => builder.without_env(key),
         };
     }
-    let settings = Settings::load_from(&env).expect("settings parse");
-    match Application::build(settings).await {
+    let settings = Settings::load_from(builder.environment()).expect("settings parse");
+    match Application::build(settings, Clock::system()).await {
         Ok(_) => panic!("start-up should fail for {changes:?}"),
         Err(error) => format!("{error:#}"),
     }
@@ -48,9 +49,9 @@ async fn eddsa_without_a_private_key_stops_start_up() {
 
 #[test]
 fn a_bad_value_stops_start_up_naming_its_variable() {
-    let mut env = test_env("sqlite://unused.db");
-    env.insert("AUTH__TOKENS__ACCESS_TOKEN_SECONDS".into(), "soon".into());
-    let error = Settings::load_from(&env)
+    let builder = TestApp::builder_on("AUTH", "sqlite://unused.db")
+        .env("AUTH__TOKENS__ACCESS_TOKEN_SECONDS", "soon");
+    let error = Settings::load_from(builder.environment())
         .expect_err("not a number")
         .to_string();
     assert!(

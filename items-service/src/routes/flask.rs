@@ -8,7 +8,8 @@ use actix_web::{web, HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use shared::auth::Authorized;
-use shared::body::Json;
+use shared::body::{FlaskMessage, Json};
+use shared::clock::Clock;
 
 use super::{ItemsRead, ItemsWrite};
 use crate::domain::{ItemName, Price};
@@ -76,7 +77,7 @@ impl ResponseError for FlaskError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(shared::openapi::FlaskMessage {
+        HttpResponse::build(self.status).json(FlaskMessage {
             message: self.message.clone(),
         })
     }
@@ -86,6 +87,8 @@ fn item_name(raw: String) -> Result<ItemName, FlaskError> {
     ItemName::parse(raw).map_err(|why| FlaskError::bad_request(json!({ "name": why })))
 }
 
+/// Read an item, as Flask-RESTful answered.
+///
 /// 200 `{"item": {"name", "price"}}` or 404 `{"item": null}`.
 #[utoipa::path(
     get,
@@ -96,9 +99,9 @@ fn item_name(raw: String) -> Result<ItemName, FlaskError> {
     responses(
         (status = 200, description = "The item.", body = FlaskLookup<'static>),
         (status = 404, description = "No such item: `{\"item\": null}`.", body = FlaskLookup<'static>),
-        (status = 400, description = "An invalid name.", body = shared::openapi::FlaskMessage),
-        (status = 401, description = "No valid token (Flask-JWT's body).", body = shared::openapi::FlaskAuthError),
-        (status = 403, description = "The token lacks `items:read`.", body = shared::openapi::FlaskAuthError),
+        (status = 400, description = "An invalid name.", body = shared::body::FlaskMessage),
+        (status = 401, description = "No valid token (Flask-JWT's body).", body = shared::auth::FlaskAuthError),
+        (status = 403, description = "The token lacks `items:read`.", body = shared::auth::FlaskAuthError),
     ),
 )]
 pub(super) async fn get_item(
@@ -167,6 +170,8 @@ fn flask_price(price: Option<Value>) -> Result<Price, FlaskError> {
     Price::parse(number).map_err(|why| FlaskError::bad_request(json!({ "price": why })))
 }
 
+/// Create an item, as Flask-RESTful answered.
+///
 /// 201 `{"name", "price"}`; 400 with the tutorial's messages when the item
 /// exists or the price is missing.
 #[utoipa::path(
@@ -178,18 +183,19 @@ fn flask_price(price: Option<Value>) -> Result<Price, FlaskError> {
     security(("bearer" = []), ("oauth2" = ["items:write"])),
     responses(
         (status = 201, description = "Created.", body = FlaskItemView<'static>),
-        (status = 400, description = "The item exists, the price is blank or invalid, or the body is not JSON.", body = shared::openapi::FlaskMessage),
-        (status = 413, description = "The body is over 16 KiB.", body = shared::openapi::FlaskMessage),
-        (status = 415, description = "The body is not `application/json`.", body = shared::openapi::FlaskMessage),
-        (status = 422, description = "The body has a member other than `price`.", body = shared::openapi::FlaskMessage),
-        (status = 401, description = "No valid token (Flask-JWT's body).", body = shared::openapi::FlaskAuthError),
-        (status = 403, description = "The token lacks `items:write`.", body = shared::openapi::FlaskAuthError),
+        (status = 400, description = "The item exists, the price is blank or invalid, or the body is not JSON.", body = shared::body::FlaskMessage),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::body::FlaskMessage),
+        (status = 415, description = "The body is not `application/json`.", body = shared::body::FlaskMessage),
+        (status = 422, description = "The body has a member other than `price`.", body = shared::body::FlaskMessage),
+        (status = 401, description = "No valid token (Flask-JWT's body).", body = shared::auth::FlaskAuthError),
+        (status = 403, description = "The token lacks `items:write`.", body = shared::auth::FlaskAuthError),
     ),
 )]
 pub(super) async fn post_item(
     caller: Authorized<ItemsWrite>,
     name: web::Path<String>,
     store: web::Data<dyn ItemStore>,
+    clock: web::Data<Clock>,
     Json(body): Json<FlaskItem>,
 ) -> Result<HttpResponse, FlaskError> {
     let name = item_name(name.into_inner())?;
@@ -205,7 +211,7 @@ pub(super) async fn post_item(
         return Err(exists());
     }
     let price = flask_price(body.price)?;
-    let item = Item::new(name.as_str(), price.value(), caller.username());
+    let item = Item::new(name.as_str(), price.value(), caller.username(), &clock);
     if !store.create(&item).await? {
         return Err(exists());
     }

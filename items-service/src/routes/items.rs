@@ -7,9 +7,11 @@ use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use shared::auth::Authorized;
 use shared::body::Json;
+use shared::clock::Clock;
 use shared::problem::{ApiError, Problem};
 
 use super::{ItemsRead, ItemsWrite};
@@ -78,7 +80,10 @@ pub(super) struct ListQuery {
     cursor: Option<String>,
 }
 
-/// `GET /v1/items?limit=N&cursor=C`: a page in name order.
+/// List items: a page in name order.
+///
+/// `limit` items (20 when absent, at most 100) after `cursor`, the
+/// `next_cursor` of the page before.
 #[utoipa::path(
     get,
     path = "/v1/items",
@@ -87,9 +92,9 @@ pub(super) struct ListQuery {
     security(("bearer" = []), ("oauth2" = ["items:read"])),
     responses(
         (status = 200, description = "A page.", body = ItemPage<'static>),
-        (status = 400, description = "A bad limit or cursor.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `items:read`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "A bad limit or cursor.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `items:read`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn list(
@@ -139,7 +144,7 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// `GET /v1/items/{name}`.
+/// Read an item.
 #[utoipa::path(
     get,
     path = "/v1/items/{name}",
@@ -148,10 +153,10 @@ fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
     security(("bearer" = []), ("oauth2" = ["items:read"])),
     responses(
         (status = 200, description = "The item.", body = ItemView<'static>),
-        (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `items:read`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such item.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid name.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `items:read`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such item.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "An invalid name.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn get(
@@ -175,7 +180,9 @@ pub struct PutItem {
     price: f64,
 }
 
-/// `PUT /v1/items/{name}`: 201 when created, 200 when replaced.
+/// Create or replace an item.
+///
+/// 201 when created, 200 when replaced.
 #[utoipa::path(
     put,
     path = "/v1/items/{name}",
@@ -186,24 +193,25 @@ pub struct PutItem {
     responses(
         (status = 201, description = "Created; `Location` names it.", body = ItemView<'static>),
         (status = 200, description = "Replaced.", body = ItemView<'static>),
-        (status = 400, description = "The body is not JSON.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 16 KiB.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `items:write`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid name or price.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `items:write`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "An invalid name or price.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn put(
     caller: Authorized<ItemsWrite>,
     name: web::Path<String>,
     store: web::Data<dyn ItemStore>,
+    clock: web::Data<Clock>,
     Json(body): Json<PutItem>,
 ) -> Result<HttpResponse, ApiError> {
     let name = item_name(name.into_inner())?;
     let price =
         Price::parse(body.price).map_err(|why| Problem::invalid_fields([("price", why)]))?;
-    let item = Item::new(name.as_str(), price.value(), caller.username());
+    let item = Item::new(name.as_str(), price.value(), caller.username(), &clock);
     let (item, outcome) = store.put(&item).await?;
     Ok(match outcome {
         Put::Created => HttpResponse::Created()
@@ -216,7 +224,9 @@ pub(super) async fn put(
     })
 }
 
-/// `DELETE /v1/items/{name}`: 204, or 404 when absent.
+/// Delete an item.
+///
+/// 204, or 404 when absent.
 #[utoipa::path(
     delete,
     path = "/v1/items/{name}",
@@ -225,10 +235,10 @@ pub(super) async fn put(
     security(("bearer" = []), ("oauth2" = ["items:write"])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "No valid access token.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `items:write`.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such item.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid name.", body = shared::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks `items:write`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such item.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "An invalid name.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn delete(
@@ -244,17 +254,16 @@ pub(super) async fn delete(
     }
 }
 
-/// Percent-encodes a path segment: everything but RFC 3986 unreserved bytes.
+/// Everything but RFC 3986 unreserved characters.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes a path segment.
 fn percent_encode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(segment, PATH_SEGMENT).to_string()
 }
 
 #[cfg(test)]

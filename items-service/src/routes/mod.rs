@@ -1,11 +1,10 @@
-//! Thin handlers: parse the request into domain types, call the store, map
-//! the error, build the response.
+//! The HTTP edge: thin handlers that parse the request into domain types,
+//! call the store, map the error, build the response; the only place that
+//! builds HTTP answers. This file joins the routes and their OpenAPI
+//! documentation; a response body type lives beside its handler.
 
 mod flask;
 mod items;
-mod openapi;
-
-pub use openapi::ApiDoc;
 
 /// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
 /// them through the same extractors as the routes do.
@@ -17,6 +16,10 @@ pub mod bodies {
 use actix_web::web;
 use shared::auth::{ErrorStyle, RequiredScope};
 use shared::http::resource;
+use shared::problem::ApiError;
+use utoipa::OpenApi;
+
+use crate::store::StoreError;
 
 /// Reading items needs this scope.
 pub struct ItemsRead;
@@ -45,7 +48,49 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(items::put))
             .route(web::delete().to(items::delete)),
     )
-    .configure(shared::openapi::operations(
-        <ApiDoc as utoipa::OpenApi>::openapi(),
-    ));
+    .configure(shared::operations::operations(ApiDoc::openapi()));
 }
+
+/// A store that cannot answer is a 503 (the cause is logged once, there).
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::Unavailable(error.0)
+    }
+}
+
+/// OAuth 2.0 clients get tokens from auth-service, at its address under
+/// `docker compose up`, with the scopes this service's routes require.
+const SECURITY: shared::openapi::Security<'static> = shared::openapi::Security {
+    token_url: "http://localhost:8081/v1/token",
+    scopes: &[
+        (ItemsRead::SCOPE, "read items"),
+        (ItemsWrite::SCOPE, "create, replace and delete items"),
+    ],
+};
+
+/// items-service's OpenAPI 3.1 document, served at `/openapi.json` with the
+/// shared operations added. The operations are described beside their
+/// handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "items-service",
+        description = "Items, behind access tokens from auth-service (verified locally). Errors \
+                       are RFC 9457 problem details, except on the Flask-RESTful routes \
+                       `/item/{name}`, which keep the tutorial's bodies."
+    ),
+    paths(
+        items::list,
+        items::get,
+        items::put,
+        items::delete,
+        flask::get_item,
+        flask::post_item,
+    ),
+    modifiers(&SECURITY),
+    tags(
+        (name = "items", description = "The v1 items API."),
+        (name = "flask", description = "The Flask-RESTful item routes, unchanged for their clients."),
+    ),
+)]
+pub struct ApiDoc;

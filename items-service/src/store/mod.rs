@@ -1,8 +1,13 @@
-//! All SQL lives here, behind [`ItemStore`]; one implementation per database.
+//! All SQL lives here, behind [`ItemStore`]. One implementation,
+//! [`SqlItemStore`], serves SQLite and PostgreSQL: each statement is written
+//! once with `$N` placeholders, which both drivers bind (reads on SQLite go
+//! through `shared::db::SqliteReads`). The store knows nothing of HTTP;
+//! `routes` maps [`StoreError`] to 503.
 
 mod sql;
 
 use async_trait::async_trait;
+use shared::clock::Clock;
 
 pub use sql::{SqlItemStore, MIGRATIONS};
 
@@ -23,8 +28,8 @@ pub struct Item {
 
 impl Item {
     /// A new item, created and updated now by `username`.
-    pub fn new(name: &str, price: f64, username: &str) -> Self {
-        let now = shared::db::timestamp();
+    pub fn new(name: &str, price: f64, username: &str, clock: &Clock) -> Self {
+        let now = shared::db::timestamp(clock.now_ms());
         Self {
             name: name.to_owned(),
             price,
@@ -39,12 +44,6 @@ impl Item {
 #[derive(Debug, thiserror::Error)]
 #[error("the item store failed")]
 pub struct StoreError(#[source] pub anyhow::Error);
-
-impl From<StoreError> for shared::problem::ApiError {
-    fn from(error: StoreError) -> Self {
-        Self::Unavailable(error.0)
-    }
-}
 
 /// What [`ItemStore::put`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

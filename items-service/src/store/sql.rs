@@ -200,8 +200,9 @@ impl ItemStore for SqlItemStore {
 
 #[cfg(test)]
 mod tests {
-    use shared::db::{EmbeddedMigrations, Migrations, TestDatabase};
+    use shared::db::{EmbeddedMigrations, Migrations};
     use shared::settings::DatabaseSettings;
+    use shared::testing::TestDatabase;
 
     use super::*;
 
@@ -224,7 +225,7 @@ mod tests {
         let old = shared::db::open(&settings(&database), first_only)
             .await
             .expect("opens at version 1");
-        let item = Item::new("kept", 1.5, "alice");
+        let item = Item::new("kept", 1.5, "alice", &shared::clock::Clock::system());
         assert!(SqlItemStore::new(old.clone())
             .create(&item)
             .await

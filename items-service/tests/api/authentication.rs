@@ -1,9 +1,11 @@
 //! Every route refuses a missing, bad or under-scoped token as RFC 6750 says.
 
+use std::time::Duration;
+
 use serde_json::json;
 use shared::token::Audience;
 
-use crate::helpers::{send, signer_with, spawn_app, TestApp, SECRET};
+use crate::helpers::{send, signer_with, spawn_app, ItemsApp, ALL_SCOPES, SECRET};
 
 fn challenge(response: &reqwest::Response) -> String {
     response
@@ -23,7 +25,7 @@ const ROUTES: [(&str, &str); 6] = [
     ("DELETE", "/v1/items/x"),
 ];
 
-fn request(app: &TestApp, method: &str, path: &str) -> reqwest::RequestBuilder {
+fn request(app: &ItemsApp, method: &str, path: &str) -> reqwest::RequestBuilder {
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
     app.client
         .request(method, app.url(path))
@@ -44,7 +46,7 @@ async fn every_route_without_a_token_returns_401_with_a_bare_challenge() {
     }
 }
 
-async fn assert_refused(app: &TestApp, authorization: &str, why: &str) {
+async fn assert_refused(app: &ItemsApp, authorization: &str, why: &str) {
     for (method, path) in ROUTES {
         let response = request(app, method, path)
             .header("authorization", authorization)
@@ -63,9 +65,13 @@ async fn assert_refused(app: &TestApp, authorization: &str, why: &str) {
 #[tokio::test]
 async fn an_expired_token_is_refused() {
     let app = spawn_app().await;
-    let mut claims = app.claims();
-    claims.exp = shared::token::now() - 120;
-    assert_refused(&app, &format!("Bearer {}", app.sign(&claims)), "expired").await;
+    let token = app.token(ALL_SCOPES);
+    // 900 s of lifetime and 30 s of leeway: valid up to the last second.
+    app.clock.advance(Duration::from_secs(929));
+    let (status, _) = send(request(&app, "GET", "/v1/items").bearer_auth(&token)).await;
+    assert_eq!(status, 200);
+    app.clock.advance(Duration::from_secs(1));
+    assert_refused(&app, &format!("Bearer {token}"), "expired").await;
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
 use crate::helpers::{send, spawn_app};
+use reqwest::Method;
 
 #[tokio::test]
 async fn bad_bodies_get_a_4xx_that_says_what_was_wrong_and_write_nothing() {
@@ -20,9 +21,9 @@ async fn bad_bodies_get_a_4xx_that_says_what_was_wrong_and_write_nothing() {
     for (route, style) in [("/v1/items/thing", "problem"), ("/item/thing", "flask")] {
         for (content_type, body, status, mentions) in cases {
             let request = if style == "flask" {
-                app.post(route)
+                app.jwt(Method::POST, route)
             } else {
-                app.put(route)
+                app.bearer(Method::PUT, route)
             };
             if style == "flask" && mentions == "price" {
                 continue; // the Flask route takes numeric strings
@@ -43,7 +44,11 @@ async fn bad_bodies_get_a_4xx_that_says_what_was_wrong_and_write_nothing() {
             };
             assert!(!answer[key].is_null(), "{route}: {text}");
         }
-        assert_eq!(send(app.get(route)).await.0, 404, "{route} wrote something");
+        assert_eq!(
+            send(app.bearer(Method::GET, route)).await.0,
+            404,
+            "{route} wrote something"
+        );
     }
 }
 
@@ -58,7 +63,7 @@ async fn a_header_over_the_servers_limit_gets_431_and_the_server_keeps_serving()
     if let Ok(response) = response {
         assert_eq!(response.status(), 431);
     }
-    assert_eq!(send(app.get("/health/live")).await.0, 200);
+    assert_eq!(send(app.bearer(Method::GET, "/health/live")).await.0, 200);
 }
 
 #[tokio::test]
@@ -94,7 +99,7 @@ async fn a_client_sending_its_head_a_byte_a_second_is_cut_off_while_others_are_s
     });
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
-        send(app.get("/health/live")).await.0,
+        send(app.bearer(Method::GET, "/health/live")).await.0,
         200,
         "others are served"
     );
@@ -113,15 +118,12 @@ async fn connections_beyond_the_cap_wait_until_one_closes_while_open_ones_are_se
     use std::net::TcpStream;
     use std::time::Duration;
 
-    let database = shared::db::TestDatabase::new().await;
-    let mut env = crate::helpers::settings_env(database.url());
-    env.insert("ITEMS__SERVER__WORKERS".into(), "1".into());
-    env.insert(
-        "ITEMS__SERVER__MAX_CONNECTIONS_PER_WORKER".into(),
-        "4".into(),
-    );
-    let address = crate::helpers::spawn_items(&env).await;
-    let address = address.trim_start_matches("http://").to_owned();
+    let builder = crate::helpers::builder().await.envs(&[
+        ("ITEMS__SERVER__WORKERS", "1"),
+        ("ITEMS__SERVER__MAX_CONNECTIONS_PER_WORKER", "4"),
+    ]);
+    let app = crate::helpers::start(builder).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
 
     let outcome = tokio::task::spawn_blocking(move || {
         let request = b"GET /health/live HTTP/1.1\r\nHost: test\r\n\r\n";

@@ -1,31 +1,25 @@
 //! Both services, sharing only the secret: the seed tutorial's Postman session.
 
-use std::collections::HashMap;
-
 use serde_json::json;
+use shared::testing::TestDatabase;
 
-use shared::db::TestDatabase;
+use crate::helpers::{send, start_on, TestApp, SECRET};
 
-use crate::helpers::{send, settings_env, spawn_items, SECRET};
-
-/// auth-service over the database at `url`, with `jwt` as its `JWT_*` settings.
+/// auth-service, in this process, over the database at `url`, with `jwt` as
+/// its `JWT_*` settings; its address.
 pub(crate) async fn spawn_auth_service_with(url: &str, jwt: &[(&str, &str)]) -> String {
-    let env: HashMap<String, String> = [
-        ("AUTH__SERVER__PORT", "0"),
-        ("AUTH__SERVER__WORKERS", "1"),
-        ("AUTH__DATABASE__URL", url),
-    ]
-    .into_iter()
-    .chain(jwt.iter().copied())
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let settings = auth_service::settings::Settings::load_from(&env).expect("settings");
-    let app = auth_service::startup::Application::build(settings)
+    TestApp::builder_on("AUTH", url)
+        .without_env("JWT_SECRET")
+        .envs(jwt)
+        .start(|env, clock| async move {
+            auth_service::startup::Application::build(
+                auth_service::settings::Settings::load_from(&env)?,
+                clock,
+            )
+            .await
+        })
         .await
-        .expect("auth builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    address
+        .address
 }
 
 #[tokio::test]
@@ -33,7 +27,7 @@ async fn the_seed_tutorials_postman_session_works_across_both_services() {
     let auth_db = TestDatabase::new().await;
     let items_db = TestDatabase::new().await;
     let auth = spawn_auth_service_with(auth_db.url(), &[("JWT_SECRET", SECRET)]).await;
-    let items = spawn_items(&settings_env(items_db.url())).await;
+    let items = start_on(items_db.url()).await.address;
     let client = reqwest::Client::new();
     let credentials = json!({ "username": "jose", "password": "asdf-qwer-zxcv-1234" });
 

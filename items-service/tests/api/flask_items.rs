@@ -1,5 +1,6 @@
 //! The seed tutorial's routes answer exactly as Flask-RESTful did.
 
+use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{send, spawn_app};
@@ -7,12 +8,16 @@ use crate::helpers::{send, spawn_app};
 #[tokio::test]
 async fn post_then_get_an_item_returns_the_tutorials_bodies() {
     let app = spawn_app().await;
-    let (status, body) = send(app.post("/item/chair").json(&json!({ "price": 15.99 }))).await;
+    let (status, body) = send(
+        app.jwt(Method::POST, "/item/chair")
+            .json(&json!({ "price": 15.99 })),
+    )
+    .await;
     assert_eq!(
         (status, body),
         (201, json!({ "name": "chair", "price": 15.99 }))
     );
-    let (status, body) = send(app.get("/item/chair")).await;
+    let (status, body) = send(app.bearer(Method::GET, "/item/chair")).await;
     assert_eq!(
         (status, body),
         (200, json!({ "item": { "name": "chair", "price": 15.99 } }))
@@ -23,7 +28,7 @@ async fn post_then_get_an_item_returns_the_tutorials_bodies() {
 async fn get_of_a_missing_item_returns_404_item_null() {
     let app = spawn_app().await;
     assert_eq!(
-        send(app.get("/item/ghost")).await,
+        send(app.bearer(Method::GET, "/item/ghost")).await,
         (404, json!({ "item": null }))
     );
 }
@@ -31,14 +36,22 @@ async fn get_of_a_missing_item_returns_404_item_null() {
 #[tokio::test]
 async fn a_duplicate_post_returns_the_tutorials_400_message() {
     let app = spawn_app().await;
-    send(app.post("/item/chair").json(&json!({ "price": 1 }))).await;
-    let (status, body) = send(app.post("/item/chair").json(&json!({ "price": 2 }))).await;
+    send(
+        app.jwt(Method::POST, "/item/chair")
+            .json(&json!({ "price": 1 })),
+    )
+    .await;
+    let (status, body) = send(
+        app.jwt(Method::POST, "/item/chair")
+            .json(&json!({ "price": 2 })),
+    )
+    .await;
     assert_eq!(status, 400);
     assert_eq!(
         body,
         json!({ "message": "An item with name 'chair' already exists." })
     );
-    let (_, kept) = send(app.get("/item/chair")).await;
+    let (_, kept) = send(app.bearer(Method::GET, "/item/chair")).await;
     assert_eq!(kept["item"]["price"], 1.0);
 }
 
@@ -50,7 +63,7 @@ async fn a_post_without_price_returns_the_tutorials_field_message() {
         json!({ "price": null }),
         json!({ "price": "cheap" }),
     ] {
-        let (status, answer) = send(app.post("/item/chair").json(&body)).await;
+        let (status, answer) = send(app.jwt(Method::POST, "/item/chair").json(&body)).await;
         assert_eq!(status, 400, "{body}");
         assert_eq!(
             answer,
@@ -58,13 +71,17 @@ async fn a_post_without_price_returns_the_tutorials_field_message() {
             "{body}"
         );
     }
-    assert_eq!(send(app.get("/item/chair")).await.0, 404);
+    assert_eq!(send(app.bearer(Method::GET, "/item/chair")).await.0, 404);
 }
 
 #[tokio::test]
 async fn a_numeric_string_price_is_accepted_as_flask_did() {
     let app = spawn_app().await;
-    let (status, body) = send(app.post("/item/lamp").json(&json!({ "price": "12.5" }))).await;
+    let (status, body) = send(
+        app.jwt(Method::POST, "/item/lamp")
+            .json(&json!({ "price": "12.5" })),
+    )
+    .await;
     assert_eq!(
         (status, body),
         (201, json!({ "name": "lamp", "price": 12.5 }))
@@ -74,7 +91,11 @@ async fn a_numeric_string_price_is_accepted_as_flask_did() {
 #[tokio::test]
 async fn a_negative_price_is_refused_with_a_field_message() {
     let app = spawn_app().await;
-    let (status, body) = send(app.post("/item/lamp").json(&json!({ "price": -1 }))).await;
+    let (status, body) = send(
+        app.jwt(Method::POST, "/item/lamp")
+            .json(&json!({ "price": -1 })),
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(body["message"]["price"].is_string(), "{body}");
 }
@@ -88,10 +109,10 @@ async fn names_are_percent_decoded_and_may_be_any_script() {
         ("/item/two%20words", "two words"),
         ("/item/caf%C3%A9+x", "café+x"),
     ] {
-        let (status, body) = send(app.post(path).json(&json!({ "price": 3 }))).await;
+        let (status, body) = send(app.jwt(Method::POST, path).json(&json!({ "price": 3 }))).await;
         assert_eq!(status, 201, "{path}");
         assert_eq!(body["name"], name, "{path}");
-        let (status, body) = send(app.get(path)).await;
+        let (status, body) = send(app.bearer(Method::GET, path)).await;
         assert_eq!(
             (status, &body["item"]["name"]),
             (200, &json!(name)),
@@ -109,13 +130,13 @@ async fn a_name_over_128_characters_or_with_a_control_character_is_refused() {
         "/item/a%00b".to_owned(),
         "/item/a%0Ab".to_owned(),
     ] {
-        let (status, body) = send(app.post(&path).json(&json!({ "price": 3 }))).await;
+        let (status, body) = send(app.jwt(Method::POST, &path).json(&json!({ "price": 3 }))).await;
         assert_eq!(status, 400, "{path}");
         assert!(body["message"]["name"].is_string(), "{body}");
     }
     let longest = "é".repeat(128);
     let (status, _) = send(
-        app.post(&format!("/item/{longest}"))
+        app.jwt(Method::POST, &format!("/item/{longest}"))
             .json(&json!({ "price": 3 })),
     )
     .await;

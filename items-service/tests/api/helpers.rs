@@ -1,79 +1,78 @@
-use std::collections::HashMap;
+//! items-service's side of the shared test toolkit: how to start it, and
+//! tokens for its tests, minted with `shared`'s signer (no auth-service).
+//! A request's scheme is in the helper's name: `bearer` sends
+//! `Authorization: Bearer`, `jwt` sends Flask-JWT's `Authorization: JWT`.
+
+use std::ops::Deref;
 use std::sync::Arc;
 
 use items_service::settings::Settings;
 use items_service::startup::Application;
-use reqwest::{RequestBuilder, Response};
-use serde_json::Value;
-use shared::db::TestDatabase;
+use reqwest::{Method, RequestBuilder};
+pub(crate) use shared::testing::{send, TestApp, TestAppBuilder, TEST_SECRET as SECRET};
 use shared::token::{Claims, KeyRing, TokenSigner};
 
-pub(crate) const SECRET: &str = "test-secret-that-is-long-enough-for-hs256!";
 pub(crate) const ALL_SCOPES: &str = "items:read items:write";
 
-pub(crate) struct TestApp {
-    pub(crate) address: String,
-    pub(crate) client: reqwest::Client,
+/// items-service under test, with a signer for its tokens on its clock.
+pub(crate) struct ItemsApp {
+    app: TestApp,
     signer: TokenSigner,
-    _database: TestDatabase,
 }
 
+impl Deref for ItemsApp {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
+}
+
+/// A signer of HS256 tokens with `secret`, from `issuer` to `audience`.
 pub(crate) fn signer_with(secret: &[u8], issuer: &str, audience: &str) -> TokenSigner {
     let ring = Arc::new(KeyRing::single_hmac(secret).expect("ring"));
     TokenSigner::new(ring, issuer, [audience], 900)
 }
 
-/// Environment of a test app: port 0, the database at `url`, the test secret.
-pub(crate) fn settings_env(url: &str) -> HashMap<String, String> {
-    [
-        ("ITEMS__SERVER__PORT", "0"),
-        ("ITEMS__SERVER__WORKERS", "2"),
-        ("ITEMS__DATABASE__URL", url),
-        ("JWT_SECRET", SECRET),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+/// items-service's builder: port 0, a fresh database, the test secret, a
+/// manual clock.
+pub(crate) async fn builder() -> TestAppBuilder {
+    TestApp::builder("ITEMS").await
 }
 
-/// Starts items-service with this environment; its address.
-pub(crate) async fn spawn_items(env: &HashMap<String, String>) -> String {
-    if std::env::var_os("TEST_LOG").is_some() {
-        shared::telemetry::init();
-    }
-    let settings = Settings::load_from(env).expect("settings");
-    let app = Application::build(settings).await.expect("app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    address
+/// Starts items-service in this process from a builder.
+pub(crate) async fn start(builder: TestAppBuilder) -> TestApp {
+    builder
+        .start(
+            |env, clock| async move { Application::build(Settings::load_from(&env)?, clock).await },
+        )
+        .await
+}
+
+/// items-service over the database at `url` (replicas share one).
+pub(crate) async fn start_on(url: &str) -> TestApp {
+    start(TestApp::builder_on("ITEMS", url)).await
 }
 
 /// items-service over the database at `url` with these `JWT_*` settings
-/// instead of the test secret; its address.
-pub(crate) async fn spawn_items_with_keys(url: &str, jwt: &[(&str, &str)]) -> String {
-    let mut env = settings_env(url);
-    env.remove("JWT_SECRET");
-    env.extend(jwt.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    spawn_items(&env).await
+/// instead of the test secret.
+pub(crate) async fn start_with_keys(url: &str, jwt: &[(&str, &str)]) -> TestApp {
+    start(
+        TestApp::builder_on("ITEMS", url)
+            .without_env("JWT_SECRET")
+            .envs(jwt),
+    )
+    .await
 }
 
-/// items-service over a fresh database (SQLite, or PostgreSQL with
-/// TEST_POSTGRES_URL), with a signer for its tokens.
-pub(crate) async fn spawn_app() -> TestApp {
-    let database = TestDatabase::new().await;
-    TestApp {
-        address: spawn_items(&settings_env(database.url())).await,
-        client: reqwest::Client::new(),
-        signer: signer_with(SECRET.as_bytes(), "auth-service", "items-service"),
-        _database: database,
-    }
+/// items-service over a fresh database, with a signer for its tokens.
+pub(crate) async fn spawn_app() -> ItemsApp {
+    let app = start(builder().await).await;
+    let signer = signer_with(SECRET.as_bytes(), "auth-service", "items-service")
+        .with_clock(app.clock.clone());
+    ItemsApp { app, signer }
 }
 
-impl TestApp {
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
+impl ItemsApp {
     /// A valid token for `alice` with these scopes.
     pub(crate) fn token(&self, scopes: &str) -> String {
         self.signer
@@ -94,41 +93,20 @@ impl TestApp {
         self.signer.sign(claims).expect("sign")
     }
 
-    pub(crate) fn get(&self, path: &str) -> RequestBuilder {
+    /// A request with `Authorization: Bearer <a token with every scope>`.
+    pub(crate) fn bearer(&self, method: Method, path: &str) -> RequestBuilder {
         self.client
-            .get(self.url(path))
+            .request(method, self.url(path))
             .bearer_auth(self.token(ALL_SCOPES))
     }
 
-    pub(crate) fn post(&self, path: &str) -> RequestBuilder {
+    /// A request with Flask-JWT's `Authorization: JWT <a token with every
+    /// scope>`.
+    pub(crate) fn jwt(&self, method: Method, path: &str) -> RequestBuilder {
         self.client
-            .post(self.url(path))
+            .request(method, self.url(path))
             .header("authorization", format!("JWT {}", self.token(ALL_SCOPES)))
     }
-
-    pub(crate) fn put(&self, path: &str) -> RequestBuilder {
-        self.client
-            .put(self.url(path))
-            .bearer_auth(self.token(ALL_SCOPES))
-    }
-
-    pub(crate) fn delete(&self, path: &str) -> RequestBuilder {
-        self.client
-            .delete(self.url(path))
-            .bearer_auth(self.token(ALL_SCOPES))
-    }
-}
-
-pub(crate) async fn send(request: RequestBuilder) -> (u16, Value) {
-    let response: Response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("text");
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    };
-    (status, body)
 }
 
 /// Sends all `requests` at once; how many answered each status.
@@ -136,7 +114,7 @@ pub(crate) async fn tally<F>(
     requests: impl IntoIterator<Item = F>,
 ) -> std::collections::BTreeMap<u16, usize>
 where
-    F: std::future::Future<Output = (u16, Value)>,
+    F: std::future::Future<Output = (u16, serde_json::Value)>,
 {
     let mut counts = std::collections::BTreeMap::new();
     for (status, _) in futures_util::future::join_all(requests).await {

@@ -1,3 +1,4 @@
+use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{send, spawn_app};
@@ -6,7 +7,7 @@ use crate::helpers::{send, spawn_app};
 async fn put_creates_with_201_then_replaces_with_200() {
     let app = spawn_app().await;
     let response = app
-        .put("/v1/items/desk")
+        .bearer(Method::PUT, "/v1/items/desk")
         .json(&json!({ "price": 100 }))
         .send()
         .await
@@ -17,21 +18,25 @@ async fn put_creates_with_201_then_replaces_with_200() {
     assert_eq!(created["created_by"], "alice");
     assert_eq!(created["created_at"], created["updated_at"]);
 
-    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let (status, replaced) = send(app.put("/v1/items/desk").json(&json!({ "price": 120.5 }))).await;
+    app.clock.advance(std::time::Duration::from_millis(5));
+    let (status, replaced) = send(
+        app.bearer(Method::PUT, "/v1/items/desk")
+            .json(&json!({ "price": 120.5 })),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(replaced["price"], 120.5);
     assert_eq!(replaced["created_at"], created["created_at"]);
     assert_ne!(replaced["updated_at"], created["updated_at"]);
 
-    let (status, fetched) = send(app.get("/v1/items/desk")).await;
+    let (status, fetched) = send(app.bearer(Method::GET, "/v1/items/desk")).await;
     assert_eq!((status, fetched), (200, replaced));
 }
 
 #[tokio::test]
 async fn get_of_a_missing_item_is_a_404_problem() {
     let app = spawn_app().await;
-    let (status, body) = send(app.get("/v1/items/nothing")).await;
+    let (status, body) = send(app.bearer(Method::GET, "/v1/items/nothing")).await;
     assert_eq!(status, 404);
     assert_eq!(body["status"], 404);
     assert_eq!(body["type"], "about:blank");
@@ -40,10 +45,20 @@ async fn get_of_a_missing_item_is_a_404_problem() {
 #[tokio::test]
 async fn delete_returns_204_then_404() {
     let app = spawn_app().await;
-    send(app.put("/v1/items/desk").json(&json!({ "price": 1 }))).await;
-    assert_eq!(send(app.delete("/v1/items/desk")).await.0, 204);
-    assert_eq!(send(app.delete("/v1/items/desk")).await.0, 404);
-    assert_eq!(send(app.get("/v1/items/desk")).await.0, 404);
+    send(
+        app.bearer(Method::PUT, "/v1/items/desk")
+            .json(&json!({ "price": 1 })),
+    )
+    .await;
+    assert_eq!(
+        send(app.bearer(Method::DELETE, "/v1/items/desk")).await.0,
+        204
+    );
+    assert_eq!(
+        send(app.bearer(Method::DELETE, "/v1/items/desk")).await.0,
+        404
+    );
+    assert_eq!(send(app.bearer(Method::GET, "/v1/items/desk")).await.0, 404);
 }
 
 #[tokio::test]
@@ -52,7 +67,7 @@ async fn invalid_prices_are_422_with_the_field_named() {
     for price in ["-0.5", "\"5\"", "null", "1e400", "true"] {
         let body = format!("{{\"price\": {price}}}");
         let (status, answer) = send(
-            app.put("/v1/items/desk")
+            app.bearer(Method::PUT, "/v1/items/desk")
                 .header("content-type", "application/json")
                 .body(body.clone()),
         )
@@ -62,13 +77,17 @@ async fn invalid_prices_are_422_with_the_field_named() {
             assert!(answer["errors"]["price"].is_array(), "{body}: {answer}");
         }
     }
-    assert_eq!(send(app.get("/v1/items/desk")).await.0, 404);
+    assert_eq!(send(app.bearer(Method::GET, "/v1/items/desk")).await.0, 404);
 }
 
 #[tokio::test]
 async fn zero_is_a_valid_price() {
     let app = spawn_app().await;
-    let (status, body) = send(app.put("/v1/items/free").json(&json!({ "price": 0 }))).await;
+    let (status, body) = send(
+        app.bearer(Method::PUT, "/v1/items/free")
+            .json(&json!({ "price": 0 })),
+    )
+    .await;
     assert_eq!((status, &body["price"]), (201, &json!(0.0)));
 }
 
@@ -81,7 +100,9 @@ async fn the_list_pages_through_every_item_in_name_order() {
     for name in &names {
         let path = format!("/v1/items/{}", urlencode(name));
         assert_eq!(
-            send(app.put(&path).json(&json!({ "price": 1 }))).await.0,
+            send(app.bearer(Method::PUT, &path).json(&json!({ "price": 1 })))
+                .await
+                .0,
             201
         );
     }
@@ -94,7 +115,7 @@ async fn the_list_pages_through_every_item_in_name_order() {
             Some(c) => format!("/v1/items?limit=10&cursor={c}"),
             None => "/v1/items?limit=10".to_owned(),
         };
-        let (status, page) = send(app.get(&path)).await;
+        let (status, page) = send(app.bearer(Method::GET, &path)).await;
         assert_eq!(status, 200);
         let items = page["items"].as_array().expect("items");
         assert!(items.len() <= 10);
@@ -116,15 +137,15 @@ async fn the_list_caps_limit_at_100_and_defaults_to_20() {
     let app = spawn_app().await;
     for i in 0..105 {
         send(
-            app.put(&format!("/v1/items/i{i:03}"))
+            app.bearer(Method::PUT, &format!("/v1/items/i{i:03}"))
                 .json(&json!({ "price": 1 })),
         )
         .await;
     }
-    let (_, capped) = send(app.get("/v1/items?limit=1000")).await;
+    let (_, capped) = send(app.bearer(Method::GET, "/v1/items?limit=1000")).await;
     assert_eq!(capped["items"].as_array().map(Vec::len), Some(100));
     assert!(capped["next_cursor"].is_string());
-    let (_, default) = send(app.get("/v1/items")).await;
+    let (_, default) = send(app.bearer(Method::GET, "/v1/items")).await;
     assert_eq!(default["items"].as_array().map(Vec::len), Some(20));
 }
 
@@ -139,7 +160,7 @@ async fn bad_list_parameters_are_400() {
         "cursor=!!",
         "sort=name",
     ] {
-        let (status, body) = send(app.get(&format!("/v1/items?{query}"))).await;
+        let (status, body) = send(app.bearer(Method::GET, &format!("/v1/items?{query}"))).await;
         assert_eq!(status, 400, "{query}: {body}");
         assert!(body["detail"].is_string(), "{query}");
     }
@@ -167,7 +188,7 @@ async fn a_sane_request_id_is_echoed_and_any_other_replaced() {
             .to_owned()
     };
     let kept = app
-        .get("/v1/items")
+        .bearer(Method::GET, "/v1/items")
         .header("x-request-id", "trace-42.a:b_c")
         .send()
         .await
@@ -175,7 +196,7 @@ async fn a_sane_request_id_is_echoed_and_any_other_replaced() {
     assert_eq!(id_of(&kept), "trace-42.a:b_c");
     for bad in ["has space", "semi;colon", &"x".repeat(65)] {
         let replaced = app
-            .get("/v1/items/nothing")
+            .bearer(Method::GET, "/v1/items/nothing")
             .header("x-request-id", bad)
             .send()
             .await
@@ -184,6 +205,10 @@ async fn a_sane_request_id_is_echoed_and_any_other_replaced() {
         assert_ne!(id, bad);
         assert_eq!(id.len(), 36, "a new UUID: {id}");
     }
-    let fresh = app.get("/health/live").send().await.expect("request");
+    let fresh = app
+        .bearer(Method::GET, "/health/live")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(id_of(&fresh).len(), 36);
 }

@@ -3,11 +3,10 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
-
-use shared::db::TestDatabase;
+use shared::testing::TestDatabase;
 
 use crate::cross_service::spawn_auth_service_with;
-use crate::helpers::{send, spawn_items_with_keys};
+use crate::helpers::{send, start_with_keys};
 
 const OLD: &str = "old-secret-0123456789abcdef0123456789abcdef";
 const NEW: &str = "new-secret-0123456789abcdef0123456789abcdef";
@@ -57,7 +56,9 @@ async fn keys_rotate_with_no_failed_request() {
 
     // Before: one key everywhere.
     let auth = spawn_auth_service_with(auth_db.url(), &[("JWT_KEYS", &old_only)]).await;
-    let items = spawn_items_with_keys(items_db.url(), &[("JWT_KEYS", &old_only)]).await;
+    let items = start_with_keys(items_db.url(), &[("JWT_KEYS", &old_only)])
+        .await
+        .address;
     let (user, password) = CREDENTIALS;
     let register = client
         .post(format!("{auth}/v1/users"))
@@ -71,11 +72,12 @@ async fn keys_rotate_with_no_failed_request() {
         .all(|s| *s == 200));
 
     // Step 1: verifiers learn the new key (a rolling restart of items-service).
-    let items = spawn_items_with_keys(
+    let items = start_with_keys(
         items_db.url(),
         &[("JWT_KEYS", &both), ("JWT_ACTIVE_KID", "old")],
     )
-    .await;
+    .await
+    .address;
     assert!(reads(&client, &items, &old_token, 5)
         .await
         .iter()
@@ -97,7 +99,9 @@ async fn keys_rotate_with_no_failed_request() {
     }
 
     // Step 3, after the access-token lifetime: the old key goes.
-    let items = spawn_items_with_keys(items_db.url(), &[("JWT_KEYS", &new_only)]).await;
+    let items = start_with_keys(items_db.url(), &[("JWT_KEYS", &new_only)])
+        .await
+        .address;
     assert!(reads(&client, &items, &new_token, 5)
         .await
         .iter()
@@ -131,11 +135,12 @@ async fn eddsa_tokens_from_auth_service_verify_on_items_service_with_the_public_
         ],
     )
     .await;
-    let items = spawn_items_with_keys(
+    let items = start_with_keys(
         items_db.url(),
         &[("JWT_ALGORITHM", "EdDSA"), ("JWT_PUBLIC_KEY_FILE", &public)],
     )
-    .await;
+    .await
+    .address;
     let (user, password) = CREDENTIALS;
     let register = client
         .post(format!("{auth}/v1/users"))

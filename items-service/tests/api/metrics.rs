@@ -1,8 +1,9 @@
+use reqwest::Method;
 use shared::metrics::sample;
 
-use crate::helpers::{send, spawn_app, TestApp};
+use crate::helpers::{send, spawn_app, ItemsApp};
 
-async fn scrape(app: &TestApp) -> String {
+async fn scrape(app: &ItemsApp) -> String {
     let response = app
         .client
         .get(app.url("/metrics"))
@@ -33,10 +34,15 @@ async fn metrics_count_requests_by_route_template_and_token_rejections_by_reason
     // A path no one else uses: it must never appear as a label.
     let item = "metrics-probe-item-7f3a";
     for _ in 0..3 {
-        assert_eq!(send(app.get(&format!("/v1/items/{item}"))).await.0, 404);
+        assert_eq!(
+            send(app.bearer(Method::GET, &format!("/v1/items/{item}")))
+                .await
+                .0,
+            404
+        );
     }
     let mut claims = app.claims();
-    claims.exp = shared::token::now() - 120;
+    claims.exp = app.clock.now_seconds() - 120;
     let expired = app.sign(&claims);
     // Another token's signature on this token's content.
     let token = app.token("items:read");
@@ -77,7 +83,7 @@ async fn metrics_count_requests_by_route_template_and_token_rejections_by_reason
 async fn a_path_no_route_matches_is_counted_as_unmatched() {
     let app = spawn_app().await;
     let path = "/no-such-endpoint-9c2e";
-    assert_eq!(send(app.get(path)).await.0, 404);
+    assert_eq!(send(app.bearer(Method::GET, path)).await.0, 404);
     let text = scrape(&app).await;
     assert!(text.contains(r#"route="unmatched",status="404""#), "{text}");
     assert!(!text.contains(path));

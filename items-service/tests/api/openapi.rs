@@ -7,7 +7,7 @@ use crate::helpers::{send, spawn_app};
 async fn every_route_the_app_registers_is_in_the_openapi_document_and_nothing_else() {
     let mismatches = shared::openapi::mismatches(
         items_service::routes::configure,
-        &shared::openapi::with_operations(items_service::routes::ApiDoc::openapi()),
+        &shared::operations::with_operations(items_service::routes::ApiDoc::openapi()),
     )
     .await;
     assert!(mismatches.is_empty(), "{mismatches:#?}");

@@ -1,79 +1,32 @@
 //! The real binary: durability across `kill -9`, and graceful shutdown.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use shared::db::TestDatabase;
+use shared::testing::{RunningBinary, TestApp, TestDatabase};
 
-use crate::helpers::{send, settings_env, ALL_SCOPES};
+use crate::helpers::{send, signer_with, ALL_SCOPES, SECRET};
 
-struct Running {
-    child: Child,
-    address: String,
-}
+const BINARY: &str = env!("CARGO_BIN_EXE_items-service");
 
-/// Starts the binary on port 0 and reads the bound address from its log.
-fn start(database: &TestDatabase) -> Running {
-    start_at(database.url())
-}
-
-fn start_at(database_url: &str) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_items-service"))
-        .envs(settings_env(database_url))
+/// items-service's binary over the database at `url`, as configured for tests.
+fn command(url: &str) -> Command {
+    TestApp::builder_on("ITEMS", url)
         .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn items-service");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("the service logs its address")
-            .expect("line");
-        if let Some(at) = line.find("listening on ") {
-            break line[at + "listening on ".len()..].trim().to_owned();
-        }
-    };
-    // Keep draining the log so the service never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Running { child, address }
+        .command(BINARY)
+}
+
+/// Starts the binary on port 0 over `database`.
+fn start(database: &TestDatabase) -> RunningBinary {
+    RunningBinary::start(command(database.url()))
 }
 
 fn token() -> String {
-    crate::helpers::signer_with(
-        crate::helpers::SECRET.as_bytes(),
-        "auth-service",
-        "items-service",
-    )
-    .issue("u", "alice", ALL_SCOPES)
-    .expect("issue")
-    .access_token
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-}
-
-fn wait_for_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        assert!(
-            started.elapsed() < limit,
-            "the service did not exit in {limit:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    signer_with(SECRET.as_bytes(), "auth-service", "items-service")
+        .issue("u", "alice", ALL_SCOPES)
+        .expect("issue")
+        .access_token
 }
 
 #[tokio::test]
@@ -93,8 +46,7 @@ async fn every_acknowledged_write_survives_kill_9() {
             acknowledged.push(name);
         }
     }
-    service.child.kill().expect("SIGKILL");
-    service.child.wait().expect("reaped");
+    service.kill();
     assert_eq!(acknowledged.len(), 50);
 
     let mut service = start(&database);
@@ -104,8 +56,7 @@ async fn every_acknowledged_write_survives_kill_9() {
             .bearer_auth(&token);
         assert_eq!(send(request).await.0, 200, "{name} was lost");
     }
-    service.child.kill().expect("SIGKILL");
-    service.child.wait().expect("reaped");
+    service.kill();
 }
 
 #[tokio::test]
@@ -125,8 +76,8 @@ async fn after_a_clean_stop_the_sqlite_file_alone_holds_every_write() {
     assert_eq!(send(put).await.0, 201);
     // A read too, so the read connections are open when the signal comes.
     assert_eq!(send(client.get(&item).bearer_auth(&token)).await.0, 200);
-    signal(&service.child, "TERM");
-    assert!(wait_for_exit(&mut service.child, Duration::from_secs(10)).success());
+    service.signal("TERM");
+    assert!(service.wait_for_exit(Duration::from_secs(10)).success());
 
     // Checkpointed and emptied: copying the one file is a whole backup.
     let wal = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
@@ -151,9 +102,16 @@ async fn sigterm_and_sigint_stop_the_service_cleanly() {
         let (status, _) =
             send(reqwest::Client::new().get(format!("{}/health/ready", service.address))).await;
         assert_eq!(status, 200);
-        signal(&service.child, name);
-        let exit = wait_for_exit(&mut service.child, Duration::from_secs(10));
+        service.signal(name);
+        let exit = service.wait_for_exit(Duration::from_secs(10));
         assert!(exit.success(), "SIG{name}: {exit:?}");
+        let log = service.log();
+        assert!(
+            log.contains("shutdown started")
+                && log.contains(&format!("signal=\"SIG{name}\""))
+                && log.contains("shutdown complete"),
+            "the start and the end of the shutdown are logged: {log}"
+        );
     }
 }
 
@@ -165,8 +123,7 @@ async fn a_second_process_on_the_same_sqlite_file_is_refused_at_once_and_vfs_uni
     }
     let mut first = start(&database);
     let started = Instant::now();
-    let second = Command::new(env!("CARGO_BIN_EXE_items-service"))
-        .envs(settings_env(database.url()))
+    let second = command(database.url())
         .output()
         .expect("run a second items-service");
     assert!(!second.status.success());
@@ -178,27 +135,26 @@ async fn a_second_process_on_the_same_sqlite_file_is_refused_at_once_and_vfs_uni
     );
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(stderr.contains("in use by another process"), "{stderr}");
-    first.child.kill().expect("SIGKILL");
-    first.child.wait().expect("reaped");
+    first.kill();
 
     // With `?vfs=unix` processes share the file (as the sqlite3 shell would).
     let shared_url = format!("{}?vfs=unix", database.url());
-    let mut both = [start_at(&shared_url), start_at(&shared_url)];
+    let mut both = [
+        RunningBinary::start(command(&shared_url)),
+        RunningBinary::start(command(&shared_url)),
+    ];
     for service in &both {
         let ready = reqwest::Client::new().get(format!("{}/health/ready", service.address));
         assert_eq!(send(ready).await.0, 200);
     }
     for service in &mut both {
-        service.child.kill().expect("SIGKILL");
-        service.child.wait().expect("reaped");
+        service.kill();
     }
 }
 
 #[tokio::test]
 async fn a_missing_secret_stops_start_up_with_a_message_naming_jwt_secret() {
-    let output = Command::new(env!("CARGO_BIN_EXE_items-service"))
-        .envs(settings_env("sqlite://unused.db"))
-        .env_remove("JWT_SECRET")
+    let output = command("sqlite://unused.db")
         .env("JWT_SECRET", "too-short")
         .output()
         .expect("run");
@@ -227,7 +183,7 @@ async fn sigterm_lets_an_in_flight_request_finish_and_refuses_new_connections() 
     in_flight.write_all(&body[..5]).expect("half the body");
     std::thread::sleep(Duration::from_millis(300));
 
-    signal(&service.child, "TERM");
+    service.signal("TERM");
     std::thread::sleep(Duration::from_millis(500));
     assert!(
         TcpStream::connect(&address).is_err(),
@@ -240,6 +196,6 @@ async fn sigterm_lets_an_in_flight_request_finish_and_refuses_new_connections() 
     let mut answer = String::new();
     in_flight.read_to_string(&mut answer).expect("answer");
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
-    let exit = wait_for_exit(&mut service.child, Duration::from_secs(10));
+    let exit = service.wait_for_exit(Duration::from_secs(10));
     assert!(exit.success(), "{exit:?}");
 }

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use shared::db::TestDatabase;
+use shared::testing::TestDatabase;
 
 use crate::cross_service::spawn_auth_service_with;
-use crate::helpers::{send, settings_env, spawn_items, tally, SECRET};
+use crate::helpers::{send, start_on, tally, SECRET};
 
 const NO_GRACE: (&str, &str) = ("AUTH__TOKENS__REFRESH_REUSE_GRACE_SECONDS", "0");
 
@@ -99,8 +99,10 @@ async fn failed_logins_count_across_auth_replicas() {
 #[tokio::test]
 async fn items_written_through_one_replica_are_read_through_the_other_and_created_once() {
     let database = TestDatabase::new().await;
-    let env = settings_env(database.url());
-    let (c, d) = (spawn_items(&env).await, spawn_items(&env).await);
+    let (c, d) = (
+        start_on(database.url()).await.address,
+        start_on(database.url()).await.address,
+    );
     let client = reqwest::Client::new();
     let token = crate::helpers::signer_with(SECRET.as_bytes(), "auth-service", "items-service")
         .issue("u", "alice", "items:read items:write")

@@ -15,12 +15,13 @@ mod keys;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+
+use crate::clock::Clock;
 
 pub use claims::{Audience, Claims};
 pub use keys::{derive_kid, KeyError, KeyRing, MIN_HMAC_SECRET_BYTES};
@@ -28,31 +29,8 @@ pub use keys::{derive_kid, KeyError, KeyRing, MIN_HMAC_SECRET_BYTES};
 /// Tokens longer than this are refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
-/// Seconds since the Unix epoch, now.
-///
-/// ```
-/// assert!(shared::token::now() > 1_700_000_000);
-/// ```
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// Why a token was refused. Each variant's text is safe to show a client.
-///
-/// ```
-/// # use std::sync::Arc;
-/// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-/// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-/// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-/// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-/// use shared::token::VerifyError;
-///
-/// assert_eq!(verifier.verify("a.b"), Err(VerifyError::Malformed));
-/// assert_eq!(VerifyError::Expired.reason(), "expired");
-/// ```
+/// Why a token was refused. Each variant's text is safe to show a client;
+/// [`VerifyError::reason`] is the label logs and metrics use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
     /// Longer than [`MAX_TOKEN_BYTES`].
@@ -101,11 +79,6 @@ pub enum VerifyError {
 
 impl VerifyError {
     /// Every reason, in declaration order (for metrics that start at zero).
-    ///
-    /// ```
-    /// use shared::token::VerifyError;
-    /// assert!(VerifyError::ALL.contains(&VerifyError::Expired));
-    /// ```
     pub const ALL: [VerifyError; 14] = [
         Self::Oversized,
         Self::Malformed,
@@ -124,10 +97,6 @@ impl VerifyError {
     ];
 
     /// A short, fixed label for logs and metrics.
-    ///
-    /// ```
-    /// assert_eq!(shared::token::VerifyError::Expired.reason(), "expired");
-    /// ```
     pub fn reason(&self) -> &'static str {
         match self {
             Self::Oversized => "oversized",
@@ -152,16 +121,21 @@ impl VerifyError {
 ///
 /// ```
 /// use std::sync::Arc;
+/// use std::time::Duration;
+/// use shared::clock::Clock;
 /// use shared::token::{KeyRing, TokenSigner, TokenVerifier, VerifyError};
 ///
 /// let ring = Arc::new(KeyRing::single_hmac(&[42; 32]).expect("ring"));
+/// let clock = Clock::manual();
 /// let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-/// let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+/// let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30).with_clock(clock.clone());
 ///
 /// let issued = signer.issue("user-id", "alice", "items:read").expect("signed");
-/// let claims = verifier.verify(&issued.access_token).expect("valid");
-/// assert_eq!(claims.username, "alice");
+/// assert_eq!(verifier.verify(&issued.access_token).expect("valid").username, "alice");
 /// assert_eq!(verifier.verify("not.a.token"), Err(VerifyError::Malformed));
+///
+/// clock.advance(Duration::from_secs(900 + 30));
+/// assert_eq!(verifier.verify(&issued.access_token), Err(VerifyError::Expired));
 /// ```
 #[derive(Debug, Clone)]
 pub struct TokenVerifier {
@@ -169,6 +143,7 @@ pub struct TokenVerifier {
     issuer: String,
     audience: String,
     leeway_seconds: u64,
+    clock: Clock,
 }
 
 /// The JOSE header members we read; any other is skipped (but may not repeat).
@@ -216,16 +191,8 @@ impl<'de> Deserialize<'de> for JoseHeader<'de> {
 
 impl TokenVerifier {
     /// A verifier that accepts tokens from `issuer` meant for `audience`,
-    /// with `leeway_seconds` of clock skew on `exp` and `nbf`.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use shared::token::{KeyRing, TokenVerifier};
-    ///
-    /// let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// # let _ = verifier;
-    /// ```
+    /// with `leeway_seconds` of clock skew on `exp` and `nbf`, on the system
+    /// clock.
     pub fn new(
         ring: Arc<KeyRing>,
         issuer: impl Into<String>,
@@ -237,38 +204,21 @@ impl TokenVerifier {
             issuer: issuer.into(),
             audience: audience.into(),
             leeway_seconds,
+            clock: Clock::system(),
         }
     }
 
+    /// The same verifier reading `clock` for `exp` and `nbf`.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
+    }
+
     /// Verifies `token` now.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// let token = signer.issue("user-1", "alice", "items:read").expect("signed").access_token;
-    /// assert_eq!(verifier.verify(&token).expect("valid").sub, "user-1");
-    /// ```
     pub fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
-        self.verify_at(token, now())
+        self.verify_at(token, self.clock.now_seconds())
     }
 
     /// Verifies `token` as of `now` (seconds since the epoch).
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// use shared::token::VerifyError;
-    ///
-    /// let issued = signer.issue("user-1", "alice", "items:read").expect("signed");
-    /// let an_hour_later = issued.claims.exp + 3600;
-    /// assert_eq!(verifier.verify_at(&issued.access_token, an_hour_later), Err(VerifyError::Expired));
-    /// ```
     pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, VerifyError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(VerifyError::Oversized);
@@ -419,18 +369,7 @@ fn algorithm_name(algorithm: jsonwebtoken::Algorithm) -> &'static str {
     }
 }
 
-/// A freshly signed access token.
-///
-/// ```
-/// # use std::sync::Arc;
-/// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-/// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-/// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-/// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-/// let issued = signer.issue("user-1", "alice", "items:read").expect("signed");
-/// assert_eq!(issued.expires_in, 900);
-/// assert_eq!(issued.claims.username, "alice");
-/// ```
+/// A freshly signed access token (see [`TokenSigner`]).
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
     /// The compact JWS.
@@ -470,10 +409,16 @@ pub enum SignError {
 /// use shared::token::{KeyRing, TokenSigner};
 ///
 /// let ring = Arc::new(KeyRing::single_hmac(&[42; 32]).expect("ring"));
-/// let signer = TokenSigner::new(ring, "auth-service", ["items-service"], 900);
+/// let signer = TokenSigner::new(ring, "auth-service", ["items-service", "reports-service"], 900);
 /// let issued = signer.issue("user-id", "alice", "items:read").expect("signed");
 /// assert_eq!(issued.expires_in, 900);
+/// assert_eq!(issued.claims.aud.as_slice(), ["items-service", "reports-service"]);
 /// assert_eq!(issued.access_token.split('.').count(), 3);
+///
+/// // `sign` signs any claims as they are: tests mint expired tokens with it.
+/// let mut claims = issued.claims;
+/// claims.exp = 1_000_000_000; // 2001
+/// assert!(signer.sign(&claims).is_ok());
 /// ```
 #[derive(Debug, Clone)]
 pub struct TokenSigner {
@@ -481,21 +426,12 @@ pub struct TokenSigner {
     issuer: String,
     audience: Audience,
     lifetime_seconds: u64,
+    clock: Clock,
 }
 
 impl TokenSigner {
     /// A signer for `issuer` that addresses tokens to `audiences` and makes
-    /// them live `lifetime_seconds`.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use shared::token::{KeyRing, TokenSigner};
-    ///
-    /// let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// let signer = TokenSigner::new(ring, "auth-service", ["items-service", "reports-service"], 900);
-    /// let issued = signer.issue("u", "alice", "").expect("signed");
-    /// assert_eq!(issued.claims.aud.as_slice(), ["items-service", "reports-service"]);
-    /// ```
+    /// them live `lifetime_seconds`, on the system clock.
     pub fn new<I, S>(
         ring: Arc<KeyRing>,
         issuer: impl Into<String>,
@@ -511,42 +447,28 @@ impl TokenSigner {
             issuer: issuer.into(),
             audience: Audience::many(audiences),
             lifetime_seconds,
+            clock: Clock::system(),
         }
     }
 
+    /// The same signer reading `clock` for `iat`, `nbf` and `exp`.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
+    }
+
     /// Seconds an access token lives.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// assert_eq!(signer.lifetime_seconds(), 900);
-    /// ```
     pub fn lifetime_seconds(&self) -> u64 {
         self.lifetime_seconds
     }
 
     /// A new access token for a user, valid from now.
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// let issued = signer.issue("user-1", "alice", "items:read items:write").expect("signed");
-    /// let claims = verifier.verify(&issued.access_token).expect("valid");
-    /// assert!(claims.has_scope("items:write"));
-    /// ```
     pub fn issue(
         &self,
         user_id: &str,
         username: &str,
         scope: &str,
     ) -> Result<IssuedToken, SignError> {
-        let issued_at = now();
+        let issued_at = self.clock.now_seconds();
         let claims = Claims {
             iss: self.issuer.clone(),
             sub: user_id.to_owned(),
@@ -567,20 +489,6 @@ impl TokenSigner {
 
     /// Signs any claims as they are (tests use it to mint expired or
     /// mis-addressed tokens).
-    ///
-    /// ```
-    /// # use std::sync::Arc;
-    /// # use shared::token::{KeyRing, TokenSigner, TokenVerifier};
-    /// # let ring = Arc::new(KeyRing::single_hmac(&[7; 32]).expect("ring"));
-    /// # let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    /// # let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-    /// use shared::token::VerifyError;
-    ///
-    /// let mut claims = signer.issue("user-1", "alice", "").expect("signed").claims;
-    /// claims.exp = 1_000_000_000; // 2001
-    /// let expired = signer.sign(&claims).expect("signed");
-    /// assert_eq!(verifier.verify(&expired), Err(VerifyError::Expired));
-    /// ```
     pub fn sign(&self, claims: &Claims) -> Result<String, SignError> {
         // What `jsonwebtoken::encode` does, with the header the ring encoded once.
         let (header_b64, key) = self.ring.signing_key().ok_or(SignError::NoSigningKey)?;
