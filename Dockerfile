@@ -13,18 +13,19 @@ COPY shared/Cargo.toml shared/
 COPY auth-service/Cargo.toml auth-service/
 COPY items-service/Cargo.toml items-service/
 # Every target a manifest declares needs a file before cargo reads it: a stub
-# per `name = "..."` (bench names, and harmless extras).
+# per `name = "..."` (bench and example names, and harmless extras).
 RUN for crate in shared auth-service items-service; do \
-        mkdir -p "$crate/src" "$crate/benches" && touch "$crate/src/lib.rs"; \
+        mkdir -p "$crate/src" "$crate/benches" "$crate/examples" && touch "$crate/src/lib.rs"; \
         for target in $(sed -n 's/^name = "\(.*\)"$/\1/p' "$crate/Cargo.toml"); do \
             echo 'fn main() {}' > "$crate/benches/$target.rs"; \
+            echo 'fn main() {}' > "$crate/examples/$target.rs"; \
         done; \
     done \
     && echo 'fn main() {}' > auth-service/src/main.rs \
     && echo 'fn main() {}' > items-service/src/main.rs \
     && cargo build --release --locked -p auth-service -p items-service \
-    && rm -rf shared/src shared/benches auth-service/src auth-service/benches \
-        items-service/src items-service/benches
+    && rm -rf shared/src shared/benches shared/examples auth-service/src auth-service/benches \
+        auth-service/examples items-service/src items-service/benches items-service/examples
 
 COPY shared shared
 COPY auth-service auth-service

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints every performance figure of the README, each next to the baseline
+"""Prints every performance figure of docs/figures.md, each next to the baseline
 it is judged against, measured in the same run (these machines are shared
 and noisy, so ratios, not absolute numbers, are the targets).
 

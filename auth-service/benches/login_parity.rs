@@ -34,8 +34,8 @@ async fn main() {
         Settings::load_from(&env).expect("settings"),
         shared::clock::Clock::system(),
     )
-        .await
-        .expect("app");
+    .await
+    .expect("app");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();

@@ -12,6 +12,7 @@ use std::fmt;
 use std::future::{ready, Ready};
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::OnceLock;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
@@ -124,12 +125,24 @@ impl Authenticator {
     }
 }
 
-/// Counts a refusal by reason where the service exports metrics.
+/// Where refusals are counted: set once by the platform's metrics
+/// (`shared::metrics::init`), so that this module imports no metrics; a
+/// service without them counts nothing.
+static REJECTION_COUNTER: OnceLock<fn(&'static str)> = OnceLock::new();
+
+/// Counts every refused token from now on with `count(reason)`, `reason`
+/// being a [`VerifyError::reason`] or one of [`HEADER_REJECTIONS`]. The
+/// first call wins.
+///
+/// [`VerifyError::reason`]: crate::token::VerifyError::reason
+pub fn count_rejections_with(count: fn(&'static str)) {
+    let _first = REJECTION_COUNTER.set(count);
+}
+
 fn record_rejection(reason: &'static str) {
-    #[cfg(feature = "platform")]
-    crate::metrics::record_token_rejection(reason);
-    #[cfg(not(feature = "platform"))]
-    let _ = reason;
+    if let Some(count) = REJECTION_COUNTER.get() {
+        count(reason);
+    }
 }
 
 /// Refusals before any token is verified, beside [`VerifyError`]'s reasons.

@@ -136,6 +136,7 @@ static HTTP: LazyLock<HttpMetrics> = LazyLock::new(|| HttpMetrics {
 /// Registers the metrics every service has, each token rejection reason at
 /// zero (request series appear with their first request).
 pub fn init() {
+    crate::auth::count_rejections_with(record_token_rejection);
     let reasons = crate::token::VerifyError::ALL.map(|rejection| rejection.reason());
     for reason in reasons.into_iter().chain(crate::auth::HEADER_REJECTIONS) {
         drop(HTTP.token_rejections.get_or_create(&ReasonLabel { reason }));
@@ -154,7 +155,7 @@ pub(crate) fn record_request(method: &str, route: Option<String>, status: u16, s
 }
 
 /// Counts a request refused for its token (or its Authorization header).
-pub(crate) fn record_token_rejection(reason: &'static str) {
+fn record_token_rejection(reason: &'static str) {
     HTTP.token_rejections
         .get_or_create(&ReasonLabel { reason })
         .inc();

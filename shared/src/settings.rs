@@ -556,6 +556,20 @@ mod tests {
     }
 
     #[test]
+    fn rs256_and_rsa_key_files_are_refused() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
+        let public = format!("{fixtures}/rsa-2048.public.pem");
+        let rs256 = load_test(&[("JWT_ALGORITHM", "RS256"), ("JWT_PUBLIC_KEY_FILE", &public)])
+            .expect("loads");
+        let err = rs256.jwt.key_ring().expect_err("RS256 is not offered");
+        assert!(err.to_string().contains("JWT_ALGORITHM"), "{err}");
+        let rsa_as_eddsa =
+            load_test(&[("JWT_ALGORITHM", "EdDSA"), ("JWT_PUBLIC_KEY_FILE", &public)])
+                .expect("loads");
+        assert!(rsa_as_eddsa.jwt.key_ring().is_err());
+    }
+
+    #[test]
     fn the_secret_never_prints_in_debug_output() {
         let secret = "do-not-print-me-do-not-print-me-!";
         let settings = load_test(&[("JWT_SECRET", secret)]).expect("loads");

@@ -77,12 +77,23 @@ impl RingKey {
 /// Keys by id (`kid`) and, on the issuer, the active signing key.
 ///
 /// ```
-/// use shared::token::KeyRing;
+/// use shared::token::{KeyError, KeyRing};
 ///
+/// // One HS256 secret; its id is derived from it.
 /// let ring = KeyRing::single_hmac(b"0123456789abcdef0123456789abcdef").expect("32 bytes");
 /// let kid = ring.active_kid().expect("an HMAC ring can sign");
 /// assert!(ring.decoding_key(kid).is_some());
-/// assert!(KeyRing::single_hmac(b"too short").is_err());
+/// assert!(matches!(KeyRing::single_hmac(b"too short"), Err(KeyError::SecretTooShort { .. })));
+///
+/// // A rotation: both keys verify, the active one signs.
+/// let rotating = KeyRing::hmac([("old", &[1u8; 32][..]), ("new", &[2u8; 32][..])], "new")
+///     .expect("two keys");
+/// assert_eq!(rotating.kids().collect::<Vec<_>>(), ["old", "new"]);
+/// assert_eq!(rotating.active_kid(), Some("new"));
+///
+/// // EdDSA with public keys only: a verifier's ring, which cannot sign.
+/// let public = include_str!("../../testdata/ed25519-1.public.pem");
+/// assert_eq!(KeyRing::eddsa(public, None).expect("a PEM key").active_kid(), None);
 /// ```
 pub struct KeyRing {
     algorithm: Algorithm,
@@ -111,17 +122,6 @@ impl KeyRing {
     }
 
     /// A ring of HS256 keys given as `(kid, secret)`; `active` signs.
-    ///
-    /// ```
-    /// use shared::token::KeyRing;
-    ///
-    /// let old = [b'o'; 32];
-    /// let new = [b'n'; 32];
-    /// let ring = KeyRing::hmac([("2026-01", &old[..]), ("2026-02", &new[..])], "2026-02")
-    ///     .expect("valid ring");
-    /// assert_eq!(ring.active_kid(), Some("2026-02"));
-    /// assert!(ring.decoding_key("2026-01").is_some());
-    /// ```
     pub fn hmac<'a, K, I>(keys: I, active: &str) -> Result<Self, KeyError>
     where
         K: Into<String>,
@@ -159,17 +159,6 @@ impl KeyRing {
     /// (`-----BEGIN PUBLIC KEY-----` blocks), each with an id derived from
     /// the key. With `private_pem` (PKCS#8) the ring can also sign; its public
     /// half must be among the public keys, and it becomes the active key.
-    ///
-    /// ```
-    /// use shared::token::KeyRing;
-    ///
-    /// let public = include_str!("../../testdata/ed25519-1.public.pem");
-    /// let private = include_str!("../../testdata/ed25519-1.private.pem");
-    /// let verifier_only = KeyRing::eddsa(public, None).expect("public keys");
-    /// assert_eq!(verifier_only.active_kid(), None);
-    /// let issuer = KeyRing::eddsa(public, Some(private)).expect("key pair");
-    /// assert!(issuer.active_kid().is_some());
-    /// ```
     pub fn eddsa(public_pems: &str, private_pem: Option<&str>) -> Result<Self, KeyError> {
         let mut ring = Vec::new();
         for block in pem_blocks(public_pems) {

@@ -437,3 +437,49 @@ proptest::proptest! {
         let _ = f.verify(&f.craft_raw(&header, &payload));
     }
 }
+
+/// RUSTSEC-2023-0071 (the `rsa` crate, pulled in by jsonwebtoken's
+/// `rust_crypto` backend) is ignored in `deny.toml` because no RSA key is
+/// ever accepted or used here. These hold that ground.
+mod rsa_is_never_accepted {
+    use super::*;
+
+    const RSA_PRIVATE: &str = include_str!("../../testdata/rsa-2048.private.pem");
+    const RSA_PUBLIC: &str = include_str!("../../testdata/rsa-2048.public.pem");
+
+    fn rs256_token(kid: Option<&str>) -> String {
+        let mut header = json!({"alg": "RS256", "typ": "JWT"});
+        if let Some(kid) = kid {
+            header["kid"] = json!(kid);
+        }
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims().to_string().as_bytes())
+        );
+        let key = EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes()).expect("an RSA key");
+        let signature =
+            jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::RS256).expect("sign");
+        format!("{input}.{signature}")
+    }
+
+    #[test]
+    fn an_rs256_token_is_refused_by_every_verifier_whatever_its_key_id() {
+        for f in [Fixture::hs256(), Fixture::eddsa()] {
+            for kid in [f.ring.active_kid(), None, Some("rsa")] {
+                assert_eq!(
+                    f.verify(&rs256_token(kid)),
+                    Err(VerifyError::Algorithm),
+                    "{kid:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_rsa_key_is_refused_as_a_verification_or_signing_key() {
+        assert!(KeyRing::eddsa(RSA_PUBLIC, None).is_err());
+        assert!(KeyRing::eddsa(ED_PUBLIC, Some(RSA_PRIVATE)).is_err());
+        assert!(KeyRing::eddsa(&format!("{ED_PUBLIC}{RSA_PUBLIC}"), None).is_err());
+    }
+}
