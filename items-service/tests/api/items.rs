@@ -166,16 +166,10 @@ async fn bad_list_parameters_are_400() {
     }
 }
 
+/// Every byte but ASCII letters, digits and `-` percent-encoded.
 fn urlencode(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b == b'-' {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    const KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-');
+    percent_encoding::utf8_percent_encode(name, KEPT).to_string()
 }
 
 #[tokio::test]
