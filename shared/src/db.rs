@@ -17,17 +17,14 @@
 
 mod sqlite_reads;
 
-use std::borrow::Cow;
 use std::path::PathBuf;
 use std::str::FromStr as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use secrecy::ExposeSecret;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::error::BoxDynError;
-use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor as _, Transaction};
 
 use crate::settings::{DatabaseSettings, SettingsError};
@@ -40,46 +37,31 @@ pub use sqlite_reads::SqliteReads;
 /// system call per transaction.
 const EXCLUSIVE_VFS: &str = "unix-excl";
 
-/// Migrations compiled into the binary: `(version, description, sql)`.
+/// A service's schema, once per dialect: sqlx migrators, from the numbered
+/// files of `migrations/sqlite/` and `migrations/postgres/` compiled into
+/// the binary by `sqlx::migrate!`:
 ///
+/// ```text
+/// static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
+/// static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
+/// pub const MIGRATIONS: Migrations<'static> = Migrations { sqlite: &SQLITE, postgres: &POSTGRES };
 /// ```
-/// use shared::db::EmbeddedMigrations;
 ///
-/// const SQLITE: EmbeddedMigrations = EmbeddedMigrations(&[
-///     (1, "notes", "CREATE TABLE notes (id TEXT PRIMARY KEY, text TEXT NOT NULL)"),
-/// ]);
-/// # let _ = SQLITE;
-/// ```
+/// See [`Database`] for an example that builds one at run time.
 #[derive(Debug, Clone, Copy)]
-pub struct EmbeddedMigrations(pub &'static [(i64, &'static str, &'static str)]);
-
-impl MigrationSource<'static> for EmbeddedMigrations {
-    fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
-        Box::pin(async move {
-            Ok(self
-                .0
-                .iter()
-                .map(|(version, description, sql)| {
-                    Migration::new(
-                        *version,
-                        Cow::Borrowed(*description),
-                        MigrationType::Simple,
-                        Cow::Borrowed(*sql),
-                        false,
-                    )
-                })
-                .collect())
-        })
-    }
+pub struct Migrations<'a> {
+    /// For SQLite.
+    pub sqlite: &'a Migrator,
+    /// For PostgreSQL.
+    pub postgres: &'a Migrator,
 }
 
-/// A service's schema, once per dialect (see [`Database`] for an example).
-#[derive(Debug, Clone, Copy)]
-pub struct Migrations {
-    /// For SQLite.
-    pub sqlite: EmbeddedMigrations,
-    /// For PostgreSQL.
-    pub postgres: EmbeddedMigrations,
+impl Migrations<'static> {
+    /// No schema at all.
+    pub const NONE: Self = Self {
+        sqlite: &Migrator::DEFAULT,
+        postgres: &Migrator::DEFAULT,
+    };
 }
 
 /// Which database a URL names.
@@ -118,19 +100,23 @@ impl Backend {
 ///
 /// ```
 /// use sqlx::Executor as _;
-/// use shared::db::{Backend, EmbeddedMigrations, Migrations};
+/// use sqlx::migrate::Migrator;
+/// use shared::db::{Backend, Migrations};
 ///
-/// const NOTES: EmbeddedMigrations = EmbeddedMigrations(&[
-///     (1, "notes", "CREATE TABLE notes (id TEXT PRIMARY KEY, text TEXT NOT NULL)"),
-/// ]);
 /// let folder = tempfile::tempdir().expect("a folder");
+/// let schema = folder.path().join("migrations");
+/// std::fs::create_dir(&schema).expect("a folder");
+/// std::fs::write(schema.join("0001_notes.sql"), "CREATE TABLE notes (id TEXT PRIMARY KEY, text TEXT NOT NULL)")
+///     .expect("written");
 /// let settings = shared::settings::DatabaseSettings {
 ///     url: format!("sqlite://{}/notes.db", folder.path().display()).into(),
 ///     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
 /// };
 /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+/// // A service compiles its migrations in with `sqlx::migrate!`; read at run time here.
+/// let notes = Migrator::new(schema.as_path()).await.expect("migrations");
 /// // `sqlite://` creates the file and its folder; `postgres://` connects.
-/// let migrations = Migrations { sqlite: NOTES, postgres: NOTES };
+/// let migrations = Migrations { sqlite: &notes, postgres: &notes };
 /// let database = shared::db::open(&settings, migrations).await.expect("opens");
 /// assert_eq!(database.backend, Backend::Sqlite);
 ///
@@ -222,14 +208,14 @@ impl crate::operations::ReadyCheck for Database {
 /// migrations (see [`Database`] for an example).
 pub async fn open(
     settings: &DatabaseSettings,
-    migrations: Migrations,
+    migrations: Migrations<'_>,
 ) -> Result<Database, SettingsError> {
     sqlx::any::install_default_drivers();
     let url = settings.url.expose_secret();
     let backend = Backend::of(url)?;
     let statement_timeout = settings.statement_timeout_seconds;
     let mut sqlite_reads = None;
-    let (url, setup, migrations) = match backend {
+    let (url, setup, migrator) = match backend {
         Backend::Sqlite => {
             let mut url = url.to_owned();
             for (name, default) in [("mode", "rwc"), ("vfs", EXCLUSIVE_VFS)] {
@@ -279,9 +265,6 @@ pub async fn open(
         .connect_with(options)
         .await
         .map_err(|e| SettingsError::new(format!("cannot open the database: {e}")))?;
-    let migrator = Migrator::new(migrations)
-        .await
-        .map_err(|e| SettingsError::new(format!("cannot load the migrations: {e}")))?;
     migrator
         .run(&pool)
         .await
@@ -410,10 +393,7 @@ mod tests {
         }
     }
 
-    const NO_MIGRATIONS: Migrations = Migrations {
-        sqlite: EmbeddedMigrations(&[]),
-        postgres: EmbeddedMigrations(&[]),
-    };
+    const NO_MIGRATIONS: Migrations<'static> = Migrations::NONE;
 
     #[tokio::test]
     async fn reads_on_the_calling_thread_see_each_write_the_pool_committed() {

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
-use shared::db::{is_unique_violation, Database, EmbeddedMigrations, Migrations};
+use shared::db::{is_unique_violation, Database, Migrations};
 use sqlx::any::AnyRow;
+use sqlx::migrate::Migrator;
 use sqlx::Row as _;
 
 use super::{
@@ -8,32 +9,13 @@ use super::{
     User,
 };
 
-/// The schema, oldest first, per dialect.
-pub const MIGRATIONS: Migrations = Migrations {
-    sqlite: EmbeddedMigrations(&[
-        (
-            1,
-            "users",
-            include_str!("../../migrations/sqlite/0001_users.sql"),
-        ),
-        (
-            2,
-            "sessions",
-            include_str!("../../migrations/sqlite/0002_sessions.sql"),
-        ),
-    ]),
-    postgres: EmbeddedMigrations(&[
-        (
-            1,
-            "users",
-            include_str!("../../migrations/postgres/0001_users.sql"),
-        ),
-        (
-            2,
-            "sessions",
-            include_str!("../../migrations/postgres/0002_sessions.sql"),
-        ),
-    ]),
+static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The schema per dialect: the numbered files of `migrations/`.
+pub const MIGRATIONS: Migrations<'static> = Migrations {
+    sqlite: &SQLITE,
+    postgres: &POSTGRES,
 };
 
 /// The auth tables in a SQL database (one statement text for SQLite and

@@ -3,31 +3,20 @@
 
 use async_trait::async_trait;
 use rusqlite::OptionalExtension as _;
-use shared::db::{Database, EmbeddedMigrations, Migrations};
+use shared::db::{Database, Migrations};
 use sqlx::any::AnyRow;
+use sqlx::migrate::Migrator;
 use sqlx::Row as _;
 
 use super::{Item, ItemStore, Put, StoreError};
 
-/// The schema, oldest first, per dialect.
-pub const MIGRATIONS: Migrations = Migrations {
-    sqlite: EmbeddedMigrations(&[
-        (
-            1,
-            "items",
-            include_str!("../../migrations/sqlite/0001_items.sql"),
-        ),
-        (
-            2,
-            "items without rowid",
-            include_str!("../../migrations/sqlite/0002_items_without_rowid.sql"),
-        ),
-    ]),
-    postgres: EmbeddedMigrations(&[(
-        1,
-        "items",
-        include_str!("../../migrations/postgres/0001_items.sql"),
-    )]),
+static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The schema per dialect: the numbered files of `migrations/`.
+pub const MIGRATIONS: Migrations<'static> = Migrations {
+    sqlite: &SQLITE,
+    postgres: &POSTGRES,
 };
 
 /// The item columns, as a literal for `concat!`.
@@ -200,7 +189,7 @@ impl ItemStore for SqlItemStore {
 
 #[cfg(test)]
 mod tests {
-    use shared::db::{EmbeddedMigrations, Migrations};
+    use shared::db::Migrations;
     use shared::settings::DatabaseSettings;
     use shared::testing::TestDatabase;
 
@@ -218,9 +207,14 @@ mod tests {
     #[tokio::test]
     async fn items_written_under_the_first_schema_are_kept_by_the_upgrade() {
         let database = TestDatabase::new().await;
+        let first = |all: &Migrator| Migrator {
+            migrations: all.migrations[..1].to_vec().into(),
+            ..Migrator::DEFAULT
+        };
+        let (sqlite, postgres) = (first(MIGRATIONS.sqlite), first(MIGRATIONS.postgres));
         let first_only = Migrations {
-            sqlite: EmbeddedMigrations(&MIGRATIONS.sqlite.0[..1]),
-            postgres: EmbeddedMigrations(&MIGRATIONS.postgres.0[..1]),
+            sqlite: &sqlite,
+            postgres: &postgres,
         };
         let old = shared::db::open(&settings(&database), first_only)
             .await

@@ -27,15 +27,13 @@ const MAX_IDLE: usize = 64;
 /// Read-only connections to one SQLite file, used on the calling thread.
 ///
 /// ```
-/// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
+/// # let folder = tempfile::tempdir().expect("a folder");
 /// # let settings = shared::settings::DatabaseSettings {
-/// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
+/// #     url: format!("sqlite://{}/doc.db", folder.path().display()).into(),
 /// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
 /// # };
-/// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
-/// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
 /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-/// let database = shared::db::open(&settings, migrations).await.expect("opens");
+/// let database = shared::db::open(&settings, shared::db::Migrations::NONE).await.expect("opens");
 /// let reads = database.sqlite_reads.as_ref().expect("a SQLite file");
 /// let one: i64 = reads.read(|c| c.query_row("SELECT 1", [], |row| row.get(0))).expect("read");
 /// assert_eq!(one, 1);
@@ -60,22 +58,6 @@ impl SqliteReads {
 
     /// Runs `read` on an idle connection (or a new one) on this thread.
     /// Prefer `prepare_cached`: each connection keeps its statements.
-    ///
-    /// ```
-    /// # let folder = std::env::temp_dir().join(format!("shared-doc-{}", uuid::Uuid::new_v4()));
-    /// # let settings = shared::settings::DatabaseSettings {
-    /// #     url: format!("sqlite://{}/doc.db", folder.display()).into(),
-    /// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
-    /// # };
-    /// # const NONE: shared::db::EmbeddedMigrations = shared::db::EmbeddedMigrations(&[]);
-    /// # let migrations = shared::db::Migrations { sqlite: NONE, postgres: NONE };
-    /// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-    /// # let database = shared::db::open(&settings, migrations).await.expect("opens");
-    /// let reads = database.sqlite_reads.as_ref().expect("a SQLite file");
-    /// // The connections are read-only.
-    /// assert!(reads.read(|c| c.execute("CREATE TABLE t (x INTEGER)", [])).is_err());
-    /// # });
-    /// ```
     pub fn read<T>(
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
