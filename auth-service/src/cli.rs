@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use shared::cli::ServiceCommand;
 use shared::token::MIN_HMAC_SECRET_BYTES;
 
 /// Registers users and issues access tokens (JWT) and refresh tokens.
@@ -27,11 +28,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Serve the HTTP API until SIGTERM or SIGINT (the default).
-    Serve,
-    /// Exit 0 when `GET /health/ready` on the configured port answers 200
-    /// (the container health check; the image has no curl).
-    Healthcheck,
+    /// Serving and the health check, as every service has them.
+    #[command(flatten)]
+    Service(ServiceCommand),
     /// Write the HS256 secret both services read through `JWT_SECRET_FILE`:
     /// `JWT_SECRET` when it is set, otherwise a random 384-bit secret made
     /// once and kept across restarts.

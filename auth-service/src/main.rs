@@ -4,14 +4,18 @@ use auth_service::cli::{Cli, Command};
 use auth_service::settings::Settings;
 use auth_service::startup::Application;
 use clap::Parser as _;
+use shared::cli::ServiceCommand;
 use shared::clock::Clock;
 
 fn main() -> ExitCode {
-    match Cli::parse().command.unwrap_or(Command::Serve) {
-        Command::Serve => shared::cli::serve("auth-service", || async {
+    match Cli::parse()
+        .command
+        .unwrap_or(Command::Service(ServiceCommand::Serve))
+    {
+        Command::Service(ServiceCommand::Serve) => shared::cli::serve("auth-service", || async {
             Application::build(Settings::load()?, Clock::system()).await
         }),
-        Command::Healthcheck => {
+        Command::Service(ServiceCommand::Healthcheck) => {
             shared::cli::healthcheck("auth-service", Settings::load().map(|s| s.server))
         }
         Command::GenerateSecret { path } => {

@@ -1,5 +1,7 @@
 //! The command line: serving (the default) and the container health check.
 
+use shared::cli::ServiceCommand;
+
 /// Serves the items REST API, verifying auth-service's access tokens
 /// locally.
 ///
@@ -11,17 +13,7 @@
 pub struct Cli {
     /// What to do; `serve` when left out.
     #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-/// The subcommands.
-#[derive(Debug, clap::Subcommand)]
-pub enum Command {
-    /// Serve the HTTP API until SIGTERM or SIGINT (the default).
-    Serve,
-    /// Exit 0 when `GET /health/ready` on the configured port answers 200
-    /// (the container health check; the image has no curl).
-    Healthcheck,
+    pub command: Option<ServiceCommand>,
 }
 
 #[cfg(test)]
@@ -35,7 +27,7 @@ mod tests {
         assert!(Cli::parse_from(["items-service"]).command.is_none());
         assert!(matches!(
             Cli::parse_from(["items-service", "healthcheck"]).command,
-            Some(Command::Healthcheck)
+            Some(ServiceCommand::Healthcheck)
         ));
         assert!(Cli::try_parse_from(["items-service", "generate-secret"]).is_err());
     }

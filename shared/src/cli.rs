@@ -1,9 +1,21 @@
-//! What both binaries do besides serving: the container health check and
-//! the exit code with a one-line message.
+//! The command line every service has: serving (the default) and the
+//! container health check, parsed by clap; the exit code with a one-line
+//! message.
 
 use std::process::ExitCode;
 
 use crate::settings::{ServerSettings, SettingsError};
+
+/// The subcommands every service has; a service with more flattens these
+/// into its own (`#[command(flatten)]`).
+#[derive(Debug, Clone, Copy, clap::Subcommand)]
+pub enum ServiceCommand {
+    /// Serve the HTTP API until SIGTERM or SIGINT (the default).
+    Serve,
+    /// Exit 0 when `GET /health/ready` on the configured port answers 200
+    /// (the container health check; the image has no curl).
+    Healthcheck,
+}
 
 /// `SERVICE healthcheck`: 0 when `GET /health/ready` on the configured port
 /// answers 200 (the runtime image has no curl).
