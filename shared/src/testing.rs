@@ -177,13 +177,6 @@ impl TestAppBuilder {
         &self.env
     }
 
-    /// Reads `clock` instead of a new manual clock (several services on one
-    /// time line).
-    pub fn clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
-        self
-    }
-
     /// Starts the service in this process, on a runtime of the test's, with
     /// `build` turning the environment and the clock into a bound server.
     ///
@@ -212,18 +205,12 @@ impl TestAppBuilder {
     }
 
     /// The real binary at `path` (`env!("CARGO_BIN_EXE_<name>")`) with this
-    /// environment, for [`RunningBinary::start`] or `output()`. The database
-    /// stays with the builder's caller: keep it with [`Self::into_database`]
-    /// first when the binary must find it again.
+    /// environment, for [`RunningBinary::start`] or `output()`. The test
+    /// database lives as long as the builder: keep it while the binary runs.
     pub fn command(&self, path: &str) -> Command {
         let mut command = Command::new(path);
         command.envs(&self.env);
         command
-    }
-
-    /// Hands the test database over, to outlive this builder.
-    pub fn into_database(self) -> Option<TestDatabase> {
-        self.database
     }
 }
 
@@ -245,7 +232,9 @@ impl TestApp {
     /// `JWT_SECRET`, and a manual clock.
     pub async fn builder(prefix: &str) -> TestAppBuilder {
         let database = TestDatabase::new().await;
-        Self::builder_on(prefix, database.url()).with_database(database)
+        let mut builder = Self::builder_on(prefix, database.url());
+        builder.database = Some(database);
+        builder
     }
 
     /// The same over the database at `url`, which the caller keeps (a
@@ -290,13 +279,6 @@ impl TestApp {
     /// A DELETE of `path`, without credentials.
     pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.delete(self.url(path))
-    }
-}
-
-impl TestAppBuilder {
-    fn with_database(mut self, database: TestDatabase) -> Self {
-        self.database = Some(database);
-        self
     }
 }
 
