@@ -78,9 +78,10 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                 "iss" => once(&mut iss, map.next_value()?)?,
                 "sub" => once(&mut sub, map.next_value()?)?,
                 "aud" => once(&mut aud, map.next_value()?)?,
-                "exp" => once(&mut exp, map.next_value()?)?,
-                "nbf" => once(&mut nbf, map.next_value()?)?,
-                "iat" => once(&mut iat, map.next_value()?)?,
+                // Rounded to the stricter side: expiry earlier, validity later.
+                "exp" => once(&mut exp, map.next_value::<NumericDate<false>>()?.0)?,
+                "nbf" => once(&mut nbf, map.next_value::<NumericDate<true>>()?.0)?,
+                "iat" => once(&mut iat, map.next_value::<NumericDate<false>>()?.0)?,
                 "jti" => once(&mut jti, map.next_value()?)?,
                 "scope" => once(&mut scope, map.next_value()?)?,
                 "username" => once(&mut username, map.next_value()?)?,
@@ -102,6 +103,48 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
             scope: scope.ok_or_else(|| missing("scope"))?,
             username: username.ok_or_else(|| missing("username"))?,
         })
+    }
+}
+
+/// A NumericDate claim (RFC 7519 2): seconds since the epoch, which may be
+/// non-integer; a fraction is rounded up when `UP`, else down. Anything but
+/// a finite number from 0 to `u64::MAX` is refused.
+struct NumericDate<const UP: bool>(u64);
+
+impl<'de, const UP: bool> Deserialize<'de> for NumericDate<UP> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NumericDateVisitor::<UP>)
+    }
+}
+
+struct NumericDateVisitor<const UP: bool>;
+
+impl<const UP: bool> Visitor<'_> for NumericDateVisitor<UP> {
+    type Value = NumericDate<UP>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("seconds since the epoch")
+    }
+
+    fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<Self::Value, E> {
+        Ok(NumericDate(seconds))
+    }
+
+    fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<Self::Value, E> {
+        u64::try_from(seconds)
+            .map(NumericDate)
+            .map_err(|_| E::custom("a NumericDate before 1970"))
+    }
+
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    fn visit_f64<E: de::Error>(self, seconds: f64) -> Result<Self::Value, E> {
+        let rounded = if UP { seconds.ceil() } else { seconds.floor() };
+        // 2^64 is exact in f64; below it every whole value fits a u64.
+        if rounded.is_finite() && (0.0..18_446_744_073_709_551_616.0).contains(&rounded) {
+            Ok(NumericDate(rounded as u64))
+        } else {
+            Err(E::custom("a NumericDate out of range"))
+        }
     }
 }
 

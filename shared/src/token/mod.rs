@@ -4,7 +4,8 @@
 //! size and shape, header (unique members, no `crit`, `alg` equal to the
 //! ring's algorithm, `typ` JWT, a known `kid`), signature, and only then the
 //! payload (unique members, every claim present with its type, `iss`, `aud`,
-//! `exp` and `nbf` with the configured leeway). `jsonwebtoken` does the
+//! `exp`, `nbf` and `iat` with the configured leeway; NumericDates may be
+//! non-integer, RFC 7519 2). `jsonwebtoken` does the
 //! cryptography; the checks around it are ours because it has no `typ`,
 //! `crit`, `kid` or duplicate-member checks.
 
@@ -75,11 +76,14 @@ pub enum VerifyError {
     /// `nbf` is still ahead (beyond the leeway).
     #[error("the token is not valid yet")]
     NotYetValid,
+    /// `iat` is ahead (beyond the leeway): no issuer signs for the future.
+    #[error("the token claims to be issued in the future")]
+    IssuedInFuture,
 }
 
 impl VerifyError {
     /// Every reason, in declaration order (for metrics that start at zero).
-    pub const ALL: [VerifyError; 14] = [
+    pub const ALL: [VerifyError; 15] = [
         Self::Oversized,
         Self::Malformed,
         Self::DuplicateMember,
@@ -94,6 +98,7 @@ impl VerifyError {
         Self::Audience,
         Self::Expired,
         Self::NotYetValid,
+        Self::IssuedInFuture,
     ];
 
     /// A short, fixed label for logs and metrics.
@@ -113,6 +118,7 @@ impl VerifyError {
             Self::Audience => "wrong_audience",
             Self::Expired => "expired",
             Self::NotYetValid => "not_yet_valid",
+            Self::IssuedInFuture => "issued_in_future",
         }
     }
 }
@@ -267,6 +273,9 @@ impl TokenVerifier {
         }
         if claims.nbf > now.saturating_add(self.leeway_seconds) {
             return Err(VerifyError::NotYetValid);
+        }
+        if claims.iat > now.saturating_add(self.leeway_seconds) {
+            return Err(VerifyError::IssuedInFuture);
         }
         Ok(claims)
     }

@@ -340,6 +340,29 @@ for_both_algorithms! {
         assert!(f.verify(&token).is_ok());
     }
 
+    fn non_integer_numeric_dates_verify_rounded_to_the_stricter_side(f) {
+        let fractional = with(with(claims(), "exp", json!(NOW as f64 + 600.5)), "iat", json!(NOW as f64 - 0.25));
+        let token = f.craft(&f.header(), &with(fractional, "nbf", json!(NOW as f64 + 0.5)));
+        let verified = f.verify(&token).expect("RFC 7519 2 allows non-integer NumericDates");
+        assert_eq!((verified.exp, verified.nbf, verified.iat), (NOW + 600, NOW + 1, NOW - 1));
+        let expired = f.craft(&f.header(), &with(claims(), "exp", json!(NOW as f64 - 30.5)));
+        assert_eq!(f.verify(&expired), Err(VerifyError::Expired));
+    }
+
+    fn a_numeric_date_that_is_negative_or_out_of_range_is_rejected(f) {
+        for exp in [json!(-1), json!(-0.5), json!(1e300), json!(true), json!([NOW])] {
+            let token = f.craft(&f.header(), &with(claims(), "exp", exp.clone()));
+            assert_eq!(f.verify(&token), Err(VerifyError::Claims), "{exp}");
+        }
+    }
+
+    fn a_token_issued_in_the_future_is_rejected_beyond_the_leeway(f) {
+        let ahead = f.craft(&f.header(), &with(claims(), "iat", json!(NOW + 120)));
+        assert_eq!(f.verify(&ahead), Err(VerifyError::IssuedInFuture));
+        let skewed = f.craft(&f.header(), &with(claims(), "iat", json!(NOW + 20)));
+        assert!(f.verify(&skewed).is_ok(), "within the leeway");
+    }
+
     fn a_token_not_valid_yet_is_rejected_beyond_the_leeway(f) {
         let token = f.craft(&f.header(), &with(claims(), "nbf", json!(NOW + 120)));
         assert_eq!(f.verify(&token), Err(VerifyError::NotYetValid));
