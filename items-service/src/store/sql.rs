@@ -195,9 +195,9 @@ mod tests {
 
     use super::*;
 
-    fn settings(database: &TestDatabase) -> DatabaseSettings {
+    fn settings(url: &str) -> DatabaseSettings {
         DatabaseSettings {
-            url: database.url().to_owned().into(),
+            url: url.to_owned().into(),
             max_connections: 2,
             connect_timeout_seconds: 5,
             statement_timeout_seconds: 5,
@@ -216,7 +216,14 @@ mod tests {
             sqlite: &sqlite,
             postgres: &postgres,
         };
-        let old = shared::db::open(&settings(&database), first_only)
+        // The first pool shares the file (`vfs=unix`): sqlx closes each SQLite
+        // connection on a thread of its own, so an exclusive lock can outlive
+        // `close` by a moment and refuse the upgrade's start for that reason.
+        let shared_url = match database.is_postgres() {
+            true => database.url().to_owned(),
+            false => format!("{}?vfs=unix", database.url()),
+        };
+        let old = shared::db::open(&settings(&shared_url), first_only)
             .await
             .expect("opens at version 1");
         let item = Item::new("kept", 1.5, "alice", &shared::clock::Clock::system());
@@ -224,10 +231,9 @@ mod tests {
             .create(&item)
             .await
             .expect("creates"));
-        // Closed first: with the exclusive VFS the file takes one pool at a time.
-        old.pool.close().await;
+        old.close().await;
 
-        let upgraded = shared::db::open(&settings(&database), MIGRATIONS)
+        let upgraded = shared::db::open(&settings(database.url()), MIGRATIONS)
             .await
             .expect("upgrades");
         let store = SqlItemStore::new(upgraded.clone());
