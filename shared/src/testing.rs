@@ -148,7 +148,6 @@ fn with_database_name(url: &str, name: &str) -> String {
 pub struct TestAppBuilder {
     env: HashMap<String, String>,
     database: Option<TestDatabase>,
-    clock: Clock,
 }
 
 impl TestAppBuilder {
@@ -191,7 +190,8 @@ impl TestAppBuilder {
         if std::env::var_os("TEST_LOG").is_some() {
             crate::telemetry::init();
         }
-        let server = build(self.env, self.clock.clone())
+        let clock = Clock::manual();
+        let server = build(self.env, clock.clone())
             .await
             .expect("the service builds");
         let address = format!("http://127.0.0.1:{}", server.port());
@@ -199,7 +199,7 @@ impl TestAppBuilder {
         TestApp {
             address,
             client: test_client(),
-            clock: self.clock,
+            clock,
             _database: self.database,
         }
     }
@@ -252,7 +252,6 @@ impl TestApp {
         TestAppBuilder {
             env,
             database: None,
-            clock: Clock::manual(),
         }
     }
 
