@@ -34,12 +34,13 @@ COPY items-service items-service
 RUN find shared auth-service items-service -name '*.rs' -exec touch {} + \
     && cargo build --release --locked -p auth-service -p items-service
 
-# The runtime: Debian slim, no compiler, a non-root user owning /data and /secrets.
+# The runtime: Debian slim, no compiler, a non-root user owning /data and the
+# key folders (a new named volume takes their owner).
 FROM debian:bookworm-slim AS runtime
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent app \
-    && mkdir -p /data /secrets \
-    && chown app:app /data /secrets
+    && mkdir -p /data /secrets /items-keys \
+    && chown app:app /data /secrets /items-keys
 WORKDIR /data
 USER app
 

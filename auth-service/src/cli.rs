@@ -1,5 +1,5 @@
 //! The command line: serving (the default), the container health check,
-//! and the one-shot that provides the shared secret for `docker compose`.
+//! and the key files: the one-shot of `docker compose` and rotation.
 
 use std::fs;
 use std::io::Write as _;
@@ -38,6 +38,36 @@ pub enum Command {
         /// The file to write (mode 0400), e.g. `/secrets/jwt_secret`.
         path: PathBuf,
     },
+    /// Key files for `docker compose` and key rotation, of the kind
+    /// `JWT_ALGORITHM` names (HS256, EdDSA or ES256).
+    Keys {
+        /// The step.
+        #[command(subcommand)]
+        step: KeyStep,
+    },
+}
+
+/// The steps of `auth-service keys`.
+#[derive(Debug, clap::Subcommand)]
+pub enum KeyStep {
+    /// Make the secret or key pair once (kept afterwards) and write each
+    /// service's settings file (`auth.toml`, `items.toml`) for it.
+    Init(KeyDirs),
+    /// Rotation 1: publish a new key beside the active one.
+    Next(KeyDirs),
+    /// Rotation 2: sign with the published next key.
+    Activate(KeyDirs),
+    /// Rotation 3: withdraw every key but the active one.
+    Retire(KeyDirs),
+}
+
+/// Where each service's key files live.
+#[derive(Debug, clap::Args)]
+pub struct KeyDirs {
+    /// auth-service's folder: the secret or the private and public keys.
+    pub auth_dir: PathBuf,
+    /// items-service's folder: the secret or the public JWK Set only.
+    pub items_dir: PathBuf,
 }
 
 /// Writes the HS256 secret both services read through `JWT_SECRET_FILE`:

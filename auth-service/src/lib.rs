@@ -10,7 +10,7 @@
 //!   imports the other.
 //! - `throttle`, `passwords`, `domain`: parts the decisions use.
 //! - `store`: all SQL. `failure`: what fails below a decision.
-//! - `startup`, `settings`, `cli`, `metrics`: wiring.
+//! - `startup`, `settings`, `cli`, `metrics`, `keys` (key files): wiring.
 //!
 //! `docs/architecture.md` says where to add a route, a store method, a
 //! setting or a metric.
@@ -19,6 +19,7 @@ pub mod accounts;
 pub mod cli;
 pub mod domain;
 pub mod failure;
+pub mod keys;
 pub mod metrics;
 pub mod passwords;
 pub mod routes;

@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
-use auth_service::cli::{Cli, Command};
+use auth_service::cli::{Cli, Command, KeyStep};
+use auth_service::keys::KeyFolders;
 use auth_service::settings::Settings;
 use auth_service::startup::Application;
 use clap::Parser as _;
@@ -23,5 +24,34 @@ fn main() -> ExitCode {
             let written = auth_service::cli::generate_secret(&path, from_operator.as_deref());
             shared::cli::exit("auth-service", written)
         }
+        Command::Keys { step } => shared::cli::exit("auth-service", key_step(&step)),
+    }
+}
+
+fn key_step(step: &KeyStep) -> Result<String, String> {
+    let algorithm = match std::env::var("JWT_ALGORITHM").as_deref() {
+        Err(_) | Ok("" | "HS256") => jsonwebtoken::Algorithm::HS256,
+        Ok("EdDSA") => jsonwebtoken::Algorithm::EdDSA,
+        Ok("ES256") => jsonwebtoken::Algorithm::ES256,
+        Ok(other) => {
+            return Err(format!(
+                "JWT_ALGORITHM is `{other}`; it must be HS256, EdDSA or ES256"
+            ))
+        }
+    };
+    let (KeyStep::Init(dirs)
+    | KeyStep::Next(dirs)
+    | KeyStep::Activate(dirs)
+    | KeyStep::Retire(dirs)) = step;
+    let folders = KeyFolders {
+        algorithm,
+        auth: &dirs.auth_dir,
+        items: &dirs.items_dir,
+    };
+    match step {
+        KeyStep::Init(_) => folders.init(std::env::var("JWT_SECRET").ok().as_deref()),
+        KeyStep::Next(_) => folders.next(),
+        KeyStep::Activate(_) => folders.activate(),
+        KeyStep::Retire(_) => folders.retire(),
     }
 }

@@ -42,6 +42,9 @@ pub struct TokenSettings {
     /// A spent refresh token presented again within this window yields the
     /// same successor instead of revoking the family; 0 disables.
     pub refresh_reuse_grace_seconds: u64,
+    /// How long verifiers may cache the JWK Set (`Cache-Control: max-age`):
+    /// in a rotation, the wait between publishing a key and signing with it.
+    pub jwks_max_age_seconds: u64,
 }
 
 /// `AUTH__THROTTLE__*`: failed logins allowed per fixed window.

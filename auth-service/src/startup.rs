@@ -13,7 +13,7 @@ use shared::token::TokenSigner;
 
 use crate::accounts::Accounts;
 use crate::passwords::PasswordHasher;
-use crate::routes::TrustedProxyHops;
+use crate::routes::{PublishedKeys, ServerMetadata, TrustedProxyHops};
 use crate::sessions::{SessionLifetimes, Sessions};
 use crate::settings::Settings;
 use crate::store::{AuthStore, SqlAuthStore};
@@ -27,18 +27,35 @@ impl Application {
     /// every expiry and window reads `clock`.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<BoundServer> {
         crate::metrics::init();
-        let ring = Arc::new(settings.jwt.key_ring()?);
-        if ring.active_kid().is_none() {
+        let keys = settings.jwt.keys()?;
+        if keys
+            .current()
+            .and_then(|ring| ring.active_kid().map(drop))
+            .is_none()
+        {
             anyhow::bail!(
-                "auth-service signs tokens: with JWT_ALGORITHM=EdDSA set JWT_PRIVATE_KEY_FILE"
+                "auth-service signs tokens: with JWT_ALGORITHM={} set JWT_PUBLIC_KEY_FILE and \
+                 JWT_PRIVATE_KEY_FILE (a JWK Set holds no private key)",
+                settings.jwt.algorithm
             );
         }
+        shared::metrics::watch_keys(keys.clone());
+        let public_url = settings.server.public_url()?;
+        let metadata = web::Data::new(ServerMetadata::new(
+            &public_url,
+            &settings.jwt.issuer,
+            &settings.tokens.default_scopes,
+        ));
+        let published = web::Data::new(PublishedKeys {
+            keys: keys.clone(),
+            max_age_seconds: settings.tokens.jwks_max_age_seconds,
+        });
         let verifier = settings
             .jwt
-            .verifier(ring.clone())?
+            .verifier(keys.clone())?
             .with_clock(clock.clone());
         let signer = TokenSigner::new(
-            ring,
+            keys,
             settings.jwt.issuer.clone(),
             settings.jwt.audiences(),
             settings.tokens.access_token_seconds,
@@ -75,6 +92,8 @@ impl Application {
                 .app_data(proxies.clone())
                 .app_data(ready_check.clone())
                 .app_data(authenticator.clone())
+                .app_data(metadata.clone())
+                .app_data(published.clone())
                 .configure(crate::routes::configure);
         })?;
         Ok(server.on_stop(async move { db.close().await }))

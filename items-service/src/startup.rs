@@ -9,6 +9,7 @@ use shared::clock::Clock;
 use shared::http::BoundServer;
 use shared::operations::ReadyCheck;
 
+use crate::routes::ResourceMetadata;
 use crate::settings::Settings;
 use crate::store::{ItemStore, SqlItemStore};
 
@@ -16,24 +17,34 @@ use crate::store::{ItemStore, SqlItemStore};
 pub struct Application;
 
 impl Application {
-    /// Opens the database, builds the key ring and binds the listener;
+    /// Opens the database, loads the keys and binds the listener;
     /// token expiry and item timestamps read `clock`.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<BoundServer> {
-        let ring = Arc::new(settings.jwt.key_ring()?);
-        let verifier = settings.jwt.verifier(ring)?.with_clock(clock.clone());
-        let authenticator = web::Data::new(Authenticator::new(verifier, "items-service"));
+        let keys = settings.jwt.keys()?;
+        shared::metrics::watch_keys(keys.clone());
+        let verifier = settings
+            .jwt
+            .verifier(keys.clone())?
+            .with_clock(clock.clone());
+        let public_url = settings.server.public_url()?;
+        let metadata = ResourceMetadata::new(&public_url, &settings.jwt.issuer);
+        let metadata = web::Data::new(metadata);
+        let authenticator = Authenticator::new(verifier, "items-service")
+            .with_resource_metadata(format!("{public_url}{}", crate::routes::METADATA_PATH));
+        let authenticator = web::Data::new(authenticator);
         let db = shared::db::open(&settings.database, crate::store::MIGRATIONS).await?;
         let store: Arc<dyn ItemStore> = Arc::new(SqlItemStore::new(db.clone()));
         let store = web::Data::from(store);
         let clock = web::Data::new(clock);
 
-        let ready_check: Arc<dyn ReadyCheck> = Arc::new(db.clone());
+        let ready_check: Arc<dyn ReadyCheck> = Arc::new((keys, db.clone()));
         let ready_check = web::Data::from(ready_check);
         let server = shared::http::bind("items-service", &settings.server, move |cfg| {
             cfg.app_data(store.clone())
                 .app_data(clock.clone())
                 .app_data(ready_check.clone())
                 .app_data(authenticator.clone())
+                .app_data(metadata.clone())
                 .configure(crate::routes::configure);
         })?;
         Ok(server.on_stop(async move { db.close().await }))

@@ -25,8 +25,6 @@
 //! `shared = { version = "...", features = ["settings"] }`. No database
 //! driver, metrics registry or logging subscriber comes with them.
 
-use std::sync::Arc;
-
 use actix_web::{web, App, HttpResponse, HttpServer};
 use serde::Deserialize;
 use shared::auth::{Authenticator, Authorized, RequiredScope};
@@ -58,7 +56,7 @@ const DEFAULTS: &str = "[jwt]\nissuer = \"auth-service\"\naudience = \"reports-s
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let settings: Settings = load("REPORTS", DEFAULTS, &process_env())?;
-    let verifier = settings.jwt.verifier(Arc::new(settings.jwt.key_ring()?))?;
+    let verifier = settings.jwt.verifier(settings.jwt.keys()?)?;
     let authenticator = web::Data::new(Authenticator::new(verifier, "reports-service"));
 
     println!("reports-service listening on http://127.0.0.1:8083");

@@ -6,7 +6,13 @@
 //! string, two `Authorization` headers or any malformed value is refused.
 //! No credentials: 401 with a bare `WWW-Authenticate: Bearer realm=...`.
 //! A bad token: 401 with `error="invalid_token"`. A missing scope: 403 with
-//! `error="insufficient_scope"`. The token itself is never logged.
+//! `error="insufficient_scope"`. A 401 names the resource's RFC 9728
+//! metadata when the service has any (`resource_metadata="..."`). A token
+//! naming a key id the ring lacks waits, bounded, for the one fetch it may
+//! ask for ([`Keys::refresh_for_unknown_kid`]). The token itself is never
+//! logged.
+//!
+//! [`Keys::refresh_for_unknown_kid`]: crate::token::Keys::refresh_for_unknown_kid
 
 use std::fmt;
 use std::future::{ready, Ready};
@@ -18,9 +24,10 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use futures_util::future::{Either, LocalBoxFuture};
 
 use crate::problem::Problem;
-use crate::token::{Claims, TokenVerifier};
+use crate::token::{Claims, TokenVerifier, VerifyError};
 
 /// How a route renders its errors. The default is RFC 9457 problem details;
 /// the Flask-compatible routes register `ErrorStyle::Flask` as route data.
@@ -81,14 +88,39 @@ impl ErrorStyle {
 pub struct Authenticator {
     verifier: TokenVerifier,
     realm: String,
+    resource_metadata: Option<String>,
 }
+
+/// Why a request was not authenticated, before it is logged and counted.
+struct Refusal {
+    kind: AuthErrorKind,
+    reason: &'static str,
+}
+
+/// What the extractors return: ready at once, unless a fetch of keys is awaited.
+type AuthFuture<T> =
+    Either<Ready<Result<T, AuthError>>, LocalBoxFuture<'static, Result<T, AuthError>>>;
 
 impl Authenticator {
     /// `realm` must be plain text without quotes or backslashes.
     pub fn new(verifier: TokenVerifier, realm: impl Into<String>) -> Self {
         let realm: String = realm.into();
         let realm = realm.replace(['"', '\\'], "");
-        Self { verifier, realm }
+        Self {
+            verifier,
+            realm,
+            resource_metadata: None,
+        }
+    }
+
+    /// Names the service's RFC 9728 metadata URL in every 401 challenge
+    /// (`resource_metadata="..."`, RFC 9728 5.1).
+    pub fn with_resource_metadata(self, url: impl Into<String>) -> Self {
+        let url: String = url.into();
+        Self {
+            resource_metadata: Some(url.replace(['"', '\\'], "")),
+            ..self
+        }
     }
 
     /// The verifier behind this authenticator.
@@ -96,32 +128,75 @@ impl Authenticator {
         &self.verifier
     }
 
-    /// Authenticates a request (what the [`Caller`] extractor does).
+    /// Authenticates a request with the keys at hand (the extractors also
+    /// wait for a fetch of keys a token may need).
     pub fn authenticate(&self, req: &HttpRequest) -> Result<Caller, AuthError> {
-        // The style is looked up only for a refusal: a success never needs it.
-        let fail = |kind| AuthError {
-            kind,
-            realm: self.realm.clone(),
-            style: ErrorStyle::of(req),
-        };
-        let token = bearer_token(req).map_err(|kind| {
-            record_rejection(match kind {
+        self.check(req).map_err(|refusal| self.refuse(req, refusal))
+    }
+
+    fn check(&self, req: &HttpRequest) -> Result<Caller, Refusal> {
+        let token = bearer_token(req).map_err(|kind| Refusal {
+            reason: match kind {
                 AuthErrorKind::Missing => "missing",
                 _ => "bad_authorization_header",
-            });
-            fail(kind)
+            },
+            kind,
         })?;
         match self.verifier.verify(token) {
             Ok(claims) => {
                 tracing::Span::current().record("user_id", claims.sub.as_str());
                 Ok(Caller { claims })
             }
-            Err(rejection) => {
-                tracing::info!(reason = rejection.reason(), "access token refused");
-                record_rejection(rejection.reason());
-                Err(fail(AuthErrorKind::InvalidToken(rejection.to_string())))
+            Err(rejection) => Err(Refusal {
+                reason: rejection.reason(),
+                kind: AuthErrorKind::InvalidToken(rejection.to_string()),
+            }),
+        }
+    }
+
+    /// Logs and counts a refusal; the answer it becomes.
+    fn refuse(&self, req: &HttpRequest, refusal: Refusal) -> AuthError {
+        if matches!(refusal.kind, AuthErrorKind::InvalidToken(_)) {
+            tracing::info!(reason = refusal.reason, "access token refused");
+        }
+        record_rejection(refusal.reason);
+        self.error(req, refusal.kind)
+    }
+
+    fn error(&self, req: &HttpRequest, kind: AuthErrorKind) -> AuthError {
+        AuthError {
+            kind,
+            realm: self.realm.clone(),
+            resource_metadata: self.resource_metadata.clone(),
+            style: ErrorStyle::of(req),
+        }
+    }
+}
+
+/// The extractors' path: [`Authenticator::authenticate`], except that a
+/// token naming a key the ring lacks waits for the fetch it may ask for and
+/// is then checked once more.
+fn authenticate_request(req: &HttpRequest) -> AuthFuture<Caller> {
+    let auth = match req.app_data::<web::Data<Authenticator>>() {
+        Some(auth) => auth.clone(),
+        None => return Either::Left(ready(Err(misconfigured(req)))),
+    };
+    match auth.check(req) {
+        Ok(caller) => Either::Left(ready(Ok(caller))),
+        Err(refusal) if refusal.reason == VerifyError::UnknownKey.reason() => {
+            match auth.verifier.keys().refresh_for_unknown_kid() {
+                Some(fetched) => {
+                    let req = req.clone();
+                    Either::Right(Box::pin(async move {
+                        fetched.await;
+                        auth.check(&req)
+                            .map_err(|refusal| auth.refuse(&req, refusal))
+                    }))
+                }
+                None => Either::Left(ready(Err(auth.refuse(req, refusal)))),
             }
         }
+        Err(refusal) => Either::Left(ready(Err(auth.refuse(req, refusal)))),
     }
 }
 
@@ -230,17 +305,14 @@ impl Caller {
     }
 }
 
-fn authenticator(req: &HttpRequest) -> Result<&Authenticator, AuthError> {
-    req.app_data::<web::Data<Authenticator>>()
-        .map(|data| data.get_ref())
-        .ok_or_else(|| {
-            tracing::error!("no Authenticator registered as app data");
-            AuthError {
-                kind: AuthErrorKind::Misconfigured,
-                realm: String::new(),
-                style: ErrorStyle::of(req),
-            }
-        })
+fn misconfigured(req: &HttpRequest) -> AuthError {
+    tracing::error!("no Authenticator registered as app data");
+    AuthError {
+        kind: AuthErrorKind::Misconfigured,
+        realm: String::new(),
+        resource_metadata: None,
+        style: ErrorStyle::of(req),
+    }
 }
 
 /// Extracts the caller from a valid access token; any scope.
@@ -255,10 +327,10 @@ fn authenticator(req: &HttpRequest) -> Result<&Authenticator, AuthError> {
 /// ```
 impl FromRequest for Caller {
     type Error = AuthError;
-    type Future = Ready<Result<Self, AuthError>>;
+    type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticator(req).and_then(|auth| auth.authenticate(req)))
+        authenticate_request(req)
     }
 }
 
@@ -311,25 +383,29 @@ impl<S> Deref for Authorized<S> {
 
 impl<S: RequiredScope> FromRequest for Authorized<S> {
     type Error = AuthError;
-    type Future = Ready<Result<Self, AuthError>>;
+    type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = authenticator(req).and_then(|auth| {
-            let caller = auth.authenticate(req)?;
+        let future = authenticate_request(req);
+        let req = req.clone();
+        let with_scope = move |caller: Caller| {
             if caller.has_scope(S::SCOPE) {
-                Ok(Self {
+                return Ok(Self {
                     caller,
                     scope: PhantomData,
-                })
-            } else {
-                Err(AuthError {
-                    kind: AuthErrorKind::InsufficientScope(S::SCOPE),
-                    realm: auth.realm.clone(),
-                    style: ErrorStyle::of(req),
-                })
+                });
             }
-        });
-        ready(result)
+            Err(match req.app_data::<web::Data<Authenticator>>() {
+                Some(auth) => auth.error(&req, AuthErrorKind::InsufficientScope(S::SCOPE)),
+                None => misconfigured(&req),
+            })
+        };
+        match future {
+            Either::Left(now) => Either::Left(ready(now.into_inner().and_then(with_scope))),
+            Either::Right(later) => {
+                Either::Right(Box::pin(async move { later.await.and_then(with_scope) }))
+            }
+        }
     }
 }
 
@@ -347,6 +423,7 @@ enum AuthErrorKind {
 pub struct AuthError {
     kind: AuthErrorKind,
     realm: String,
+    resource_metadata: Option<String>,
     style: ErrorStyle,
 }
 
@@ -367,10 +444,15 @@ impl AuthError {
     fn challenge(&self) -> Option<String> {
         let realm = &self.realm;
         let quoted = |text: String| text.replace(['"', '\\'], "'");
+        let metadata = self
+            .resource_metadata
+            .as_ref()
+            .map(|url| format!(", resource_metadata=\"{url}\""))
+            .unwrap_or_default();
         match &self.kind {
-            AuthErrorKind::Missing => Some(format!("Bearer realm=\"{realm}\"")),
+            AuthErrorKind::Missing => Some(format!("Bearer realm=\"{realm}\"{metadata}")),
             AuthErrorKind::InvalidToken(_) => Some(format!(
-                "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{}\"",
+                "Bearer realm=\"{realm}\", error=\"invalid_token\", error_description=\"{}\"{metadata}",
                 quoted(self.description())
             )),
             AuthErrorKind::InsufficientScope(scope) => Some(format!(
@@ -575,6 +657,7 @@ mod tests {
         let err = AuthError {
             kind: AuthErrorKind::InsufficientScope("items:write"),
             realm: "r".into(),
+            resource_metadata: None,
             style: ErrorStyle::Problem,
         };
         assert_eq!(err.status_code(), StatusCode::FORBIDDEN);
@@ -606,6 +689,25 @@ mod tests {
                 .insert_header((AUTHORIZATION, value.as_str()))
                 .to_http_request();
             proptest::prop_assert!(auth.authenticate(&req).is_err());
+        }
+    }
+
+    #[test]
+    fn a_401_names_the_resource_metadata_when_the_service_has_it() {
+        let ring = Arc::new(KeyRing::single_hmac(&[5; 32]).expect("ring"));
+        let verifier = TokenVerifier::new(ring, "i", "a", 30);
+        let url = "https://api.example/.well-known/oauth-protected-resource";
+        let auth = Authenticator::new(verifier, "a").with_resource_metadata(url);
+        let expected = format!("resource_metadata=\"{url}\"");
+        let missing = auth.authenticate(&TestRequest::default().to_http_request());
+        let bad = auth.authenticate(
+            &TestRequest::default()
+                .insert_header((AUTHORIZATION, "Bearer a.b.c"))
+                .to_http_request(),
+        );
+        for refused in [missing, bad] {
+            let challenge = challenge_of(refused.expect_err("refused"));
+            assert!(challenge.ends_with(&expected), "{challenge}");
         }
     }
 }

@@ -28,6 +28,7 @@ pub enum ServiceCommand {
 /// let server = ServerSettings {
 ///     host: "127.0.0.1".into(), port: 9, workers: 1,
 ///     shutdown_timeout_seconds: 1, max_connections_per_worker: 16,
+///     public_url: "http://localhost".into(),
 /// };
 /// assert_eq!(shared::cli::healthcheck("svc", Ok(server)), ExitCode::FAILURE);
 /// ```

@@ -245,6 +245,7 @@ pub fn probe(host: &str, port: u16, path: &str) -> Result<(), String> {
 /// let settings = ServerSettings {
 ///     host: "127.0.0.1".into(), port: 0, workers: 1,
 ///     shutdown_timeout_seconds: 1, max_connections_per_worker: 64,
+///     public_url: "http://localhost".into(),
 /// };
 /// # actix_web::rt::System::new().block_on(async {
 /// let server = shared::http::bind("notes", &settings, |cfg| {

@@ -13,15 +13,20 @@
 //! assert!(shared::metrics::render().contains("doc_imports_total 1"));
 //! ```
 
-use std::sync::{LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex, Once};
 
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::HttpResponse;
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Metric, Registry};
+
+use crate::token::Keys;
 
 /// The client library, so that a service registers metrics of the same version.
 pub use prometheus_client;
@@ -143,6 +148,67 @@ pub fn init() {
     }
 }
 
+/// The keys whose state `/metrics` shows; the last given wins.
+static WATCHED_KEYS: Mutex<Option<Keys>> = Mutex::new(None);
+
+/// Shows the state of the service's verification keys on every scrape:
+/// `jwt_keys` (keys in the ring), `jwt_keys_age_seconds` (since the ring was
+/// loaded), `jwt_keys_refresh_failures_total` (reads or fetches that failed,
+/// the last good ring kept) and `jwt_keys_fetches_total` (of a JWK Set
+/// URL). Tokens naming unknown keys are `token_rejections_total{reason="unknown_kid"}`.
+pub fn watch_keys(keys: Keys) {
+    static REGISTERED: Once = Once::new();
+    *WATCHED_KEYS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(keys);
+    REGISTERED.call_once(|| registry().register_collector(Box::new(KeysCollector)));
+}
+
+#[derive(Debug)]
+struct KeysCollector;
+
+impl Collector for KeysCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let watched = WATCHED_KEYS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let Some(status) = watched.map(|keys| keys.status()) else {
+            return Ok(());
+        };
+        let keys = ConstGauge::new(i64::try_from(status.keys).unwrap_or(i64::MAX));
+        keys.encode(encoder.encode_descriptor(
+            "jwt_keys",
+            "Keys in the verification key ring",
+            None,
+            keys.metric_type(),
+        )?)?;
+        if let Some(age) = status.age {
+            let age = ConstGauge::new(age.as_secs_f64());
+            age.encode(encoder.encode_descriptor(
+                "jwt_keys_age_seconds",
+                "Seconds since the key ring was loaded",
+                None,
+                age.metric_type(),
+            )?)?;
+        }
+        let failures = ConstCounter::new(status.refresh_failures);
+        failures.encode(encoder.encode_descriptor(
+            "jwt_keys_refresh_failures",
+            "Key reads or fetches that failed; the last good ring stayed",
+            None,
+            failures.metric_type(),
+        )?)?;
+        let fetches = ConstCounter::new(status.fetches);
+        fetches.encode(encoder.encode_descriptor(
+            "jwt_keys_fetches",
+            "Fetches of the JWK Set URL started",
+            None,
+            fetches.metric_type(),
+        )?)
+    }
+}
+
 /// Counts an answered request; `route` is the matched template, if any.
 pub(crate) fn record_request(method: &str, route: Option<String>, status: u16, seconds: f64) {
     let labels = RequestLabels {
@@ -209,5 +275,16 @@ mod tests {
         let before = value_of(&render(), series);
         record_token_rejection("test_reason");
         assert_eq!(value_of(&render(), series), before + 1.0);
+    }
+
+    #[test]
+    fn the_watched_keys_show_their_state() {
+        let ring = crate::token::KeyRing::single_hmac(&[3; 32]).expect("ring");
+        watch_keys(Keys::fixed(ring));
+        let text = render();
+        assert_eq!(sample(&text, "jwt_keys"), Some(1.0), "{text}");
+        assert!(sample(&text, "jwt_keys_age_seconds").is_some_and(|age| age < 60.0));
+        assert_eq!(sample(&text, "jwt_keys_refresh_failures_total"), Some(0.0));
+        assert_eq!(sample(&text, "jwt_keys_fetches_total"), Some(0.0));
     }
 }

@@ -72,6 +72,30 @@ pub trait ReadyCheck: Send + Sync + 'static {
     fn check(&self) -> BoxFuture<'_, Result<(), String>>;
 }
 
+/// Ready once a ring is loaded (a JWK Set URL that never answered is not).
+impl ReadyCheck for crate::token::Keys {
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        let loaded = self.current().is_some();
+        Box::pin(async move {
+            if loaded {
+                Ok(())
+            } else {
+                Err("no verification keys yet: the JWK Set URL has not answered".to_owned())
+            }
+        })
+    }
+}
+
+/// Both checks pass.
+impl<A: ReadyCheck, B: ReadyCheck> ReadyCheck for (A, B) {
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.0.check().await?;
+            self.1.check().await
+        })
+    }
+}
+
 /// The liveness probe's handler.
 #[utoipa::path(
     get,
@@ -91,7 +115,9 @@ pub async fn live() -> HttpResponse {
     path = "/health/ready",
     tag = "operations",
     summary = "Readiness: the database answers.",
-    description = "503 while a query on the database fails; for a readiness probe.",
+    description = "503 while a query on the database fails, or while the verification keys \
+                   are not loaded yet (a JWK Set URL that has not answered); for a readiness \
+                   probe.",
     responses(
         (status = 200, description = "The database answers.", body = Readiness),
         (status = 503, description = "The database does not answer.", body = ProblemDetails, content_type = "application/problem+json"),

@@ -10,14 +10,20 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use config::{Config, ConfigError, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::token::{KeyError, KeyRing, TokenVerifier};
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+
+use crate::token::{KeyError, KeyRing, Keys, TokenVerifier};
+
+/// How often key files are compared with what was loaded.
+const KEY_FILE_POLL: Duration = Duration::from_secs(1);
 
 /// A setting that stops start-up, with what to fix.
 ///
@@ -43,13 +49,15 @@ impl SettingsError {
 /// struct Settings { server: shared::settings::ServerSettings }
 ///
 /// const DEFAULTS: &str = "[server]\nhost = \"127.0.0.1\"\nport = 8083\nworkers = 0\n\
-///     shutdown_timeout_seconds = 30\nmax_connections_per_worker = 1024\n";
+///     shutdown_timeout_seconds = 30\nmax_connections_per_worker = 1024\n\
+///     public_url = \"http://localhost:8083\"\n";
 /// let env = std::collections::HashMap::from([
 ///     ("REPORTS__SERVER__PORT".to_owned(), "9000".to_owned()),
 ///     ("JWT_SECRET".to_owned(), "a-secret-of-at-least-32-bytes-long!".to_owned()),
 /// ]);
 /// let settings: Settings = shared::settings::load("REPORTS", DEFAULTS, &env).expect("settings");
 /// assert_eq!(settings.server.port, 9000);
+/// assert_eq!(settings.server.public_url().expect("a URL"), "http://localhost:8083");
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -67,6 +75,31 @@ pub struct ServerSettings {
     /// file descriptor and buffers, so the cap keeps a flood of idle
     /// connections from exhausting either.
     pub max_connections_per_worker: usize,
+    /// The base URL clients reach the service at (behind any proxy): the
+    /// URLs the service publishes about itself are built from it, never
+    /// from a request's `Host` header.
+    pub public_url: String,
+}
+
+impl ServerSettings {
+    /// `public_url` checked (http or https, a host, no query or fragment)
+    /// and without a trailing slash.
+    pub fn public_url(&self) -> Result<String, SettingsError> {
+        let url = self.public_url.trim_end_matches('/');
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .map(|rest| rest.split('/').next().unwrap_or_default());
+        let plain = url.bytes().all(|b| b.is_ascii_graphic()) && !url.contains(['?', '#']);
+        match host {
+            Some(host) if !host.is_empty() && plain => Ok(url.to_owned()),
+            _ => Err(SettingsError::new(format!(
+                "the public URL `{}` must be an http(s) URL with a host and no query or \
+                 fragment, e.g. https://auth.example.com (set by ..._SERVER__PUBLIC_URL)",
+                self.public_url
+            ))),
+        }
+    }
 }
 
 /// The database a service owns.
@@ -100,8 +133,11 @@ pub struct DatabaseSettings {
 /// HS256 (default): one secret (`JWT_SECRET` or `JWT_SECRET_FILE`), or a
 /// ring of `kid:secret` entries (`JWT_KEYS`, whitespace-separated, or
 /// `JWT_KEYS_FILE`, one a line) with `JWT_ACTIVE_KID` naming the signer.
-/// EdDSA: `JWT_PUBLIC_KEY_FILE` (one or more PEM public keys) and, on the
-/// issuer only, `JWT_PRIVATE_KEY_FILE`.
+/// EdDSA and ES256, one key source: `JWT_PUBLIC_KEY_FILE` (one or more PEM
+/// public keys) and, on the issuer only, `JWT_PRIVATE_KEY_FILE`;
+/// `JWT_JWKS_FILE` (a JWK Set file); or `JWT_JWKS_URL` (a JWK Set fetched in
+/// the background, `JWT_JWKS_COOLDOWN_SECONDS` apart at least when tokens
+/// name unknown keys). Files are re-read when they change.
 ///
 /// ```
 /// #[derive(serde::Deserialize)]
@@ -116,14 +152,14 @@ pub struct DatabaseSettings {
 /// assert_eq!(settings.jwt.algorithm, "HS256");
 /// assert_eq!(settings.jwt.audiences(), ["reports-service"]);
 ///
-/// let ring = std::sync::Arc::new(settings.jwt.key_ring().expect("a valid secret"));
-/// let verifier = settings.jwt.verifier(ring).expect("a verifier for reports-service");
+/// let keys = settings.jwt.keys().expect("a valid secret");
+/// let verifier = settings.jwt.verifier(keys).expect("a verifier for reports-service");
 /// assert!(verifier.verify("not.a.token").is_err());
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwtSettings {
-    /// `HS256` or `EdDSA`.
+    /// `HS256`, `EdDSA` or `ES256`.
     pub algorithm: String,
     secret: Option<SecretString>,
     secret_file: Option<PathBuf>,
@@ -132,6 +168,11 @@ pub struct JwtSettings {
     active_kid: Option<String>,
     public_key_file: Option<PathBuf>,
     private_key_file: Option<PathBuf>,
+    jwks_file: Option<PathBuf>,
+    jwks_url: Option<String>,
+    /// Least seconds between two fetches of `JWT_JWKS_URL` that tokens with
+    /// unknown key ids ask for.
+    pub jwks_cooldown_seconds: u64,
     /// `iss` written and required.
     pub issuer: String,
     /// Comma-separated audiences: auth-service writes them all into `aud`;
@@ -163,22 +204,103 @@ impl JwtSettings {
             .collect()
     }
 
-    /// The key ring these settings describe.
-    pub fn key_ring(&self) -> Result<KeyRing, SettingsError> {
+    /// The algorithm named by `JWT_ALGORITHM`.
+    pub fn algorithm(&self) -> Result<Algorithm, SettingsError> {
         match self.algorithm.as_str() {
-            "HS256" => self.hmac_ring(),
-            "EdDSA" => self.eddsa_ring(),
+            "HS256" => Ok(Algorithm::HS256),
+            "EdDSA" => Ok(Algorithm::EdDSA),
+            "ES256" => Ok(Algorithm::ES256),
             other => Err(SettingsError::new(format!(
-                "JWT_ALGORITHM is `{other}`; it must be HS256 or EdDSA"
+                "JWT_ALGORITHM is `{other}`; it must be HS256, EdDSA or ES256"
             ))),
         }
     }
 
-    fn hmac_ring(&self) -> Result<KeyRing, SettingsError> {
-        if self.public_key_file.is_some() || self.private_key_file.is_some() {
+    /// The keys these settings describe (see [`JwtSettings`]). Key files
+    /// are re-read when they change; a change that does not load is logged
+    /// and the last good ring stays.
+    pub fn keys(&self) -> Result<Keys, SettingsError> {
+        let algorithm = self.algorithm()?;
+        if algorithm == Algorithm::HS256 {
+            return self.hmac_ring().map(Keys::fixed);
+        }
+        if [&self.secret, &self.keys].iter().any(|s| s.is_some())
+            || self.secret_file.is_some()
+            || self.keys_file.is_some()
+        {
+            return Err(SettingsError::new(format!(
+                "JWT_SECRET, JWT_SECRET_FILE, JWT_KEYS and JWT_KEYS_FILE are for HS256; \
+                 {} uses JWT_PUBLIC_KEY_FILE (and JWT_PRIVATE_KEY_FILE on auth-service), \
+                 JWT_JWKS_FILE or JWT_JWKS_URL",
+                self.algorithm
+            )));
+        }
+        let sources = [
+            self.public_key_file.is_some(),
+            self.jwks_file.is_some(),
+            self.jwks_url.is_some(),
+        ];
+        if sources.iter().filter(|set| **set).count() != 1 {
+            return Err(SettingsError::new(format!(
+                "JWT_ALGORITHM={} needs one key source: JWT_PUBLIC_KEY_FILE (PEM public keys, \
+                 `openssl pkey -in private.pem -pubout`), JWT_JWKS_FILE (a JWK Set file) or \
+                 JWT_JWKS_URL (a JWK Set URL, e.g. http://auth-service:8081/.well-known/jwks.json)",
+                self.algorithm
+            )));
+        }
+        if self.private_key_file.is_some() && self.public_key_file.is_none() {
             return Err(SettingsError::new(
-                "JWT_PUBLIC_KEY_FILE and JWT_PRIVATE_KEY_FILE are for JWT_ALGORITHM=EdDSA; \
-                 HS256 uses JWT_SECRET",
+                "JWT_PRIVATE_KEY_FILE needs JWT_PUBLIC_KEY_FILE: the issuer publishes the public \
+                 keys it reads there",
+            ));
+        }
+        if let Some(public) = &self.public_key_file {
+            let mut paths = vec![public.clone()];
+            paths.extend(self.private_key_file.clone());
+            return Keys::watch_files(paths, KEY_FILE_POLL, move |files| {
+                let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+                let private = files.get(1).map(|bytes| text(bytes));
+                KeyRing::from_pem(algorithm, &text(&files[0]), private.as_deref())
+                    .map_err(|e| format!("JWT_PUBLIC_KEY_FILE / JWT_PRIVATE_KEY_FILE: {e}"))
+            })
+            .map_err(|e| SettingsError::new(format!("JWT_PUBLIC_KEY_FILE: {e}")));
+        }
+        if let Some(path) = &self.jwks_file {
+            return Keys::watch_files(vec![path.clone()], KEY_FILE_POLL, move |files| {
+                KeyRing::from_jwks(algorithm, &files[0]).map_err(|e| format!("JWT_JWKS_FILE: {e}"))
+            })
+            .map_err(|e| SettingsError::new(format!("JWT_JWKS_FILE: {e}")));
+        }
+        self.remote_keys(algorithm)
+    }
+
+    #[cfg(feature = "remote-keys")]
+    fn remote_keys(&self, algorithm: Algorithm) -> Result<Keys, SettingsError> {
+        let url = self.jwks_url.as_deref().unwrap_or_default();
+        let options = crate::token::RemoteKeyOptions {
+            cooldown: Duration::from_secs(self.jwks_cooldown_seconds),
+            ..Default::default()
+        };
+        Keys::fetch_jwks(url, algorithm, options)
+            .map_err(|e| SettingsError::new(format!("JWT_JWKS_URL: {e}")))
+    }
+
+    #[cfg(not(feature = "remote-keys"))]
+    fn remote_keys(&self, _: Algorithm) -> Result<Keys, SettingsError> {
+        Err(SettingsError::new(
+            "JWT_JWKS_URL needs shared's `remote-keys` feature, which this build lacks",
+        ))
+    }
+
+    fn hmac_ring(&self) -> Result<KeyRing, SettingsError> {
+        if self.public_key_file.is_some()
+            || self.private_key_file.is_some()
+            || self.jwks_file.is_some()
+            || self.jwks_url.is_some()
+        {
+            return Err(SettingsError::new(
+                "JWT_PUBLIC_KEY_FILE, JWT_PRIVATE_KEY_FILE, JWT_JWKS_FILE and JWT_JWKS_URL are \
+                 for JWT_ALGORITHM=EdDSA or ES256; HS256 uses JWT_SECRET",
             ));
         }
         let sources = [
@@ -246,42 +368,15 @@ impl JwtSettings {
         .map_err(|e| SettingsError::new(format!("{variable}: {e} ({HMAC_HINT})")))
     }
 
-    fn eddsa_ring(&self) -> Result<KeyRing, SettingsError> {
-        if [&self.secret, &self.keys].iter().any(|s| s.is_some())
-            || self.secret_file.is_some()
-            || self.keys_file.is_some()
-        {
-            return Err(SettingsError::new(
-                "JWT_SECRET, JWT_SECRET_FILE, JWT_KEYS and JWT_KEYS_FILE are for HS256; \
-                 EdDSA uses JWT_PUBLIC_KEY_FILE (and JWT_PRIVATE_KEY_FILE on auth-service)",
-            ));
-        }
-        let public_path = self.public_key_file.as_ref().ok_or_else(|| {
-            SettingsError::new(
-                "JWT_ALGORITHM=EdDSA needs JWT_PUBLIC_KEY_FILE, a PEM file of one or more \
-                 Ed25519 public keys (`openssl pkey -in private.pem -pubout`)",
-            )
-        })?;
-        let public = read_setting_file("JWT_PUBLIC_KEY_FILE", public_path)?;
-        let private = self
-            .private_key_file
-            .as_ref()
-            .map(|path| read_setting_file("JWT_PRIVATE_KEY_FILE", path))
-            .transpose()?;
-        KeyRing::eddsa(&public, private.as_deref()).map_err(|e| {
-            SettingsError::new(format!("JWT_PUBLIC_KEY_FILE / JWT_PRIVATE_KEY_FILE: {e}"))
-        })
-    }
-
     /// A verifier for tokens addressed to this service (the first audience).
-    pub fn verifier(&self, ring: Arc<KeyRing>) -> Result<TokenVerifier, SettingsError> {
+    pub fn verifier(&self, keys: impl Into<Keys>) -> Result<TokenVerifier, SettingsError> {
         let audience = self
             .audiences()
             .into_iter()
             .next()
             .ok_or_else(|| SettingsError::new("JWT_AUDIENCE is empty"))?;
         Ok(TokenVerifier::new(
-            ring,
+            keys,
             self.issuer.clone(),
             audience,
             self.leeway_seconds,
@@ -309,9 +404,10 @@ const JWT_DEFAULTS: &str = r#"
 [jwt]
 algorithm = "HS256"
 leeway_seconds = 30
+jwks_cooldown_seconds = 30
 "#;
 
-const JWT_VARIABLES: [&str; 11] = [
+const JWT_VARIABLES: [&str; 14] = [
     "ALGORITHM",
     "SECRET",
     "SECRET_FILE",
@@ -320,6 +416,9 @@ const JWT_VARIABLES: [&str; 11] = [
     "ACTIVE_KID",
     "PUBLIC_KEY_FILE",
     "PRIVATE_KEY_FILE",
+    "JWKS_FILE",
+    "JWKS_URL",
+    "JWKS_COOLDOWN_SECONDS",
     "ISSUER",
     "AUDIENCE",
     "LEEWAY_SECONDS",
@@ -391,6 +490,14 @@ fn explain(prefix: &str, error: ConfigError) -> SettingsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    fn ring_of(jwt: &JwtSettings) -> Result<Arc<KeyRing>, SettingsError> {
+        Ok(jwt
+            .keys()?
+            .current()
+            .expect("secrets and files load at once"))
+    }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -410,6 +517,7 @@ mod tests {
         workers = 0
         shutdown_timeout_seconds = 30
         max_connections_per_worker = 1024
+        public_url = "http://localhost:8081"
     "#;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -432,6 +540,35 @@ mod tests {
     }
 
     #[test]
+    fn the_public_url_must_be_a_plain_http_url() {
+        let url = |value: &str| {
+            load_test(&[("TEST__SERVER__PUBLIC_URL", value)])
+                .expect("loads")
+                .server
+                .public_url()
+        };
+        assert_eq!(
+            url("https://auth.example/").expect("valid"),
+            "https://auth.example"
+        );
+        assert_eq!(
+            url("http://10.0.0.1:8081/auth").expect("valid"),
+            "http://10.0.0.1:8081/auth"
+        );
+        for bad in [
+            "auth.example",
+            "ftp://x",
+            "https://",
+            "https://x/?a=1",
+            "https://x/#f",
+            "http://a b",
+        ] {
+            let err = url(bad).expect_err(bad);
+            assert!(err.to_string().contains("PUBLIC_URL"), "{err}");
+        }
+    }
+
+    #[test]
     fn a_bad_port_names_its_variable() {
         let err = load_test(&[("TEST__SERVER__PORT", "eighty")]).expect_err("bad port");
         assert!(err.to_string().contains("TEST__SERVER__PORT"), "{err}");
@@ -447,20 +584,20 @@ mod tests {
     fn a_numeric_secret_stays_text() {
         let digits = "12345678901234567890123456789012345";
         let settings = load_test(&[("JWT_SECRET", digits)]).expect("loads");
-        assert!(settings.jwt.key_ring().is_ok());
+        assert!(ring_of(&settings.jwt).is_ok());
     }
 
     #[test]
     fn a_missing_secret_names_jwt_secret() {
         let settings = load_test(&[]).expect("loads");
-        let err = settings.jwt.key_ring().expect_err("no secret");
+        let err = ring_of(&settings.jwt).expect_err("no secret");
         assert!(err.to_string().contains("JWT_SECRET"), "{err}");
     }
 
     #[test]
     fn a_short_secret_names_jwt_secret_and_its_length() {
         let settings = load_test(&[("JWT_SECRET", "short")]).expect("loads");
-        let err = settings.jwt.key_ring().expect_err("short");
+        let err = ring_of(&settings.jwt).expect_err("short");
         assert!(err.to_string().contains("JWT_SECRET is 5 bytes"), "{err}");
     }
 
@@ -472,7 +609,7 @@ mod tests {
         std::fs::write(&path, format!("{secret}\n")).expect("write");
         let path = path.to_string_lossy().into_owned();
         let settings = load_test(&[("JWT_SECRET_FILE", &path)]).expect("loads");
-        let from_file = settings.jwt.key_ring().expect("ring");
+        let from_file = ring_of(&settings.jwt).expect("ring");
         let direct = KeyRing::single_hmac(secret.as_bytes()).expect("ring");
         assert_eq!(from_file.active_kid(), direct.active_kid());
     }
@@ -481,14 +618,14 @@ mod tests {
     fn both_secret_sources_at_once_are_refused() {
         let settings = load_test(&[("JWT_SECRET", &"a".repeat(32)), ("JWT_SECRET_FILE", "/x")])
             .expect("loads");
-        assert!(settings.jwt.key_ring().is_err());
+        assert!(ring_of(&settings.jwt).is_err());
     }
 
     #[test]
     fn a_ring_of_keys_from_the_environment_signs_with_the_active_one() {
         let keys = format!("old:{} new:{}", "o".repeat(32), "n".repeat(32));
         let settings = load_test(&[("JWT_KEYS", &keys), ("JWT_ACTIVE_KID", "new")]).expect("loads");
-        let ring = settings.jwt.key_ring().expect("ring");
+        let ring = ring_of(&settings.jwt).expect("ring");
         assert_eq!(ring.active_kid(), Some("new"));
         assert_eq!(ring.kids().collect::<Vec<_>>(), ["old", "new"]);
     }
@@ -507,7 +644,7 @@ mod tests {
         let settings =
             load_test(&[("JWT_KEYS_FILE", &path), ("JWT_ACTIVE_KID", "old")]).expect("loads");
         assert_eq!(
-            settings.jwt.key_ring().expect("ring").active_kid(),
+            ring_of(&settings.jwt).expect("ring").active_kid(),
             Some("old")
         );
     }
@@ -516,14 +653,14 @@ mod tests {
     fn several_keys_without_an_active_kid_are_refused() {
         let keys = format!("a:{} b:{}", "a".repeat(32), "b".repeat(32));
         let settings = load_test(&[("JWT_KEYS", &keys)]).expect("loads");
-        let err = settings.jwt.key_ring().expect_err("which one signs?");
+        let err = ring_of(&settings.jwt).expect_err("which one signs?");
         assert!(err.to_string().contains("JWT_ACTIVE_KID"), "{err}");
     }
 
     #[test]
     fn a_short_key_in_a_ring_is_refused() {
         let settings = load_test(&[("JWT_KEYS", "a:short")]).expect("loads");
-        assert!(settings.jwt.key_ring().is_err());
+        assert!(ring_of(&settings.jwt).is_err());
     }
 
     #[test]
@@ -533,14 +670,14 @@ mod tests {
         let private = format!("{fixtures}/ed25519-1.private.pem");
         let verifier = load_test(&[("JWT_ALGORITHM", "EdDSA"), ("JWT_PUBLIC_KEY_FILE", &public)])
             .expect("loads");
-        assert_eq!(verifier.jwt.key_ring().expect("ring").active_kid(), None);
+        assert_eq!(ring_of(&verifier.jwt).expect("ring").active_kid(), None);
         let issuer = load_test(&[
             ("JWT_ALGORITHM", "EdDSA"),
             ("JWT_PUBLIC_KEY_FILE", &public),
             ("JWT_PRIVATE_KEY_FILE", &private),
         ])
         .expect("loads");
-        assert!(issuer.jwt.key_ring().expect("ring").active_kid().is_some());
+        assert!(ring_of(&issuer.jwt).expect("ring").active_kid().is_some());
     }
 
     #[test]
@@ -548,10 +685,10 @@ mod tests {
         let secret = "s".repeat(32);
         let mixed =
             load_test(&[("JWT_ALGORITHM", "EdDSA"), ("JWT_SECRET", &secret)]).expect("loads");
-        assert!(mixed.jwt.key_ring().is_err());
+        assert!(ring_of(&mixed.jwt).is_err());
         let unknown =
-            load_test(&[("JWT_ALGORITHM", "RS256"), ("JWT_SECRET", &secret)]).expect("loads");
-        let err = unknown.jwt.key_ring().expect_err("unsupported");
+            load_test(&[("JWT_ALGORITHM", "ES512"), ("JWT_SECRET", &secret)]).expect("loads");
+        let err = ring_of(&unknown.jwt).expect_err("unsupported");
         assert!(err.to_string().contains("JWT_ALGORITHM"), "{err}");
     }
 
@@ -561,12 +698,12 @@ mod tests {
         let public = format!("{fixtures}/rsa-2048.public.pem");
         let rs256 = load_test(&[("JWT_ALGORITHM", "RS256"), ("JWT_PUBLIC_KEY_FILE", &public)])
             .expect("loads");
-        let err = rs256.jwt.key_ring().expect_err("RS256 is not offered");
+        let err = ring_of(&rs256.jwt).expect_err("RS256 is not offered");
         assert!(err.to_string().contains("JWT_ALGORITHM"), "{err}");
         let rsa_as_eddsa =
             load_test(&[("JWT_ALGORITHM", "EdDSA"), ("JWT_PUBLIC_KEY_FILE", &public)])
                 .expect("loads");
-        assert!(rsa_as_eddsa.jwt.key_ring().is_err());
+        assert!(ring_of(&rsa_as_eddsa.jwt).is_err());
     }
 
     #[test]
@@ -574,5 +711,83 @@ mod tests {
         let secret = "do-not-print-me-do-not-print-me-!";
         let settings = load_test(&[("JWT_SECRET", secret)]).expect("loads");
         assert!(!format!("{settings:?}").contains(secret));
+    }
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
+
+    #[test]
+    fn es256_loads_pem_keys() {
+        let public = format!("{FIXTURES}/p256-1.public.pem");
+        let private = format!("{FIXTURES}/p256-1.private.pem");
+        let issuer = load_test(&[
+            ("JWT_ALGORITHM", "ES256"),
+            ("JWT_PUBLIC_KEY_FILE", &public),
+            ("JWT_PRIVATE_KEY_FILE", &private),
+        ])
+        .expect("loads");
+        let ring = ring_of(&issuer.jwt).expect("ring");
+        assert!(ring.active_kid().is_some());
+        assert_eq!(ring.jwks().keys[0].crv, "P-256");
+    }
+
+    #[test]
+    fn a_jwk_set_file_is_a_verifiers_key_source() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("jwks.json");
+        let pem = std::fs::read_to_string(format!("{FIXTURES}/p256-2.public.pem")).expect("read");
+        let ring = KeyRing::from_pem(Algorithm::ES256, &pem, None).expect("ring");
+        std::fs::write(&path, serde_json::to_vec(&ring.jwks()).expect("JSON")).expect("write");
+        let path = path.to_string_lossy().into_owned();
+        let settings =
+            load_test(&[("JWT_ALGORITHM", "ES256"), ("JWT_JWKS_FILE", &path)]).expect("loads");
+        let loaded = ring_of(&settings.jwt).expect("ring");
+        assert!(loaded.kids().eq(ring.kids()));
+        assert_eq!(loaded.active_kid(), None);
+
+        let missing = load_test(&[
+            ("JWT_ALGORITHM", "ES256"),
+            ("JWT_JWKS_FILE", "/nonexistent"),
+        ])
+        .expect("loads");
+        let err = missing.jwt.keys().expect_err("no file");
+        assert!(err.to_string().contains("JWT_JWKS_FILE"), "{err}");
+    }
+
+    #[test]
+    fn one_key_source_at_a_time() {
+        let public = format!("{FIXTURES}/p256-1.public.pem");
+        let private = format!("{FIXTURES}/p256-1.private.pem");
+        let url = "http://auth-service:8081/.well-known/jwks.json";
+        let cases: [&[(&str, &str)]; 5] = [
+            &[("JWT_ALGORITHM", "ES256")],
+            &[
+                ("JWT_ALGORITHM", "ES256"),
+                ("JWT_PUBLIC_KEY_FILE", &public),
+                ("JWT_JWKS_URL", url),
+            ],
+            &[
+                ("JWT_ALGORITHM", "ES256"),
+                ("JWT_JWKS_URL", url),
+                ("JWT_PRIVATE_KEY_FILE", &private),
+            ],
+            &[
+                ("JWT_JWKS_URL", url),
+                ("JWT_SECRET", "s-s-s-s-s-s-s-s-s-s-s-s-s-s-s-s-s-s"),
+            ],
+            &[
+                ("JWT_ALGORITHM", "ES256"),
+                ("JWT_JWKS_FILE", "/a"),
+                ("JWT_JWKS_URL", url),
+            ],
+        ];
+        for pairs in cases {
+            let settings = load_test(pairs).expect("loads");
+            let err = settings.jwt.keys().expect_err("ambiguous");
+            assert!(err.to_string().contains("JWT_"), "{pairs:?}: {err}");
+        }
+        let remote =
+            load_test(&[("JWT_ALGORITHM", "ES256"), ("JWT_JWKS_URL", url)]).expect("loads");
+        let keys = remote.jwt.keys().expect("fetched in the background");
+        assert_eq!(keys.status().source, "url");
     }
 }

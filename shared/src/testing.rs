@@ -130,6 +130,7 @@ fn with_database_name(url: &str, name: &str) -> String {
 ///         let settings = shared::settings::ServerSettings {
 ///             host: "127.0.0.1".into(), port: 0, workers: 1,
 ///             shutdown_timeout_seconds: 1, max_connections_per_worker: 64,
+///             public_url: "http://localhost".into(),
 ///         };
 ///         Ok(shared::http::bind("notes", &settings, move |cfg| {
 ///             let greeting = greeting.clone();

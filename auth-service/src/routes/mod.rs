@@ -8,6 +8,7 @@
 //! [`Sessions`]: crate::sessions::Sessions
 
 mod client;
+mod discovery;
 mod errors;
 mod login;
 mod logout;
@@ -17,6 +18,7 @@ mod token;
 mod users;
 
 pub use client::TrustedProxyHops;
+pub use discovery::{PublishedKeys, ServerMetadata};
 
 /// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
 /// them through the same extractors as the routes do.
@@ -45,6 +47,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/logout").route(web::post().to(logout::logout)))
     .service(resource("/v1/me").route(web::get().to(me::me)))
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
+    .service(resource(discovery::JWKS_PATH).route(web::get().to(discovery::jwks)))
+    .service(
+        resource("/.well-known/oauth-authorization-server")
+            .route(web::get().to(discovery::authorization_server)),
+    )
+    .service(
+        resource("/.well-known/openid-configuration")
+            .route(web::get().to(discovery::openid_configuration)),
+    )
     .configure(shared::operations::operations(ApiDoc::openapi()));
 }
 
@@ -76,12 +87,16 @@ const SECURITY: shared::openapi::Security<'static> = shared::openapi::Security {
         logout::logout,
         me::me,
         password::change_password,
+        discovery::jwks,
+        discovery::authorization_server,
+        discovery::openid_configuration,
     ),
     modifiers(&SECURITY),
     tags(
         (name = "users", description = "Registration and the caller's account."),
         (name = "tokens", description = "OAuth 2.0 token endpoint and logout."),
         (name = "flask", description = "The Flask-JWT login, unchanged for its clients."),
+        (name = "discovery", description = "What clients and verifiers read to trust the tokens."),
     ),
 )]
 pub struct ApiDoc;

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod bad_input;
+mod discovery;
 mod flask_login;
 mod hash_upgrade;
 mod health;

@@ -47,6 +47,34 @@ async fn eddsa_without_a_private_key_stops_start_up() {
     assert!(error.contains("JWT_PRIVATE_KEY_FILE"), "{error}");
 }
 
+#[tokio::test]
+async fn a_public_url_that_is_not_a_url_stops_start_up() {
+    let error = build_error(&[("AUTH__SERVER__PUBLIC_URL", Some("auth.example"))]).await;
+    assert!(error.contains("PUBLIC_URL"), "{error}");
+}
+
+#[tokio::test]
+async fn a_jwk_set_cannot_sign_so_it_stops_start_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let jwks = dir.path().join("jwks.json");
+    let public = std::fs::read_to_string(format!(
+        "{}/../shared/testdata/p256-1.public.pem",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("read");
+    let ring = shared::token::KeyRing::from_pem(jsonwebtoken::Algorithm::ES256, &public, None)
+        .expect("ring");
+    std::fs::write(&jwks, serde_json::to_vec(&ring.jwks()).expect("JSON")).expect("write");
+    let jwks = jwks.display().to_string();
+    let error = build_error(&[
+        ("JWT_SECRET", None),
+        ("JWT_ALGORITHM", Some("ES256")),
+        ("JWT_JWKS_FILE", Some(&jwks)),
+    ])
+    .await;
+    assert!(error.contains("JWT_PRIVATE_KEY_FILE"), "{error}");
+}
+
 #[test]
 fn a_bad_value_stops_start_up_naming_its_variable() {
     let builder = TestApp::builder_on("AUTH", "sqlite://unused.db")

@@ -5,6 +5,9 @@
 
 mod flask;
 mod items;
+mod metadata;
+
+pub use metadata::{ResourceMetadata, PATH as METADATA_PATH};
 
 /// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
 /// them through the same extractors as the routes do.
@@ -41,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(flask::get_item))
             .route(web::post().to(flask::post_item)),
     )
+    .service(resource(metadata::PATH).route(web::get().to(metadata::protected_resource)))
     .service(resource("/v1/items").route(web::get().to(items::list)))
     .service(
         resource("/v1/items/{name}")
@@ -86,11 +90,13 @@ const SECURITY: shared::openapi::Security<'static> = shared::openapi::Security {
         items::delete,
         flask::get_item,
         flask::post_item,
+        metadata::protected_resource,
     ),
     modifiers(&SECURITY),
     tags(
         (name = "items", description = "The v1 items API."),
         (name = "flask", description = "The Flask-RESTful item routes, unchanged for their clients."),
+        (name = "discovery", description = "What clients and gateways read to call this service."),
     ),
 )]
 pub struct ApiDoc;

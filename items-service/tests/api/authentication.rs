@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 use shared::token::Audience;
 
-use crate::helpers::{send, signer_with, spawn_app, ItemsApp, ALL_SCOPES, SECRET};
+use crate::helpers::{builder, send, signer_with, spawn_app, start, ItemsApp, ALL_SCOPES, SECRET};
 
 fn challenge(response: &reqwest::Response) -> String {
     response
@@ -33,17 +33,55 @@ fn request(app: &ItemsApp, method: &str, path: &str) -> reqwest::RequestBuilder 
 }
 
 #[tokio::test]
-async fn every_route_without_a_token_returns_401_with_a_bare_challenge() {
+async fn every_route_without_a_token_returns_401_with_a_bare_challenge_naming_the_metadata() {
     let app = spawn_app().await;
     for (method, path) in ROUTES {
         let response = request(&app, method, path).send().await.expect("request");
         assert_eq!(response.status(), 401, "{method} {path}");
         assert_eq!(
             challenge(&response),
-            "Bearer realm=\"items-service\"",
+            "Bearer realm=\"items-service\", resource_metadata=\"http://localhost:8082/.well-known/oauth-protected-resource\"",
             "{method} {path}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_protected_resource_metadata_is_built_from_the_public_url() {
+    let app = start(
+        builder()
+            .await
+            .env("ITEMS__SERVER__PUBLIC_URL", "https://api.example/items/")
+            .env("JWT_ISSUER", "https://auth.example"),
+    )
+    .await;
+    let (status, metadata) = send(
+        app.client
+            .get(app.url("/.well-known/oauth-protected-resource"))
+            .header("host", "evil.example"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        metadata,
+        json!({
+            "resource": "https://api.example/items",
+            "authorization_servers": ["https://auth.example"],
+            "scopes_supported": ["items:read", "items:write"],
+            "bearer_methods_supported": ["header"],
+            "resource_name": "items-service",
+            "resource_documentation": "https://api.example/items/docs/"
+        })
+    );
+    let refused = app
+        .client
+        .get(app.url("/v1/items"))
+        .send()
+        .await
+        .expect("request");
+    assert!(challenge(&refused).ends_with(
+        "resource_metadata=\"https://api.example/items/.well-known/oauth-protected-resource\""
+    ));
 }
 
 async fn assert_refused(app: &ItemsApp, authorization: &str, why: &str) {

@@ -2,6 +2,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use futures_util::FutureExt as _;
 use serde_json::{json, Value};
 use shared::testing::TestDatabase;
 
@@ -181,4 +182,308 @@ async fn eddsa_tokens_from_auth_service_verify_on_items_service_with_the_public_
     .expect("sign");
     let forged = format!("{input}.{signature}");
     assert_eq!(reads(&client, &items, &forged, 1).await, [401]);
+}
+
+/// Key folders as `auth-service keys init` makes them for `docker compose`.
+struct Folders {
+    _dir: tempfile::TempDir,
+    auth: std::path::PathBuf,
+    items: std::path::PathBuf,
+}
+
+impl Folders {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (auth, items) = (dir.path().join("auth"), dir.path().join("items"));
+        std::fs::create_dir_all(&auth).expect("auth folder");
+        std::fs::create_dir_all(&items).expect("items folder");
+        Self {
+            _dir: dir,
+            auth,
+            items,
+        }
+    }
+
+    fn keys(&self, algorithm: jsonwebtoken::Algorithm) -> auth_service::keys::KeyFolders<'_> {
+        auth_service::keys::KeyFolders {
+            algorithm,
+            auth: &self.auth,
+            items: &self.items,
+        }
+    }
+
+    fn setting(&self, service: &str) -> String {
+        let dir = if service == "auth" {
+            &self.auth
+        } else {
+            &self.items
+        };
+        dir.join(format!("{service}.toml")).display().to_string()
+    }
+}
+
+/// Waits until `done` (checked every 50 ms), for at most 10 s.
+async fn until<F, Fut>(what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+async fn published_kids(client: &reqwest::Client, auth: &str) -> usize {
+    let (_, set) = send(client.get(format!("{auth}/.well-known/jwks.json"))).await;
+    set["keys"].as_array().map_or(0, Vec::len)
+}
+
+/// The key files' poll interval, and a margin: a verifier has reloaded by then.
+const FILE_RELOAD: std::time::Duration = std::time::Duration::from_millis(2500);
+
+#[tokio::test]
+async fn asymmetric_keys_rotate_through_the_key_files_with_no_restart_and_no_refused_request() {
+    let client = reqwest::Client::new();
+    let folders = Folders::new();
+    let keys = folders.keys(jsonwebtoken::Algorithm::ES256);
+    keys.init(None).expect("init");
+    let auth_db = TestDatabase::new().await;
+    let items_db = TestDatabase::new().await;
+    let auth_toml = folders.setting("auth");
+    let auth = spawn_auth_service_with(auth_db.url(), &[("AUTH_CONFIG_FILE", &auth_toml)]).await;
+    let items_toml = folders.setting("items");
+    let items = start_with_keys(items_db.url(), &[("ITEMS_CONFIG_FILE", &items_toml)])
+        .await
+        .address;
+    let (user, password) = CREDENTIALS;
+    let register = client
+        .post(format!("{auth}/v1/users"))
+        .json(&json!({ "username": user, "password": password }));
+    assert_eq!(send(register).await.0, 201);
+    let first = login(&client, &auth).await;
+
+    // Throughout: reads with the first token and with the newest one.
+    let newest = std::sync::Arc::new(std::sync::Mutex::new(first.clone()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (client, items, newest, stop, first) = (
+            client.clone(),
+            items.clone(),
+            newest.clone(),
+            stop.clone(),
+            first.clone(),
+        );
+        tokio::spawn(async move {
+            let mut refused = Vec::new();
+            let mut count = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let latest = newest.lock().expect("lock").clone();
+                for token in [&first, &latest] {
+                    let status = reads(&client, &items, token, 1).await[0];
+                    count += 1;
+                    if status != 200 {
+                        refused.push(status);
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            (count, refused)
+        })
+    };
+
+    // 1. Publish the next key; the issuer and the verifier see it with no restart.
+    keys.next().expect("next");
+    until("auth-service publishes two keys", || {
+        published_kids(&client, &auth).map(|n| n == 2)
+    })
+    .await;
+    tokio::time::sleep(FILE_RELOAD).await;
+    assert_eq!(
+        kid_of(&login(&client, &auth).await),
+        kid_of(&first),
+        "still the old key"
+    );
+
+    // 2. Sign with it.
+    keys.activate().expect("activate");
+    until("auth-service signs with the next key", || async {
+        kid_of(&login(&client, &auth).await) != kid_of(&first)
+    })
+    .await;
+    *newest.lock().expect("lock") = login(&client, &auth).await;
+    tokio::time::sleep(FILE_RELOAD).await;
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (count, refused) = reader.await.expect("reader");
+    assert!(count > 100, "only {count} reads");
+    assert!(
+        refused.is_empty(),
+        "{} of {count} refused: {refused:?}",
+        refused.len()
+    );
+
+    // 3. After the old key's tokens expired: withdraw it.
+    keys.retire().expect("retire");
+    until("auth-service publishes one key", || {
+        published_kids(&client, &auth).map(|n| n == 1)
+    })
+    .await;
+    tokio::time::sleep(FILE_RELOAD).await;
+    let latest = newest.lock().expect("lock").clone();
+    assert_eq!(reads(&client, &items, &latest, 3).await, [200, 200, 200]);
+    assert_eq!(reads(&client, &items, &first, 1).await, [401]);
+}
+
+/// A JWK Set server that counts its fetches and can be made to fail.
+struct JwksServer {
+    address: String,
+    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl JwksServer {
+    /// Serves the file at `path` as it is at each request.
+    fn start(path: std::path::PathBuf) -> Self {
+        use actix_web::{web, App, HttpResponse, HttpServer};
+        use std::sync::atomic::Ordering;
+        let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (counted, fails) = (fetches.clone(), failing.clone());
+        let server = HttpServer::new(move || {
+            let (counted, fails, path) = (counted.clone(), fails.clone(), path.clone());
+            App::new().route(
+                "/jwks.json",
+                web::get().to(move || {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let body = std::fs::read(&path).expect("the JWK Set file");
+                    let failing = fails.load(Ordering::SeqCst);
+                    async move {
+                        if failing {
+                            return HttpResponse::ServiceUnavailable().finish();
+                        }
+                        HttpResponse::Ok()
+                            .insert_header(("cache-control", "public, max-age=300"))
+                            .body(body)
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .bind(("127.0.0.1", 0))
+        .expect("bind");
+        let address = format!("http://{}", server.addrs()[0]);
+        tokio::spawn(server.run());
+        Self {
+            address,
+            fetches,
+            failing,
+        }
+    }
+
+    fn fetches(&self) -> usize {
+        self.fetches.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A token like `token` whose header names the key id `kid`.
+fn with_kid(token: &str, kid: &str) -> String {
+    let mut parts = token.splitn(2, '.');
+    let header = parts.next().expect("header");
+    let mut header: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("b64")).expect("json");
+    header["kid"] = kid.into();
+    let rest = parts.next().expect("rest");
+    format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header.to_string()))
+}
+
+#[tokio::test]
+async fn a_jwks_url_verifier_bounds_fetches_under_a_kid_flood_and_survives_an_outage_and_a_rotation(
+) {
+    let client = reqwest::Client::new();
+    let folders = Folders::new();
+    let keys = folders.keys(jsonwebtoken::Algorithm::EdDSA);
+    keys.init(None).expect("init");
+    let jwks = JwksServer::start(folders.items.join("jwks.json"));
+    let auth_db = TestDatabase::new().await;
+    let items_db = TestDatabase::new().await;
+    let auth_toml = folders.setting("auth");
+    let auth = spawn_auth_service_with(auth_db.url(), &[("AUTH_CONFIG_FILE", &auth_toml)]).await;
+    let url = format!("{}/jwks.json", jwks.address);
+    let cooldown = std::time::Duration::from_secs(2);
+    let items = start_with_keys(
+        items_db.url(),
+        &[
+            ("JWT_ALGORITHM", "EdDSA"),
+            ("JWT_JWKS_URL", &url),
+            ("JWT_JWKS_COOLDOWN_SECONDS", "2"),
+        ],
+    )
+    .await
+    .address;
+    let (user, password) = CREDENTIALS;
+    let register = client
+        .post(format!("{auth}/v1/users"))
+        .json(&json!({ "username": user, "password": password }));
+    assert_eq!(send(register).await.0, 201);
+    let token = login(&client, &auth).await;
+    assert_eq!(reads(&client, &items, &token, 3).await, [200, 200, 200]);
+    assert_eq!(jwks.fetches(), 1, "fetched once at start, then kept");
+
+    // A flood of made-up key ids: at most one fetch per cooldown.
+    let started = std::time::Instant::now();
+    let forged: Vec<String> = (0..400)
+        .map(|i| with_kid(&token, &format!("forged-{i}")))
+        .collect();
+    let statuses = futures_util::future::join_all(forged.iter().map(|forged| {
+        let request = client.get(format!("{items}/v1/items")).bearer_auth(forged);
+        async move { send(request).await.0 }
+    }))
+    .await;
+    let flood = started.elapsed();
+    assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
+    let allowed = 1 + usize::try_from(flood.as_millis() / cooldown.as_millis()).expect("small") + 1;
+    let during_flood = jwks.fetches() - 1;
+    assert!(
+        (1..=allowed).contains(&during_flood),
+        "{during_flood} fetches for 400 forged key ids in {flood:?}"
+    );
+    assert_eq!(reads(&client, &items, &token, 3).await, [200, 200, 200]);
+
+    // The issuer's keys are down: a fetch fails, valid tokens still verify.
+    jwks.failing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(cooldown).await;
+    let before = jwks.fetches();
+    assert_eq!(
+        reads(&client, &items, &with_kid(&token, "forged-again"), 1).await,
+        [401]
+    );
+    assert_eq!(
+        jwks.fetches(),
+        before + 1,
+        "the forged id asked for one fetch"
+    );
+    assert_eq!(reads(&client, &items, &token, 3).await, [200, 200, 200]);
+    jwks.failing
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+
+    // A rotation the verifier has not seen yet: the new key id fetches the set once.
+    tokio::time::sleep(cooldown).await;
+    keys.next().expect("next");
+    keys.activate().expect("activate");
+    until("auth-service signs with the next key", || async {
+        kid_of(&login(&client, &auth).await) != kid_of(&token)
+    })
+    .await;
+    let rotated = login(&client, &auth).await;
+    let before = jwks.fetches();
+    assert_eq!(reads(&client, &items, &rotated, 3).await, [200, 200, 200]);
+    assert_eq!(jwks.fetches(), before + 1);
+    assert_eq!(
+        reads(&client, &items, &token, 1).await,
+        [200],
+        "the old key stays until retired"
+    );
 }

@@ -12,10 +12,12 @@
 mod claims;
 mod json;
 mod keys;
+#[cfg(feature = "remote-keys")]
+mod remote;
+mod source;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -25,7 +27,10 @@ use serde::{Deserialize, Deserializer};
 use crate::clock::Clock;
 
 pub use claims::{Audience, Claims};
-pub use keys::{derive_kid, KeyError, KeyRing, MIN_HMAC_SECRET_BYTES};
+pub use keys::{derive_kid, JwkSet, KeyError, KeyRing, PublicJwk, MIN_HMAC_SECRET_BYTES};
+#[cfg(feature = "remote-keys")]
+pub use remote::RemoteKeyOptions;
+pub use source::{Keys, KeysStatus};
 
 /// Tokens longer than this are refused before any parsing.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -145,7 +150,7 @@ impl VerifyError {
 /// ```
 #[derive(Debug, Clone)]
 pub struct TokenVerifier {
-    ring: Arc<KeyRing>,
+    keys: Keys,
     issuer: String,
     audience: String,
     leeway_seconds: u64,
@@ -196,17 +201,17 @@ impl<'de> Deserialize<'de> for JoseHeader<'de> {
 }
 
 impl TokenVerifier {
-    /// A verifier that accepts tokens from `issuer` meant for `audience`,
-    /// with `leeway_seconds` of clock skew on `exp` and `nbf`, on the system
-    /// clock.
+    /// A verifier that accepts tokens signed by `keys` (a [`KeyRing`], or
+    /// [`Keys`] that change) from `issuer` meant for `audience`, with
+    /// `leeway_seconds` of clock skew on `exp` and `nbf`, on the system clock.
     pub fn new(
-        ring: Arc<KeyRing>,
+        keys: impl Into<Keys>,
         issuer: impl Into<String>,
         audience: impl Into<String>,
         leeway_seconds: u64,
     ) -> Self {
         Self {
-            ring,
+            keys: keys.into(),
             issuer: issuer.into(),
             audience: audience.into(),
             leeway_seconds,
@@ -217,6 +222,11 @@ impl TokenVerifier {
     /// The same verifier reading `clock` for `exp` and `nbf`.
     pub fn with_clock(self, clock: Clock) -> Self {
         Self { clock, ..self }
+    }
+
+    /// The keys it verifies with.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
     }
 
     /// Verifies `token` now.
@@ -239,15 +249,18 @@ impl TokenVerifier {
             return Err(VerifyError::Malformed);
         }
 
+        let ring = self.keys.load();
+        // No ring yet (a remote set never fetched): no key id is known.
+        let ring = ring.as_deref().ok_or(VerifyError::UnknownKey)?;
         // Tokens we issued carry one of a few known headers: compare, do not parse.
-        let key = match self.ring.key_with_issued_header(header_b64) {
+        let key = match ring.key_with_issued_header(header_b64) {
             Some(key) => key,
-            None => self.check_header(header_b64)?,
+            None => check_header(ring, header_b64)?,
         };
         let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
         verify_signature(
             key,
-            self.ring.algorithm(),
+            ring.algorithm(),
             signing_input.as_bytes(),
             signature_b64,
         )?;
@@ -279,35 +292,35 @@ impl TokenVerifier {
         }
         Ok(claims)
     }
+}
 
-    /// Checks a header member by member; the key it names.
-    fn check_header(&self, header_b64: &str) -> Result<&keys::RingKey, VerifyError> {
-        let (mut stack, mut heap) = ([0u8; 256], Vec::new());
-        let header_json = decode_part(header_b64, &mut stack, &mut heap)?;
-        let header: JoseHeader<'_> = serde_json::from_slice(header_json).map_err(|e| {
-            if json::is_duplicate_member(&e) {
-                VerifyError::DuplicateMember
-            } else {
-                VerifyError::Malformed
-            }
-        })?;
-        if header.crit {
-            return Err(VerifyError::CriticalHeader);
+/// Checks a header member by member; the key it names.
+fn check_header<'r>(ring: &'r KeyRing, header_b64: &str) -> Result<&'r keys::RingKey, VerifyError> {
+    let (mut stack, mut heap) = ([0u8; 256], Vec::new());
+    let header_json = decode_part(header_b64, &mut stack, &mut heap)?;
+    let header: JoseHeader<'_> = serde_json::from_slice(header_json).map_err(|e| {
+        if json::is_duplicate_member(&e) {
+            VerifyError::DuplicateMember
+        } else {
+            VerifyError::Malformed
         }
-        let algorithm = self.ring.algorithm();
-        if header.alg != algorithm_name(algorithm) {
-            return Err(VerifyError::Algorithm);
-        }
-        if !header
-            .typ
-            .as_deref()
-            .is_some_and(|typ| typ.eq_ignore_ascii_case("JWT"))
-        {
-            return Err(VerifyError::Type);
-        }
-        let kid = header.kid.as_deref().ok_or(VerifyError::MissingKeyId)?;
-        self.ring.key(kid).ok_or(VerifyError::UnknownKey)
+    })?;
+    if header.crit {
+        return Err(VerifyError::CriticalHeader);
     }
+    let algorithm = ring.algorithm();
+    if header.alg != keys::algorithm_name(algorithm) {
+        return Err(VerifyError::Algorithm);
+    }
+    if !header
+        .typ
+        .as_deref()
+        .is_some_and(|typ| typ.eq_ignore_ascii_case("JWT"))
+    {
+        return Err(VerifyError::Type);
+    }
+    let kid = header.kid.as_deref().ok_or(VerifyError::MissingKeyId)?;
+    ring.key(kid).ok_or(VerifyError::UnknownKey)
 }
 
 /// HS256 with the ring's prepared MAC (a constant-time comparison); other
@@ -369,15 +382,6 @@ fn decode_part<'b, const N: usize>(
     }
 }
 
-fn algorithm_name(algorithm: jsonwebtoken::Algorithm) -> &'static str {
-    match algorithm {
-        jsonwebtoken::Algorithm::HS256 => "HS256",
-        jsonwebtoken::Algorithm::EdDSA => "EdDSA",
-        // The ring builds only the algorithms above; anything else never matches.
-        _ => "",
-    }
-}
-
 /// A freshly signed access token (see [`TokenSigner`]).
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
@@ -397,13 +401,13 @@ pub struct IssuedToken {
 ///
 /// // A ring with public keys only verifies.
 /// let public = include_str!("../../testdata/ed25519-1.public.pem");
-/// let ring = Arc::new(KeyRing::eddsa(public, None).expect("ring"));
+/// let ring = Arc::new(KeyRing::from_pem(jsonwebtoken::Algorithm::EdDSA, public, None).expect("ring"));
 /// let signer = TokenSigner::new(ring, "auth-service", ["items-service"], 900);
 /// assert!(matches!(signer.issue("u", "alice", ""), Err(SignError::NoSigningKey)));
 /// ```
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
-    /// The ring holds only verification keys (EdDSA without a private key).
+    /// The ring holds only verification keys (no private key).
     #[error("the key ring has no signing key")]
     NoSigningKey,
     /// The key does not fit the algorithm.
@@ -431,7 +435,7 @@ pub enum SignError {
 /// ```
 #[derive(Debug, Clone)]
 pub struct TokenSigner {
-    ring: Arc<KeyRing>,
+    keys: Keys,
     issuer: String,
     audience: Audience,
     lifetime_seconds: u64,
@@ -442,7 +446,7 @@ impl TokenSigner {
     /// A signer for `issuer` that addresses tokens to `audiences` and makes
     /// them live `lifetime_seconds`, on the system clock.
     pub fn new<I, S>(
-        ring: Arc<KeyRing>,
+        keys: impl Into<Keys>,
         issuer: impl Into<String>,
         audiences: I,
         lifetime_seconds: u64,
@@ -452,7 +456,7 @@ impl TokenSigner {
         S: Into<String>,
     {
         Self {
-            ring,
+            keys: keys.into(),
             issuer: issuer.into(),
             audience: Audience::many(audiences),
             lifetime_seconds,
@@ -500,11 +504,13 @@ impl TokenSigner {
     /// mis-addressed tokens).
     pub fn sign(&self, claims: &Claims) -> Result<String, SignError> {
         // What `jsonwebtoken::encode` does, with the header the ring encoded once.
-        let (header_b64, key) = self.ring.signing_key().ok_or(SignError::NoSigningKey)?;
+        let ring = self.keys.load();
+        let ring = ring.as_deref().ok_or(SignError::NoSigningKey)?;
+        let (header_b64, key) = ring.signing_key().ok_or(SignError::NoSigningKey)?;
         let payload = serde_json::to_vec(claims).map_err(jsonwebtoken::errors::Error::from)?;
         let mut token = format!("{header_b64}.");
         URL_SAFE_NO_PAD.encode_string(payload, &mut token);
-        let signature = jsonwebtoken::crypto::sign(token.as_bytes(), key, self.ring.algorithm())?;
+        let signature = jsonwebtoken::crypto::sign(token.as_bytes(), key, ring.algorithm())?;
         token.push('.');
         token.push_str(&signature);
         Ok(token)

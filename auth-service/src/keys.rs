@@ -1,0 +1,389 @@
+//! Key files for `docker compose` and for rotation: the one-shot `keys init`
+//! and the three rotation steps, run where the files live.
+//!
+//! Layout: auth-service's folder (`AUTH_DIR`) holds what it signs with and
+//! `auth.toml` naming it; items-service's folder (`ITEMS_DIR`) holds only
+//! what verifies, and `items.toml`. HS256: the shared secret in both.
+//! EdDSA and ES256: `{alg}.private.pem` and `{alg}.public.pem` (every key
+//! verifiers may see) in `AUTH_DIR`, the JWK Set `jwks.json` in `ITEMS_DIR`.
+//! Files are replaced by rename, so the services, which re-read them when
+//! they change, never read half a file.
+//!
+//! Rotation, with no request refused: `next` publishes a new key beside the
+//! active one; once every verifier has it (files: seconds; a JWK Set URL:
+//! the `Cache-Control` max-age), `activate` signs with it; once the old
+//! key's last token has expired (the access-token lifetime plus leeway),
+//! `retire` withdraws the old key.
+
+use std::fs;
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::Path;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore as _};
+use jsonwebtoken::Algorithm;
+use shared::token::KeyRing;
+
+use crate::cli::generate_secret;
+
+/// A new key pair in PEM form: PKCS#8 private key, SPKI public key.
+pub fn generate(algorithm: Algorithm) -> Result<(String, String), String> {
+    let failed = |e: &dyn std::fmt::Display| format!("cannot encode the new key: {e}");
+    match algorithm {
+        Algorithm::EdDSA => {
+            use ed25519_dalek::pkcs8::{
+                spki::der::pem::LineEnding, EncodePrivateKey as _, EncodePublicKey as _,
+            };
+            let mut seed = [0u8; 32];
+            OsRng.fill_bytes(&mut seed);
+            let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+            let private = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| failed(&e))?;
+            let public = key
+                .verifying_key()
+                .to_public_key_pem(LineEnding::LF)
+                .map_err(|e| failed(&e))?;
+            Ok((private.to_string(), public))
+        }
+        Algorithm::ES256 => {
+            use p256::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
+            let key = p256::SecretKey::random(&mut OsRng);
+            let private = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| failed(&e))?;
+            let public = key
+                .public_key()
+                .to_public_key_pem(LineEnding::LF)
+                .map_err(|e| failed(&e))?;
+            Ok((private.to_string(), public))
+        }
+        other => Err(format!("{other:?} has no key pair: use EdDSA or ES256")),
+    }
+}
+
+/// What the folders are for: `JWT_ALGORITHM`, auth-service's folder and
+/// items-service's.
+pub struct KeyFolders<'a> {
+    /// The algorithm in use.
+    pub algorithm: Algorithm,
+    /// auth-service's folder (secret or private keys).
+    pub auth: &'a Path,
+    /// items-service's folder (secret or JWK Set).
+    pub items: &'a Path,
+}
+
+impl KeyFolders<'_> {
+    fn stem(&self) -> &'static str {
+        match self.algorithm {
+            Algorithm::ES256 => "es256",
+            _ => "eddsa",
+        }
+    }
+
+    fn private(&self) -> std::path::PathBuf {
+        self.auth.join(format!("{}.private.pem", self.stem()))
+    }
+
+    fn next_private(&self) -> std::path::PathBuf {
+        self.auth.join(format!("{}.next.private.pem", self.stem()))
+    }
+
+    fn public(&self) -> std::path::PathBuf {
+        self.auth.join(format!("{}.public.pem", self.stem()))
+    }
+
+    fn name(&self) -> &'static str {
+        match self.algorithm {
+            Algorithm::HS256 => "HS256",
+            Algorithm::ES256 => "ES256",
+            _ => "EdDSA",
+        }
+    }
+
+    /// The one-shot of `docker compose up`: the secret or the key pair,
+    /// made once and kept, and each service's settings file for it.
+    /// `operator_secret` is `JWT_SECRET`, which overrides under HS256.
+    pub fn init(&self, operator_secret: Option<&str>) -> Result<String, String> {
+        let algorithm = self.name();
+        if self.algorithm == Algorithm::HS256 {
+            let auth_secret = self.auth.join("jwt_secret");
+            let said = generate_secret(&auth_secret, operator_secret)?;
+            let secret = read(&auth_secret)?;
+            write(&self.items.join("jwt_secret"), secret.as_bytes(), 0o400)?;
+            let settings = |dir: &Path| {
+                let path = dir.join("jwt_secret");
+                format!(
+                    "[jwt]\nalgorithm = \"HS256\"\nsecret_file = {:?}\n",
+                    path.display().to_string()
+                )
+            };
+            write(
+                &self.auth.join("auth.toml"),
+                settings(self.auth).as_bytes(),
+                0o444,
+            )?;
+            write(
+                &self.items.join("items.toml"),
+                settings(self.items).as_bytes(),
+                0o444,
+            )?;
+            remove(&self.items.join("jwks.json"))?;
+            return Ok(format!("{said}; HS256 settings written"));
+        }
+        let said = if self.private().exists() {
+            format!("kept the {algorithm} key in {}", self.private().display())
+        } else {
+            let (private, public) = generate(self.algorithm)?;
+            write(&self.private(), private.as_bytes(), 0o400)?;
+            write(&self.public(), public.as_bytes(), 0o444)?;
+            format!(
+                "generated an {algorithm} key pair in {}",
+                self.auth.display()
+            )
+        };
+        self.publish()?;
+        let auth = format!(
+            "[jwt]\nalgorithm = \"{algorithm}\"\npublic_key_file = {:?}\nprivate_key_file = {:?}\n",
+            self.public().display().to_string(),
+            self.private().display().to_string(),
+        );
+        let items = format!(
+            "[jwt]\nalgorithm = \"{algorithm}\"\njwks_file = {:?}\n",
+            self.items.join("jwks.json").display().to_string(),
+        );
+        write(&self.auth.join("auth.toml"), auth.as_bytes(), 0o444)?;
+        write(&self.items.join("items.toml"), items.as_bytes(), 0o444)?;
+        // items-service holds no secret it does not use.
+        remove(&self.items.join("jwt_secret"))?;
+        Ok(format!("{said}; {algorithm} settings written"))
+    }
+
+    /// Rotation step 1: a new key, published beside the active one.
+    pub fn next(&self) -> Result<String, String> {
+        self.asymmetric()?;
+        if self.next_private().exists() {
+            return Err(format!(
+                "a next key is already published ({}): activate it first",
+                self.next_private().display()
+            ));
+        }
+        let (private, public) = generate(self.algorithm)?;
+        // Published first: a verifier must know the key before anything is signed with it.
+        let published = format!("{}{public}", read(&self.public())?);
+        write(&self.public(), published.as_bytes(), 0o444)?;
+        write(&self.next_private(), private.as_bytes(), 0o400)?;
+        self.publish()?;
+        Ok("published the next key; `activate` it once every verifier has it".to_owned())
+    }
+
+    /// Rotation step 2: the published next key signs from now on.
+    pub fn activate(&self) -> Result<String, String> {
+        self.asymmetric()?;
+        if !self.next_private().exists() {
+            return Err("no next key to activate: run `next` first".to_owned());
+        }
+        fs::rename(self.next_private(), self.private())
+            .map_err(|e| format!("cannot activate the next key: {e}"))?;
+        Ok(
+            "the next key signs now; `retire` the old one after the access-token lifetime"
+                .to_owned(),
+        )
+    }
+
+    /// Rotation step 3: only the active key stays published.
+    pub fn retire(&self) -> Result<String, String> {
+        self.asymmetric()?;
+        let ring = self.ring()?;
+        let active = ring.active_kid().unwrap_or_default().to_owned();
+        let public = read(&self.public())?;
+        let kept: String = pem_blocks(&public)
+            .into_iter()
+            .filter(|block| {
+                KeyRing::from_pem(self.algorithm, block, None)
+                    .is_ok_and(|key| key.kids().any(|kid| kid == active))
+            })
+            .collect();
+        let retired = ring.kids().count() - 1;
+        write(&self.public(), kept.as_bytes(), 0o444)?;
+        self.publish()?;
+        Ok(format!("retired {retired} key(s); {active} stays"))
+    }
+
+    fn asymmetric(&self) -> Result<(), String> {
+        if self.algorithm == Algorithm::HS256 {
+            return Err("rotation steps are for JWT_ALGORITHM=EdDSA or ES256".to_owned());
+        }
+        Ok(())
+    }
+
+    fn ring(&self) -> Result<KeyRing, String> {
+        let private = read(&self.private())?;
+        KeyRing::from_pem(self.algorithm, &read(&self.public())?, Some(&private))
+            .map_err(|e| format!("{}: {e}", self.public().display()))
+    }
+
+    /// Writes the JWK Set of the public keys into items-service's folder.
+    fn publish(&self) -> Result<(), String> {
+        let set = serde_json::to_vec_pretty(&self.ring()?.jwks()).map_err(|e| e.to_string())?;
+        write(&self.items.join("jwks.json"), &set, 0o444)
+    }
+}
+
+fn pem_blocks(text: &str) -> Vec<String> {
+    text.split_inclusive("-----END PUBLIC KEY-----")
+        .filter(|block| block.contains("-----BEGIN PUBLIC KEY-----"))
+        .map(|block| format!("{}\n", block.trim()))
+        .collect()
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn remove(path: &Path) -> Result<(), String> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot remove {}: {e}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes beside and renames over, so a reader sees the old file or the new.
+fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
+    let partial = path.with_extension("partial");
+    let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let _ = fs::remove_file(&partial);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&partial)
+        .map_err(failed)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(failed)?;
+    fs::rename(&partial, path).map_err(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folders(dir: &tempfile::TempDir) -> (std::path::PathBuf, std::path::PathBuf) {
+        let (auth, items) = (dir.path().join("auth"), dir.path().join("items"));
+        fs::create_dir_all(&auth).expect("auth folder");
+        fs::create_dir_all(&items).expect("items folder");
+        (auth, items)
+    }
+
+    fn published(items: &Path, algorithm: Algorithm) -> Vec<String> {
+        let set = fs::read(items.join("jwks.json")).expect("jwks.json");
+        let ring = KeyRing::from_jwks(algorithm, &set).expect("a JWK Set");
+        ring.kids().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn generated_pairs_sign_and_verify() {
+        for algorithm in [Algorithm::EdDSA, Algorithm::ES256] {
+            let (private, public) = generate(algorithm).expect("a pair");
+            let ring = KeyRing::from_pem(algorithm, &public, Some(&private)).expect("a ring");
+            assert!(ring.active_kid().is_some());
+            assert!(!public.contains("PRIVATE"));
+        }
+        assert!(generate(Algorithm::HS256).is_err());
+    }
+
+    #[test]
+    fn init_makes_the_pair_once_and_gives_items_only_the_public_set() {
+        for algorithm in [Algorithm::EdDSA, Algorithm::ES256] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let (auth, items) = folders(&dir);
+            let keys = KeyFolders {
+                algorithm,
+                auth: &auth,
+                items: &items,
+            };
+            keys.init(None).expect("init");
+            let first = published(&items, algorithm);
+            keys.init(None).expect("init again");
+            assert_eq!(published(&items, algorithm), first, "the pair is kept");
+            let items_files: Vec<_> = fs::read_dir(&items)
+                .expect("list")
+                .map(|entry| {
+                    entry
+                        .expect("entry")
+                        .file_name()
+                        .into_string()
+                        .expect("name")
+                })
+                .collect();
+            assert_eq!(items_files.len(), 2, "{items_files:?}");
+            for name in &items_files {
+                let text = fs::read_to_string(items.join(name)).expect("read");
+                assert!(
+                    !text.contains("PRIVATE") && !text.contains("\"d\""),
+                    "{name}"
+                );
+            }
+            let settings = fs::read_to_string(auth.join("auth.toml")).expect("auth.toml");
+            assert!(settings.contains("private_key_file"), "{settings}");
+        }
+    }
+
+    #[test]
+    fn hs256_init_shares_the_secret_and_the_operators_wins() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (auth, items) = folders(&dir);
+        let keys = KeyFolders {
+            algorithm: Algorithm::HS256,
+            auth: &auth,
+            items: &items,
+        };
+        let secret = "an-operator-secret-of-more-than-32-bytes";
+        keys.init(Some(secret)).expect("init");
+        assert_eq!(read(&items.join("jwt_secret")).expect("secret"), secret);
+        assert!(read(&items.join("items.toml"))
+            .expect("toml")
+            .contains("HS256"));
+    }
+
+    #[test]
+    fn rotation_publishes_activates_and_retires() {
+        let algorithm = Algorithm::ES256;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (auth, items) = folders(&dir);
+        let keys = KeyFolders {
+            algorithm,
+            auth: &auth,
+            items: &items,
+        };
+        keys.init(None).expect("init");
+        let old = keys
+            .ring()
+            .expect("ring")
+            .active_kid()
+            .expect("signs")
+            .to_owned();
+        assert!(keys.activate().is_err(), "nothing to activate yet");
+
+        keys.next().expect("next");
+        assert!(keys.next().is_err(), "one next key at a time");
+        assert_eq!(published(&items, algorithm).len(), 2);
+        assert_eq!(keys.ring().expect("ring").active_kid(), Some(old.as_str()));
+
+        keys.activate().expect("activate");
+        let new = keys
+            .ring()
+            .expect("ring")
+            .active_kid()
+            .expect("signs")
+            .to_owned();
+        assert_ne!(new, old);
+        assert_eq!(
+            published(&items, algorithm).len(),
+            2,
+            "the old key still verifies"
+        );
+
+        keys.retire().expect("retire");
+        assert_eq!(published(&items, algorithm), [new]);
+    }
+}

@@ -1,0 +1,143 @@
+//! What clients and verifiers read to trust this issuer: the JWK Set (RFC
+//! 7517) and the authorization server metadata (RFC 8414), also served as
+//! `openid-configuration` for the verifiers that look only there. URLs come
+//! from the configured public URL, never from the request's `Host`.
+
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use shared::token::Keys;
+
+/// Where the JWK Set is, under the public URL.
+pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// The RFC 8414 metadata, built once at start.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "issuer": "auth-service",
+    "token_endpoint": "http://localhost:8081/v1/token",
+    "jwks_uri": "http://localhost:8081/.well-known/jwks.json",
+    "grant_types_supported": ["password", "refresh_token"],
+    "response_types_supported": [],
+    "token_endpoint_auth_methods_supported": ["none"],
+    "scopes_supported": ["items:read", "items:write"],
+    "service_documentation": "http://localhost:8081/docs/"
+}))]
+pub struct ServerMetadata {
+    /// `JWT_ISSUER`: every token's `iss`.
+    issuer: String,
+    /// Where tokens are issued.
+    token_endpoint: String,
+    /// The public verification keys.
+    jwks_uri: String,
+    /// The grants `/v1/token` takes.
+    grant_types_supported: [&'static str; 2],
+    /// None: there is no authorization endpoint (no browser redirect flows).
+    response_types_supported: [&'static str; 0],
+    /// Clients do not authenticate at the token endpoint.
+    token_endpoint_auth_methods_supported: [&'static str; 1],
+    /// The scopes users are granted.
+    scopes_supported: Vec<String>,
+    /// The interactive API documentation.
+    service_documentation: String,
+}
+
+impl ServerMetadata {
+    /// The document for the issuer at `public_url`.
+    pub fn new(public_url: &str, issuer: &str, scopes: &str) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            token_endpoint: format!("{public_url}/v1/token"),
+            jwks_uri: format!("{public_url}{JWKS_PATH}"),
+            grant_types_supported: ["password", "refresh_token"],
+            response_types_supported: [],
+            token_endpoint_auth_methods_supported: ["none"],
+            scopes_supported: scopes.split_ascii_whitespace().map(str::to_owned).collect(),
+            service_documentation: format!("{public_url}/docs/"),
+        }
+    }
+}
+
+/// The keys to publish and how long verifiers may keep them.
+#[derive(Debug, Clone)]
+pub struct PublishedKeys {
+    /// The signer's keys (the public halves are published).
+    pub keys: Keys,
+    /// `Cache-Control: max-age` of the JWK Set.
+    pub max_age_seconds: u64,
+}
+
+/// A JWK Set: `{"keys": [...]}`.
+#[derive(utoipa::ToSchema)]
+#[schema(example = json!({"keys": [{
+    "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", "alg": "EdDSA", "use": "sig"
+}]}))]
+#[allow(dead_code)] // Documentation only: the body is `shared::token::JwkSet`.
+pub(super) struct JwkSetDoc {
+    /// The public keys (`kty`, `crv`, `x`, `y` for P-256, `kid`, `alg`, `use`).
+    keys: Vec<serde_json::Value>,
+}
+
+/// The handler of `GET /.well-known/jwks.json`.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "discovery",
+    summary = "The public keys that verify access tokens (JWK Set, RFC 7517).",
+    description = "Every key a verifier may see: the active key, and during a rotation the \
+                   next one (published before it signs) and the previous one (until its tokens \
+                   expire). Each `kid` is the key's RFC 7638 thumbprint. Never a secret: under \
+                   HS256 the set is empty. Cacheable for `max-age` seconds \
+                   (`AUTH__TOKENS__JWKS_MAX_AGE_SECONDS`).",
+    responses((status = 200, description = "The JWK Set.", body = JwkSetDoc)),
+)]
+pub(super) async fn jwks(published: web::Data<PublishedKeys>) -> HttpResponse {
+    let set = published
+        .keys
+        .current()
+        .map(|ring| ring.jwks())
+        .unwrap_or_default();
+    HttpResponse::Ok()
+        .insert_header((
+            CACHE_CONTROL,
+            format!("public, max-age={}", published.max_age_seconds),
+        ))
+        .json(set)
+}
+
+fn metadata_response(metadata: &ServerMetadata) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "public, max-age=3600"))
+        .json(metadata)
+}
+
+/// The handler of `GET /.well-known/oauth-authorization-server`.
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-authorization-server",
+    tag = "discovery",
+    summary = "Authorization server metadata (RFC 8414).",
+    description = "The issuer, the token endpoint, the JWK Set URL, the grants and scopes. \
+                   Only what is supported is listed: no authorization endpoint, no client \
+                   authentication.",
+    responses((status = 200, description = "The metadata.", body = ServerMetadata)),
+)]
+pub(super) async fn authorization_server(metadata: web::Data<ServerMetadata>) -> HttpResponse {
+    metadata_response(&metadata)
+}
+
+/// The handler of `GET /.well-known/openid-configuration`.
+#[utoipa::path(
+    get,
+    path = "/.well-known/openid-configuration",
+    tag = "discovery",
+    summary = "The same metadata where OpenID Connect verifiers look for it.",
+    description = "The RFC 8414 document again, for verifiers (ASP.NET, Spring and others) that \
+                   find `jwks_uri` here. This is not an OpenID Provider: no ID tokens, no \
+                   userinfo endpoint.",
+    responses((status = 200, description = "The metadata.", body = ServerMetadata)),
+)]
+pub(super) async fn openid_configuration(metadata: web::Data<ServerMetadata>) -> HttpResponse {
+    metadata_response(&metadata)
+}
