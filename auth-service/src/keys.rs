@@ -29,33 +29,23 @@ use crate::cli::generate_secret;
 /// A new key pair in PEM form: PKCS#8 private key, SPKI public key.
 pub fn generate(algorithm: Algorithm) -> Result<(String, String), String> {
     let failed = |e: &dyn std::fmt::Display| format!("cannot encode the new key: {e}");
-    match algorithm {
+    let private = match algorithm {
         Algorithm::EdDSA => {
-            use ed25519_dalek::pkcs8::{
-                spki::der::pem::LineEnding, EncodePrivateKey as _, EncodePublicKey as _,
-            };
+            use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey as _};
             let mut seed = [0u8; 32];
             OsRng.fill_bytes(&mut seed);
             let key = ed25519_dalek::SigningKey::from_bytes(&seed);
-            let private = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| failed(&e))?;
-            let public = key
-                .verifying_key()
-                .to_public_key_pem(LineEnding::LF)
-                .map_err(|e| failed(&e))?;
-            Ok((private.to_string(), public))
+            key.to_pkcs8_pem(LineEnding::LF).map_err(|e| failed(&e))?
         }
         Algorithm::ES256 => {
-            use p256::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
+            use p256::pkcs8::{EncodePrivateKey as _, LineEnding};
             let key = p256::SecretKey::random(&mut OsRng);
-            let private = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| failed(&e))?;
-            let public = key
-                .public_key()
-                .to_public_key_pem(LineEnding::LF)
-                .map_err(|e| failed(&e))?;
-            Ok((private.to_string(), public))
+            key.to_pkcs8_pem(LineEnding::LF).map_err(|e| failed(&e))?
         }
-        other => Err(format!("{other:?} has no key pair: use EdDSA or ES256")),
-    }
+        other => return Err(format!("{other:?} has no key pair: use EdDSA or ES256")),
+    };
+    let public = public_half(algorithm, &private)?;
+    Ok((private.to_string(), public))
 }
 
 /// What the folders are for: `JWT_ALGORITHM`, auth-service's folder and
@@ -102,56 +92,50 @@ impl KeyFolders<'_> {
     /// `operator_secret` is `JWT_SECRET`, which overrides under HS256.
     pub fn init(&self, operator_secret: Option<&str>) -> Result<String, String> {
         let algorithm = self.name();
-        if self.algorithm == Algorithm::HS256 {
+        let setting =
+            |key: &str, path: &Path| format!("{key} = {:?}\n", path.display().to_string());
+        let (said, auth, items) = if self.algorithm == Algorithm::HS256 {
             let auth_secret = self.auth.join("jwt_secret");
             let said = generate_secret(&auth_secret, operator_secret)?;
-            let secret = read(&auth_secret)?;
-            write(&self.items.join("jwt_secret"), secret.as_bytes(), 0o400)?;
-            let settings = |dir: &Path| {
-                let path = dir.join("jwt_secret");
+            let items_secret = self.items.join("jwt_secret");
+            write(&items_secret, read(&auth_secret)?.as_bytes(), 0o400)?;
+            remove(&self.items.join("jwks.json"))?;
+            let auth = setting("secret_file", &auth_secret);
+            (said, auth, setting("secret_file", &items_secret))
+        } else {
+            let said = if self.private().exists() {
+                format!("kept the {algorithm} key in {}", self.private().display())
+            } else {
+                let (private, public) = generate(self.algorithm)?;
+                write(&self.private(), private.as_bytes(), 0o400)?;
+                write(&self.public(), public.as_bytes(), 0o444)?;
                 format!(
-                    "[jwt]\nalgorithm = \"HS256\"\nsecret_file = {:?}\n",
-                    path.display().to_string()
+                    "generated an {algorithm} key pair in {}",
+                    self.auth.display()
                 )
             };
-            write(
-                &self.auth.join("auth.toml"),
-                settings(self.auth).as_bytes(),
-                0o444,
-            )?;
-            write(
-                &self.items.join("items.toml"),
-                settings(self.items).as_bytes(),
-                0o444,
-            )?;
-            remove(&self.items.join("jwks.json"))?;
-            return Ok(format!("{said}; HS256 settings written"));
-        }
-        let said = if self.private().exists() {
-            format!("kept the {algorithm} key in {}", self.private().display())
-        } else {
-            let (private, public) = generate(self.algorithm)?;
-            write(&self.private(), private.as_bytes(), 0o400)?;
-            write(&self.public(), public.as_bytes(), 0o444)?;
-            format!(
-                "generated an {algorithm} key pair in {}",
-                self.auth.display()
+            self.publish()?;
+            // items-service holds no secret it does not use.
+            remove(&self.items.join("jwt_secret"))?;
+            let auth = setting("public_key_file", &self.public())
+                + &setting("private_key_file", &self.private());
+            (
+                said,
+                auth,
+                setting("jwks_file", &self.items.join("jwks.json")),
             )
         };
-        self.publish()?;
-        let auth = format!(
-            "[jwt]\nalgorithm = \"{algorithm}\"\npublic_key_file = {:?}\nprivate_key_file = {:?}\n",
-            self.public().display().to_string(),
-            self.private().display().to_string(),
-        );
-        let items = format!(
-            "[jwt]\nalgorithm = \"{algorithm}\"\njwks_file = {:?}\n",
-            self.items.join("jwks.json").display().to_string(),
-        );
-        write(&self.auth.join("auth.toml"), auth.as_bytes(), 0o444)?;
-        write(&self.items.join("items.toml"), items.as_bytes(), 0o444)?;
-        // items-service holds no secret it does not use.
-        remove(&self.items.join("jwt_secret"))?;
+        let header = format!("[jwt]\nalgorithm = \"{algorithm}\"\n");
+        write(
+            &self.auth.join("auth.toml"),
+            (header.clone() + &auth).as_bytes(),
+            0o444,
+        )?;
+        write(
+            &self.items.join("items.toml"),
+            (header + &items).as_bytes(),
+            0o444,
+        )?;
         Ok(format!("{said}; {algorithm} settings written"))
     }
 
@@ -190,20 +174,12 @@ impl KeyFolders<'_> {
     /// Rotation step 3: only the active key stays published.
     pub fn retire(&self) -> Result<String, String> {
         self.asymmetric()?;
-        let ring = self.ring()?;
-        let active = ring.active_kid().unwrap_or_default().to_owned();
-        let public = read(&self.public())?;
-        let kept: String = pem_blocks(&public)
-            .into_iter()
-            .filter(|block| {
-                KeyRing::from_pem(self.algorithm, block, None)
-                    .is_ok_and(|key| key.kids().any(|kid| kid == active))
-            })
-            .collect();
-        let retired = ring.kids().count() - 1;
-        write(&self.public(), kept.as_bytes(), 0o444)?;
+        let published = self.ring()?.kids().count();
+        let active = public_half(self.algorithm, &read(&self.private())?)?;
+        write(&self.public(), active.as_bytes(), 0o444)?;
         self.publish()?;
-        Ok(format!("retired {retired} key(s); {active} stays"))
+        let kid = self.ring()?.active_kid().unwrap_or_default().to_owned();
+        Ok(format!("retired {} key(s); {kid} stays", published - 1))
     }
 
     fn asymmetric(&self) -> Result<(), String> {
@@ -226,11 +202,28 @@ impl KeyFolders<'_> {
     }
 }
 
-fn pem_blocks(text: &str) -> Vec<String> {
-    text.split_inclusive("-----END PUBLIC KEY-----")
-        .filter(|block| block.contains("-----BEGIN PUBLIC KEY-----"))
-        .map(|block| format!("{}\n", block.trim()))
-        .collect()
+/// The public key of a PKCS#8 private key, in PEM.
+fn public_half(algorithm: Algorithm, private_pem: &str) -> Result<String, String> {
+    let bad = |e: &dyn std::fmt::Display| format!("the private key does not read: {e}");
+    match algorithm {
+        Algorithm::EdDSA => {
+            use ed25519_dalek::pkcs8::{
+                spki::der::pem::LineEnding, DecodePrivateKey as _, EncodePublicKey as _,
+            };
+            let key =
+                ed25519_dalek::SigningKey::from_pkcs8_pem(private_pem).map_err(|e| bad(&e))?;
+            key.verifying_key()
+                .to_public_key_pem(LineEnding::LF)
+                .map_err(|e| bad(&e))
+        }
+        _ => {
+            use p256::pkcs8::{DecodePrivateKey as _, EncodePublicKey as _, LineEnding};
+            let key = p256::SecretKey::from_pkcs8_pem(private_pem).map_err(|e| bad(&e))?;
+            key.public_key()
+                .to_public_key_pem(LineEnding::LF)
+                .map_err(|e| bad(&e))
+        }
+    }
 }
 
 fn read(path: &Path) -> Result<String, String> {

@@ -177,16 +177,15 @@ impl Authenticator {
 /// token naming a key the ring lacks waits for the fetch it may ask for and
 /// is then checked once more.
 fn authenticate_request(req: &HttpRequest) -> AuthFuture<Caller> {
-    let auth = match req.app_data::<web::Data<Authenticator>>() {
-        Some(auth) => auth.clone(),
-        None => return Either::Left(ready(Err(misconfigured(req)))),
+    let Some(auth) = req.app_data::<web::Data<Authenticator>>() else {
+        return Either::Left(ready(Err(misconfigured(req))));
     };
     match auth.check(req) {
         Ok(caller) => Either::Left(ready(Ok(caller))),
         Err(refusal) if refusal.reason == VerifyError::UnknownKey.reason() => {
             match auth.verifier.keys().refresh_for_unknown_kid() {
                 Some(fetched) => {
-                    let req = req.clone();
+                    let (auth, req) = (auth.clone(), req.clone());
                     Either::Right(Box::pin(async move {
                         fetched.await;
                         auth.check(&req)

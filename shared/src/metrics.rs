@@ -76,6 +76,8 @@ pub fn sample(exposition: &str, series: &str) -> Option<f64> {
 #[utoipa::path(
     get,
     path = "/metrics",
+    operation_id = "metrics",
+
     tag = "operations",
     summary = "Prometheus metrics.",
     description = "OpenMetrics text: requests and their durations by route and status, \

@@ -110,8 +110,9 @@ pub fn allowed_methods(document: &utoipa::openapi::OpenApi) -> Vec<(String, Stri
 
 /// Where the routes `configure` registers and `document` disagree: each
 /// method of each path registered through [`crate::http::resource`] that
-/// the document lacks, and each documented operation the app does not
-/// answer. A method counts as registered unless the resource answers it 405.
+/// the document lacks, each documented operation the app does not
+/// answer, and each operationId given to two operations (client
+/// generators name methods after them). A method counts as registered unless the resource answers it 405.
 ///
 /// ```
 /// use actix_web::web;
@@ -177,5 +178,53 @@ where
     for (method, path) in documented.difference(&registered) {
         found.push(format!("{method} {path} is documented but not registered"));
     }
+    let mut operation_ids = std::collections::BTreeSet::new();
+    for item in document.paths.paths.values() {
+        let operations = [&item.get, &item.put, &item.post, &item.delete, &item.patch];
+        for id in operations
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.operation_id.as_ref())
+        {
+            if !operation_ids.insert(id) {
+                found.push(format!("the operationId `{id}` names two operations"));
+            }
+        }
+    }
     found
+}
+
+#[cfg(all(test, feature = "test-support"))]
+mod tests {
+    mod first {
+        #[utoipa::path(get, path = "/first", responses((status = 200)))]
+        pub(super) async fn serve() -> &'static str {
+            "first"
+        }
+    }
+
+    mod second {
+        #[utoipa::path(get, path = "/second", responses((status = 200)))]
+        pub(super) async fn serve() -> &'static str {
+            "second"
+        }
+    }
+
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(first::serve, second::serve))]
+    struct Doc;
+
+    #[test]
+    fn two_operations_with_one_operation_id_are_a_mismatch() {
+        use actix_web::web;
+        use utoipa::OpenApi as _;
+
+        let configure = |cfg: &mut web::ServiceConfig| {
+            cfg.service(crate::http::resource("/first").route(web::get().to(first::serve)))
+                .service(crate::http::resource("/second").route(web::get().to(second::serve)));
+        };
+        let found = actix_web::rt::System::new()
+            .block_on(async { super::mismatches(configure, &Doc::openapi()).await });
+        assert_eq!(found, ["the operationId `serve` names two operations"]);
+    }
 }

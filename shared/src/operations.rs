@@ -198,6 +198,7 @@ pub fn operations(
 #[utoipa::path(
     get,
     path = "/openapi.json",
+    operation_id = "openapi_document",
     tag = "operations",
     summary = "This document.",
     description = "OpenAPI 3.1; Swagger UI shows it at `/docs/`.",

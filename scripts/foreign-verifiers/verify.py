@@ -1,0 +1,85 @@
+"""PyJWT's PyJWKClient and authlib against auth-service, each given only the
+issuer's discovery URL. Usage: verify.py DISCOVERY_URL ALGORITHM STAGE
+STAGE: `first` (login through authlib, verify, refuse forgeries; prints the
+token) or `rotated OLD_TOKEN` (after next+activate: both verify) or
+`retired OLD_TOKEN NEW_TOKEN` (after retire: the old key's token is refused).
+"""
+
+import sys
+
+import authlib
+import jwt
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+AUDIENCE = "items-service"
+USER, PASSWORD = "foreign-verifier", "foreign-verifier-passphrase"
+
+
+def discover(url):
+    metadata = requests.get(url, timeout=5).json()
+    return metadata, jwt.PyJWKClient(metadata["jwks_uri"], cache_keys=True)
+
+
+def verify(client, metadata, token, algorithm):
+    key = client.get_signing_key_from_jwt(token)
+    return jwt.decode(
+        token, key.key, algorithms=[algorithm], audience=AUDIENCE, issuer=metadata["issuer"]
+    )
+
+
+def refused(client, metadata, token, algorithm):
+    try:
+        verify(client, metadata, token, algorithm)
+    except (jwt.PyJWTError, jwt.PyJWKClientError) as error:
+        return type(error).__name__
+    raise SystemExit("PyJWT accepted a forged token")
+
+
+def login(metadata):
+    # authlib reads the token endpoint from the RFC 8414 document.
+    session = OAuth2Session(client_id="foreign-verifiers", token_endpoint_auth_method="none", scope="items:read")
+    token = session.fetch_token(metadata["token_endpoint"], username=USER, password=PASSWORD)
+    assert token["token_type"].lower() == "bearer", token
+    return token["access_token"]
+
+
+def forge(claims, algorithm, kid):
+    key = ed25519.Ed25519PrivateKey.generate() if algorithm == "EdDSA" else ec.generate_private_key(ec.SECP256R1())
+    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid, "typ": "JWT"})
+
+
+def main():
+    url, algorithm, stage = sys.argv[1:4]
+    metadata, client = discover(url)
+    if stage == "first":
+        requests.post(metadata["issuer"] + "/v1/users", json={"username": USER, "password": PASSWORD}, timeout=5)
+        token = login(metadata)
+        claims = verify(client, metadata, token, algorithm)
+        kid = jwt.get_unverified_header(token)["kid"]
+        unknown = refused(client, metadata, forge(claims, algorithm, "not-in-the-set"), algorithm)
+        wrong_key = refused(client, metadata, forge(claims, algorithm, kid), algorithm)
+        print(
+            f"PyJWT {jwt.__version__}: verified {algorithm} (kid {kid}); refused an unknown key "
+            f"({unknown}) and a key not in the set under a known kid ({wrong_key}); "
+            f"authlib {authlib.__version__} logged in at {metadata['token_endpoint']}",
+            file=sys.stderr,
+        )
+        print(token)
+    elif stage == "rotated":
+        old, new = sys.argv[4], login(metadata)
+        for token in (old, new):
+            verify(client, metadata, token, algorithm)
+        print(f"PyJWT: after the rotation both keys verify (new kid {jwt.get_unverified_header(new)['kid']})", file=sys.stderr)
+        print(new)
+    elif stage == "retired":
+        old, new = sys.argv[4], sys.argv[5]
+        verify(client, metadata, new, algorithm)
+        why = refused(client, metadata, old, algorithm)
+        print(f"PyJWT: after retirement the new key verifies, the old is refused ({why})", file=sys.stderr)
+    else:
+        raise SystemExit(f"unknown stage {stage}")
+
+
+main()
