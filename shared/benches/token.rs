@@ -4,7 +4,8 @@
 //! - `verify`: the whole check (header, signature, claims);
 //! - `authenticate`: what a request pays: the `Authorization` header parsed,
 //!   the token verified, the caller built;
-//! - `sign`: issuing a token.
+//! - `sign`: issuing a token;
+//! - `verify_eddsa`, `verify_es256`: the whole check with a public key.
 //!
 //! `scripts/bench.sh` prints the ratios. Run alone: `cargo bench -p shared --bench token`.
 
@@ -16,6 +17,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use shared::auth::Authenticator;
+use jsonwebtoken::Algorithm;
 use shared::token::{KeyRing, TokenSigner, TokenVerifier};
 
 const SECRET: &[u8] = b"bench-secret-bench-secret-bench-secret!";
@@ -64,5 +66,31 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(token, benches);
+fn public_key_benches(c: &mut Criterion) {
+    let fixtures = [
+        (
+            "verify_eddsa",
+            Algorithm::EdDSA,
+            include_str!("../testdata/ed25519-1.public.pem"),
+            include_str!("../testdata/ed25519-1.private.pem"),
+        ),
+        (
+            "verify_es256",
+            Algorithm::ES256,
+            include_str!("../testdata/p256-1.public.pem"),
+            include_str!("../testdata/p256-1.private.pem"),
+        ),
+    ];
+    for (name, algorithm, public, private) in fixtures {
+        let ring = Arc::new(KeyRing::from_pem(algorithm, public, Some(private)).expect("ring"));
+        let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
+        let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+        let token = signer.issue("user-id", "alice", "items:read").expect("issue").access_token;
+        c.bench_function(name, |b| {
+            b.iter(|| black_box(verifier.verify(black_box(&token)).expect("valid")))
+        });
+    }
+}
+
+criterion_group!(token, benches, public_key_benches);
 criterion_main!(token);
