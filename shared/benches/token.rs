@@ -15,9 +15,9 @@ use std::sync::Arc;
 use actix_web::test::TestRequest;
 use criterion::{criterion_group, criterion_main, Criterion};
 use hmac::{Hmac, Mac};
+use jsonwebtoken::Algorithm;
 use sha2::Sha256;
 use shared::auth::Authenticator;
-use jsonwebtoken::Algorithm;
 use shared::token::{KeyRing, TokenSigner, TokenVerifier};
 
 const SECRET: &[u8] = b"bench-secret-bench-secret-bench-secret!";
@@ -85,7 +85,10 @@ fn public_key_benches(c: &mut Criterion) {
         let ring = Arc::new(KeyRing::from_pem(algorithm, public, Some(private)).expect("ring"));
         let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
         let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
-        let token = signer.issue("user-id", "alice", "items:read").expect("issue").access_token;
+        let token = signer
+            .issue("user-id", "alice", "items:read")
+            .expect("issue")
+            .access_token;
         c.bench_function(name, |b| {
             b.iter(|| black_box(verifier.verify(black_box(&token)).expect("valid")))
         });
