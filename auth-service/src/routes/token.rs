@@ -62,10 +62,13 @@ pub(super) struct TokenResponse<'a> {
     scope: &'a str,
 }
 
-/// RFC 6749 5.2, with the problem-details members beside it.
+/// RFC 6749 5.2, with the problem-details members beside it: every non-2xx
+/// answer of the token endpoint.
 #[derive(Serialize, ToSchema)]
 pub(super) struct OAuthError<'a> {
-    /// `invalid_request`, `invalid_grant`, `invalid_scope` or `unsupported_grant_type`.
+    /// `invalid_request`, `invalid_grant`, `invalid_scope`,
+    /// `unsupported_grant_type`; `temporarily_unavailable` (429, 503) or
+    /// `server_error` (500).
     error: &'a str,
     error_description: &'a str,
     #[serde(rename = "type")]
@@ -93,7 +96,8 @@ pub(super) struct OAuthError<'a> {
         (status = 400, description = "An RFC 6749 5.2 error: `invalid_request`, `invalid_grant`, `invalid_scope`, `unsupported_grant_type`.", body = OAuthError<'static>),
         (status = 413, description = "The body is over 16 KiB.", body = OAuthError<'static>),
         (status = 415, description = "Neither form-encoded nor JSON.", body = OAuthError<'static>),
-        (status = 429, description = "Too many failed logins; see `Retry-After`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins; see `Retry-After`. `error` is `temporarily_unavailable`.", body = OAuthError<'static>),
+        (status = 503, description = "The database or the password hashing queue cannot take the request now. `error` is `temporarily_unavailable`.", body = OAuthError<'static>),
     ),
 )]
 pub(super) async fn token(
@@ -253,7 +257,53 @@ impl ResponseError for TokenError {
                     status: status.as_u16(),
                     detail: description,
                 }),
-            Self::Failed(e) => e.error_response(),
+            // The answer below (429 with `Retry-After`, 503), with the RFC 6749
+            // 5.2 members added, so OAuth libraries raise instead of reading a token.
+            Self::Failed(e) => {
+                let below = e.error_response();
+                let status = below.status();
+                let description = match e {
+                    ApiError::Problem(problem) => problem.details().detail.clone(),
+                    _ => shared::problem::unavailable().details().detail.clone(),
+                };
+                let code = match status {
+                    StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => {
+                        "temporarily_unavailable"
+                    }
+                    _ => "server_error",
+                };
+                let oauth = Self::OAuth {
+                    status,
+                    code,
+                    description,
+                };
+                let mut response = oauth.error_response();
+                for (name, value) in below.headers() {
+                    if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
+                        response.headers_mut().insert(name.clone(), value.clone());
+                    }
+                }
+                response
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_below_is_an_oauth_error_with_its_status() {
+        let unavailable = TokenError::Failed(ApiError::Unavailable(anyhow::anyhow!("db down")));
+        let response = unavailable.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = actix_web::body::to_bytes(response.into_body());
+        let body = futures_util::FutureExt::now_or_never(body)
+            .expect("a ready body")
+            .expect("bytes");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body["error"], "temporarily_unavailable");
+        assert!(!body.to_string().contains("db down"), "{body}");
     }
 }

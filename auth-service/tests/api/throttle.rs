@@ -39,6 +39,16 @@ async fn after_five_failures_even_the_right_password_gets_429_with_retry_after()
         429,
         "the account is throttled on every login route"
     );
+    // OAuth clients read RFC 6749 5.2 members, not problem details alone.
+    assert!(token_endpoint.headers().contains_key("retry-after"));
+    let body: serde_json::Value = token_endpoint.json().await.expect("JSON");
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
 }
 
 #[tokio::test]
