@@ -260,11 +260,33 @@ fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn folders(dir: &tempfile::TempDir) -> (std::path::PathBuf, std::path::PathBuf) {
-        let (auth, items) = (dir.path().join("auth"), dir.path().join("items"));
-        fs::create_dir_all(&auth).expect("auth folder");
-        fs::create_dir_all(&items).expect("items folder");
-        (auth, items)
+    /// Both services' folders in a temporary directory.
+    struct Folders {
+        _dir: tempfile::TempDir,
+        auth: std::path::PathBuf,
+        items: std::path::PathBuf,
+    }
+
+    impl Folders {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let (auth, items) = (dir.path().join("auth"), dir.path().join("items"));
+            fs::create_dir_all(&auth).expect("auth folder");
+            fs::create_dir_all(&items).expect("items folder");
+            Self {
+                _dir: dir,
+                auth,
+                items,
+            }
+        }
+
+        fn keys(&self, algorithm: Algorithm) -> KeyFolders<'_> {
+            KeyFolders {
+                algorithm,
+                auth: &self.auth,
+                items: &self.items,
+            }
+        }
     }
 
     fn published(items: &Path, algorithm: Algorithm) -> Vec<String> {
@@ -287,18 +309,13 @@ mod tests {
     #[test]
     fn init_makes_the_pair_once_and_gives_items_only_the_public_set() {
         for algorithm in [Algorithm::EdDSA, Algorithm::ES256] {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let (auth, items) = folders(&dir);
-            let keys = KeyFolders {
-                algorithm,
-                auth: &auth,
-                items: &items,
-            };
+            let folders = Folders::new();
+            let (keys, items) = (folders.keys(algorithm), &folders.items);
             keys.init(None).expect("init");
-            let first = published(&items, algorithm);
+            let first = published(items, algorithm);
             keys.init(None).expect("init again");
-            assert_eq!(published(&items, algorithm), first, "the pair is kept");
-            let items_files: Vec<_> = fs::read_dir(&items)
+            assert_eq!(published(items, algorithm), first, "the pair is kept");
+            let items_files: Vec<_> = fs::read_dir(items)
                 .expect("list")
                 .map(|entry| {
                     entry
@@ -316,20 +333,15 @@ mod tests {
                     "{name}"
                 );
             }
-            let settings = fs::read_to_string(auth.join("auth.toml")).expect("auth.toml");
+            let settings = fs::read_to_string(folders.auth.join("auth.toml")).expect("auth.toml");
             assert!(settings.contains("private_key_file"), "{settings}");
         }
     }
 
     #[test]
     fn hs256_init_shares_the_secret_and_the_operators_wins() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (auth, items) = folders(&dir);
-        let keys = KeyFolders {
-            algorithm: Algorithm::HS256,
-            auth: &auth,
-            items: &items,
-        };
+        let folders = Folders::new();
+        let (keys, items) = (folders.keys(Algorithm::HS256), &folders.items);
         let secret = "an-operator-secret-of-more-than-32-bytes";
         keys.init(Some(secret)).expect("init");
         assert_eq!(read(&items.join("jwt_secret")).expect("secret"), secret);
@@ -341,13 +353,8 @@ mod tests {
     #[test]
     fn rotation_publishes_activates_and_retires() {
         let algorithm = Algorithm::ES256;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (auth, items) = folders(&dir);
-        let keys = KeyFolders {
-            algorithm,
-            auth: &auth,
-            items: &items,
-        };
+        let folders = Folders::new();
+        let (keys, items) = (folders.keys(algorithm), &folders.items);
         keys.init(None).expect("init");
         let old = keys
             .ring()
@@ -359,7 +366,7 @@ mod tests {
 
         keys.next().expect("next");
         assert!(keys.next().is_err(), "one next key at a time");
-        assert_eq!(published(&items, algorithm).len(), 2);
+        assert_eq!(published(items, algorithm).len(), 2);
         assert_eq!(keys.ring().expect("ring").active_kid(), Some(old.as_str()));
 
         keys.activate().expect("activate");
@@ -371,12 +378,12 @@ mod tests {
             .to_owned();
         assert_ne!(new, old);
         assert_eq!(
-            published(&items, algorithm).len(),
+            published(items, algorithm).len(),
             2,
             "the old key still verifies"
         );
 
         keys.retire().expect("retire");
-        assert_eq!(published(&items, algorithm), [new]);
+        assert_eq!(published(items, algorithm), [new]);
     }
 }

@@ -17,6 +17,15 @@ fn fixture(name: &str) -> String {
     format!("{}/../shared/testdata/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Registers the test user on auth-service at `auth`.
+async fn register(client: &reqwest::Client, auth: &str) {
+    let (user, password) = CREDENTIALS;
+    let request = client
+        .post(format!("{auth}/v1/users"))
+        .json(&json!({ "username": user, "password": password }));
+    assert_eq!(send(request).await.0, 201);
+}
+
 async fn login(client: &reqwest::Client, auth: &str) -> String {
     let (user, password) = CREDENTIALS;
     let form = [
@@ -60,11 +69,7 @@ async fn keys_rotate_with_no_failed_request() {
     let items = start_with_keys(items_db.url(), &[("JWT_KEYS", &old_only)])
         .await
         .address;
-    let (user, password) = CREDENTIALS;
-    let register = client
-        .post(format!("{auth}/v1/users"))
-        .json(&json!({ "username": user, "password": password }));
-    assert_eq!(send(register).await.0, 201);
+    register(&client, &auth).await;
     let old_token = login(&client, &auth).await;
     assert_eq!(kid_of(&old_token), "old");
     assert!(reads(&client, &items, &old_token, 5)
@@ -142,11 +147,7 @@ async fn eddsa_tokens_from_auth_service_verify_on_items_service_with_the_public_
     )
     .await
     .address;
-    let (user, password) = CREDENTIALS;
-    let register = client
-        .post(format!("{auth}/v1/users"))
-        .json(&json!({ "username": user, "password": password }));
-    assert_eq!(send(register).await.0, 201);
+    register(&client, &auth).await;
     let token = login(&client, &auth).await;
     let header: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
@@ -257,11 +258,7 @@ async fn asymmetric_keys_rotate_through_the_key_files_with_no_restart_and_no_ref
     let items = start_with_keys(items_db.url(), &[("ITEMS_CONFIG_FILE", &items_toml)])
         .await
         .address;
-    let (user, password) = CREDENTIALS;
-    let register = client
-        .post(format!("{auth}/v1/users"))
-        .json(&json!({ "username": user, "password": password }));
-    assert_eq!(send(register).await.0, 201);
+    register(&client, &auth).await;
     let first = login(&client, &auth).await;
 
     // Throughout: reads with the first token and with the newest one.
@@ -422,11 +419,7 @@ async fn a_jwks_url_verifier_bounds_fetches_under_a_kid_flood_and_survives_an_ou
     )
     .await
     .address;
-    let (user, password) = CREDENTIALS;
-    let register = client
-        .post(format!("{auth}/v1/users"))
-        .json(&json!({ "username": user, "password": password }));
-    assert_eq!(send(register).await.0, 201);
+    register(&client, &auth).await;
     let token = login(&client, &auth).await;
     assert_eq!(reads(&client, &items, &token, 3).await, [200, 200, 200]);
     assert_eq!(jwks.fetches(), 1, "fetched once at start, then kept");
