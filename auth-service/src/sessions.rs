@@ -110,9 +110,19 @@ fn successor_of(token: &str, salt: &[u8]) -> String {
 
 impl Sessions {
     /// An access token for `user` with `scope` (already checked), without
-    /// a refresh token (the Flask-JWT login).
+    /// a refresh token or a session (the Flask-JWT login).
     pub fn issue(&self, user: &User, scope: &str) -> Result<IssuedToken, Failure> {
-        Ok(self.signer.issue(&user.id, &user.username, scope)?)
+        self.issue_in(None, user, scope)
+    }
+
+    /// An access token of the session (refresh family) `sid`, if any.
+    fn issue_in(
+        &self,
+        sid: Option<&str>,
+        user: &User,
+        scope: &str,
+    ) -> Result<IssuedToken, Failure> {
+        Ok(self.signer.issue_in(sid, &user.id, &user.username, scope)?)
     }
 
     fn token_expiry(&self, now: i64, family_expires_at: i64) -> i64 {
@@ -138,7 +148,7 @@ impl Sessions {
         };
         self.store.create_family(&family, &first).await?;
         Ok(TokenPair {
-            access: self.issue(user, &family.scope)?,
+            access: self.issue_in(Some(&family.id), user, &family.scope)?,
             refresh_token,
             scope: family.scope,
         })
@@ -230,21 +240,36 @@ impl Sessions {
             .await?
             .ok_or(RefreshError::InvalidGrant("the user no longer exists"))?;
         Ok(TokenPair {
-            access: self.issue(&user, &scope)?,
+            access: self.issue_in(Some(&token.family_id), &user, &scope)?,
             refresh_token,
             scope,
         })
     }
 
-    /// Revokes the family of `presented`, if it is a refresh token we know.
-    pub async fn logout(&self, presented: &str) -> Result<(), StoreError> {
-        if let Some(token) = self.store.find_refresh(&hash_of(presented)).await? {
-            self.store
-                .revoke_family(&token.family_id, self.clock.now_ms())
-                .await?;
-            tracing::info!(user_id = %token.user_id, "logged out");
-        }
+    /// Revokes the family of `presented`, if it is a refresh token we know;
+    /// whether it was one.
+    pub async fn logout(&self, presented: &str) -> Result<bool, StoreError> {
+        let Some(token) = self.store.find_refresh(&hash_of(presented)).await? else {
+            return Ok(false);
+        };
+        self.store
+            .revoke_family(&token.family_id, self.clock.now_ms())
+            .await?;
+        tracing::info!(user_id = %token.user_id, "logged out");
+        Ok(true)
+    }
+
+    /// Ends the session `sid` (an access token's), if it is live.
+    pub async fn end(&self, sid: &str) -> Result<(), StoreError> {
+        self.store.revoke_family(sid, self.clock.now_ms()).await?;
+        tracing::info!(session = %sid, "session ended by revocation");
         Ok(())
+    }
+
+    /// Whether the session `sid` is live: neither ended (logout, password
+    /// change, reuse, revocation) nor past its absolute lifetime.
+    pub async fn is_live(&self, sid: &str) -> Result<bool, StoreError> {
+        self.store.session_live(sid, self.clock.now_ms()).await
     }
 }
 

@@ -427,6 +427,22 @@ pub struct AuthError {
 }
 
 impl AuthError {
+    /// A 401 `invalid_token` (RFC 6750) for a token the service refuses on
+    /// grounds of its own (a session it ended), logged and counted under
+    /// `reason`, in the route's style.
+    pub fn invalid_token(req: &HttpRequest, reason: &'static str, description: &str) -> Self {
+        match req.app_data::<web::Data<Authenticator>>() {
+            Some(auth) => auth.refuse(
+                req,
+                Refusal {
+                    kind: AuthErrorKind::InvalidToken(description.to_owned()),
+                    reason,
+                },
+            ),
+            None => misconfigured(req),
+        }
+    }
+
     fn description(&self) -> String {
         match &self.kind {
             AuthErrorKind::Missing => {

@@ -37,7 +37,8 @@ pub(super) async fn logout(
     sessions: web::Data<Sessions>,
     Json(request): Json<LogoutRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    sessions
+    // RFC 7009 2.2: an unknown token is answered alike.
+    let _known = sessions
         .logout(request.refresh_token.expose_secret())
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -2,9 +2,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use shared::auth::Caller;
 use shared::problem::{ApiError, Problem};
 
+use super::session::LiveCaller;
 use super::users::UserView;
 use crate::accounts::Accounts;
 
@@ -16,12 +16,12 @@ use crate::accounts::Accounts;
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The caller.", body = UserView<'static>),
-        (status = 401, description = "No valid access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token, or its session has ended.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "The user no longer exists.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn me(
-    caller: Caller,
+    caller: LiveCaller,
     accounts: web::Data<Accounts>,
 ) -> Result<HttpResponse, ApiError> {
     match accounts.store.find_by_id(caller.user_id()).await? {

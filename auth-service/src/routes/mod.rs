@@ -14,6 +14,8 @@ mod login;
 mod logout;
 mod me;
 mod password;
+mod revoke;
+mod session;
 mod token;
 mod users;
 
@@ -26,6 +28,7 @@ pub mod bodies {
     pub use super::login::FlaskLogin;
     pub use super::logout::LogoutRequest;
     pub use super::password::ChangePassword;
+    pub use super::revoke::RevokeRequest;
     pub use super::token::TokenRequest;
     pub use super::users::RegisterRequest;
 }
@@ -45,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/users").route(web::post().to(users::register)))
     .service(resource("/v1/token").route(web::post().to(token::token)))
     .service(resource("/v1/logout").route(web::post().to(logout::logout)))
+    .service(resource("/v1/revoke").route(web::post().to(revoke::revoke)))
     .service(resource("/v1/me").route(web::get().to(me::me)))
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
     .service(resource(discovery::JWKS_PATH).route(web::get().to(discovery::jwks)))
@@ -85,6 +89,7 @@ const SECURITY: shared::openapi::Security<'static> = shared::openapi::Security {
         login::flask_login,
         token::token,
         logout::logout,
+        revoke::revoke,
         me::me,
         password::change_password,
         discovery::jwks,

@@ -3,11 +3,11 @@
 use actix_web::{web, HttpResponse};
 use secrecy::SecretString;
 use serde::Deserialize;
-use shared::auth::Caller;
 use shared::body::Json;
 use shared::problem::ApiError;
 
 use super::client::ClientAddress;
+use super::session::LiveCaller;
 use crate::accounts::Accounts;
 
 /// `PUT /v1/me/password` body.
@@ -37,14 +37,14 @@ pub struct ChangePassword {
         (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token, or its session has ended.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "The current password is wrong.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed password checks; see `Retry-After`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "The new password is weak.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn change_password(
-    caller: Caller,
+    caller: LiveCaller,
     client: ClientAddress,
     accounts: web::Data<Accounts>,
     Json(request): Json<ChangePassword>,

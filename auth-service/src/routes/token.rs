@@ -178,7 +178,7 @@ async fn password_grant(
 }
 
 /// An RFC 6749 5.2 error (also carrying the problem-details members), or a
-/// failure below.
+/// failure below: how the token and revocation endpoints refuse.
 #[derive(Debug)]
 pub(super) enum TokenError {
     OAuth {
@@ -190,7 +190,7 @@ pub(super) enum TokenError {
 }
 
 impl TokenError {
-    fn oauth(code: &'static str, description: impl Into<String>) -> Self {
+    pub(super) fn oauth(code: &'static str, description: impl Into<String>) -> Self {
         Self::OAuth {
             status: StatusCode::BAD_REQUEST,
             code,
@@ -198,7 +198,7 @@ impl TokenError {
         }
     }
 
-    fn invalid_request_body(error: &BodyError) -> Self {
+    pub(super) fn invalid_request_body(error: &BodyError) -> Self {
         let status = match error.status_code() {
             StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                 error.status_code()

@@ -133,6 +133,9 @@ pub trait AuthStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Revokes a family (logout, reuse detected).
     async fn revoke_family(&self, family_id: &str, now: i64) -> Result<(), StoreError>;
+    /// Whether the family exists, is not revoked and has not reached its
+    /// absolute lifetime at `now`.
+    async fn session_live(&self, family_id: &str, now: i64) -> Result<bool, StoreError>;
 
     /// The latest window end among keys that used up their failures, if any.
     async fn throttled_until(

@@ -232,6 +232,19 @@ impl AuthStore for SqlAuthStore {
         .map_err(failed("revoking a refresh family"))
     }
 
+    async fn session_live(&self, family_id: &str, now: i64) -> Result<bool, StoreError> {
+        sqlx::query(
+            "SELECT 1 FROM refresh_families \
+             WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(family_id)
+        .bind(now)
+        .fetch_optional(&self.db.pool)
+        .await
+        .map(|row| row.is_some())
+        .map_err(failed("checking a session"))
+    }
+
     async fn throttled_until(
         &self,
         keys: &[ThrottleKey],

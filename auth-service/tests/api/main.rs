@@ -14,6 +14,7 @@ mod metrics;
 mod openapi;
 mod refresh;
 mod register;
+mod sessions;
 mod shutdown;
 mod startup;
 mod throttle;

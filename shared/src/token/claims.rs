@@ -9,8 +9,8 @@ use super::json::{once, remember, Name};
 
 /// The payload of an access token (RFC 7519 registered claims plus ours).
 ///
-/// Unknown claims from other issuers are ignored; every claim listed here is
-/// required, with the JSON type it has here.
+/// Unknown claims from other issuers are ignored; every claim listed here
+/// but `sid` is required, with the JSON type it has here.
 ///
 /// ```
 /// use shared::token::{Audience, Claims};
@@ -25,6 +25,7 @@ use super::json::{once, remember, Name};
 ///     jti: "a-unique-id".into(),
 ///     scope: "items:read items:write".into(),
 ///     username: "alice".into(),
+///     sid: None,
 /// };
 /// assert!(claims.has_scope("items:write"));
 /// ```
@@ -48,6 +49,10 @@ pub struct Claims {
     pub scope: String,
     /// The user's name, for display and audit fields.
     pub username: String,
+    /// The session (login) the token belongs to, when it has one: the
+    /// issuer can end it, and with it the token, before `exp` (optional).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// One pass over the payload: every claim above required with its type,
@@ -69,8 +74,8 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
-        let (mut iss, mut sub, mut aud, mut jti, mut scope, mut username) =
-            (None, None, None, None, None, None);
+        let (mut iss, mut sub, mut aud, mut jti, mut scope, mut username, mut sid) =
+            (None, None, None, None, None, None, None);
         let (mut exp, mut nbf, mut iat) = (None, None, None);
         let mut others: Vec<Name<'de>> = Vec::new();
         while let Some(name) = map.next_key::<Name<'de>>()? {
@@ -85,6 +90,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                 "jti" => once(&mut jti, map.next_value()?)?,
                 "scope" => once(&mut scope, map.next_value()?)?,
                 "username" => once(&mut username, map.next_value()?)?,
+                "sid" => once(&mut sid, map.next_value()?)?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     remember(&mut others, name)?;
@@ -102,6 +108,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
             jti: jti.ok_or_else(|| missing("jti"))?,
             scope: scope.ok_or_else(|| missing("scope"))?,
             username: username.ok_or_else(|| missing("username"))?,
+            sid,
         })
     }
 }
@@ -249,9 +256,23 @@ mod tests {
             jti: "j".into(),
             scope: "x".into(),
             username: "u".into(),
+            sid: None,
         };
         let json = serde_json::to_string(&claims).expect("json");
-        assert_eq!(serde_json::from_str::<Claims>(&json).ok(), Some(claims));
+        assert!(!json.contains("sid"), "{json}");
+        assert_eq!(
+            serde_json::from_str::<Claims>(&json).ok(),
+            Some(claims.clone())
+        );
+        let in_session = Claims {
+            sid: Some("family-1".into()),
+            ..claims.clone()
+        };
+        let with_sid = serde_json::to_string(&in_session).expect("json");
+        assert_eq!(
+            serde_json::from_str::<Claims>(&with_sid).ok(),
+            Some(in_session)
+        );
         let repeated = format!("{},\"iss\":\"other\"}}", &json[..json.len() - 1]);
         let error = serde_json::from_str::<Claims>(&repeated).expect_err("duplicate");
         assert!(super::super::json::is_duplicate_member(&error), "{error}");

@@ -474,9 +474,21 @@ impl TokenSigner {
         self.lifetime_seconds
     }
 
-    /// A new access token for a user, valid from now.
+    /// A new access token for a user, valid from now, in no session.
     pub fn issue(
         &self,
+        user_id: &str,
+        username: &str,
+        scope: &str,
+    ) -> Result<IssuedToken, SignError> {
+        self.issue_in(None, user_id, username, scope)
+    }
+
+    /// A new access token for a user, valid from now, belonging to the
+    /// session (login) `sid`, which the issuer can end before `exp`.
+    pub fn issue_in(
+        &self,
+        sid: Option<&str>,
         user_id: &str,
         username: &str,
         scope: &str,
@@ -492,6 +504,7 @@ impl TokenSigner {
             jti: uuid::Uuid::new_v4().to_string(),
             scope: scope.to_owned(),
             username: username.to_owned(),
+            sid: sid.map(str::to_owned),
         };
         Ok(IssuedToken {
             access_token: self.sign(&claims)?,

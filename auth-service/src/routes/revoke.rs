@@ -1,0 +1,82 @@
+//! `POST /v1/revoke` (RFC 7009): ends a session, by its refresh token or by
+//! one of its access tokens. No client authentication: a public client
+//! revokes what it holds (a `client_id` sent along is ignored).
+
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::{web, HttpResponse};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::Deserialize;
+use shared::auth::Authenticator;
+use shared::body::{BodyError, JsonOrForm};
+use shared::problem::ApiError;
+
+use super::token::{OAuthError, TokenError};
+use crate::sessions::Sessions;
+
+/// `POST /v1/revoke` body (RFC 7009 2.1), form-encoded or JSON.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RevokeRequest {
+    /// The refresh token or access token to revoke.
+    #[schema(value_type = String, required = true)]
+    token: Option<SecretString>,
+    /// `refresh_token` or `access_token`: where to look first.
+    #[schema(example = "refresh_token")]
+    token_type_hint: Option<String>,
+}
+
+/// Revoke a token (RFC 7009).
+///
+/// A refresh token ends its session (its family: every refresh token of
+/// that login); an access token ends the session it belongs to. 200 for
+/// any well-formed request: an unknown, expired or already revoked token is
+/// answered alike. An access token stays valid on other services until it
+/// expires: they hold no sessions.
+#[utoipa::path(
+    post,
+    path = "/v1/revoke",
+    tag = "tokens",
+    request_body(content(
+        (RevokeRequest = "application/x-www-form-urlencoded"),
+        (RevokeRequest = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "Revoked, or nothing to revoke."),
+        (status = 400, description = "An RFC 6749 5.2 error: `invalid_request` (no `token`, or a body that does not parse).", body = OAuthError<'static>),
+        (status = 413, description = "The body is over 16 KiB.", body = OAuthError<'static>),
+        (status = 415, description = "Neither form-encoded nor JSON.", body = OAuthError<'static>),
+        (status = 503, description = "The database cannot answer now. `error` is `temporarily_unavailable`.", body = OAuthError<'static>),
+    ),
+)]
+pub(super) async fn revoke(
+    sessions: web::Data<Sessions>,
+    authenticator: web::Data<Authenticator>,
+    request: Result<JsonOrForm<RevokeRequest>, BodyError>,
+) -> Result<HttpResponse, TokenError> {
+    let JsonOrForm(request) = request.map_err(|e| TokenError::invalid_request_body(&e))?;
+    let token = request
+        .token
+        .ok_or_else(|| TokenError::oauth("invalid_request", "`token` is required"))?;
+    let token = token.expose_secret();
+    // RFC 7009 2.1: the hint says where to look first, not where to stop.
+    let access_first = request.token_type_hint.as_deref() == Some("access_token");
+    if !access_first && sessions.logout(token).await.map_err(ApiError::from)? {
+        return Ok(revoked());
+    }
+    let session = authenticator
+        .verifier()
+        .verify(token)
+        .ok()
+        .and_then(|claims| claims.sid);
+    if let Some(sid) = session {
+        sessions.end(&sid).await.map_err(ApiError::from)?;
+    } else if access_first {
+        sessions.logout(token).await.map_err(ApiError::from)?;
+    }
+    Ok(revoked())
+}
+
+fn revoked() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .finish()
+}
