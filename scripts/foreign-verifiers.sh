@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Verifiers nobody here wrote, each given only the issuer's discovery URL:
-# PyJWT's PyJWKClient (and authlib, which finds the token endpoint in the
-# RFC 8414 metadata and logs in) and Node's jose (createRemoteJWKSet). For
+# PyJWT's PyJWKClient (and authlib, which finds the token and revocation
+# endpoints in the RFC 8414 metadata, logs in, revokes a refresh token with
+# its standard call, and raises on a throttled login) and Node's jose
+# (createRemoteJWKSet). For
 # EdDSA and ES256: our tokens verify; tokens signed by a key not in the set
 # are refused; the same through a rotation run with `auth-service keys`
 # (next, activate, retire), after which the old key's tokens are refused.

@@ -8,6 +8,7 @@ token) or `rotated OLD_TOKEN` (after next+activate: both verify) or
 import sys
 
 import authlib
+import authlib.integrations.base_client
 import jwt
 import requests
 from authlib.integrations.requests_client import OAuth2Session
@@ -37,12 +38,47 @@ def refused(client, metadata, token, algorithm):
     raise SystemExit("PyJWT accepted a forged token")
 
 
+def session():
+    return OAuth2Session(
+        client_id="foreign-verifiers",
+        token_endpoint_auth_method="none",
+        revocation_endpoint_auth_method="none",
+        scope="items:read",
+    )
+
+
 def login(metadata):
     # authlib reads the token endpoint from the RFC 8414 document.
-    session = OAuth2Session(client_id="foreign-verifiers", token_endpoint_auth_method="none", scope="items:read")
-    token = session.fetch_token(metadata["token_endpoint"], username=USER, password=PASSWORD)
+    token = session().fetch_token(metadata["token_endpoint"], username=USER, password=PASSWORD)
     assert token["token_type"].lower() == "bearer", token
     return token["access_token"]
+
+
+def revoke_with_authlib(metadata):
+    """authlib's standard revoke call (RFC 7009) at the advertised endpoint:
+    the refresh token is dead afterwards."""
+    client = session()
+    token = client.fetch_token(metadata["token_endpoint"], username=USER, password=PASSWORD)
+    answer = client.revoke_token(metadata["revocation_endpoint"], token=token["refresh_token"], token_type_hint="refresh_token")
+    assert answer.status_code == 200, answer.text
+    try:
+        client.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])
+    except authlib.integrations.base_client.OAuthError as error:
+        return error.error
+    raise SystemExit("a revoked refresh token still refreshed")
+
+
+def throttled_with_authlib(metadata):
+    """A throttled login raises authlib's OAuthError (RFC 6749 5.2 members on
+    the 429) rather than being read as a token."""
+    errors = []
+    for _ in range(6):
+        try:
+            session().fetch_token(metadata["token_endpoint"], username="nobody-at-all", password="not-the-password")
+        except authlib.integrations.base_client.OAuthError as error:
+            errors.append(error.error)
+    assert errors[-1] == "temporarily_unavailable", errors
+    return errors[-1]
 
 
 def forge(claims, algorithm, kid):
@@ -60,10 +96,14 @@ def main():
         kid = jwt.get_unverified_header(token)["kid"]
         unknown = refused(client, metadata, forge(claims, algorithm, "not-in-the-set"), algorithm)
         wrong_key = refused(client, metadata, forge(claims, algorithm, kid), algorithm)
+        revoked = revoke_with_authlib(metadata)
+        throttled = throttled_with_authlib(metadata)
         print(
             f"PyJWT {jwt.__version__}: verified {algorithm} (kid {kid}); refused an unknown key "
             f"({unknown}) and a key not in the set under a known kid ({wrong_key}); "
-            f"authlib {authlib.__version__} logged in at {metadata['token_endpoint']}",
+            f"authlib {authlib.__version__} logged in at {metadata['token_endpoint']} and revoked a "
+            f"refresh token at {metadata['revocation_endpoint']} (then refused: {revoked}); a "
+            f"throttled login raised OAuthError({throttled})",
             file=sys.stderr,
         )
         print(token)

@@ -17,6 +17,8 @@ pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
     "issuer": "auth-service",
     "token_endpoint": "http://localhost:8081/v1/token",
     "jwks_uri": "http://localhost:8081/.well-known/jwks.json",
+    "revocation_endpoint": "http://localhost:8081/v1/revoke",
+    "revocation_endpoint_auth_methods_supported": ["none"],
     "grant_types_supported": ["password", "refresh_token"],
     "response_types_supported": [],
     "token_endpoint_auth_methods_supported": ["none"],
@@ -30,6 +32,10 @@ pub struct ServerMetadata {
     token_endpoint: String,
     /// The public verification keys.
     jwks_uri: String,
+    /// Where tokens are revoked (RFC 7009).
+    revocation_endpoint: String,
+    /// Clients do not authenticate there either.
+    revocation_endpoint_auth_methods_supported: [&'static str; 1],
     /// The grants `/v1/token` takes.
     grant_types_supported: [&'static str; 2],
     /// None: there is no authorization endpoint (no browser redirect flows).
@@ -49,6 +55,8 @@ impl ServerMetadata {
             issuer: issuer.to_owned(),
             token_endpoint: format!("{public_url}/v1/token"),
             jwks_uri: format!("{public_url}{JWKS_PATH}"),
+            revocation_endpoint: format!("{public_url}/v1/revoke"),
+            revocation_endpoint_auth_methods_supported: ["none"],
             grant_types_supported: ["password", "refresh_token"],
             response_types_supported: [],
             token_endpoint_auth_methods_supported: ["none"],
@@ -118,9 +126,9 @@ fn metadata_response(metadata: &ServerMetadata) -> HttpResponse {
     path = "/.well-known/oauth-authorization-server",
     tag = "discovery",
     summary = "Authorization server metadata (RFC 8414).",
-    description = "The issuer, the token endpoint, the JWK Set URL, the grants and scopes. \
-                   Only what is supported is listed: no authorization endpoint, no client \
-                   authentication.",
+    description = "The issuer, the token and revocation endpoints, the JWK Set URL, the \
+                   grants and scopes. Only what is supported is listed: no authorization \
+                   endpoint, no client authentication.",
     responses((status = 200, description = "The metadata.", body = ServerMetadata)),
 )]
 pub(super) async fn authorization_server(metadata: web::Data<ServerMetadata>) -> HttpResponse {

@@ -111,6 +111,8 @@ async fn the_metadata_is_built_from_the_public_url_never_from_the_host_header() 
         "issuer": "https://auth.example",
         "token_endpoint": "https://auth.example/v1/token",
         "jwks_uri": "https://auth.example/.well-known/jwks.json",
+        "revocation_endpoint": "https://auth.example/v1/revoke",
+        "revocation_endpoint_auth_methods_supported": ["none"],
         "grant_types_supported": ["password", "refresh_token"],
         "response_types_supported": [],
         "token_endpoint_auth_methods_supported": ["none"],
