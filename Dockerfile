@@ -47,7 +47,8 @@ USER app
 FROM runtime AS auth-service
 COPY --from=builder /build/target/release/auth-service /usr/local/bin/auth-service
 ENV AUTH__SERVER__HOST=0.0.0.0 \
-    AUTH__DATABASE__URL=sqlite:///data/auth.db
+    AUTH__DATABASE__URL=sqlite:///data/auth.db \
+    AUTH__SERVER__ADMIN_SOCKET=/data/admin.sock
 EXPOSE 8081
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["auth-service", "healthcheck"]
 ENTRYPOINT ["auth-service"]

@@ -80,6 +80,13 @@ fetched=$(expect 200 GET "$items/item/item1" -H "Authorization: JWT $token")
 expect 401 GET "$items/item/item1" >/dev/null
 echo "compose-smoke: register, POST /auth, POST and GET /item/item1 passed"
 
+# The first admin, from the command line inside the running container.
+"${compose[@]}" exec -T auth-service auth-service users grant "$user" auth:admin
+scope=$(expect 200 POST "$auth/v1/token" -d grant_type=password -d "username=$user" \
+    -d password=smoke-test-passphrase | json_field scope)
+[ "$scope" = "items:read items:write auth:admin" ] || fail "after users grant the scope is: $scope"
+echo "compose-smoke: users grant made the first admin in the running container"
+
 echo "compose-smoke: restarting the stack"
 "${compose[@]}" stop
 "${compose[@]}" up -d

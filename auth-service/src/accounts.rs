@@ -21,7 +21,8 @@ pub struct Accounts {
     pub hasher: PasswordHasher,
     /// Failed-login limits.
     pub throttle: Throttle,
-    /// Scopes every user is granted, space-separated, in configured order.
+    /// Scopes a new user is granted, space-separated, in configured order
+    /// (and what users registered before per-user scopes have).
     pub default_scope: String,
     /// Where "now" comes from.
     pub clock: Clock,
@@ -54,6 +55,60 @@ pub enum LoginError {
     /// A failure below.
     #[error(transparent)]
     Failed(#[from] Failure),
+}
+
+/// Why scopes could not be granted.
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    /// No user has this name.
+    #[error("no user is named `{0}`")]
+    NoSuchUser(String),
+    /// Not a scope name (RFC 6749 3.3: printable ASCII but `"` and `\\`).
+    #[error("`{0}` is not a scope name")]
+    BadScope(String),
+    /// A failure below.
+    #[error(transparent)]
+    Failed(#[from] StoreError),
+}
+
+/// The scopes `user` is granted; `defaults` for a user registered before
+/// per-user scopes.
+fn granted<'a>(user: &'a User, defaults: &'a str) -> &'a str {
+    user.scopes.as_deref().unwrap_or(defaults)
+}
+
+/// Adds `scopes` to what the user named `username` is granted (the command
+/// line's `users grant`); the user's scopes after.
+pub async fn grant(
+    store: &dyn AuthStore,
+    defaults: &str,
+    username: &str,
+    scopes: &[String],
+    clock: &Clock,
+) -> Result<String, GrantError> {
+    let scope_name = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    };
+    if let Some(bad) = scopes.iter().find(|s| !scope_name(s)) {
+        return Err(GrantError::BadScope(bad.clone()));
+    }
+    let user = store
+        .find_by_key(&Username::key_of(username))
+        .await?
+        .ok_or_else(|| GrantError::NoSuchUser(username.to_owned()))?;
+    let mut all: Vec<&str> = granted(&user, defaults).split_ascii_whitespace().collect();
+    for scope in scopes {
+        if !all.contains(&scope.as_str()) {
+            all.push(scope);
+        }
+    }
+    let all = all.join(" ");
+    let now = shared::db::timestamp(clock.now_ms());
+    store.set_scopes(&user.id, &all, &now).await?;
+    tracing::info!(user_id = %user.id, scopes = %all, "scopes granted");
+    Ok(all)
 }
 
 /// Why a password change was refused.
@@ -127,6 +182,7 @@ impl Accounts {
             username: username.as_str().to_owned(),
             password_hash,
             created_at: shared::db::timestamp(self.clock.now_ms()),
+            scopes: Some(self.default_scope.clone()),
         };
         match self.store.insert_user(&user, username.key()).await {
             Ok(()) => {
@@ -153,6 +209,11 @@ impl Accounts {
         let found = self.store.find_by_key(&username_key).await;
         self.checked(&attempt, found.map_err(Failure::from)?, password)
             .await
+    }
+
+    /// The scopes `user` is granted.
+    pub fn granted<'a>(&'a self, user: &'a User) -> &'a str {
+        granted(user, &self.default_scope)
     }
 
     /// Changes the caller's password after checking the current one (as a

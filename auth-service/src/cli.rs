@@ -38,12 +38,33 @@ pub enum Command {
         /// The file to write (mode 0400), e.g. `/secrets/jwt_secret`.
         path: PathBuf,
     },
+    /// Users, on this service's database (run where the service runs:
+    /// `docker compose exec auth-service auth-service users ...`).
+    Users {
+        /// The action.
+        #[command(subcommand)]
+        action: UsersCommand,
+    },
     /// Key files for `docker compose` and key rotation, of the kind
     /// `JWT_ALGORITHM` names (HS256, EdDSA or ES256).
     Keys {
         /// The step.
         #[command(subcommand)]
         step: KeyStep,
+    },
+}
+
+/// The actions of `auth-service users`.
+#[derive(Debug, clap::Subcommand)]
+pub enum UsersCommand {
+    /// Add scopes to what a user is granted, e.g. the first admin:
+    /// `auth-service users grant alice auth:admin`.
+    Grant {
+        /// The user's name (any case).
+        username: String,
+        /// One or more scopes.
+        #[arg(required = true)]
+        scopes: Vec<String>,
     },
 }
 
@@ -68,6 +89,64 @@ pub struct KeyDirs {
     pub auth_dir: PathBuf,
     /// items-service's folder: the secret or the public JWK Set only.
     pub items_dir: PathBuf,
+}
+
+/// `users grant` through the running service's admin socket: the service
+/// changes its own database (a SQLite file is one process's). What to print.
+pub fn grant_over_socket(
+    mut socket: std::os::unix::net::UnixStream,
+    username: &str,
+    scopes: &[String],
+) -> Result<String, String> {
+    use std::io::Read as _;
+
+    let path: String = username
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let body = serde_json::json!({ "scopes": scopes }).to_string();
+    let request = format!(
+        "POST /local/users/{path}/grant HTTP/1.1\r\nHost: localhost\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let failed = |e: std::io::Error| format!("the admin socket: {e}");
+    socket.write_all(request.as_bytes()).map_err(failed)?;
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).map_err(failed)?;
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.split(' ').nth(1).unwrap_or_default();
+    let body: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    match status {
+        "200" => Ok(format!(
+            "{username} is granted: {}",
+            body["scopes"].as_str().unwrap_or_default()
+        )),
+        _ => {
+            // Field errors say more than the problem's summary.
+            let fields: Vec<String> = body["errors"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .flat_map(|(_, why)| match why {
+                    serde_json::Value::Array(all) => all.clone(),
+                    one => vec![one.clone()],
+                })
+                .filter_map(|why| why.as_str().map(str::to_owned))
+                .collect();
+            let detail = body["detail"].as_str().map(str::to_owned);
+            Err(match (fields.is_empty(), detail) {
+                (false, _) => fields.join("; "),
+                (true, Some(detail)) => detail,
+                (true, None) => format!("the service answered {status}"),
+            })
+        }
+    }
 }
 
 /// Writes the HS256 secret both services read through `JWT_SECRET_FILE`:

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use auth_service::cli::{Cli, Command, KeyStep};
+use auth_service::cli::{Cli, Command, KeyStep, UsersCommand};
 use auth_service::keys::KeyFolders;
 use auth_service::settings::Settings;
 use auth_service::startup::Application;
@@ -25,6 +25,9 @@ fn main() -> ExitCode {
             shared::cli::exit("auth-service", written)
         }
         Command::Keys { step } => shared::cli::exit("auth-service", key_step(&step)),
+        Command::Users {
+            action: UsersCommand::Grant { username, scopes },
+        } => shared::cli::exit("auth-service", grant(&username, &scopes)),
     }
 }
 
@@ -54,4 +57,36 @@ fn key_step(step: &KeyStep) -> Result<String, String> {
         KeyStep::Activate(_) => folders.activate(),
         KeyStep::Retire(_) => folders.retire(),
     }
+}
+
+/// `users grant`: through the running service's admin socket when it
+/// answers, else on the configured database, migrated first.
+fn grant(username: &str, scopes: &[String]) -> Result<String, String> {
+    let settings = Settings::load().map_err(|e| e.to_string())?;
+    let running = settings
+        .server
+        .admin_socket
+        .as_ref()
+        .and_then(|path| std::os::unix::net::UnixStream::connect(path).ok());
+    if let Some(socket) = running {
+        return auth_service::cli::grant_over_socket(socket, username, scopes);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start: {e}"))?;
+    runtime.block_on(async {
+        let granted = auth_service::startup::grant(&settings, username, scopes).await;
+        granted
+            .map(|scopes| format!("{username} is granted: {scopes}"))
+            .map_err(|e| {
+                let hint = if format!("{e:#}").contains("in use by another process") {
+                    "; the service is running: give it AUTH__SERVER__ADMIN_SOCKET (the images \
+                     do) and this command goes through it"
+                } else {
+                    ""
+                };
+                format!("{e:#}{hint}")
+            })
+    })
 }

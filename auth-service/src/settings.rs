@@ -47,6 +47,16 @@ pub struct TokenSettings {
     pub jwks_max_age_seconds: u64,
 }
 
+impl TokenSettings {
+    /// `default_scopes` with single spaces.
+    pub fn default_scope(&self) -> String {
+        self.default_scopes
+            .split_ascii_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// `AUTH__THROTTLE__*`: failed logins allowed per fixed window.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,6 +100,18 @@ impl Settings {
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(SettingsError::new(format!("{name} must be more than 0")));
+        }
+        let admin = crate::domain::scope::ADMIN_SCOPE;
+        if settings
+            .tokens
+            .default_scopes
+            .split_ascii_whitespace()
+            .any(|s| s == admin)
+        {
+            return Err(SettingsError::new(format!(
+                "AUTH__TOKENS__DEFAULT_SCOPES may not hold `{admin}`: grant it to a user with \
+                 `auth-service users grant USERNAME {admin}`"
+            )));
         }
         Ok(settings)
     }

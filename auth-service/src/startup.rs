@@ -67,12 +67,7 @@ impl Application {
             store: store.clone(),
             hasher: PasswordHasher::new(&settings.passwords)?,
             throttle: Throttle::new(settings.throttle.clone()),
-            default_scope: settings
-                .tokens
-                .default_scopes
-                .split_ascii_whitespace()
-                .collect::<Vec<_>>()
-                .join(" "),
+            default_scope: settings.tokens.default_scope(),
             clock: clock.clone(),
         });
         let sessions = web::Data::new(Sessions {
@@ -98,6 +93,27 @@ impl Application {
         })?;
         Ok(server.on_stop(async move { db.close().await }))
     }
+}
+
+/// `auth-service users grant`: adds `scopes` to a user's grants on the
+/// configured database (migrated first); the user's scopes after.
+pub async fn grant(
+    settings: &Settings,
+    username: &str,
+    scopes: &[String],
+) -> anyhow::Result<String> {
+    let db = shared::db::open(&settings.database, crate::store::MIGRATIONS).await?;
+    let store: Arc<dyn AuthStore> = Arc::new(SqlAuthStore::new(db.clone()));
+    let granted = crate::accounts::grant(
+        store.as_ref(),
+        &settings.tokens.default_scope(),
+        username,
+        scopes,
+        &Clock::system(),
+    )
+    .await;
+    db.close().await;
+    Ok(granted?)
 }
 
 /// Deletes ended refresh families and throttle windows every ten minutes.

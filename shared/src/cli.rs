@@ -29,6 +29,7 @@ pub enum ServiceCommand {
 ///     host: "127.0.0.1".into(), port: 9, workers: 1,
 ///     shutdown_timeout_seconds: 1, max_connections_per_worker: 16,
 ///     public_url: "http://localhost".into(),
+///     admin_socket: None,
 /// };
 /// assert_eq!(shared::cli::healthcheck("svc", Ok(server)), ExitCode::FAILURE);
 /// ```

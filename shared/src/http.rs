@@ -246,6 +246,7 @@ pub fn probe(host: &str, port: u16, path: &str) -> Result<(), String> {
 ///     host: "127.0.0.1".into(), port: 0, workers: 1,
 ///     shutdown_timeout_seconds: 1, max_connections_per_worker: 64,
 ///     public_url: "http://localhost".into(),
+///     admin_socket: None,
 /// };
 /// # actix_web::rt::System::new().block_on(async {
 /// let server = shared::http::bind("notes", &settings, |cfg| {
@@ -303,12 +304,55 @@ impl BoundServer {
     }
 }
 
+/// Marks a request that came over the admin socket (`conn_data`): only the
+/// service's own user can open it, so it may administer.
+///
+/// ```
+/// use actix_web::HttpRequest;
+/// use shared::http::AdminSocket;
+///
+/// fn is_local(req: &HttpRequest) -> bool {
+///     req.conn_data::<AdminSocket>().is_some()
+/// }
+/// # let _ = is_local;
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct AdminSocket;
+
+/// The admin socket at `path`, mode 0600; a stale file from an earlier run
+/// (nobody answering) is replaced, a live one refused.
+fn admin_listener(path: &std::path::Path) -> std::io::Result<std::os::unix::net::UnixListener> {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::net::{UnixListener, UnixStream};
+
+    let refuse = |why: String| std::io::Error::new(std::io::ErrorKind::AddrInUse, why);
+    if path.exists() {
+        if UnixStream::connect(path).is_ok() {
+            return Err(refuse(format!(
+                "the admin socket {} is in use by another process",
+                path.display()
+            )));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let listener = UnixListener::bind(path).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot listen on {}: {e}", path.display()),
+        )
+    })?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
 /// Binds `settings.host:settings.port` (port 0 picks a free one) and builds
 /// the server every service runs: the request log, the extractor configs,
 /// problem-details answers for unknown paths, graceful shutdown, and a 5 s
 /// limit for a client to send its request head. `configure` registers the
 /// service's data and routes. Logs the address as
-/// `<service> listening on http://HOST:PORT`.
+/// `<service> listening on http://HOST:PORT`. With `settings.admin_socket`,
+/// the same app also answers on that Unix socket, its requests marked
+/// [`AdminSocket`].
 pub fn bind<F>(
     service: &str,
     settings: &crate::settings::ServerSettings,
@@ -351,7 +395,18 @@ where
     };
     server = server.workers(workers);
     warn_if_over_open_file_limit(workers * settings.max_connections_per_worker);
-    let server = server.listen(listener)?.run();
+    let mut server = server.listen(listener)?;
+    if let Some(path) = &settings.admin_socket {
+        server = server
+            .on_connect(|connection, data| {
+                if connection.is::<actix_web::rt::net::UnixStream>() {
+                    data.insert(AdminSocket);
+                }
+            })
+            .listen_uds(admin_listener(path)?)?;
+        tracing::info!("{service} takes local administration on {}", path.display());
+    }
+    let server = server.run();
     tracing::info!("{service} listening on http://{}:{port}", settings.host);
     Ok(BoundServer {
         server,

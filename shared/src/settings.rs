@@ -79,6 +79,11 @@ pub struct ServerSettings {
     /// URLs the service publishes about itself are built from it, never
     /// from a request's `Host` header.
     pub public_url: String,
+    /// A Unix socket for the local administration commands (`auth-service
+    /// users ...`, run where the service runs), created mode 0600 so that
+    /// only the service's own user reaches it; none when unset.
+    #[serde(default)]
+    pub admin_socket: Option<PathBuf>,
 }
 
 impl ServerSettings {

@@ -131,6 +131,7 @@ fn with_database_name(url: &str, name: &str) -> String {
 ///             host: "127.0.0.1".into(), port: 0, workers: 1,
 ///             shutdown_timeout_seconds: 1, max_connections_per_worker: 64,
 ///             public_url: "http://localhost".into(),
+///             admin_socket: None,
 ///         };
 ///         Ok(shared::http::bind("notes", &settings, move |cfg| {
 ///             let greeting = greeting.clone();

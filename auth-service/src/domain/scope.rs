@@ -1,5 +1,9 @@
 //! Scopes as a token grants them: space-separated names (RFC 6749 3.3).
 
+/// The scope of administration; granted only by an admin or by the command
+/// line, never by default.
+pub const ADMIN_SCOPE: &str = "auth:admin";
+
 /// The scopes a grant asks for, checked against what may be granted.
 ///
 /// `None` or blank asks for everything allowed; repeated names count once.

@@ -66,7 +66,7 @@ pub(super) async fn flask_login(
     let Some(user) = accounts.login(&username, password, &client.0).await? else {
         return Ok(invalid_credentials());
     };
-    let issued = sessions.issue(&user, &accounts.default_scope)?;
+    let issued = sessions.issue(&user, accounts.granted(&user))?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(FlaskToken {

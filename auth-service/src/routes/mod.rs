@@ -10,6 +10,7 @@
 mod client;
 mod discovery;
 mod errors;
+mod local;
 mod login;
 mod logout;
 mod me;
@@ -49,6 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/token").route(web::post().to(token::token)))
     .service(resource("/v1/logout").route(web::post().to(logout::logout)))
     .service(resource("/v1/revoke").route(web::post().to(revoke::revoke)))
+    .service(resource("/local/users/{username}/grant").route(web::post().to(local::grant)))
     .service(resource("/v1/me").route(web::get().to(me::me)))
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
     .service(resource(discovery::JWKS_PATH).route(web::get().to(discovery::jwks)))
@@ -90,6 +92,7 @@ const SECURITY: shared::openapi::Security<'static> = shared::openapi::Security {
         token::token,
         logout::logout,
         revoke::revoke,
+        local::grant,
         me::me,
         password::change_password,
         discovery::jwks,
@@ -102,6 +105,7 @@ const SECURITY: shared::openapi::Security<'static> = shared::openapi::Security {
         (name = "tokens", description = "OAuth 2.0 token endpoint and logout."),
         (name = "flask", description = "The Flask-JWT login, unchanged for its clients."),
         (name = "discovery", description = "What clients and verifiers read to trust the tokens."),
+        (name = "local", description = "The command line's requests, over the admin socket only (404 over TCP)."),
     ),
 )]
 pub struct ApiDoc;

@@ -162,8 +162,6 @@ async fn password_grant(
             "the password grant needs `username` and `password`",
         ));
     };
-    let scope = scope::narrow(&accounts.default_scope, request.scope.as_deref())
-        .map_err(|why| TokenError::oauth("invalid_scope", why))?;
     let Some(user) = accounts
         .login(&username, password, &client.0)
         .await
@@ -174,6 +172,8 @@ async fn password_grant(
             "the username or password is wrong",
         ));
     };
+    let scope = scope::narrow(accounts.granted(&user), request.scope.as_deref())
+        .map_err(|why| TokenError::oauth("invalid_scope", why))?;
     Ok(sessions.start(&user, scope).await.map_err(ApiError::from)?)
 }
 

@@ -21,6 +21,8 @@ pub struct User {
     pub password_hash: String,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// Granted scopes, space-separated; `None`: the configured defaults.
+    pub scopes: Option<String>,
 }
 
 /// A refresh-token family: what one login started.
@@ -104,6 +106,8 @@ pub trait AuthStore: Send + Sync + 'static {
     async fn find_by_key(&self, username_key: &str) -> Result<Option<User>, StoreError>;
     /// The user with this id.
     async fn find_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
+    /// Replaces the user's granted scopes.
+    async fn set_scopes(&self, user_id: &str, scopes: &str, now: &str) -> Result<(), StoreError>;
     /// Replaces a password hash with a stronger one for the same password.
     async fn upgrade_hash(&self, user_id: &str, password_hash: &str) -> Result<(), StoreError>;
     /// Sets a new password and revokes every refresh family of the user, at once.

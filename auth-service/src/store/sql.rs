@@ -42,23 +42,26 @@ fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
         username: row.try_get("username")?,
         password_hash: row.try_get("password_hash")?,
         created_at: row.try_get("created_at")?,
+        scopes: row.try_get("scopes")?,
     })
 }
 
-const USER_COLUMNS: &str = "SELECT id, username, password_hash, created_at FROM users";
+const USER_COLUMNS: &str = "SELECT id, username, password_hash, created_at, scopes FROM users";
 
 #[async_trait]
 impl AuthStore for SqlAuthStore {
     async fn insert_user(&self, user: &User, username_key: &str) -> Result<(), InsertUserError> {
         let result = sqlx::query(
-            "INSERT INTO users (id, username, username_key, password_hash, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5)",
+            "INSERT INTO users \
+             (id, username, username_key, password_hash, created_at, updated_at, scopes) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6)",
         )
         .bind(&user.id)
         .bind(&user.username)
         .bind(username_key)
         .bind(&user.password_hash)
         .bind(&user.created_at)
+        .bind(&user.scopes)
         .execute(&self.db.pool)
         .await;
         match result {
@@ -90,6 +93,17 @@ impl AuthStore for SqlAuthStore {
             .map(user_from)
             .transpose()
             .map_err(failed("decoding a user"))
+    }
+
+    async fn set_scopes(&self, user_id: &str, scopes: &str, now: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET scopes = $2, updated_at = $3 WHERE id = $1")
+            .bind(user_id)
+            .bind(scopes)
+            .bind(now)
+            .execute(&self.db.pool)
+            .await
+            .map(|_| ())
+            .map_err(failed("setting a user's scopes"))
     }
 
     async fn upgrade_hash(&self, user_id: &str, password_hash: &str) -> Result<(), StoreError> {

@@ -19,3 +19,4 @@ mod shutdown;
 mod startup;
 mod throttle;
 mod token;
+mod users_cli;

@@ -47,6 +47,19 @@ async fn eddsa_without_a_private_key_stops_start_up() {
     assert!(error.contains("JWT_PRIVATE_KEY_FILE"), "{error}");
 }
 
+#[test]
+fn the_admin_scope_is_never_a_default() {
+    let env = std::collections::HashMap::from([
+        ("JWT_SECRET".to_owned(), crate::helpers::SECRET.to_owned()),
+        (
+            "AUTH__TOKENS__DEFAULT_SCOPES".to_owned(),
+            "items:read auth:admin".to_owned(),
+        ),
+    ]);
+    let error = Settings::load_from(&env).expect_err("refused");
+    assert!(error.to_string().contains("users grant"), "{error}");
+}
+
 #[tokio::test]
 async fn a_public_url_that_is_not_a_url_stops_start_up() {
     let error = build_error(&[("AUTH__SERVER__PUBLIC_URL", Some("auth.example"))]).await;
