@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         }
         Command::GenerateSecret { path } => {
             let from_operator = std::env::var("JWT_SECRET").ok();
-            let written = auth_service::cli::generate_secret(&path, from_operator.as_deref());
+            let written = auth_service::keys::generate_secret(&path, from_operator.as_deref());
             shared::cli::exit("auth-service", written)
         }
         Command::Keys { step } => shared::cli::exit("auth-service", key_step(&step)),
