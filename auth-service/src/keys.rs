@@ -115,11 +115,7 @@ impl KeyFolders<'_> {
     }
 
     fn name(&self) -> &'static str {
-        match self.algorithm {
-            Algorithm::HS256 => "HS256",
-            Algorithm::ES256 => "ES256",
-            _ => "EdDSA",
-        }
+        shared::token::algorithm_name(self.algorithm)
     }
 
     /// The one-shot of `docker compose up`: the secret or the key pair,

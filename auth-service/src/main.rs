@@ -32,16 +32,11 @@ fn main() -> ExitCode {
 }
 
 fn key_step(step: &KeyStep) -> Result<String, String> {
-    let algorithm = match std::env::var("JWT_ALGORITHM").as_deref() {
-        Err(_) | Ok("" | "HS256") => jsonwebtoken::Algorithm::HS256,
-        Ok("EdDSA") => jsonwebtoken::Algorithm::EdDSA,
-        Ok("ES256") => jsonwebtoken::Algorithm::ES256,
-        Ok(other) => {
-            return Err(format!(
-                "JWT_ALGORITHM is `{other}`; it must be HS256, EdDSA or ES256"
-            ))
-        }
-    };
+    // Unset or empty (compose passes `${JWT_ALGORITHM:-HS256}`): the default.
+    let name = std::env::var("JWT_ALGORITHM").unwrap_or_default();
+    let algorithm =
+        shared::settings::parse_algorithm(if name.is_empty() { "HS256" } else { &name })
+            .map_err(|e| e.to_string())?;
     let (KeyStep::Init(dirs)
     | KeyStep::Next(dirs)
     | KeyStep::Activate(dirs)

@@ -211,14 +211,7 @@ impl JwtSettings {
 
     /// The algorithm named by `JWT_ALGORITHM`.
     pub fn algorithm(&self) -> Result<Algorithm, SettingsError> {
-        match self.algorithm.as_str() {
-            "HS256" => Ok(Algorithm::HS256),
-            "EdDSA" => Ok(Algorithm::EdDSA),
-            "ES256" => Ok(Algorithm::ES256),
-            other => Err(SettingsError::new(format!(
-                "JWT_ALGORITHM is `{other}`; it must be HS256, EdDSA or ES256"
-            ))),
-        }
+        parse_algorithm(&self.algorithm)
     }
 
     /// The keys these settings describe (see [`JwtSettings`]). Key files
@@ -386,6 +379,24 @@ impl JwtSettings {
             audience,
             self.leeway_seconds,
         ))
+    }
+}
+
+/// An algorithm a key ring offers, by its `JWT_ALGORITHM` name.
+///
+/// ```
+/// use jsonwebtoken::Algorithm;
+/// assert_eq!(shared::settings::parse_algorithm("ES256").ok(), Some(Algorithm::ES256));
+/// assert!(shared::settings::parse_algorithm("RS256").is_err());
+/// ```
+pub fn parse_algorithm(name: &str) -> Result<Algorithm, SettingsError> {
+    match name {
+        "HS256" => Ok(Algorithm::HS256),
+        "EdDSA" => Ok(Algorithm::EdDSA),
+        "ES256" => Ok(Algorithm::ES256),
+        other => Err(SettingsError::new(format!(
+            "JWT_ALGORITHM is `{other}`; it must be HS256, EdDSA or ES256"
+        ))),
     }
 }
 

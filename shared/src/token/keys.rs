@@ -251,8 +251,8 @@ fn thumbprint(jwk: &PublicJwk) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical))
 }
 
-/// The JOSE name of an algorithm the ring offers.
-pub(crate) fn algorithm_name(algorithm: Algorithm) -> &'static str {
+/// The JOSE name (`alg`) of an algorithm a ring offers; `""` for any other.
+pub fn algorithm_name(algorithm: Algorithm) -> &'static str {
     match algorithm {
         Algorithm::HS256 => "HS256",
         Algorithm::EdDSA => "EdDSA",

@@ -27,7 +27,9 @@ use serde::{Deserialize, Deserializer};
 use crate::clock::Clock;
 
 pub use claims::{Audience, Claims};
-pub use keys::{derive_kid, JwkSet, KeyError, KeyRing, PublicJwk, MIN_HMAC_SECRET_BYTES};
+pub use keys::{
+    algorithm_name, derive_kid, JwkSet, KeyError, KeyRing, PublicJwk, MIN_HMAC_SECRET_BYTES,
+};
 #[cfg(feature = "remote-keys")]
 pub use remote::RemoteKeyOptions;
 pub use source::{Keys, KeysStatus};
