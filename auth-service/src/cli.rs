@@ -4,6 +4,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use shared::cli::ServiceCommand;
 
 /// Registers users and issues access tokens (JWT) and refresh tokens.
@@ -94,15 +95,13 @@ pub fn grant_over_socket(
 ) -> Result<String, String> {
     use std::io::Read as _;
 
-    let path: String = username
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    // RFC 3986 unreserved characters stay; every other byte is escaped.
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let path = utf8_percent_encode(username, SEGMENT);
     let body = serde_json::json!({ "scopes": scopes }).to_string();
     let request = format!(
         "POST /local/users/{path}/grant HTTP/1.1\r\nHost: localhost\r\n\
