@@ -178,37 +178,39 @@ impl Collector for KeysCollector {
         let Some(status) = watched.map(|keys| keys.status()) else {
             return Ok(());
         };
-        let keys = ConstGauge::new(i64::try_from(status.keys).unwrap_or(i64::MAX));
-        keys.encode(encoder.encode_descriptor(
-            "jwt_keys",
-            "Keys in the verification key ring",
-            None,
-            keys.metric_type(),
-        )?)?;
+        let keys = i64::try_from(status.keys).unwrap_or(i64::MAX);
+        let keys_help = "Keys in the verification key ring";
+        describe(&mut encoder, "jwt_keys", keys_help, ConstGauge::new(keys))?;
         if let Some(age) = status.age {
-            let age = ConstGauge::new(age.as_secs_f64());
-            age.encode(encoder.encode_descriptor(
+            let help = "Seconds since the key ring was loaded";
+            describe(
+                &mut encoder,
                 "jwt_keys_age_seconds",
-                "Seconds since the key ring was loaded",
-                None,
-                age.metric_type(),
-            )?)?;
+                help,
+                ConstGauge::new(age.as_secs_f64()),
+            )?;
         }
+        let help = "Key reads or fetches that failed; the last good ring stayed";
         let failures = ConstCounter::new(status.refresh_failures);
-        failures.encode(encoder.encode_descriptor(
-            "jwt_keys_refresh_failures",
-            "Key reads or fetches that failed; the last good ring stayed",
-            None,
-            failures.metric_type(),
-        )?)?;
-        let fetches = ConstCounter::new(status.fetches);
-        fetches.encode(encoder.encode_descriptor(
+        describe(&mut encoder, "jwt_keys_refresh_failures", help, failures)?;
+        let help = "Fetches of the JWK Set URL started";
+        describe(
+            &mut encoder,
             "jwt_keys_fetches",
-            "Fetches of the JWK Set URL started",
-            None,
-            fetches.metric_type(),
-        )?)
+            help,
+            ConstCounter::new(status.fetches),
+        )
     }
+}
+
+/// One metric with its name and help, as a collector writes it on a scrape.
+fn describe(
+    encoder: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    metric: impl EncodeMetric,
+) -> Result<(), std::fmt::Error> {
+    metric.encode(encoder.encode_descriptor(name, help, None, metric.metric_type())?)
 }
 
 /// Counts an answered request; `route` is the matched template, if any.
