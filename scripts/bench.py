@@ -127,6 +127,11 @@ def wrk(port, path, connections=32, token=None, scheme="Bearer", script=None, se
         args += ["-s", script]
     out = subprocess.run(args + [f"http://127.0.0.1:{port}{path}"],
                          check=True, capture_output=True, text=True).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out):
+    """wrk --latency output: requests/s, p50 and p99 in ms, requests, non-2xx."""
 
     def latency(percent):
         value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
@@ -136,6 +141,7 @@ def wrk(port, path, connections=32, token=None, scheme="Bearer", script=None, se
     errors = re.search(r"Socket errors: (.*)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "p50": latency(50),
         "p99": latency(99),
         "non_2xx": int(bad.group(1)) if bad else 0,

@@ -17,7 +17,6 @@ Needs wrk, as scripts/bench.py (whose helpers it uses).
 import base64
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -70,15 +69,6 @@ def both(first, second):
     return [run.communicate()[0] for run in runs]
 
 
-def parse(out):
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "non_2xx": int(bad.group(1)) if bad else 0,
-    }
-
-
 def main():
     bench.ensure_wrk()
     print(f"jwks-cache: building release binaries; load runs of {bench.SECONDS} s")
@@ -114,9 +104,9 @@ def main():
 
         print(f"\n1. Valid reads beside {FORGED} made-up key ids in rotation (16 + 16 connections),"
               f" cooldown {COOLDOWN} s")
-        base_valid, base_other = map(parse, both(valid, valid))
+        base_valid, _ = map(bench.parse_wrk, both(valid, valid))
         before = jwks_fetches()
-        flood_valid, flood_forged = map(parse, both(valid, ["-s", forged_script, url]))
+        flood_valid, flood_forged = map(bench.parse_wrk, both(valid, ["-s", forged_script, url]))
         fetched = jwks_fetches() - before
         bench.line("valid reads/s beside valid reads (baseline)", f"{base_valid['rps']:9.0f}  non-2xx {base_valid['non_2xx']}")
         bench.line("valid reads/s beside the flood", f"{flood_valid['rps']:9.0f}  non-2xx {flood_valid['non_2xx']}")
@@ -129,7 +119,7 @@ def main():
         auth.stop()
         failures_before = sample(ITEMS_PORT, "jwt_keys_refresh_failures_total")
         time.sleep(COOLDOWN)
-        outage_valid, outage_forged = map(parse, both(valid, ["-s", forged_script, url]))
+        outage_valid, outage_forged = map(bench.parse_wrk, both(valid, ["-s", forged_script, url]))
         status = metrics(ITEMS_PORT)
         bench.line("valid reads/s during the outage", f"{outage_valid['rps']:9.0f}  non-2xx {outage_valid['non_2xx']}",
                    "target: zero non-2xx")
