@@ -385,26 +385,34 @@ impl<S: RequiredScope> FromRequest for Authorized<S> {
     type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let future = authenticate_request(req);
-        let req = req.clone();
-        let with_scope = move |caller: Caller| {
-            if caller.has_scope(S::SCOPE) {
-                return Ok(Self {
-                    caller,
-                    scope: PhantomData,
-                });
-            }
-            Err(match req.app_data::<web::Data<Authenticator>>() {
-                Some(auth) => auth.error(&req, AuthErrorKind::InsufficientScope(S::SCOPE)),
-                None => misconfigured(&req),
-            })
-        };
-        match future {
-            Either::Left(now) => Either::Left(ready(now.into_inner().and_then(with_scope))),
+        match authenticate_request(req) {
+            Either::Left(now) => Either::Left(ready(
+                now.into_inner().and_then(|c| Self::with_scope(c, req)),
+            )),
+            // Only a wait for keys holds on to the request.
             Either::Right(later) => {
-                Either::Right(Box::pin(async move { later.await.and_then(with_scope) }))
+                let req = req.clone();
+                Either::Right(Box::pin(async move {
+                    later.await.and_then(|c| Self::with_scope(c, &req))
+                }))
             }
         }
+    }
+}
+
+impl<S: RequiredScope> Authorized<S> {
+    /// `caller` if its token grants `S`, else 403 `insufficient_scope`.
+    fn with_scope(caller: Caller, req: &HttpRequest) -> Result<Self, AuthError> {
+        if caller.has_scope(S::SCOPE) {
+            return Ok(Self {
+                caller,
+                scope: PhantomData,
+            });
+        }
+        Err(match req.app_data::<web::Data<Authenticator>>() {
+            Some(auth) => auth.error(req, AuthErrorKind::InsufficientScope(S::SCOPE)),
+            None => misconfigured(req),
+        })
     }
 }
 
