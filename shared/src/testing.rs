@@ -200,7 +200,7 @@ impl TestAppBuilder {
         tokio::spawn(server.run_until_stopped());
         TestApp {
             address,
-            client: test_client(),
+            client: client(),
             clock,
             _database: self.database,
         }
@@ -283,10 +283,17 @@ impl TestApp {
     }
 }
 
+/// An HTTP client for tests: no redirects followed, and idle connections
+/// dropped before a server's keep-alive (actix: 5 s) closes them, which
+/// would otherwise race a reused connection into an `IncompleteMessage`.
+///
+/// # Panics
+/// When the client cannot be built.
 #[allow(clippy::expect_used)]
-fn test_client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
         .build()
         .expect("an HTTP client")
 }

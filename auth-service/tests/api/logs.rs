@@ -13,7 +13,7 @@ async fn no_password_token_or_secret_reaches_the_log() {
     let mut service = RunningBinary::start(builder.command(BINARY));
     let address = service.address.clone();
 
-    let client = reqwest::Client::new();
+    let client = shared::testing::client();
     let credentials = json!({ "username": "alice", "password": PASSWORD });
     client
         .post(format!("{address}/v1/users"))
@@ -93,7 +93,7 @@ async fn with_log_format_json_every_line_is_a_json_object_with_the_request_id() 
         .env("RUST_LOG", "info")
         .env("LOG_FORMAT", "json");
     let mut service = RunningBinary::start(builder.command(BINARY));
-    let status = reqwest::Client::new()
+    let status = shared::testing::client()
         .get(format!("{}/health/ready", service.address))
         .header("x-request-id", "json-check-1")
         .send()

@@ -17,7 +17,7 @@ async fn after_sigterm_the_sqlite_file_alone_holds_every_write() {
     };
     let builder = TestApp::builder_on("AUTH", database.url()).env("RUST_LOG", "info");
     let mut service = RunningBinary::start(builder.command(env!("CARGO_BIN_EXE_auth-service")));
-    let registered = reqwest::Client::new()
+    let registered = shared::testing::client()
         .post(format!("{}/v1/users", service.address))
         .json(&json!({ "username": "kept", "password": PASSWORD }))
         .send()

@@ -28,7 +28,7 @@ async fn the_seed_tutorials_postman_session_works_across_both_services() {
     let items_db = TestDatabase::new().await;
     let auth = spawn_auth_service_with(auth_db.url(), &[("JWT_SECRET", SECRET)]).await;
     let items = start_on(items_db.url()).await.address;
-    let client = reqwest::Client::new();
+    let client = shared::testing::client();
     let credentials = json!({ "username": "jose", "password": "asdf-qwer-zxcv-1234" });
 
     let (status, _) = send(client.post(format!("{auth}/v1/users")).json(&credentials)).await;

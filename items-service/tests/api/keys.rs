@@ -57,7 +57,7 @@ async fn reads(client: &reqwest::Client, items: &str, token: &str, count: usize)
 
 #[tokio::test]
 async fn keys_rotate_with_no_failed_request() {
-    let client = reqwest::Client::new();
+    let client = shared::testing::client();
     let auth_db = TestDatabase::new().await;
     let items_db = TestDatabase::new().await;
     let old_only = format!("old:{OLD}");
@@ -127,7 +127,7 @@ async fn keys_rotate_with_no_failed_request() {
 
 #[tokio::test]
 async fn eddsa_tokens_from_auth_service_verify_on_items_service_with_the_public_key_only() {
-    let client = reqwest::Client::new();
+    let client = shared::testing::client();
     let auth_db = TestDatabase::new().await;
     let items_db = TestDatabase::new().await;
     let public = fixture("ed25519-1.public.pem");
@@ -246,7 +246,7 @@ const FILE_RELOAD: std::time::Duration = std::time::Duration::from_millis(2500);
 
 #[tokio::test]
 async fn asymmetric_keys_rotate_through_the_key_files_with_no_restart_and_no_refused_request() {
-    let client = reqwest::Client::new();
+    let client = shared::testing::client();
     let folders = Folders::new();
     let keys = folders.keys(jsonwebtoken::Algorithm::ES256);
     keys.init(None).expect("init");
@@ -398,7 +398,7 @@ fn with_kid(token: &str, kid: &str) -> String {
 #[tokio::test]
 async fn a_jwks_url_verifier_bounds_fetches_under_a_kid_flood_and_survives_an_outage_and_a_rotation(
 ) {
-    let client = reqwest::Client::new();
+    let client = shared::testing::client();
     let folders = Folders::new();
     let keys = folders.keys(jsonwebtoken::Algorithm::EdDSA);
     keys.init(None).expect("init");

@@ -32,7 +32,7 @@ fn token() -> String {
 #[tokio::test]
 async fn every_acknowledged_write_survives_kill_9() {
     let database = TestDatabase::new().await;
-    let client = reqwest::Client::new();
+    let client = shared::testing::client();
     let token = token();
     let mut service = start(&database);
     let mut acknowledged = Vec::new();
@@ -65,7 +65,7 @@ async fn after_a_clean_stop_the_sqlite_file_alone_holds_every_write() {
     let Some(path) = database.url().strip_prefix("sqlite://") else {
         return; // PostgreSQL keeps its own files.
     };
-    let client = reqwest::Client::new();
+    let client = shared::testing::client();
     let token = token();
     let mut service = start(&database);
     let item = format!("{}/v1/items/kept", service.address);
@@ -100,7 +100,7 @@ async fn sigterm_and_sigint_stop_the_service_cleanly() {
         let database = TestDatabase::new().await;
         let mut service = start(&database);
         let (status, _) =
-            send(reqwest::Client::new().get(format!("{}/health/ready", service.address))).await;
+            send(shared::testing::client().get(format!("{}/health/ready", service.address))).await;
         assert_eq!(status, 200);
         service.signal(name);
         let exit = service.wait_for_exit(Duration::from_secs(10));
@@ -144,7 +144,7 @@ async fn a_second_process_on_the_same_sqlite_file_is_refused_at_once_and_vfs_uni
         RunningBinary::start(command(&shared_url)),
     ];
     for service in &both {
-        let ready = reqwest::Client::new().get(format!("{}/health/ready", service.address));
+        let ready = shared::testing::client().get(format!("{}/health/ready", service.address));
         assert_eq!(send(ready).await.0, 200);
     }
     for service in &mut both {

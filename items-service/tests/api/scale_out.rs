@@ -26,7 +26,7 @@ async fn refresh_tokens_rotate_and_reuse_is_detected_across_auth_replicas() {
         auth_replica(database.url()).await,
         auth_replica(database.url()).await,
     );
-    let client = reqwest::Client::new();
+    let client = shared::testing::client();
     let user = json!({ "username": "replicated", "password": "replicas-share-state" });
     assert_eq!(
         send(client.post(format!("{a}/v1/users")).json(&user))
@@ -75,7 +75,7 @@ async fn failed_logins_count_across_auth_replicas() {
         auth_replica(database.url()).await,
         auth_replica(database.url()).await,
     );
-    let client = reqwest::Client::new();
+    let client = shared::testing::client();
     let user = json!({ "username": "targeted", "password": "a-good-passphrase" });
     assert_eq!(
         send(client.post(format!("{a}/v1/users")).json(&user))
@@ -103,7 +103,7 @@ async fn items_written_through_one_replica_are_read_through_the_other_and_create
         start_on(database.url()).await.address,
         start_on(database.url()).await.address,
     );
-    let client = reqwest::Client::new();
+    let client = shared::testing::client();
     let token = crate::helpers::signer_with(SECRET.as_bytes(), "auth-service", "items-service")
         .issue("u", "alice", "items:read items:write")
         .expect("issue")

@@ -85,6 +85,9 @@ impl Keys {
         let client = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout)
+            // Fetches are minutes apart: a kept connection would be closed
+            // by the issuer's keep-alive and fail the next fetch.
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let refresh = Arc::new(Refresh::new(options.cooldown, options.timeout));
