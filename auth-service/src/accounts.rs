@@ -7,10 +7,11 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 use shared::clock::Clock;
 
-use crate::domain::{NewPassword, Username, MAX_PASSWORD_BYTES};
+use crate::audit::{self, Actor};
+use crate::domain::{scope, NewPassword, Username, MAX_PASSWORD_BYTES};
 use crate::failure::Failure;
 use crate::passwords::{HashError, PasswordHasher};
-use crate::store::{AuthStore, InsertUserError, StoreError, User};
+use crate::store::{AuthStore, Changed, InsertUserError, StoreError, User, UserChange};
 use crate::throttle::{LoginAttempt, Throttle, ThrottleError};
 
 /// The accounts service, shared by every worker.
@@ -52,6 +53,9 @@ pub enum LoginError {
         /// At least 1.
         retry_after_seconds: u64,
     },
+    /// The password is right but an administrator disabled the account.
+    #[error("the account is disabled; ask an administrator")]
+    Disabled,
     /// A failure below.
     #[error(transparent)]
     Failed(#[from] Failure),
@@ -64,7 +68,7 @@ pub enum GrantError {
     #[error("no user is named `{0}`")]
     NoSuchUser(String),
     /// Not a scope name (RFC 6749 3.3: printable ASCII but `"` and `\\`).
-    #[error("`{0}` is not a scope name")]
+    #[error("{0}")]
     BadScope(String),
     /// A failure below.
     #[error(transparent)]
@@ -86,29 +90,34 @@ pub async fn grant(
     scopes: &[String],
     clock: &Clock,
 ) -> Result<String, GrantError> {
-    let scope_name = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
-    };
-    if let Some(bad) = scopes.iter().find(|s| !scope_name(s)) {
-        return Err(GrantError::BadScope(bad.clone()));
-    }
+    let added = scope::joined(scopes).map_err(GrantError::BadScope)?;
     let user = store
         .find_by_key(&Username::key_of(username))
         .await?
         .ok_or_else(|| GrantError::NoSuchUser(username.to_owned()))?;
     let mut all: Vec<&str> = granted(&user, defaults).split_ascii_whitespace().collect();
-    for scope in scopes {
-        if !all.contains(&scope.as_str()) {
+    for scope in added.split_ascii_whitespace() {
+        if !all.contains(&scope) {
             all.push(scope);
         }
     }
     let all = all.join(" ");
-    let now = shared::db::timestamp(clock.now_ms());
-    store.set_scopes(&user.id, &all, &now).await?;
-    tracing::info!(user_id = %user.id, scopes = %all, "scopes granted");
-    Ok(all)
+    let now = clock.now_ms();
+    let change = UserChange {
+        scopes: Some(all.clone()),
+        ..UserChange::default()
+    };
+    let event = Actor::default()
+        .event(audit::SCOPES_CHANGED, now)
+        .user(&user.id)
+        .detail(serde_json::json!({"scopes": all, "by": "command line"}));
+    match store.update_user(&user.id, &change, now, &[event]).await? {
+        Changed::Yes => Ok(all),
+        // Deleted meanwhile; adding scopes never removes the last admin.
+        Changed::NoSuchUser | Changed::LastAdmin => {
+            Err(GrantError::NoSuchUser(username.to_owned()))
+        }
+    }
 }
 
 /// Why a password change was refused.
@@ -159,6 +168,7 @@ impl Accounts {
         &self,
         username: &str,
         password: SecretString,
+        client_address: &str,
     ) -> Result<User, RegisterError> {
         let username_result = Username::parse(username);
         let password_result = NewPassword::parse(password, username);
@@ -183,12 +193,14 @@ impl Accounts {
             password_hash,
             created_at: shared::db::timestamp(self.clock.now_ms()),
             scopes: Some(self.default_scope.clone()),
+            disabled_at: None,
+            last_login_at: None,
         };
-        match self.store.insert_user(&user, username.key()).await {
-            Ok(()) => {
-                tracing::info!(user_id = %user.id, "user registered");
-                Ok(user)
-            }
+        let event = Actor::from_address(client_address)
+            .event(audit::USER_REGISTERED, self.clock.now_ms())
+            .user(&user.id);
+        match self.store.insert_user(&user, username.key(), &event).await {
+            Ok(()) => Ok(user),
             Err(InsertUserError::UsernameTaken) => Err(RegisterError::Taken),
             Err(InsertUserError::Store(e)) => Err(Failure::from(e).into()),
         }
@@ -196,8 +208,9 @@ impl Accounts {
 
     /// The user these credentials belong to, or `None`. Throttled per
     /// account and client. An unknown name and a wrong password cost one
-    /// argon2 check each and look the same. A hash made with older argon2
-    /// parameters is replaced on success.
+    /// argon2 check each and look the same (a disabled user's too); only the
+    /// right password of a disabled user is told `Disabled`. A hash made with
+    /// older argon2 parameters is replaced on success.
     pub async fn login(
         &self,
         username: &str,
@@ -207,8 +220,21 @@ impl Accounts {
         let username_key = Username::key_of(username);
         let attempt = LoginAttempt::new(&username_key, client_address);
         let found = self.store.find_by_key(&username_key).await;
-        self.checked(&attempt, found.map_err(Failure::from)?, password)
-            .await
+        let actor = Actor::from_address(client_address);
+        let user = self
+            .checked(&attempt, &actor, found.map_err(Failure::from)?, password)
+            .await?;
+        match user {
+            Some(user) if user.disabled_at.is_some() => {
+                let event = actor
+                    .event(audit::LOGIN_FAILED, self.clock.now_ms())
+                    .user(&user.id)
+                    .detail(serde_json::json!({"reason": "disabled"}));
+                self.store.record(&event).await.map_err(Failure::from)?;
+                Err(LoginError::Disabled)
+            }
+            user => Ok(user),
+        }
     }
 
     /// The scopes `user` is granted.
@@ -233,15 +259,21 @@ impl Accounts {
             .ok_or(ChangePasswordError::NoSuchUser)?;
         let username = user.username.clone();
         let attempt = LoginAttempt::new(&Username::key_of(&username), client_address);
-        if self.checked(&attempt, Some(user), current).await?.is_none() {
+        let actor = Actor::from_address(client_address);
+        if self
+            .checked(&attempt, &actor, Some(user), current)
+            .await?
+            .is_none()
+        {
             return Err(ChangePasswordError::WrongPassword);
         }
         let new = NewPassword::parse(new, &username).map_err(ChangePasswordError::WeakPassword)?;
         let hash = self.hasher.hash(new.into_secret()).await?;
+        let now = self.clock.now_ms();
+        let event = actor.event(audit::PASSWORD_CHANGED, now).user(user_id);
         self.store
-            .change_password(user_id, &hash, self.clock.now_ms())
+            .change_password(user_id, &hash, now, &event)
             .await?;
-        tracing::info!(%user_id, "password changed; refresh families revoked");
         Ok(())
     }
 
@@ -250,20 +282,40 @@ impl Accounts {
     async fn checked(
         &self,
         attempt: &LoginAttempt,
+        actor: &Actor,
         user: Option<User>,
         password: SecretString,
     ) -> Result<Option<User>, LoginError> {
         let store = self.store.as_ref();
-        self.throttle
+        let user_id = user.as_ref().map(|u| u.id.clone());
+        let event = |name| {
+            let event = actor.event(name, self.clock.now_ms());
+            match &user_id {
+                Some(id) => event.user(id),
+                None => event,
+            }
+        };
+        if let Err(throttled) = self
+            .throttle
             .check(store, attempt, self.clock.now_ms())
-            .await?;
+            .await
+        {
+            if matches!(throttled, ThrottleError::Throttled { .. }) {
+                store
+                    .record(&event(audit::LOGIN_THROTTLED))
+                    .await
+                    .map_err(Failure::from)?;
+            }
+            return Err(throttled.into());
+        }
         let user = self.check_password(user, password).await?;
         match &user {
             Some(_) => self.throttle.succeeded(store, attempt).await,
             None => {
-                tracing::info!("login refused: bad credentials");
+                let failed = event(audit::LOGIN_FAILED)
+                    .detail(serde_json::json!({"reason": "bad_credentials"}));
                 self.throttle
-                    .failed(store, attempt, self.clock.now_ms())
+                    .failed(store, attempt, self.clock.now_ms(), &failed)
                     .await
             }
         }

@@ -16,6 +16,8 @@
 //! setting or a metric.
 
 pub mod accounts;
+pub mod admin;
+pub mod audit;
 pub mod cli;
 pub mod domain;
 pub mod failure;

@@ -19,12 +19,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use shared::clock::Clock;
-use shared::token::{IssuedToken, TokenSigner};
+use shared::token::{Claims, IssuedToken, TokenSigner};
 
+use crate::audit::{self, Actor};
 use crate::domain::scope;
 use crate::failure::Failure;
 use crate::settings::TokenSettings;
-use crate::store::{AuthStore, Family, NewRefreshToken, RefreshToken, StoreError, User};
+use crate::store::{AuthStore, Client, Family, NewRefreshToken, RefreshToken, StoreError, User};
 
 /// The sessions service, shared by every worker.
 pub struct Sessions {
@@ -131,7 +132,12 @@ impl Sessions {
     }
 
     /// Starts a refresh family for a fresh login.
-    pub async fn start(&self, user: &User, scope: String) -> Result<TokenPair, Failure> {
+    pub async fn start(
+        &self,
+        user: &User,
+        scope: String,
+        actor: &Actor,
+    ) -> Result<TokenPair, Failure> {
         let now = self.clock.now_ms();
         let family = Family {
             id: uuid::Uuid::new_v4().to_string(),
@@ -146,7 +152,11 @@ impl Sessions {
             family_id: family.id.clone(),
             expires_at: self.token_expiry(now, family.expires_at),
         };
-        self.store.create_family(&family, &first).await?;
+        let event = actor
+            .event(audit::LOGIN_SUCCEEDED, now)
+            .user(&user.id)
+            .detail(serde_json::json!({"session": family.id, "scope": family.scope}));
+        self.store.create_family(&family, &first, &event).await?;
         Ok(TokenPair {
             access: self.issue_in(Some(&family.id), user, &family.scope)?,
             refresh_token,
@@ -154,11 +164,27 @@ impl Sessions {
         })
     }
 
+    /// A Flask-JWT login: an access token with no session.
+    pub async fn issue_without_session(
+        &self,
+        user: &User,
+        scope: &str,
+        actor: &Actor,
+    ) -> Result<IssuedToken, Failure> {
+        let event = actor
+            .event(audit::LOGIN_SUCCEEDED, self.clock.now_ms())
+            .user(&user.id)
+            .detail(serde_json::json!({"scope": scope}));
+        self.store.record_login(&user.id, &event).await?;
+        self.issue(user, scope)
+    }
+
     /// Rotates a refresh token: a new access token and a new refresh token.
     pub async fn refresh(
         &self,
         presented: &str,
         requested_scope: Option<&str>,
+        actor: &Actor,
     ) -> Result<TokenPair, RefreshError> {
         let hash = hash_of(presented);
         // A lost race to spend the token sends us round once more, to the spent path.
@@ -194,7 +220,15 @@ impl Sessions {
                         family_id: token.family_id.clone(),
                         expires_at: self.token_expiry(now, token.family_expires_at),
                     };
-                    if self.store.spend_refresh(&hash, &salt, &stored, now).await? {
+                    let event = actor
+                        .event(audit::TOKEN_REFRESHED, now)
+                        .user(&token.user_id)
+                        .detail(serde_json::json!({"session": token.family_id}));
+                    if self
+                        .store
+                        .spend_refresh(&hash, &salt, &stored, now, &event)
+                        .await?
+                    {
                         return self.pair_for(&token, successor, scope).await;
                     }
                 }
@@ -206,22 +240,30 @@ impl Sessions {
                             return self.pair_for(&token, successor, scope).await;
                         }
                     }
-                    return Err(self.reuse_detected(&token, now).await);
+                    return Err(self.reuse_detected(&token, now, actor).await);
                 }
-                (Some(_), None) => return Err(self.reuse_detected(&token, now).await),
+                (Some(_), None) => return Err(self.reuse_detected(&token, now, actor).await),
             }
         }
         Err(RefreshError::InvalidGrant("the refresh token is not valid"))
     }
 
-    async fn reuse_detected(&self, token: &RefreshToken, now: i64) -> RefreshError {
+    async fn reuse_detected(&self, token: &RefreshToken, now: i64, actor: &Actor) -> RefreshError {
         tracing::warn!(
             family_id = %token.family_id,
             user_id = %token.user_id,
             "refresh token reuse detected; revoking its family"
         );
-        match self.store.revoke_family(&token.family_id, now).await {
-            Ok(()) => RefreshError::InvalidGrant(
+        let event = actor
+            .event(audit::REFRESH_REUSE_DETECTED, now)
+            .user(&token.user_id)
+            .detail(serde_json::json!({"session": token.family_id}));
+        match self
+            .store
+            .revoke_family(&token.family_id, now, &event)
+            .await
+        {
+            Ok(_) => RefreshError::InvalidGrant(
                 "the refresh token was already used; the session is revoked",
             ),
             Err(e) => e.into(),
@@ -239,6 +281,11 @@ impl Sessions {
             .find_by_id(&token.user_id)
             .await?
             .ok_or(RefreshError::InvalidGrant("the user no longer exists"))?;
+        if user.disabled_at.is_some() {
+            return Err(RefreshError::InvalidGrant(
+                "the account is disabled; ask an administrator",
+            ));
+        }
         Ok(TokenPair {
             access: self.issue_in(Some(&token.family_id), &user, &scope)?,
             refresh_token,
@@ -247,29 +294,65 @@ impl Sessions {
     }
 
     /// Revokes the family of `presented`, if it is a refresh token we know;
-    /// whether it was one.
-    pub async fn logout(&self, presented: &str) -> Result<bool, StoreError> {
+    /// whether it was one. `event`: `logout` or `token_revoked`.
+    pub async fn revoke_by_refresh(
+        &self,
+        presented: &str,
+        event: &'static str,
+        actor: &Actor,
+    ) -> Result<bool, StoreError> {
         let Some(token) = self.store.find_refresh(&hash_of(presented)).await? else {
             return Ok(false);
         };
-        self.store
-            .revoke_family(&token.family_id, self.clock.now_ms())
+        self.end_family(&token.family_id, &token.user_id, event, actor)
             .await?;
-        tracing::info!(user_id = %token.user_id, "logged out");
         Ok(true)
     }
 
-    /// Ends the session `sid` (an access token's), if it is live.
-    pub async fn end(&self, sid: &str) -> Result<(), StoreError> {
-        self.store.revoke_family(sid, self.clock.now_ms()).await?;
-        tracing::info!(session = %sid, "session ended by revocation");
+    /// Ends the session `sid` of `user_id` (an access token's), if it is live.
+    pub async fn end(&self, sid: &str, user_id: &str, actor: &Actor) -> Result<(), StoreError> {
+        self.end_family(sid, user_id, audit::TOKEN_REVOKED, actor)
+            .await
+    }
+
+    async fn end_family(
+        &self,
+        family_id: &str,
+        user_id: &str,
+        event: &'static str,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        let event = actor
+            .event(event, now)
+            .user(user_id)
+            .detail(serde_json::json!({"session": family_id}));
+        self.store.revoke_family(family_id, now, &event).await?;
         Ok(())
     }
 
-    /// Whether the session `sid` is live: neither ended (logout, password
-    /// change, reuse, revocation) nor past its absolute lifetime.
-    pub async fn is_live(&self, sid: &str) -> Result<bool, StoreError> {
-        self.store.session_live(sid, self.clock.now_ms()).await
+    /// Whether a verified access token still stands here. A session's: the
+    /// session is live (not ended by logout, password change, reuse,
+    /// revocation or a disable, nor past its absolute lifetime). A client's:
+    /// the client exists. Any other (the Flask-JWT login's): its user
+    /// exists, enabled.
+    pub async fn is_token_live(&self, claims: &Claims) -> Result<bool, StoreError> {
+        if let Some(sid) = &claims.sid {
+            return self.store.session_live(sid, self.clock.now_ms()).await;
+        }
+        if let Some(client_id) = &claims.client_id {
+            return Ok(self.store.find_client(client_id).await?.is_some());
+        }
+        Ok(self
+            .store
+            .find_by_id(&claims.sub)
+            .await?
+            .is_some_and(|user| user.disabled_at.is_none()))
+    }
+
+    /// A service client's own access token (no refresh token, no session).
+    pub fn issue_to_client(&self, client: &Client, scope: &str) -> Result<IssuedToken, Failure> {
+        Ok(self.signer.issue_to_client(&client.client_id, scope)?)
     }
 }
 

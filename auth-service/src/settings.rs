@@ -24,6 +24,16 @@ pub struct Settings {
     pub passwords: PasswordSettings,
     /// Failed-login throttling.
     pub throttle: ThrottleSettings,
+    /// The audit log.
+    pub audit: AuditSettings,
+}
+
+/// `AUTH__AUDIT__*`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Events older than this many days are deleted.
+    pub retention_days: u32,
 }
 
 /// `AUTH__TOKENS__*`.

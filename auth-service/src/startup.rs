@@ -12,6 +12,7 @@ use shared::operations::ReadyCheck;
 use shared::token::TokenSigner;
 
 use crate::accounts::Accounts;
+use crate::admin::Admin;
 use crate::passwords::PasswordHasher;
 use crate::routes::{PublishedKeys, ServerMetadata, TrustedProxyHops};
 use crate::sessions::{SessionLifetimes, Sessions};
@@ -76,7 +77,11 @@ impl Application {
             lifetimes: SessionLifetimes::from_settings(&settings.tokens),
             clock: clock.clone(),
         });
-        spawn_janitor(store, clock);
+        let admin = web::Data::new(Admin {
+            store: store.clone(),
+            clock: clock.clone(),
+        });
+        spawn_janitor(store, clock, settings.audit.retention_days);
         let proxies = web::Data::new(TrustedProxyHops(settings.throttle.trusted_proxy_hops));
         let authenticator = web::Data::new(Authenticator::new(verifier, "auth-service"));
         let ready_check: Arc<dyn ReadyCheck> = Arc::new(db.clone());
@@ -84,6 +89,7 @@ impl Application {
         let server = shared::http::bind("auth-service", &settings.server, move |cfg| {
             cfg.app_data(accounts.clone())
                 .app_data(sessions.clone())
+                .app_data(admin.clone())
                 .app_data(proxies.clone())
                 .app_data(ready_check.clone())
                 .app_data(authenticator.clone())
@@ -116,13 +122,16 @@ pub async fn grant(
     Ok(granted?)
 }
 
-/// Deletes ended refresh families and throttle windows every ten minutes.
-fn spawn_janitor(store: Arc<dyn AuthStore>, clock: Clock) {
+/// Deletes ended refresh families, throttle windows and audit events past
+/// their retention every ten minutes.
+fn spawn_janitor(store: Arc<dyn AuthStore>, clock: Clock, retention_days: u32) {
+    let retention_ms = i64::from(retention_days) * 86_400_000;
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(600));
         loop {
             every.tick().await;
-            if let Err(error) = store.purge_expired(clock.now_ms()).await {
+            let now = clock.now_ms();
+            if let Err(error) = store.purge_expired(now, now - retention_ms).await {
                 tracing::warn!(error = %format!("{:#}", error.0), "purging expired sessions failed");
             }
         }

@@ -9,7 +9,7 @@
 //! the per-client limit stops one address from trying many accounts.
 
 use crate::settings::ThrottleSettings;
-use crate::store::{AuthStore, StoreError, ThrottleKey};
+use crate::store::{AuthStore, NewEvent, StoreError, ThrottleKey};
 
 /// Why a login may not be tried now.
 #[derive(Debug, thiserror::Error)]
@@ -95,12 +95,13 @@ impl Throttle {
         store: &dyn AuthStore,
         attempt: &LoginAttempt,
         now: i64,
+        event: &NewEvent,
     ) -> Result<(), StoreError> {
         crate::metrics::LOGIN_FAILURES.inc();
         let window =
             i64::try_from(self.settings.window_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
         store
-            .record_failure(&attempt.keys(&self.settings), now, window)
+            .record_failure(&attempt.keys(&self.settings), now, window, event)
             .await
     }
 

@@ -34,6 +34,8 @@ pub mod metrics;
 pub mod openapi;
 #[cfg(feature = "platform")]
 pub mod operations;
+#[cfg(feature = "platform")]
+pub mod page;
 pub mod problem;
 #[cfg(feature = "settings")]
 pub mod settings;

@@ -22,14 +22,15 @@
 
 use actix_web::http::Method;
 use utoipa::openapi::security::{
-    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
 };
 use utoipa::Modify;
 
 /// Adds the security schemes: `bearer` (a JWT access token in
 /// `Authorization: Bearer`, or `JWT` for Flask-JWT clients) and `oauth2`
-/// (the password flow at auth-service's token endpoint, `token_url`, with
-/// the service's own `scopes`). See the module example.
+/// (the password and client-credentials flows at auth-service's token
+/// endpoint, `token_url`, with the service's own `scopes`). See the module
+/// example.
 #[derive(Debug, Clone)]
 pub struct Security<'a> {
     /// Where OAuth 2.0 clients get tokens.
@@ -54,13 +55,13 @@ impl Modify for Security<'_> {
                     .build(),
             ),
         );
-        let scopes = Scopes::from_iter(self.scopes.iter().copied());
+        let scopes = || Scopes::from_iter(self.scopes.iter().copied());
         components.add_security_scheme(
             "oauth2",
-            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
-                self.token_url,
-                scopes,
-            ))])),
+            SecurityScheme::OAuth2(OAuth2::new([
+                Flow::Password(Password::new(self.token_url, scopes())),
+                Flow::ClientCredentials(ClientCredentials::new(self.token_url, scopes())),
+            ])),
         );
     }
 }

@@ -4,6 +4,26 @@
 /// line, never by default.
 pub const ADMIN_SCOPE: &str = "auth:admin";
 
+/// Scope names as stored: each checked (RFC 6749 3.3: printable ASCII but
+/// `"` and `\\`, no space), repeats dropped, joined by spaces; or the first
+/// name that is not one.
+pub fn joined(scopes: &[String]) -> Result<String, String> {
+    let mut all: Vec<&str> = Vec::new();
+    for scope in scopes {
+        let valid = !scope.is_empty()
+            && scope
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+        if !valid {
+            return Err(format!("`{scope}` is not a scope name"));
+        }
+        if !all.contains(&scope.as_str()) {
+            all.push(scope);
+        }
+    }
+    Ok(all.join(" "))
+}
+
 /// The scopes a grant asks for, checked against what may be granted.
 ///
 /// `None` or blank asks for everything allowed; repeated names count once.
@@ -26,7 +46,16 @@ pub fn narrow(allowed: &str, requested: Option<&str>) -> Result<String, String> 
 
 #[cfg(test)]
 mod tests {
-    use super::narrow;
+    use super::{joined, narrow};
+
+    #[test]
+    fn scope_names_are_checked_and_joined_once() {
+        let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(joined(&names(&["a:b", "c", "a:b"])), Ok("a:b c".to_owned()));
+        assert!(joined(&names(&["two words"])).is_err());
+        assert!(joined(&names(&[""])).is_err());
+        assert!(joined(&names(&["quote\""])).is_err());
+    }
 
     #[test]
     fn scopes_narrow_within_what_is_allowed() {

@@ -38,6 +38,7 @@ impl From<LoginError> for ApiError {
             } => Problem::new(StatusCode::TOO_MANY_REQUESTS, error.to_string())
                 .with_header(RETRY_AFTER, HeaderValue::from(retry_after_seconds))
                 .into(),
+            LoginError::Disabled => Problem::new(StatusCode::FORBIDDEN, error.to_string()).into(),
             LoginError::Failed(failure) => failure.into(),
         }
     }

@@ -9,7 +9,8 @@ use shared::problem::ApiError;
 use utoipa::ToSchema;
 
 use super::client::ClientAddress;
-use crate::accounts::Accounts;
+use crate::accounts::{Accounts, LoginError};
+use crate::audit::Actor;
 use crate::sessions::Sessions;
 
 /// `POST /auth` body (Flask-JWT).
@@ -46,7 +47,7 @@ pub(super) struct FlaskError<'a> {
     request_body = FlaskLogin,
     responses(
         (status = 200, description = "Logged in.", body = FlaskToken<'static>),
-        (status = 401, description = "Wrong or missing credentials (Flask-JWT's body).", body = FlaskError<'static>),
+        (status = 401, description = "Wrong or missing credentials (Flask-JWT's body); `Account disabled` for the right password of a disabled user.", body = FlaskError<'static>),
         (status = 400, description = "The body is not JSON.", body = shared::body::FlaskMessage),
         (status = 413, description = "The body is over 16 KiB.", body = shared::body::FlaskMessage),
         (status = 415, description = "The body is not `application/json`.", body = shared::body::FlaskMessage),
@@ -61,12 +62,18 @@ pub(super) async fn flask_login(
     Json(login): Json<FlaskLogin>,
 ) -> Result<HttpResponse, ApiError> {
     let (Some(username), Some(password)) = (login.username, login.password) else {
-        return Ok(invalid_credentials());
+        return Ok(invalid_credentials("Invalid credentials"));
     };
-    let Some(user) = accounts.login(&username, password, &client.0).await? else {
-        return Ok(invalid_credentials());
+    let user = match accounts.login(&username, password, &client.0).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Ok(invalid_credentials("Invalid credentials")),
+        Err(LoginError::Disabled) => return Ok(invalid_credentials("Account disabled")),
+        Err(e) => return Err(e.into()),
     };
-    let issued = sessions.issue(&user, accounts.granted(&user))?;
+    let actor = Actor::from_address(&client.0);
+    let issued = sessions
+        .issue_without_session(&user, accounts.granted(&user), &actor)
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(FlaskToken {
@@ -74,11 +81,11 @@ pub(super) async fn flask_login(
         }))
 }
 
-fn invalid_credentials() -> HttpResponse {
+fn invalid_credentials(description: &str) -> HttpResponse {
     HttpResponse::Unauthorized()
         .insert_header((WWW_AUTHENTICATE, "Bearer realm=\"auth-service\""))
         .json(FlaskError {
-            description: "Invalid credentials",
+            description,
             error: "Bad Request",
             status_code: 401,
         })

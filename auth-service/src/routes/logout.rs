@@ -6,6 +6,8 @@ use serde::Deserialize;
 use shared::body::Json;
 use shared::problem::ApiError;
 
+use super::client::ClientAddress;
+use crate::audit::{self, Actor};
 use crate::sessions::Sessions;
 
 /// `POST /v1/logout` body.
@@ -34,12 +36,14 @@ pub struct LogoutRequest {
     ),
 )]
 pub(super) async fn logout(
+    client: ClientAddress,
     sessions: web::Data<Sessions>,
     Json(request): Json<LogoutRequest>,
 ) -> Result<HttpResponse, ApiError> {
     // RFC 7009 2.2: an unknown token is answered alike.
+    let actor = Actor::from_address(&client.0);
     let _known = sessions
-        .logout(request.refresh_token.expose_secret())
+        .revoke_by_refresh(request.refresh_token.expose_secret(), audit::LOGOUT, &actor)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,9 +7,12 @@
 //! [`Accounts`]: crate::accounts::Accounts
 //! [`Sessions`]: crate::sessions::Sessions
 
+mod admin;
 mod client;
+mod client_auth;
 mod discovery;
 mod errors;
+mod introspect;
 mod local;
 mod login;
 mod logout;
@@ -26,6 +29,8 @@ pub use discovery::{PublishedKeys, ServerMetadata};
 /// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
 /// them through the same extractors as the routes do.
 pub mod bodies {
+    pub use super::admin::{NewClientRequest, UserPatch};
+    pub use super::introspect::IntrospectRequest;
     pub use super::login::FlaskLogin;
     pub use super::logout::LogoutRequest;
     pub use super::password::ChangePassword;
@@ -50,8 +55,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/token").route(web::post().to(token::token)))
     .service(resource("/v1/logout").route(web::post().to(logout::logout)))
     .service(resource("/v1/revoke").route(web::post().to(revoke::revoke)))
+    .service(resource("/v1/introspect").route(web::post().to(introspect::introspect)))
     .service(resource("/local/users/{username}/grant").route(web::post().to(local::grant)))
     .service(resource("/v1/me").route(web::get().to(me::me)))
+    .service(resource("/v1/admin/users").route(web::get().to(admin::list_users)))
+    .service(
+        resource("/v1/admin/users/{id}")
+            .route(web::get().to(admin::get_user))
+            .route(web::patch().to(admin::change_user))
+            .route(web::delete().to(admin::delete_user)),
+    )
+    .service(
+        resource("/v1/admin/users/{id}/sessions")
+            .route(web::get().to(admin::list_sessions))
+            .route(web::delete().to(admin::revoke_sessions)),
+    )
+    .service(
+        resource("/v1/admin/clients")
+            .route(web::get().to(admin::list_clients))
+            .route(web::post().to(admin::create_client)),
+    )
+    .service(
+        resource("/v1/admin/clients/{client_id}").route(web::delete().to(admin::delete_client)),
+    )
+    .service(resource("/v1/admin/audit").route(web::get().to(admin::audit_log)))
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
     .service(resource(discovery::JWKS_PATH).route(web::get().to(discovery::jwks)))
     .service(
@@ -72,8 +99,37 @@ const SECURITY: shared::openapi::Security<'static> = shared::openapi::Security {
     scopes: &[
         ("items:read", "read items"),
         ("items:write", "create, replace and delete items"),
+        (
+            "auth:admin",
+            "administer users, sessions and clients (granted, never by default)",
+        ),
     ],
 };
+
+/// `client`: a service client's id and secret by HTTP Basic (RFC 6749
+/// 2.3.1), for introspection and the client-credentials grant.
+struct ClientAuthentication;
+
+impl utoipa::Modify for ClientAuthentication {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "client",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Basic)
+                        .description(Some(
+                            "A service client's id and secret (or `client_id` and \
+                             `client_secret` in the body).",
+                        ))
+                        .build(),
+                ),
+            );
+    }
+}
 
 /// auth-service's OpenAPI 3.1 document, served at `/openapi.json` with the
 /// shared operations added. The operations are described beside their
@@ -92,19 +148,31 @@ const SECURITY: shared::openapi::Security<'static> = shared::openapi::Security {
         token::token,
         logout::logout,
         revoke::revoke,
+        introspect::introspect,
         local::grant,
         me::me,
         password::change_password,
         discovery::jwks,
         discovery::authorization_server,
         discovery::openid_configuration,
+        admin::list_users,
+        admin::get_user,
+        admin::change_user,
+        admin::delete_user,
+        admin::list_sessions,
+        admin::revoke_sessions,
+        admin::create_client,
+        admin::list_clients,
+        admin::delete_client,
+        admin::audit_log,
     ),
-    modifiers(&SECURITY),
+    modifiers(&SECURITY, &ClientAuthentication),
     tags(
         (name = "users", description = "Registration and the caller's account."),
         (name = "tokens", description = "OAuth 2.0 token endpoint and logout."),
         (name = "flask", description = "The Flask-JWT login, unchanged for its clients."),
         (name = "discovery", description = "What clients and verifiers read to trust the tokens."),
+        (name = "admin", description = "Users, sessions, service clients and the audit log (scope `auth:admin`)."),
         (name = "local", description = "The command line's requests, over the admin socket only (404 over TCP)."),
     ),
 )]

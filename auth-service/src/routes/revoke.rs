@@ -10,7 +10,9 @@ use shared::auth::Authenticator;
 use shared::body::{BodyError, JsonOrForm};
 use shared::problem::ApiError;
 
+use super::client::ClientAddress;
 use super::token::{OAuthError, TokenError};
+use crate::audit::{self, Actor};
 use crate::sessions::Sessions;
 
 /// `POST /v1/revoke` body (RFC 7009 2.1), form-encoded or JSON.
@@ -48,6 +50,7 @@ pub struct RevokeRequest {
     ),
 )]
 pub(super) async fn revoke(
+    client: ClientAddress,
     sessions: web::Data<Sessions>,
     authenticator: web::Data<Authenticator>,
     request: Result<JsonOrForm<RevokeRequest>, BodyError>,
@@ -59,18 +62,23 @@ pub(super) async fn revoke(
     let token = token.expose_secret();
     // RFC 7009 2.1: the hint says where to look first, not where to stop.
     let access_first = request.token_type_hint.as_deref() == Some("access_token");
-    if !access_first && sessions.logout(token).await.map_err(ApiError::from)? {
+    let actor = Actor::from_address(&client.0);
+    let by_refresh = || sessions.revoke_by_refresh(token, audit::TOKEN_REVOKED, &actor);
+    if !access_first && by_refresh().await.map_err(ApiError::from)? {
         return Ok(revoked());
     }
     let session = authenticator
         .verifier()
         .verify(token)
         .ok()
-        .and_then(|claims| claims.sid);
-    if let Some(sid) = session {
-        sessions.end(&sid).await.map_err(ApiError::from)?;
+        .and_then(|claims| Some((claims.sid?, claims.sub)));
+    if let Some((sid, user_id)) = session {
+        sessions
+            .end(&sid, &user_id, &actor)
+            .await
+            .map_err(ApiError::from)?;
     } else if access_first {
-        sessions.logout(token).await.map_err(ApiError::from)?;
+        by_refresh().await.map_err(ApiError::from)?;
     }
     Ok(revoked())
 }

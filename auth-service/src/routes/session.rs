@@ -1,7 +1,8 @@
 //! The caller of auth-service's own routes: a valid access token whose
-//! session is still live. A token of an ended session (logout, password
-//! change, reuse detection, revocation) is 401 `invalid_token` here, while
-//! other services, which hold no sessions, accept it until it expires.
+//! session is still live and whose user is still enabled. A token of an
+//! ended session (logout, password change, reuse detection, revocation, a
+//! disabled user) is 401 `invalid_token` here, while other services, which
+//! hold no sessions, accept it until it expires.
 
 use std::future::Future;
 use std::ops::Deref;
@@ -9,45 +10,79 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
-use shared::auth::{AuthError, Caller};
+use shared::auth::{AuthError, Authorized, Caller, RequiredScope};
 use shared::problem::ApiError;
 
+use crate::domain::scope::ADMIN_SCOPE;
 use crate::sessions::Sessions;
 
-/// A [`Caller`] whose token's session (`sid`) is live. Tokens without a
-/// session (the Flask-JWT login's) live out their lifetime.
-pub(super) struct LiveCaller(Caller);
+/// A caller as an extractor gives it.
+pub(super) trait Authenticated {
+    fn caller(&self) -> &Caller;
+}
 
-impl Deref for LiveCaller {
-    type Target = Caller;
-    fn deref(&self) -> &Caller {
-        &self.0
+impl Authenticated for Caller {
+    fn caller(&self) -> &Caller {
+        self
     }
 }
 
-impl FromRequest for LiveCaller {
+impl<S> Authenticated for Authorized<S> {
+    fn caller(&self) -> &Caller {
+        self
+    }
+}
+
+/// `auth:admin`.
+pub(super) struct AdminScope;
+
+impl RequiredScope for AdminScope {
+    const SCOPE: &'static str = ADMIN_SCOPE;
+}
+
+/// What `C` extracts, once its token is known to be live.
+pub(super) struct Live<C>(C);
+
+/// Any caller with a live token.
+pub(super) type LiveCaller = Live<Caller>;
+/// A caller with a live token granting `auth:admin`.
+pub(super) type AdminCaller = Live<Authorized<AdminScope>>;
+
+impl<C: Authenticated> Deref for Live<C> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        self.0.caller()
+    }
+}
+
+impl<C> FromRequest for Live<C>
+where
+    C: FromRequest + Authenticated + 'static,
+    C::Error: Into<actix_web::Error>,
+{
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Caller::from_request(req, payload);
+        let extracted = C::from_request(req, payload);
         let req = req.clone();
         Box::pin(async move {
-            let caller = caller.await?;
-            let Some(sid) = caller.claims().sid.as_deref() else {
-                return Ok(Self(caller));
-            };
+            let extracted = extracted.await.map_err(Into::into)?;
             let sessions = req
                 .app_data::<web::Data<Sessions>>()
                 .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("no Sessions registered")))?;
-            if sessions.is_live(sid).await.map_err(ApiError::from)? {
-                return Ok(Self(caller));
+            if sessions
+                .is_token_live(extracted.caller().claims())
+                .await
+                .map_err(ApiError::from)?
+            {
+                return Ok(Self(extracted));
             }
             Err(AuthError::invalid_token(
                 &req,
                 "session_ended",
-                "the session of this access token has ended (logout, password change or \
-                 revocation): log in again",
+                "the session of this access token has ended (logout, password change, \
+                 revocation, or the account was disabled or deleted): log in again",
             )
             .into())
         })

@@ -1,22 +1,26 @@
 //! `POST /v1/token`, the OAuth 2.0 token endpoint (RFC 6749 4.3, 5.1, 5.2).
 //!
-//! Grants: `password` (starts a refresh family) and `refresh_token` (rotates
-//! it). Unknown parameters are ignored (RFC 6749 3.2), so OAuth clients that
-//! send `client_id` or `client_secret` work; there is no client authentication.
+//! Grants: `password` (starts a refresh family), `refresh_token` (rotates
+//! it), and `client_credentials` (a service client's own token, RFC 6749
+//! 4.4). Unknown parameters are ignored (RFC 6749 3.2); the password and
+//! refresh grants need no client, so a `client_id` sent along is ignored.
 
 use std::fmt;
 
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse, ResponseError};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use shared::body::{BodyError, JsonOrForm};
 use shared::problem::ApiError;
+use shared::token::IssuedToken;
 use utoipa::ToSchema;
 
 use super::client::ClientAddress;
-use crate::accounts::Accounts;
+use super::client_auth;
+use crate::accounts::{Accounts, LoginError};
+use crate::audit::Actor;
 use crate::domain::scope;
 use crate::sessions::{RefreshError, Sessions, TokenPair};
 
@@ -34,9 +38,14 @@ pub struct TokenRequest {
     /// For the refresh_token grant.
     #[schema(value_type = Option<String>)]
     refresh_token: Option<SecretString>,
-    /// Space-separated scopes, no more than the user has.
+    /// Space-separated scopes, no more than the user (or client) has.
     #[schema(example = "items:read")]
     scope: Option<String>,
+    /// For the client_credentials grant, without HTTP Basic.
+    client_id: Option<String>,
+    /// For the client_credentials grant, without HTTP Basic.
+    #[schema(value_type = Option<String>, format = Password)]
+    client_secret: Option<SecretString>,
 }
 
 /// The grant types this endpoint serves; any other is
@@ -44,7 +53,7 @@ pub struct TokenRequest {
 fn grant_type_schema() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(["password", "refresh_token"]))
+        .enum_values(Some(["password", "refresh_token", "client_credentials"]))
         .examples(["password"])
 }
 
@@ -56,8 +65,9 @@ pub(super) struct TokenResponse<'a> {
     token_type: &'a str,
     /// Seconds the access token lives.
     expires_in: u64,
-    /// Single use: each refresh returns the next one.
-    refresh_token: &'a str,
+    /// Single use: each refresh returns the next one. None for a client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
     /// The granted scopes, space-separated.
     scope: &'a str,
 }
@@ -66,9 +76,9 @@ pub(super) struct TokenResponse<'a> {
 /// answer of the token endpoint.
 #[derive(Serialize, ToSchema)]
 pub(super) struct OAuthError<'a> {
-    /// `invalid_request`, `invalid_grant`, `invalid_scope`,
-    /// `unsupported_grant_type`; `temporarily_unavailable` (429, 503) or
-    /// `server_error` (500).
+    /// `invalid_request`, `invalid_client` (401), `invalid_grant`,
+    /// `invalid_scope`, `unsupported_grant_type`; `temporarily_unavailable`
+    /// (429, 503) or `server_error` (500).
     error: &'a str,
     error_description: &'a str,
     #[serde(rename = "type")]
@@ -82,7 +92,10 @@ pub(super) struct OAuthError<'a> {
 /// Get tokens: the OAuth 2.0 token endpoint.
 ///
 /// The `password` grant starts a session; the `refresh_token` grant rotates
-/// its refresh token. 200 with the RFC 6749 5.1 body, or a 5.2 error.
+/// its refresh token; the `client_credentials` grant (client authentication
+/// by HTTP Basic or `client_id` + `client_secret`) gives a service client a
+/// token of its own, without a refresh token. 200 with the RFC 6749 5.1
+/// body, or a 5.2 error.
 #[utoipa::path(
     post,
     path = "/v1/token",
@@ -94,6 +107,7 @@ pub(super) struct OAuthError<'a> {
     responses(
         (status = 200, description = "An access token and a refresh token (RFC 6749 5.1).", body = TokenResponse<'static>),
         (status = 400, description = "An RFC 6749 5.2 error: `invalid_request`, `invalid_grant`, `invalid_scope`, `unsupported_grant_type`.", body = OAuthError<'static>),
+        (status = 401, description = "`invalid_client`: the client_credentials grant without a known client and its secret.", body = OAuthError<'static>),
         (status = 413, description = "The body is over 16 KiB.", body = OAuthError<'static>),
         (status = 415, description = "Neither form-encoded nor JSON.", body = OAuthError<'static>),
         (status = 429, description = "Too many failed logins; see `Retry-After`. `error` is `temporarily_unavailable`.", body = OAuthError<'static>),
@@ -101,12 +115,16 @@ pub(super) struct OAuthError<'a> {
     ),
 )]
 pub(super) async fn token(
+    req: HttpRequest,
     client: ClientAddress,
     accounts: web::Data<Accounts>,
     sessions: web::Data<Sessions>,
     request: Result<JsonOrForm<TokenRequest>, BodyError>,
 ) -> Result<HttpResponse, TokenError> {
     let JsonOrForm(request) = request.map_err(|e| TokenError::invalid_request_body(&e))?;
+    if request.grant_type.as_deref() == Some("client_credentials") {
+        return client_credentials_grant(&req, &sessions, request).await;
+    }
     let pair = match request.grant_type.as_deref() {
         Some("password") => password_grant(&client, &accounts, &sessions, request).await?,
         Some("refresh_token") => {
@@ -117,7 +135,11 @@ pub(super) async fn token(
                 )
             })?;
             sessions
-                .refresh(presented.expose_secret(), request.scope.as_deref())
+                .refresh(
+                    presented.expose_secret(),
+                    request.scope.as_deref(),
+                    &Actor::from_address(&client.0),
+                )
                 .await
                 .map_err(|e| match e {
                     RefreshError::InvalidGrant(why) => TokenError::oauth("invalid_grant", why),
@@ -128,7 +150,7 @@ pub(super) async fn token(
         Some(_) => {
             return Err(TokenError::oauth(
                 "unsupported_grant_type",
-                "grant_type must be `password` or `refresh_token`",
+                "grant_type must be `password`, `refresh_token` or `client_credentials`",
             ))
         }
         None => {
@@ -138,16 +160,40 @@ pub(super) async fn token(
             ))
         }
     };
-    Ok(HttpResponse::Ok()
+    Ok(issued(&pair.access, Some(&pair.refresh_token), &pair.scope))
+}
+
+fn issued(access: &IssuedToken, refresh_token: Option<&str>, scope: &str) -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((PRAGMA, "no-cache"))
         .json(TokenResponse {
-            access_token: &pair.access.access_token,
+            access_token: &access.access_token,
             token_type: "Bearer",
-            expires_in: pair.access.expires_in,
-            refresh_token: &pair.refresh_token,
-            scope: &pair.scope,
-        }))
+            expires_in: access.expires_in,
+            refresh_token,
+            scope,
+        })
+}
+
+async fn client_credentials_grant(
+    req: &HttpRequest,
+    sessions: &Sessions,
+    request: TokenRequest,
+) -> Result<HttpResponse, TokenError> {
+    let client = client_auth::authenticated(
+        req,
+        sessions.store.as_ref(),
+        request.client_id.as_deref(),
+        request.client_secret,
+    )
+    .await?;
+    let scope = scope::narrow(&client.scopes, request.scope.as_deref())
+        .map_err(|why| TokenError::oauth("invalid_scope", why))?;
+    let access = sessions
+        .issue_to_client(&client, &scope)
+        .map_err(ApiError::from)?;
+    Ok(issued(&access, None, &scope))
 }
 
 async fn password_grant(
@@ -162,11 +208,17 @@ async fn password_grant(
             "the password grant needs `username` and `password`",
         ));
     };
-    let Some(user) = accounts
-        .login(&username, password, &client.0)
-        .await
-        .map_err(ApiError::from)?
-    else {
+    let user = match accounts.login(&username, password, &client.0).await {
+        Ok(user) => user,
+        Err(LoginError::Disabled) => {
+            return Err(TokenError::oauth(
+                "invalid_grant",
+                LoginError::Disabled.to_string(),
+            ))
+        }
+        Err(e) => return Err(ApiError::from(e).into()),
+    };
+    let Some(user) = user else {
         return Err(TokenError::oauth(
             "invalid_grant",
             "the username or password is wrong",
@@ -174,7 +226,11 @@ async fn password_grant(
     };
     let scope = scope::narrow(accounts.granted(&user), request.scope.as_deref())
         .map_err(|why| TokenError::oauth("invalid_scope", why))?;
-    Ok(sessions.start(&user, scope).await.map_err(ApiError::from)?)
+    let actor = Actor::from_address(&client.0);
+    Ok(sessions
+        .start(&user, scope, &actor)
+        .await
+        .map_err(ApiError::from)?)
 }
 
 /// An RFC 6749 5.2 error (also carrying the problem-details members), or a
@@ -194,6 +250,15 @@ impl TokenError {
         Self::OAuth {
             status: StatusCode::BAD_REQUEST,
             code,
+            description: description.into(),
+        }
+    }
+
+    /// 401 `invalid_client` (RFC 6749 5.2), with a Basic challenge.
+    pub(super) fn invalid_client(description: impl Into<String>) -> Self {
+        Self::OAuth {
+            status: StatusCode::UNAUTHORIZED,
+            code: "invalid_client",
             description: description.into(),
         }
     }
@@ -244,19 +309,25 @@ impl ResponseError for TokenError {
                 status,
                 code,
                 description,
-            } => HttpResponse::build(*status)
-                // OAuth clients parse `application/json` (RFC 6749 5.2).
-                .insert_header((CONTENT_TYPE, "application/json"))
-                .insert_header((CACHE_CONTROL, "no-store"))
-                .insert_header((PRAGMA, "no-cache"))
-                .json(OAuthError {
-                    error: code,
-                    error_description: description,
-                    problem_type: "about:blank",
-                    title: status.canonical_reason().unwrap_or("Error"),
-                    status: status.as_u16(),
-                    detail: description,
-                }),
+            } => {
+                let mut response = HttpResponse::build(*status);
+                if *status == StatusCode::UNAUTHORIZED {
+                    response.insert_header((WWW_AUTHENTICATE, "Basic realm=\"auth-service\""));
+                }
+                response
+                    // OAuth clients parse `application/json` (RFC 6749 5.2).
+                    .insert_header((CONTENT_TYPE, "application/json"))
+                    .insert_header((CACHE_CONTROL, "no-store"))
+                    .insert_header((PRAGMA, "no-cache"))
+                    .json(OAuthError {
+                        error: code,
+                        error_description: description,
+                        problem_type: "about:blank",
+                        title: status.canonical_reason().unwrap_or("Error"),
+                        status: status.as_u16(),
+                        detail: description,
+                    })
+            }
             // The answer below (429 with `Retry-After`, 503), with the RFC 6749
             // 5.2 members added, so OAuth libraries raise instead of reading a token.
             Self::Failed(e) => {

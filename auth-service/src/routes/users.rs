@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use shared::body::Json;
 use shared::problem::ApiError;
 
+use super::client::ClientAddress;
 use crate::accounts::Accounts;
 use crate::store::User;
 
@@ -65,11 +66,12 @@ pub struct RegisterRequest {
     ),
 )]
 pub(super) async fn register(
+    client: ClientAddress,
     accounts: web::Data<Accounts>,
     Json(request): Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let user = accounts
-        .register(&request.username, request.password)
+        .register(&request.username, request.password, &client.0)
         .await?;
     Ok(HttpResponse::Created().json(UserView::from(&user)))
 }

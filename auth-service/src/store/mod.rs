@@ -23,6 +23,102 @@ pub struct User {
     pub created_at: String,
     /// Granted scopes, space-separated; `None`: the configured defaults.
     pub scopes: Option<String>,
+    /// When the user was disabled; `None`: enabled.
+    pub disabled_at: Option<i64>,
+    /// The last successful login.
+    pub last_login_at: Option<i64>,
+}
+
+/// A service client (RFC 6749 4.4).
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// Its public id.
+    pub client_id: String,
+    /// What the administrator called it.
+    pub name: String,
+    /// SHA-256 of the secret.
+    pub secret_hash: Vec<u8>,
+    /// The scopes its tokens may carry, space-separated.
+    pub scopes: String,
+    /// When it was registered.
+    pub created_at: i64,
+}
+
+/// An audit event to write with the change it records.
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent {
+    /// When.
+    pub at: i64,
+    /// What: `login_succeeded`, `user_disabled`, ... (see `crate::audit`).
+    pub event: &'static str,
+    /// The user it concerns.
+    pub user_id: Option<String>,
+    /// The user who did it, when not the user it concerns.
+    pub actor_id: Option<String>,
+    /// The client it concerns or that did it.
+    pub client_id: Option<String>,
+    /// Where the request came from.
+    pub client_address: Option<String>,
+    /// More, as JSON; never a password, token or secret.
+    pub detail: Option<serde_json::Value>,
+}
+
+/// A stored audit event, as the admin API shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditEvent {
+    /// Increasing.
+    pub id: i64,
+    /// When (RFC 3339, UTC).
+    #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: i64,
+    /// What happened.
+    pub event: String,
+    /// The user it concerns.
+    pub user_id: Option<String>,
+    /// The user who did it, when not the user it concerns.
+    pub actor_id: Option<String>,
+    /// The client it concerns or that did it.
+    pub client_id: Option<String>,
+    /// Where the request came from.
+    pub client_address: Option<String>,
+    /// More, as JSON.
+    pub detail: Option<serde_json::Value>,
+}
+
+fn rfc3339<S: serde::Serializer>(ms: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&shared::db::timestamp(*ms))
+}
+
+/// Which audit events to list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only this user's.
+    pub user_id: Option<String>,
+    /// Only this event.
+    pub event: Option<String>,
+    /// Only events older than this id (the keyset cursor).
+    pub before: Option<i64>,
+}
+
+/// What an administrator changes on a user.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    /// Disable (and end every session) or enable.
+    pub disabled: Option<bool>,
+    /// Replace the granted scopes.
+    pub scopes: Option<String>,
+}
+
+/// Whether a change to a user was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// Made.
+    Yes,
+    /// No user has this id.
+    NoSuchUser,
+    /// It would leave no enabled holder of `auth:admin`; nothing was made.
+    LastAdmin,
 }
 
 /// A refresh-token family: what one login started.
@@ -101,13 +197,36 @@ pub enum InsertUserError {
 #[async_trait]
 pub trait AuthStore: Send + Sync + 'static {
     /// Adds a user; the unique key on the lower-cased name decides races.
-    async fn insert_user(&self, user: &User, username_key: &str) -> Result<(), InsertUserError>;
+    async fn insert_user(
+        &self,
+        user: &User,
+        username_key: &str,
+        event: &NewEvent,
+    ) -> Result<(), InsertUserError>;
     /// The user with this lower-cased name.
     async fn find_by_key(&self, username_key: &str) -> Result<Option<User>, StoreError>;
     /// The user with this id.
     async fn find_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
-    /// Replaces the user's granted scopes.
-    async fn set_scopes(&self, user_id: &str, scopes: &str, now: &str) -> Result<(), StoreError>;
+    /// Disables, enables or sets the scopes of a user, with its events; a
+    /// disable revokes every session in the same transaction.
+    async fn update_user(
+        &self,
+        user_id: &str,
+        change: &UserChange,
+        now: i64,
+        events: &[NewEvent],
+    ) -> Result<Changed, StoreError>;
+    /// Deletes a user, their sessions and their hash.
+    async fn delete_user(&self, user_id: &str, event: &NewEvent) -> Result<Changed, StoreError>;
+    /// Users by lower-cased name, after `after`, starting with `prefix`.
+    async fn list_users(
+        &self,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError>;
+    /// Records a login that starts no session (the Flask-JWT login).
+    async fn record_login(&self, user_id: &str, event: &NewEvent) -> Result<(), StoreError>;
     /// Replaces a password hash with a stronger one for the same password.
     async fn upgrade_hash(&self, user_id: &str, password_hash: &str) -> Result<(), StoreError>;
     /// Sets a new password and revokes every refresh family of the user, at once.
@@ -116,13 +235,16 @@ pub trait AuthStore: Send + Sync + 'static {
         user_id: &str,
         password_hash: &str,
         now: i64,
+        event: &NewEvent,
     ) -> Result<(), StoreError>;
 
-    /// Starts a family with its first token.
+    /// Starts a family with its first token (a login: the user's last
+    /// login time is set).
     async fn create_family(
         &self,
         family: &Family,
         first: &NewRefreshToken,
+        event: &NewEvent,
     ) -> Result<(), StoreError>;
     /// The refresh token with this hash.
     async fn find_refresh(&self, hash: &[u8]) -> Result<Option<RefreshToken>, StoreError>;
@@ -134,12 +256,56 @@ pub trait AuthStore: Send + Sync + 'static {
         successor_salt: &[u8],
         successor: &NewRefreshToken,
         now: i64,
+        event: &NewEvent,
     ) -> Result<bool, StoreError>;
-    /// Revokes a family (logout, reuse detected).
-    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<(), StoreError>;
-    /// Whether the family exists, is not revoked and has not reached its
-    /// absolute lifetime at `now`.
+    /// Revokes a family (logout, reuse detected); whether it was live. The
+    /// event is written only when it was.
+    async fn revoke_family(
+        &self,
+        family_id: &str,
+        now: i64,
+        event: &NewEvent,
+    ) -> Result<bool, StoreError>;
+    /// Revokes every live family of a user; how many.
+    async fn revoke_sessions(
+        &self,
+        user_id: &str,
+        now: i64,
+        event: &NewEvent,
+    ) -> Result<u64, StoreError>;
+    /// Whether the family exists, is not revoked, has not reached its
+    /// absolute lifetime at `now`, and its user is enabled.
     async fn session_live(&self, family_id: &str, now: i64) -> Result<bool, StoreError>;
+    /// A user's live families, by id, after `after`.
+    async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: i64,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Family>, StoreError>;
+
+    /// Adds a client.
+    async fn insert_client(&self, client: &Client, event: &NewEvent) -> Result<(), StoreError>;
+    /// The client with this id.
+    async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+    /// Clients by id, after `after`.
+    async fn list_clients(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Client>, StoreError>;
+    /// Deletes a client; whether there was one.
+    async fn delete_client(&self, client_id: &str, event: &NewEvent) -> Result<bool, StoreError>;
+
+    /// Writes an event that records no change of ours (a throttled login).
+    async fn record(&self, event: &NewEvent) -> Result<(), StoreError>;
+    /// Audit events, newest first.
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
 
     /// The latest window end among keys that used up their failures, if any.
     async fn throttled_until(
@@ -153,10 +319,12 @@ pub trait AuthStore: Send + Sync + 'static {
         keys: &[ThrottleKey],
         now: i64,
         window: i64,
+        event: &NewEvent,
     ) -> Result<(), StoreError>;
     /// Forgets a key's failures (a successful login).
     async fn clear_failures(&self, key: &str) -> Result<(), StoreError>;
 
-    /// Deletes ended families (and their tokens) and ended throttle windows.
-    async fn purge_expired(&self, now: i64) -> Result<(), StoreError>;
+    /// Deletes ended families (and their tokens), ended throttle windows,
+    /// and audit events from before `audit_before`.
+    async fn purge_expired(&self, now: i64, audit_before: i64) -> Result<(), StoreError>;
 }

@@ -5,9 +5,12 @@ use sqlx::migrate::Migrator;
 use sqlx::Row as _;
 
 use super::{
-    AuthStore, Family, InsertUserError, NewRefreshToken, RefreshToken, StoreError, ThrottleKey,
-    User,
+    AuditEvent, AuditFilter, AuthStore, Changed, Client, Family, InsertUserError, NewEvent,
+    NewRefreshToken, RefreshToken, StoreError, ThrottleKey, User, UserChange,
 };
+use crate::domain::scope::ADMIN_SCOPE;
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -43,14 +46,173 @@ fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
         password_hash: row.try_get("password_hash")?,
         created_at: row.try_get("created_at")?,
         scopes: row.try_get("scopes")?,
+        disabled_at: row.try_get("disabled_at")?,
+        last_login_at: row.try_get("last_login_at")?,
     })
 }
 
-const USER_COLUMNS: &str = "SELECT id, username, password_hash, created_at, scopes FROM users";
+const USER_COLUMNS: &str = "SELECT id, username, password_hash, created_at, scopes, \
+                            disabled_at, last_login_at FROM users";
+
+fn family_from(row: &AnyRow) -> Result<Family, sqlx::Error> {
+    Ok(Family {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        scope: row.try_get("scope")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+fn client_from(row: &AnyRow) -> Result<Client, sqlx::Error> {
+    Ok(Client {
+        client_id: row.try_get("client_id")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
+        scopes: row.try_get("scopes")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn audit_from(row: &AnyRow) -> Result<AuditEvent, sqlx::Error> {
+    let detail: Option<String> = row.try_get("detail")?;
+    Ok(AuditEvent {
+        id: row.try_get("id")?,
+        at: row.try_get("at")?,
+        event: row.try_get("event")?,
+        user_id: row.try_get("user_id")?,
+        actor_id: row.try_get("actor_id")?,
+        client_id: row.try_get("client_id")?,
+        client_address: row.try_get("client_address")?,
+        detail: detail.and_then(|d| serde_json::from_str(&d).ok()),
+    })
+}
+
+fn decode_all<T>(
+    rows: &[AnyRow],
+    decode: fn(&AnyRow) -> Result<T, sqlx::Error>,
+    context: &'static str,
+) -> Result<Vec<T>, StoreError> {
+    rows.iter()
+        .map(decode)
+        .collect::<Result<_, _>>()
+        .map_err(failed(context))
+}
+
+/// Writes an event in the transaction of its change.
+async fn insert_event(tx: &mut Tx, event: &NewEvent) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_events \
+         (at, event, user_id, actor_id, client_id, client_address, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(event.at)
+    .bind(event.event)
+    .bind(&event.user_id)
+    .bind(&event.actor_id)
+    .bind(&event.client_id)
+    .bind(&event.client_address)
+    .bind(event.detail.as_ref().map(ToString::to_string))
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+    .map_err(failed("writing an audit event"))
+}
+
+/// Commits, then logs the events it wrote (a log line never precedes or
+/// outlives its change).
+async fn commit(tx: Tx, events: &[&NewEvent], context: &'static str) -> Result<(), StoreError> {
+    tx.commit().await.map_err(failed(context))?;
+    for event in events {
+        crate::audit::log(event);
+    }
+    Ok(())
+}
+
+/// Enabled users holding the admin scope.
+const ADMIN_COUNT: &str = "SELECT COUNT(*) FROM users WHERE disabled_at IS NULL \
+                           AND (' ' || scopes || ' ') LIKE '% auth:admin %'";
+
+/// `scopes` as the condition `ADMIN_COUNT` tests.
+fn holds_admin(scopes: Option<&str>) -> bool {
+    scopes.is_some_and(|s| s.split_ascii_whitespace().any(|s| s == ADMIN_SCOPE))
+}
+
+/// Escapes `LIKE`'s wildcards (with `ESCAPE '\'`).
+fn like_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+impl SqlAuthStore {
+    async fn begin(&self, context: &'static str) -> Result<Tx, StoreError> {
+        self.db.begin_write().await.map_err(failed(context))
+    }
+
+    /// Serialises changes that could remove the last admin: SQLite's write
+    /// transaction already does; PostgreSQL takes a transaction lock.
+    async fn lock_admins(&self, tx: &mut Tx) -> Result<(), StoreError> {
+        if self.db.backend == shared::db::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(7164)")
+                .execute(&mut **tx)
+                .await
+                .map_err(failed("locking the admin count"))?;
+        }
+        Ok(())
+    }
+
+    async fn admin_count(tx: &mut Tx) -> Result<i64, StoreError> {
+        sqlx::query_scalar(ADMIN_COUNT)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(failed("counting admins"))
+    }
+
+    /// Locks and reads the user, and whether the change leaves an admin.
+    async fn user_for_change(
+        &self,
+        tx: &mut Tx,
+        user_id: &str,
+        leaves_admin: impl Fn(&User) -> bool,
+    ) -> Result<Result<User, Changed>, StoreError> {
+        self.lock_admins(tx).await?;
+        let row = sqlx::query(&format!("{USER_COLUMNS} WHERE id = $1"))
+            .bind(user_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(failed("finding a user to change"))?;
+        let Some(user) = row
+            .as_ref()
+            .map(user_from)
+            .transpose()
+            .map_err(failed("decoding a user"))?
+        else {
+            return Ok(Err(Changed::NoSuchUser));
+        };
+        let was_admin = user.disabled_at.is_none() && holds_admin(user.scopes.as_deref());
+        if was_admin && !leaves_admin(&user) && Self::admin_count(tx).await? <= 1 {
+            return Ok(Err(Changed::LastAdmin));
+        }
+        Ok(Ok(user))
+    }
+}
 
 #[async_trait]
 impl AuthStore for SqlAuthStore {
-    async fn insert_user(&self, user: &User, username_key: &str) -> Result<(), InsertUserError> {
+    async fn insert_user(
+        &self,
+        user: &User,
+        username_key: &str,
+        event: &NewEvent,
+    ) -> Result<(), InsertUserError> {
+        let mut tx = self.begin("starting a registration").await?;
         let result = sqlx::query(
             "INSERT INTO users \
              (id, username, username_key, password_hash, created_at, updated_at, scopes) \
@@ -62,13 +224,15 @@ impl AuthStore for SqlAuthStore {
         .bind(&user.password_hash)
         .bind(&user.created_at)
         .bind(&user.scopes)
-        .execute(&self.db.pool)
+        .execute(&mut *tx)
         .await;
         match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(InsertUserError::UsernameTaken),
-            Err(e) => Err(failed("inserting a user")(e).into()),
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Err(InsertUserError::UsernameTaken),
+            Err(e) => return Err(failed("inserting a user")(e).into()),
         }
+        insert_event(&mut tx, event).await?;
+        Ok(commit(tx, &[event], "committing a registration").await?)
     }
 
     async fn find_by_key(&self, username_key: &str) -> Result<Option<User>, StoreError> {
@@ -95,15 +259,100 @@ impl AuthStore for SqlAuthStore {
             .map_err(failed("decoding a user"))
     }
 
-    async fn set_scopes(&self, user_id: &str, scopes: &str, now: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET scopes = $2, updated_at = $3 WHERE id = $1")
+    async fn update_user(
+        &self,
+        user_id: &str,
+        change: &UserChange,
+        now: i64,
+        events: &[NewEvent],
+    ) -> Result<Changed, StoreError> {
+        let mut tx = self.begin("starting a user change").await?;
+        let leaves_admin = |user: &User| {
+            change.disabled != Some(true)
+                && holds_admin(change.scopes.as_deref().or(user.scopes.as_deref()))
+        };
+        if let Err(refused) = self.user_for_change(&mut tx, user_id, leaves_admin).await? {
+            return Ok(refused);
+        }
+        let disabled_at = match change.disabled {
+            Some(true) => Some(Some(now)),
+            Some(false) => Some(None),
+            None => None,
+        };
+        sqlx::query(
+            "UPDATE users SET \
+               disabled_at = CASE WHEN $2 THEN COALESCE(disabled_at, $3) \
+                                  WHEN $4 THEN NULL ELSE disabled_at END, \
+               scopes = COALESCE($5, scopes), updated_at = $6 \
+             WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(disabled_at == Some(Some(now)))
+        .bind(now)
+        .bind(disabled_at == Some(None))
+        .bind(&change.scopes)
+        .bind(shared::db::timestamp(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(failed("changing a user"))?;
+        if change.disabled == Some(true) {
+            revoke_user_families(&mut tx, user_id, now).await?;
+        }
+        for event in events {
+            insert_event(&mut tx, event).await?;
+        }
+        let logged: Vec<&NewEvent> = events.iter().collect();
+        commit(tx, &logged, "committing a user change").await?;
+        Ok(Changed::Yes)
+    }
+
+    async fn delete_user(&self, user_id: &str, event: &NewEvent) -> Result<Changed, StoreError> {
+        let mut tx = self.begin("starting a user deletion").await?;
+        if let Err(refused) = self.user_for_change(&mut tx, user_id, |_| false).await? {
+            return Ok(refused);
+        }
+        // Sessions and their tokens go by ON DELETE CASCADE; say so for SQLite
+        // connections that were opened without foreign keys.
+        sqlx::query("DELETE FROM refresh_families WHERE user_id = $1")
             .bind(user_id)
-            .bind(scopes)
-            .bind(now)
-            .execute(&self.db.pool)
+            .execute(&mut *tx)
             .await
-            .map(|_| ())
-            .map_err(failed("setting a user's scopes"))
+            .map_err(failed("deleting a user's sessions"))?;
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed("deleting a user"))?;
+        insert_event(&mut tx, event).await?;
+        commit(tx, &[event], "committing a user deletion").await?;
+        Ok(Changed::Yes)
+    }
+
+    async fn list_users(
+        &self,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{USER_COLUMNS} WHERE ($1 IS NULL OR username_key > $1) \
+             AND ($2 IS NULL OR username_key LIKE $2 ESCAPE '\\') \
+             ORDER BY username_key LIMIT $3"
+        ))
+        .bind(after)
+        .bind(prefix.map(like_prefix))
+        .bind(i64::from(limit))
+        .fetch_all(&self.db.pool)
+        .await
+        .map_err(failed("listing users"))?;
+        decode_all(&rows, user_from, "decoding users")
+    }
+
+    async fn record_login(&self, user_id: &str, event: &NewEvent) -> Result<(), StoreError> {
+        let mut tx = self.begin("starting a login").await?;
+        set_last_login(&mut tx, user_id, event.at).await?;
+        insert_event(&mut tx, event).await?;
+        commit(tx, &[event], "committing a login").await
     }
 
     async fn upgrade_hash(&self, user_id: &str, password_hash: &str) -> Result<(), StoreError> {
@@ -121,12 +370,9 @@ impl AuthStore for SqlAuthStore {
         user_id: &str,
         password_hash: &str,
         now: i64,
+        event: &NewEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self
-            .db
-            .begin_write()
-            .await
-            .map_err(failed("starting a password change"))?;
+        let mut tx = self.begin("starting a password change").await?;
         sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
             .bind(user_id)
             .bind(password_hash)
@@ -134,29 +380,18 @@ impl AuthStore for SqlAuthStore {
             .execute(&mut *tx)
             .await
             .map_err(failed("changing a password"))?;
-        sqlx::query(
-            "UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-        )
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(failed("revoking a user's sessions"))?;
-        tx.commit()
-            .await
-            .map_err(failed("committing a password change"))
+        revoke_user_families(&mut tx, user_id, now).await?;
+        insert_event(&mut tx, event).await?;
+        commit(tx, &[event], "committing a password change").await
     }
 
     async fn create_family(
         &self,
         family: &Family,
         first: &NewRefreshToken,
+        event: &NewEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self
-            .db
-            .begin_write()
-            .await
-            .map_err(failed("starting a session"))?;
+        let mut tx = self.begin("starting a session").await?;
         sqlx::query(
             "INSERT INTO refresh_families (id, user_id, scope, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -170,7 +405,9 @@ impl AuthStore for SqlAuthStore {
         .await
         .map_err(failed("inserting a refresh family"))?;
         insert_token(&mut tx, first).await?;
-        tx.commit().await.map_err(failed("committing a session"))
+        set_last_login(&mut tx, &family.user_id, family.created_at).await?;
+        insert_event(&mut tx, event).await?;
+        commit(tx, &[event], "committing a session").await
     }
 
     async fn find_refresh(&self, hash: &[u8]) -> Result<Option<RefreshToken>, StoreError> {
@@ -208,14 +445,11 @@ impl AuthStore for SqlAuthStore {
         successor_salt: &[u8],
         successor: &NewRefreshToken,
         now: i64,
+        event: &NewEvent,
     ) -> Result<bool, StoreError> {
         // IMMEDIATE takes the write lock first, so racing spends queue here
         // and each sees the one before it committed.
-        let mut tx = self
-            .db
-            .begin_write()
-            .await
-            .map_err(failed("starting a rotation"))?;
+        let mut tx = self.begin("starting a rotation").await?;
         let spent = sqlx::query(
             "UPDATE refresh_tokens SET spent_at = $2, successor_salt = $3 \
              WHERE token_hash = $1 AND spent_at IS NULL",
@@ -230,26 +464,53 @@ impl AuthStore for SqlAuthStore {
             return Ok(false);
         }
         insert_token(&mut tx, successor).await?;
-        tx.commit().await.map_err(failed("committing a rotation"))?;
+        insert_event(&mut tx, event).await?;
+        commit(tx, &[event], "committing a rotation").await?;
         Ok(true)
     }
 
-    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
+    async fn revoke_family(
+        &self,
+        family_id: &str,
+        now: i64,
+        event: &NewEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin("starting a revocation").await?;
+        let revoked = sqlx::query(
             "UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
         )
         .bind(family_id)
         .bind(now)
-        .execute(&self.db.pool)
+        .execute(&mut *tx)
         .await
-        .map(|_| ())
-        .map_err(failed("revoking a refresh family"))
+        .map_err(failed("revoking a refresh family"))?
+        .rows_affected()
+            > 0;
+        if revoked {
+            insert_event(&mut tx, event).await?;
+            commit(tx, &[event], "committing a revocation").await?;
+        }
+        Ok(revoked)
+    }
+
+    async fn revoke_sessions(
+        &self,
+        user_id: &str,
+        now: i64,
+        event: &NewEvent,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin("starting a revocation").await?;
+        let revoked = revoke_user_families(&mut tx, user_id, now).await?;
+        insert_event(&mut tx, event).await?;
+        commit(tx, &[event], "committing a revocation").await?;
+        Ok(revoked)
     }
 
     async fn session_live(&self, family_id: &str, now: i64) -> Result<bool, StoreError> {
         sqlx::query(
-            "SELECT 1 FROM refresh_families \
-             WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2",
+            "SELECT 1 FROM refresh_families f JOIN users u ON u.id = f.user_id \
+             WHERE f.id = $1 AND f.revoked_at IS NULL AND f.expires_at > $2 \
+             AND u.disabled_at IS NULL",
         )
         .bind(family_id)
         .bind(now)
@@ -257,6 +518,117 @@ impl AuthStore for SqlAuthStore {
         .await
         .map(|row| row.is_some())
         .map_err(failed("checking a session"))
+    }
+
+    async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: i64,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Family>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, scope, created_at, expires_at FROM refresh_families \
+             WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+             AND ($3 IS NULL OR id > $3) ORDER BY id LIMIT $4",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.db.pool)
+        .await
+        .map_err(failed("listing sessions"))?;
+        decode_all(&rows, family_from, "decoding sessions")
+    }
+
+    async fn insert_client(&self, client: &Client, event: &NewEvent) -> Result<(), StoreError> {
+        let mut tx = self.begin("starting a client registration").await?;
+        sqlx::query(
+            "INSERT INTO clients (client_id, name, secret_hash, scopes, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&client.client_id)
+        .bind(&client.name)
+        .bind(&client.secret_hash)
+        .bind(&client.scopes)
+        .bind(client.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(failed("inserting a client"))?;
+        insert_event(&mut tx, event).await?;
+        commit(tx, &[event], "committing a client registration").await
+    }
+
+    async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let row = sqlx::query(&format!("{CLIENT_COLUMNS} WHERE client_id = $1"))
+            .bind(client_id)
+            .fetch_optional(&self.db.pool)
+            .await
+            .map_err(failed("finding a client"))?;
+        row.as_ref()
+            .map(client_from)
+            .transpose()
+            .map_err(failed("decoding a client"))
+    }
+
+    async fn list_clients(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Client>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{CLIENT_COLUMNS} WHERE ($1 IS NULL OR client_id > $1) ORDER BY client_id LIMIT $2"
+        ))
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.db.pool)
+        .await
+        .map_err(failed("listing clients"))?;
+        decode_all(&rows, client_from, "decoding clients")
+    }
+
+    async fn delete_client(&self, client_id: &str, event: &NewEvent) -> Result<bool, StoreError> {
+        let mut tx = self.begin("starting a client deletion").await?;
+        let deleted = sqlx::query("DELETE FROM clients WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed("deleting a client"))?
+            .rows_affected()
+            > 0;
+        if deleted {
+            insert_event(&mut tx, event).await?;
+            commit(tx, &[event], "committing a client deletion").await?;
+        }
+        Ok(deleted)
+    }
+
+    async fn record(&self, event: &NewEvent) -> Result<(), StoreError> {
+        let mut tx = self.begin("starting an audit event").await?;
+        insert_event(&mut tx, event).await?;
+        commit(tx, &[event], "committing an audit event").await
+    }
+
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, event, user_id, actor_id, client_id, client_address, detail \
+             FROM audit_events \
+             WHERE ($1 IS NULL OR id < $1) AND ($2 IS NULL OR user_id = $2) \
+             AND ($3 IS NULL OR event = $3) ORDER BY id DESC LIMIT $4",
+        )
+        .bind(filter.before)
+        .bind(&filter.user_id)
+        .bind(&filter.event)
+        .bind(i64::from(limit))
+        .fetch_all(&self.db.pool)
+        .await
+        .map_err(failed("listing audit events"))?;
+        decode_all(&rows, audit_from, "decoding audit events")
     }
 
     async fn throttled_until(
@@ -291,7 +663,9 @@ impl AuthStore for SqlAuthStore {
         keys: &[ThrottleKey],
         now: i64,
         window: i64,
+        event: &NewEvent,
     ) -> Result<(), StoreError> {
+        let mut tx = self.begin("starting a failed login").await?;
         for key in keys {
             sqlx::query(
                 "INSERT INTO login_throttle (key, failures, window_ends_at) VALUES ($1, 1, $2 + $3) \
@@ -304,11 +678,12 @@ impl AuthStore for SqlAuthStore {
             .bind(&key.key)
             .bind(now)
             .bind(window)
-            .execute(&self.db.pool)
+            .execute(&mut *tx)
             .await
             .map_err(failed("counting a failed login"))?;
         }
-        Ok(())
+        insert_event(&mut tx, event).await?;
+        commit(tx, &[event], "committing a failed login").await
     }
 
     async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {
@@ -320,7 +695,12 @@ impl AuthStore for SqlAuthStore {
             .map_err(failed("clearing failed logins"))
     }
 
-    async fn purge_expired(&self, now: i64) -> Result<(), StoreError> {
+    async fn purge_expired(&self, now: i64, audit_before: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM audit_events WHERE at < $1")
+            .bind(audit_before)
+            .execute(&self.db.pool)
+            .await
+            .map_err(failed("purging old audit events"))?;
         sqlx::query("DELETE FROM refresh_families WHERE expires_at < $1")
             .bind(now)
             .execute(&self.db.pool)
@@ -335,10 +715,31 @@ impl AuthStore for SqlAuthStore {
     }
 }
 
-async fn insert_token(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    token: &NewRefreshToken,
-) -> Result<(), StoreError> {
+const CLIENT_COLUMNS: &str = "SELECT client_id, name, secret_hash, scopes, created_at FROM clients";
+
+async fn set_last_login(tx: &mut Tx, user_id: &str, now: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+        .map_err(failed("setting the last login"))
+}
+
+async fn revoke_user_families(tx: &mut Tx, user_id: &str, now: i64) -> Result<u64, StoreError> {
+    sqlx::query(
+        "UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(failed("revoking a user's sessions"))
+}
+
+async fn insert_token(tx: &mut Tx, token: &NewRefreshToken) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, $3)",
     )

@@ -68,7 +68,8 @@ async fn no_password_token_or_secret_reaches_the_log() {
     assert!(log.contains("request finished"), "the log is on: {log}");
     assert!(
         log.lines()
-            .any(|line| line.contains("user registered") && line.contains("registration-7")),
+            .any(|line| line.contains("event=\"user_registered\"")
+                && line.contains("registration-7")),
         "the request id is on the request's lines: {log}"
     );
     for (what, secret) in [

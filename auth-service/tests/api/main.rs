@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod admin;
 mod bad_input;
 mod discovery;
 mod flask_login;

@@ -13,7 +13,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_auth-service");
 
 /// `auth-service users grant ARGS...` for the service on `url` with
 /// `socket`: success, stdout, stderr.
-async fn grant(url: &str, socket: &Path, args: &[&str]) -> (bool, String, String) {
+pub(crate) async fn grant(url: &str, socket: &Path, args: &[&str]) -> (bool, String, String) {
     let mut command = Command::new(BINARY);
     command
         .env("AUTH__DATABASE__URL", url)

@@ -10,7 +10,7 @@ use super::json::{once, remember, Name};
 /// The payload of an access token (RFC 7519 registered claims plus ours).
 ///
 /// Unknown claims from other issuers are ignored; every claim listed here
-/// but `sid` is required, with the JSON type it has here.
+/// but `sid` and `client_id` is required, with the JSON type it has here.
 ///
 /// ```
 /// use shared::token::{Audience, Claims};
@@ -26,6 +26,7 @@ use super::json::{once, remember, Name};
 ///     scope: "items:read items:write".into(),
 ///     username: "alice".into(),
 ///     sid: None,
+///     client_id: None,
 /// };
 /// assert!(claims.has_scope("items:write"));
 /// ```
@@ -53,6 +54,10 @@ pub struct Claims {
     /// issuer can end it, and with it the token, before `exp` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The client the token was issued to (RFC 9068 2.2): set for a service
+    /// client's own token (client credentials), where `sub` is the client too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// One pass over the payload: every claim above required with its type,
@@ -74,8 +79,9 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims, A::Error> {
-        let (mut iss, mut sub, mut aud, mut jti, mut scope, mut username, mut sid) =
-            (None, None, None, None, None, None, None);
+        let (mut iss, mut sub, mut aud, mut jti, mut scope, mut username) =
+            (None, None, None, None, None, None);
+        let (mut sid, mut client_id) = (None, None);
         let (mut exp, mut nbf, mut iat) = (None, None, None);
         let mut others: Vec<Name<'de>> = Vec::new();
         while let Some(name) = map.next_key::<Name<'de>>()? {
@@ -91,6 +97,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                 "scope" => once(&mut scope, map.next_value()?)?,
                 "username" => once(&mut username, map.next_value()?)?,
                 "sid" => once(&mut sid, map.next_value()?)?,
+                "client_id" => once(&mut client_id, map.next_value()?)?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     remember(&mut others, name)?;
@@ -109,6 +116,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
             scope: scope.ok_or_else(|| missing("scope"))?,
             username: username.ok_or_else(|| missing("username"))?,
             sid,
+            client_id,
         })
     }
 }
@@ -257,6 +265,7 @@ mod tests {
             scope: "x".into(),
             username: "u".into(),
             sid: None,
+            client_id: None,
         };
         let json = serde_json::to_string(&claims).expect("json");
         assert!(!json.contains("sid"), "{json}");

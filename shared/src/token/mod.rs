@@ -486,6 +486,14 @@ impl TokenSigner {
         self.issue_in(None, user_id, username, scope)
     }
 
+    /// A service client's own access token (RFC 6749 4.4): `sub`,
+    /// `client_id` and `username` are the client's id.
+    pub fn issue_to_client(&self, client_id: &str, scope: &str) -> Result<IssuedToken, SignError> {
+        let mut claims = self.claims(client_id, client_id, scope);
+        claims.client_id = Some(client_id.to_owned());
+        self.signed(claims)
+    }
+
     /// A new access token for a user, valid from now, belonging to the
     /// session (login) `sid`, which the issuer can end before `exp`.
     pub fn issue_in(
@@ -495,10 +503,17 @@ impl TokenSigner {
         username: &str,
         scope: &str,
     ) -> Result<IssuedToken, SignError> {
+        let mut claims = self.claims(user_id, username, scope);
+        claims.sid = sid.map(str::to_owned);
+        self.signed(claims)
+    }
+
+    /// Fresh claims from now, with no session or client.
+    fn claims(&self, sub: &str, username: &str, scope: &str) -> Claims {
         let issued_at = self.clock.now_seconds();
-        let claims = Claims {
+        Claims {
             iss: self.issuer.clone(),
-            sub: user_id.to_owned(),
+            sub: sub.to_owned(),
             aud: self.audience.clone(),
             exp: issued_at + self.lifetime_seconds,
             nbf: issued_at,
@@ -506,8 +521,12 @@ impl TokenSigner {
             jti: uuid::Uuid::new_v4().to_string(),
             scope: scope.to_owned(),
             username: username.to_owned(),
-            sid: sid.map(str::to_owned),
-        };
+            sid: None,
+            client_id: None,
+        }
+    }
+
+    fn signed(&self, claims: Claims) -> Result<IssuedToken, SignError> {
         Ok(IssuedToken {
             access_token: self.sign(&claims)?,
             expires_in: self.lifetime_seconds,

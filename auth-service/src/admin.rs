@@ -1,0 +1,207 @@
+//! What an administrator does (the `auth:admin` API): change, disable and
+//! delete users, end their sessions, register service clients. Every change
+//! is written with its audit event, in one transaction. Returns domain
+//! errors; `routes` turns them into HTTP.
+
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore as _};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use secrecy::{ExposeSecret as _, SecretString};
+use sha2::{Digest, Sha256};
+use shared::clock::Clock;
+
+use crate::audit::{self, Actor};
+use crate::domain::scope::{self, ADMIN_SCOPE};
+use crate::store::{AuthStore, Changed, Client, StoreError, User, UserChange};
+
+/// The administration service, shared by every worker.
+pub struct Admin {
+    /// The tables.
+    pub store: Arc<dyn AuthStore>,
+    /// Where "now" comes from.
+    pub clock: Clock,
+}
+
+/// Why a change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No user (or client) has this id.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// It would leave no enabled user holding `auth:admin`.
+    #[error(
+        "this would leave no enabled user with `auth:admin`: grant it to another user first \
+         (or, on the server, `auth-service users grant USERNAME auth:admin`)"
+    )]
+    LastAdmin,
+    /// A field is wrong; which and why.
+    #[error("{1}")]
+    Invalid(&'static str, String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A new client with its secret, shown once.
+pub struct NewClient {
+    /// As stored.
+    pub client: Client,
+    /// The secret; only its hash is kept.
+    pub secret: SecretString,
+}
+
+fn random(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buffer);
+    URL_SAFE_NO_PAD.encode(buffer)
+}
+
+/// SHA-256 of a client secret: 256 random bits need no slow hash.
+fn secret_hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+fn changed(outcome: Changed) -> Result<(), AdminError> {
+    match outcome {
+        Changed::Yes => Ok(()),
+        Changed::NoSuchUser => Err(AdminError::NotFound("no user has this id")),
+        Changed::LastAdmin => Err(AdminError::LastAdmin),
+    }
+}
+
+impl Admin {
+    async fn user(&self, user_id: &str) -> Result<User, AdminError> {
+        self.store
+            .find_by_id(user_id)
+            .await?
+            .ok_or(AdminError::NotFound("no user has this id"))
+    }
+
+    /// Disables or enables a user and sets their scopes; a disable ends
+    /// every session at once. The user after.
+    pub async fn change_user(
+        &self,
+        user_id: &str,
+        disabled: Option<bool>,
+        scopes: Option<&[String]>,
+        actor: &Actor,
+    ) -> Result<User, AdminError> {
+        let scopes = scopes
+            .map(scope::joined)
+            .transpose()
+            .map_err(|why| AdminError::Invalid("scopes", why))?;
+        let before = self.user(user_id).await?;
+        let now = self.clock.now_ms();
+        let mut events = Vec::new();
+        if let Some(disabled) = disabled.filter(|d| *d != before.disabled_at.is_some()) {
+            let name = if disabled {
+                audit::USER_DISABLED
+            } else {
+                audit::USER_ENABLED
+            };
+            events.push(actor.event(name, now).user(user_id));
+        }
+        if let Some(scopes) = scopes
+            .as_ref()
+            .filter(|s| before.scopes.as_ref() != Some(s))
+        {
+            events.push(
+                actor
+                    .event(audit::SCOPES_CHANGED, now)
+                    .user(user_id)
+                    .detail(serde_json::json!({"scopes": scopes, "before": before.scopes})),
+            );
+        }
+        let change = UserChange { disabled, scopes };
+        changed(
+            self.store
+                .update_user(user_id, &change, now, &events)
+                .await?,
+        )?;
+        self.user(user_id).await
+    }
+
+    /// Deletes a user, their sessions and their password hash.
+    pub async fn delete_user(&self, user_id: &str, actor: &Actor) -> Result<(), AdminError> {
+        let event = actor
+            .event(audit::USER_DELETED, self.clock.now_ms())
+            .user(user_id);
+        changed(self.store.delete_user(user_id, &event).await?)
+    }
+
+    /// Ends every session of a user; how many were live.
+    pub async fn revoke_sessions(&self, user_id: &str, actor: &Actor) -> Result<u64, AdminError> {
+        self.user(user_id).await?;
+        let now = self.clock.now_ms();
+        // The count is known after the change; the event says what was asked.
+        let event = actor.event(audit::SESSIONS_REVOKED, now).user(user_id);
+        Ok(self.store.revoke_sessions(user_id, now, &event).await?)
+    }
+
+    /// Registers a service client; its secret is returned once.
+    pub async fn create_client(
+        &self,
+        name: &str,
+        scopes: &[String],
+        actor: &Actor,
+    ) -> Result<NewClient, AdminError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(AdminError::Invalid(
+                "name",
+                "must be 1 to 100 characters, no control characters".into(),
+            ));
+        }
+        let scopes = scope::joined(scopes).map_err(|why| AdminError::Invalid("scopes", why))?;
+        if scopes.split(' ').any(|s| s == ADMIN_SCOPE) {
+            return Err(AdminError::Invalid(
+                "scopes",
+                format!("`{ADMIN_SCOPE}` is for users; a client cannot hold it"),
+            ));
+        }
+        let secret = random(32);
+        let client = Client {
+            client_id: format!("client_{}", random(12)),
+            name: name.to_owned(),
+            secret_hash: secret_hash(&secret),
+            scopes,
+            created_at: self.clock.now_ms(),
+        };
+        let event = actor
+            .event(audit::CLIENT_CREATED, client.created_at)
+            .client(&client.client_id)
+            .detail(serde_json::json!({"name": client.name, "scopes": client.scopes}));
+        self.store.insert_client(&client, &event).await?;
+        Ok(NewClient {
+            client,
+            secret: secret.into(),
+        })
+    }
+
+    /// Deletes a client: its tokens stop introspecting active, and it gets
+    /// no more.
+    pub async fn delete_client(&self, client_id: &str, actor: &Actor) -> Result<(), AdminError> {
+        let event = actor
+            .event(audit::CLIENT_DELETED, self.clock.now_ms())
+            .client(client_id);
+        if self.store.delete_client(client_id, &event).await? {
+            Ok(())
+        } else {
+            Err(AdminError::NotFound("no client has this id"))
+        }
+    }
+}
+
+/// The client these credentials belong to, or `None`: an unknown client and
+/// a wrong secret cost the same and look the same.
+pub async fn authenticate_client(
+    store: &dyn AuthStore,
+    client_id: &str,
+    secret: &SecretString,
+) -> Result<Option<Client>, StoreError> {
+    let presented = secret_hash(secret.expose_secret());
+    let client = store.find_client(client_id).await?;
+    Ok(client.filter(|c| c.secret_hash == presented))
+}

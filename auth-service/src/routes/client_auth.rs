@@ -1,0 +1,78 @@
+//! Client authentication (RFC 6749 2.3.1): HTTP Basic with the form-encoded
+//! id and secret, or `client_id` and `client_secret` in the body; not both.
+//! An unknown client and a wrong secret answer alike: 401 `invalid_client`.
+
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::HttpRequest;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use percent_encoding::percent_decode_str;
+use secrecy::SecretString;
+
+use super::token::TokenError;
+use crate::admin::authenticate_client;
+use crate::store::{AuthStore, Client};
+
+/// The credentials of a request, if it carries any.
+fn presented(
+    req: &HttpRequest,
+    form_id: Option<&str>,
+    form_secret: Option<SecretString>,
+) -> Result<Option<(String, SecretString)>, TokenError> {
+    let basic = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, encoded)| encoded.trim());
+    match (basic, form_secret) {
+        (Some(_), Some(_)) => Err(TokenError::oauth(
+            "invalid_request",
+            "authenticate the client one way: HTTP Basic or client_secret in the body, not both",
+        )),
+        (Some(encoded), None) => {
+            let malformed = || {
+                TokenError::invalid_client("the Basic credentials are not base64 of `id:secret`")
+            };
+            let decoded = STANDARD.decode(encoded).map_err(|_| malformed())?;
+            let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+            let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+            // RFC 6749 2.3.1: both are form-encoded before Basic encoding.
+            let unescape = |text: &str| {
+                percent_decode_str(&text.replace('+', " "))
+                    .decode_utf8()
+                    .map(|text| text.into_owned())
+                    .map_err(|_| malformed())
+            };
+            Ok(Some((unescape(id)?, unescape(secret)?.into())))
+        }
+        (None, Some(secret)) => match form_id {
+            Some(id) => Ok(Some((id.to_owned(), secret))),
+            None => Err(TokenError::oauth(
+                "invalid_request",
+                "client_secret was sent without client_id",
+            )),
+        },
+        (None, None) => Ok(None),
+    }
+}
+
+/// The authenticated client of the request, or 401 `invalid_client` (no
+/// credentials, an unknown client, a wrong secret).
+pub(super) async fn authenticated(
+    req: &HttpRequest,
+    store: &dyn AuthStore,
+    form_id: Option<&str>,
+    form_secret: Option<SecretString>,
+) -> Result<Client, TokenError> {
+    let Some((id, secret)) = presented(req, form_id, form_secret)? else {
+        return Err(TokenError::invalid_client(
+            "client authentication is required: HTTP Basic, or client_id and client_secret",
+        ));
+    };
+    authenticate_client(store, &id, &secret)
+        .await
+        .map_err(|e| TokenError::Failed(e.into()))?
+        .ok_or_else(|| TokenError::invalid_client("the client id or secret is wrong"))
+}

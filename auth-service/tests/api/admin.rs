@@ -1,0 +1,595 @@
+//! The admin API (`auth:admin`): users, sessions, service clients,
+//! introspection and the audit log.
+
+use serde_json::{json, Value};
+use shared::testing::{send, TestApp, TestDatabase};
+
+use crate::helpers::{spawn_app_on, AuthApi as _, PASSWORD};
+use crate::users_cli::grant;
+
+/// auth-service with `root` made admin from the command line; root's token.
+struct Admin {
+    app: TestApp,
+    token: String,
+    _db: TestDatabase,
+    _dir: tempfile::TempDir,
+}
+
+async fn admin_app() -> Admin {
+    let db = TestDatabase::new().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("admin.sock");
+    let setting = socket.display().to_string();
+    let app = spawn_app_on(db.url(), &[("AUTH__SERVER__ADMIN_SOCKET", &setting)]).await;
+    assert_eq!(app.register("root", PASSWORD).await.status(), 201);
+    let (ok, _, stderr) = grant(db.url(), &socket, &["root", "auth:admin"]).await;
+    assert!(ok, "{stderr}");
+    let token = login(&app, "root").await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    Admin {
+        app,
+        token,
+        _db: db,
+        _dir: dir,
+    }
+}
+
+async fn login(app: &TestApp, username: &str) -> Value {
+    app.password_grant(username, PASSWORD).await
+}
+
+fn token_of(grant: &Value) -> &str {
+    grant["access_token"].as_str().expect("access_token")
+}
+
+impl Admin {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let request = self
+            .app
+            .client
+            .request(method, self.app.url(path))
+            .bearer_auth(&self.token);
+        send(match body {
+            Some(body) => request.json(&body),
+            None => request,
+        })
+        .await
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    async fn delete(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::DELETE, path, None).await
+    }
+
+    async fn register(&self, username: &str) -> String {
+        let response = self.app.register(username, PASSWORD).await;
+        assert_eq!(response.status(), 201);
+        let user: Value = response.json().await.expect("json");
+        user["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn audit(&self, query: &str) -> Vec<Value> {
+        let (status, page) = self.get(&format!("/v1/admin/audit?{query}")).await;
+        assert_eq!(status, 200, "{page}");
+        page["items"].as_array().expect("items").clone()
+    }
+
+    async fn new_client(&self, scopes: &[&str]) -> (String, String) {
+        let (status, created) = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/admin/clients",
+                Some(json!({"name": "reports job", "scopes": scopes})),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        (
+            created["client_id"].as_str().expect("id").to_owned(),
+            created["client_secret"]
+                .as_str()
+                .expect("secret")
+                .to_owned(),
+        )
+    }
+}
+
+fn events(items: &[Value]) -> Vec<&str> {
+    items
+        .iter()
+        .map(|e| e["event"].as_str().expect("event"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_admin_api_needs_a_live_token_with_auth_admin() {
+    let admin = admin_app().await;
+    let (status, _) = send(admin.app.get("/v1/admin/users")).await;
+    assert_eq!(status, 401);
+    admin.register("alice").await;
+    let alice = login(&admin.app, "alice").await;
+    let response = admin
+        .app
+        .get("/v1/admin/users")
+        .bearer_auth(token_of(&alice))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 403);
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .expect("text");
+    assert!(challenge.contains("insufficient_scope"), "{challenge}");
+    let (status, _) = admin.get("/v1/admin/users").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn users_are_listed_in_keyset_pages_and_found_by_prefix() {
+    let admin = admin_app().await;
+    for name in ["bob", "Bobby", "carol", "dave"] {
+        admin.register(name).await;
+    }
+    let (status, first) = admin.get("/v1/admin/users?limit=2").await;
+    assert_eq!(status, 200);
+    let names = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|u| u["username"].as_str().expect("name").to_owned())
+            .collect()
+    };
+    assert_eq!(names(&first), ["bob", "Bobby"]);
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let (_, second) = admin
+        .get(&format!("/v1/admin/users?limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(names(&second), ["carol", "dave"]);
+    let cursor = second["next_cursor"].as_str().expect("root is left");
+    let (_, last) = admin
+        .get(&format!("/v1/admin/users?limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(names(&last), ["root"]);
+    assert_eq!(last["next_cursor"], Value::Null);
+
+    let (_, bobs) = admin.get("/v1/admin/users?prefix=BO").await;
+    assert_eq!(names(&bobs), ["bob", "Bobby"]);
+    let (_, none) = admin.get("/v1/admin/users?prefix=b%25").await;
+    assert_eq!(names(&none), Vec::<String>::new(), "% is not a wildcard");
+
+    let root = &last["items"][0];
+    assert_eq!(
+        root["scopes"],
+        json!(["items:read", "items:write", "auth:admin"])
+    );
+    assert_eq!(root["disabled"], false);
+    assert!(root["last_login_at"].is_string(), "{root}");
+    assert!(root.get("password_hash").is_none());
+    let (status, one) = admin
+        .get(&format!(
+            "/v1/admin/users/{}",
+            root["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!((status, &one), (200, root));
+    let (status, _) = admin.get("/v1/admin/users/no-such-id").await;
+    assert_eq!(status, 404);
+    let (status, _) = admin.get("/v1/admin/users?limit=0").await;
+    assert_eq!(status, 400);
+    let (status, _) = admin.get("/v1/admin/users?cursor=!!").await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_disabled_user_gets_no_token_by_any_grant_and_loses_every_session() {
+    let admin = admin_app().await;
+    let bob = admin.register("bob").await;
+    let session = login(&admin.app, "bob").await;
+    let refresh = session["refresh_token"].as_str().expect("refresh");
+    let flask = admin
+        .app
+        .flask_login(&json!({"username": "bob", "password": PASSWORD}))
+        .await;
+    let flask_token: Value = flask.json().await.expect("json");
+    let flask_token = flask_token["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    let (status, user) = admin
+        .patch(&format!("/v1/admin/users/{bob}"), json!({"disabled": true}))
+        .await;
+    assert_eq!((status, &user["disabled"]), (200, &json!(true)));
+
+    let (status, body) = admin.app.refresh(refresh).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    for token in [token_of(&session), flask_token.as_str()] {
+        let me = admin
+            .app
+            .get("/v1/me")
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("me");
+        assert_eq!(me.status(), 401);
+        let challenge = me.headers()["www-authenticate"].to_str().expect("text");
+        assert!(challenge.contains("invalid_token"), "{challenge}");
+    }
+
+    // The right password is told the account is disabled; a wrong one is
+    // answered as for anyone.
+    let app = &admin.app;
+    let grant = |password: &'static str| async move {
+        app.post_token_form(&[
+            ("grant_type", "password"),
+            ("username", "bob"),
+            ("password", password),
+        ])
+        .await
+    };
+    let right: Value = grant(PASSWORD).await.json().await.expect("json");
+    assert_eq!(right["error"], "invalid_grant");
+    assert!(right["error_description"]
+        .as_str()
+        .expect("text")
+        .contains("disabled"));
+    let wrong: Value = grant("not bob's password")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let nobody: Value = admin
+        .app
+        .post_token_form(&[
+            ("grant_type", "password"),
+            ("username", "nobody-at-all"),
+            ("password", "not bob's password"),
+        ])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(wrong, nobody);
+    let flask = admin
+        .app
+        .flask_login(&json!({"username": "bob", "password": PASSWORD}))
+        .await;
+    assert_eq!(flask.status(), 401);
+
+    let (status, user) = admin
+        .patch(
+            &format!("/v1/admin/users/{bob}"),
+            json!({"disabled": false}),
+        )
+        .await;
+    assert_eq!((status, &user["disabled"]), (200, &json!(false)));
+    login(&admin.app, "bob").await;
+
+    let (status, _) = admin.delete(&format!("/v1/admin/users/{bob}")).await;
+    assert_eq!(status, 204);
+    let (status, _) = admin.get(&format!("/v1/admin/users/{bob}")).await;
+    assert_eq!(status, 404);
+    let gone: Value = grant(PASSWORD).await.json().await.expect("json");
+    assert_eq!(gone, nobody, "a deleted user is an unknown user");
+    let (status, _) = admin.delete(&format!("/v1/admin/users/{bob}")).await;
+    assert_eq!(status, 404);
+
+    let trail = admin.audit(&format!("user_id={bob}")).await;
+    assert_eq!(
+        events(&trail)[..5],
+        [
+            "user_deleted",
+            "login_succeeded",
+            "user_enabled",
+            "login_failed",
+            "login_failed"
+        ]
+    );
+    assert!(events(&trail).contains(&"user_disabled"));
+    assert_eq!(trail[0]["actor_id"], admin_id(&admin).await);
+}
+
+async fn admin_id(admin: &Admin) -> Value {
+    let (_, page) = admin.get("/v1/admin/users?prefix=root").await;
+    page["items"][0]["id"].clone()
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_be_disabled_deleted_or_demoted() {
+    let admin = admin_app().await;
+    let root = admin_id(&admin).await;
+    let root = root.as_str().expect("id");
+    let path = format!("/v1/admin/users/{root}");
+    for (status, body) in [
+        admin.patch(&path, json!({"disabled": true})).await,
+        admin.patch(&path, json!({"scopes": ["items:read"]})).await,
+        admin.delete(&path).await,
+    ] {
+        assert_eq!(status, 409, "{body}");
+        assert!(body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("auth:admin"));
+    }
+    assert!(
+        admin.audit("event=user_disabled").await.is_empty(),
+        "a refused change leaves no event"
+    );
+    let (status, body) = admin.patch(&path, json!({"scopes": ["a\"b"]})).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = admin.patch(&path, json!({"admin": true})).await;
+    assert_eq!(status, 422);
+
+    let carol = admin.register("carol").await;
+    let (status, carol_user) = admin
+        .patch(
+            &format!("/v1/admin/users/{carol}"),
+            json!({"scopes": ["items:read", "auth:admin"]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(carol_user["scopes"], json!(["items:read", "auth:admin"]));
+    let (status, _) = admin.patch(&path, json!({"disabled": true})).await;
+    assert_eq!(status, 200, "carol is an admin now");
+    let (status, _) = admin.get("/v1/admin/users").await;
+    assert_eq!(status, 401, "root's own token ended with the disable");
+}
+
+#[tokio::test]
+async fn an_admin_lists_and_ends_a_users_sessions() {
+    let admin = admin_app().await;
+    let alice = admin.register("alice").await;
+    let first = login(&admin.app, "alice").await;
+    login(&admin.app, "alice").await;
+    let path = format!("/v1/admin/users/{alice}/sessions");
+    let (status, page) = admin.get(&format!("{path}?limit=1")).await;
+    assert_eq!(status, 200);
+    assert_eq!(page["items"].as_array().expect("items").len(), 1);
+    let cursor = page["next_cursor"].as_str().expect("a second session");
+    let (_, second) = admin.get(&format!("{path}?limit=1&cursor={cursor}")).await;
+    assert_eq!(second["items"].as_array().expect("items").len(), 1);
+    assert_eq!(second["next_cursor"], Value::Null);
+
+    let (status, _) = admin.delete(&path).await;
+    assert_eq!(status, 204);
+    let (_, after) = admin.get(&path).await;
+    assert_eq!(after["items"], json!([]));
+    let (status, _) = admin
+        .app
+        .refresh(first["refresh_token"].as_str().expect("refresh"))
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = admin.get("/v1/admin/users/nobody/sessions").await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        events(
+            &admin
+                .audit(&format!("user_id={alice}&event=sessions_revoked"))
+                .await
+        ),
+        ["sessions_revoked"]
+    );
+}
+
+async fn client_grant(app: &TestApp, id: &str, secret: &str, scope: Option<&str>) -> (u16, Value) {
+    let mut form = vec![("grant_type", "client_credentials")];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    send(
+        app.post("/v1/token")
+            .basic_auth(id, Some(secret))
+            .form(&form),
+    )
+    .await
+}
+
+async fn introspect(app: &TestApp, (id, secret): (&str, &str), token: &str) -> Value {
+    let request = app
+        .post("/v1/introspect")
+        .basic_auth(id, Some(secret))
+        .form(&[("token", token)]);
+    let (status, body) = send(request).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn a_service_client_gets_its_own_token_and_introspects_others() {
+    let admin = admin_app().await;
+    let (id, secret) = admin.new_client(&["items:read"]).await;
+    let (status, listed) = admin.get("/v1/admin/clients").await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["items"][0]["client_id"], id.as_str());
+    assert!(
+        !listed.to_string().contains(&secret),
+        "the secret is shown once"
+    );
+
+    let (status, token) = client_grant(&admin.app, &id, &secret, None).await;
+    assert_eq!(status, 200, "{token}");
+    assert_eq!(token["scope"], "items:read");
+    assert!(token.get("refresh_token").is_none(), "{token}");
+    let access = token_of(&token).to_owned();
+    let by_form = send(admin.app.post("/v1/token").form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", &id),
+        ("client_secret", &secret),
+    ]))
+    .await;
+    assert_eq!(by_form.0, 200, "{}", by_form.1);
+
+    let (status, wide) = client_grant(&admin.app, &id, &secret, Some("items:write")).await;
+    assert_eq!(
+        (status, wide["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    let wrong_secret = client_grant(&admin.app, &id, "not-the-secret", None).await;
+    let unknown_client = client_grant(&admin.app, "client_nobody", &secret, None).await;
+    assert_eq!(wrong_secret.0, 401);
+    assert_eq!(wrong_secret.1["error"], "invalid_client");
+    assert_eq!(wrong_secret, unknown_client, "nothing tells them apart");
+    let (status, body) = admin
+        .call(
+            reqwest::Method::POST,
+            "/v1/admin/clients",
+            Some(json!({"name": "sneaky", "scopes": ["auth:admin"]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+
+    // Introspection, for an authenticated client only.
+    let (status, body) = send(admin.app.post("/v1/introspect").form(&[("token", &access)])).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let credentials = (id.as_str(), secret.as_str());
+    let own = introspect(&admin.app, credentials, &access).await;
+    assert_eq!(own["active"], true);
+    assert_eq!(own["client_id"], id.as_str());
+    assert_eq!(own["sub"], id.as_str());
+    admin.register("alice").await;
+    let alice = login(&admin.app, "alice").await;
+    let alice_access = token_of(&alice);
+    let seen = introspect(&admin.app, credentials, alice_access).await;
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["username"], "alice");
+    assert_eq!(seen["token_type"], "Bearer");
+    assert!(seen["sid"].is_string() && seen["exp"].is_u64(), "{seen}");
+    assert_eq!(
+        introspect(&admin.app, credentials, "garbage").await,
+        json!({"active": false})
+    );
+    let refresh = alice["refresh_token"].as_str().expect("refresh");
+    assert_eq!(
+        introspect(&admin.app, credentials, refresh).await,
+        json!({"active": false})
+    );
+    let (status, _) = send(admin.app.post("/v1/revoke").form(&[("token", refresh)])).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        introspect(&admin.app, credentials, alice_access).await,
+        json!({"active": false}),
+        "its session was revoked"
+    );
+
+    let (status, _) = admin.delete(&format!("/v1/admin/clients/{id}")).await;
+    assert_eq!(status, 204);
+    let (_, other_secret) = admin.new_client(&["items:read"]).await;
+    let (others, _) = admin.get("/v1/admin/clients").await;
+    assert_eq!(others, 200);
+    let (status, _) = client_grant(&admin.app, &id, &secret, None).await;
+    assert_eq!(status, 401, "a deleted client gets no token");
+    let (_, listed) = admin.get("/v1/admin/clients").await;
+    let other_id = listed["items"][0]["client_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        introspect(&admin.app, (&other_id, &other_secret), &access).await,
+        json!({"active": false}),
+        "a deleted client's token is no longer active"
+    );
+    let created = admin.audit("event=client_created").await;
+    assert_eq!(created.len(), 2);
+    assert!(!created[0].to_string().contains(&other_secret));
+}
+
+#[tokio::test]
+async fn the_audit_log_records_each_change_once_without_secrets() {
+    let admin = admin_app().await;
+    let alice = admin.register("alice").await;
+    let session = login(&admin.app, "alice").await;
+    let refresh = session["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    let (status, rotated) = admin.app.refresh(&refresh).await;
+    assert_eq!(status, 200);
+    let wrong = admin
+        .app
+        .post_token_form(&[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "a wrong password"),
+        ])
+        .await;
+    assert_eq!(wrong.status(), 400);
+    let next = rotated["refresh_token"].as_str().expect("refresh");
+    let (status, _) = send(
+        admin
+            .app
+            .post("/v1/logout")
+            .json(&json!({"refresh_token": next})),
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    let trail = admin.audit(&format!("user_id={alice}")).await;
+    assert_eq!(
+        events(&trail),
+        [
+            "logout",
+            "login_failed",
+            "token_refreshed",
+            "login_succeeded",
+            "user_registered"
+        ]
+    );
+    let text = serde_json::to_string(&trail).expect("json");
+    for secret in [
+        PASSWORD,
+        "a wrong password",
+        &refresh,
+        next,
+        token_of(&session),
+    ] {
+        assert!(!text.contains(secret), "a secret in the audit log: {text}");
+    }
+    let failed = &trail[1];
+    assert_eq!(failed["detail"], json!({"reason": "bad_credentials"}));
+    assert_eq!(failed["client_address"], "127.0.0.1");
+    assert!(failed["at"].as_str().expect("time").ends_with('Z'));
+
+    // Keyset pages, newest first, across every user.
+    let (_, first) = admin.get("/v1/admin/audit?limit=2").await;
+    let cursor = first["next_cursor"].as_str().expect("more");
+    let (_, second) = admin
+        .get(&format!("/v1/admin/audit?limit=2&cursor={cursor}"))
+        .await;
+    let first_ids: Vec<i64> = first["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["id"].as_i64().expect("id"))
+        .collect();
+    let second_ids: Vec<i64> = second["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["id"].as_i64().expect("id"))
+        .collect();
+    assert!(
+        first_ids[0] > first_ids[1] && first_ids[1] > second_ids[0],
+        "{first_ids:?} {second_ids:?}"
+    );
+    let (status, body) = admin.get("/v1/admin/audit?event=no_such_event").await;
+    assert_eq!(status, 400);
+    assert!(body["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("login_failed"));
+}
