@@ -13,7 +13,8 @@ use shared::auth::ErrorStyle;
 use shared::body::{Json, JsonOrForm, MAX_BODY_BYTES};
 
 use auth_service::routes::bodies::{
-    ChangePassword, FlaskLogin, LogoutRequest, RegisterRequest, TokenRequest,
+    ChangePassword, FlaskLogin, IntrospectRequest, LogoutRequest, NewClientRequest,
+    RegisterRequest, RevokeRequest, TokenRequest, UserPatch,
 };
 use items_service::routes::bodies::{FlaskItem, PutItem};
 
@@ -74,6 +75,10 @@ fuzz_target!(|data: &[u8]| {
         3 => extract::<Json<LogoutRequest>>(problem, media_type, body),
         4 => extract::<Json<ChangePassword>>(problem, media_type, body),
         5 => extract::<Json<FlaskItem>>(flask, media_type, body),
+        6 => extract::<JsonOrForm<RevokeRequest>>(problem, media_type, body),
+        7 => extract::<JsonOrForm<IntrospectRequest>>(problem, media_type, body),
+        8 => extract::<Json<UserPatch>>(problem, media_type, body),
+        9 => extract::<Json<NewClientRequest>>(problem, media_type, body),
         _ => extract::<Json<PutItem>>(problem, media_type, body),
     }
 });
