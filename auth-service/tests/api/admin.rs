@@ -11,7 +11,7 @@ use crate::users_cli::grant;
 struct Admin {
     app: TestApp,
     token: String,
-    _db: TestDatabase,
+    db: TestDatabase,
     _dir: tempfile::TempDir,
 }
 
@@ -31,7 +31,7 @@ async fn admin_app() -> Admin {
     Admin {
         app,
         token,
-        _db: db,
+        db,
         _dir: dir,
     }
 }
@@ -592,4 +592,110 @@ async fn the_audit_log_records_each_change_once_without_secrets() {
         .as_str()
         .expect("detail")
         .contains("login_failed"));
+}
+
+#[tokio::test]
+async fn admin_changes_on_one_replica_hold_on_the_other() {
+    let admin = admin_app().await;
+    let other = spawn_app_on(admin.db.url(), &[]).await;
+    let bob = admin.register("bob").await;
+    let on_other = login(&other, "bob").await;
+    let me_on_other = |token: String| {
+        let request = other.get("/v1/me").bearer_auth(token);
+        async move { send(request).await.0 }
+    };
+    assert_eq!(me_on_other(token_of(&on_other).to_owned()).await, 200);
+
+    let (status, _) = admin
+        .patch(&format!("/v1/admin/users/{bob}"), json!({"disabled": true}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(me_on_other(token_of(&on_other).to_owned()).await, 401);
+    let (status, refused) = other
+        .refresh(on_other["refresh_token"].as_str().expect("refresh"))
+        .await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let denied: Value = other
+        .post_token_form(&[
+            ("grant_type", "password"),
+            ("username", "bob"),
+            ("password", PASSWORD),
+        ])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(denied["error"], "invalid_grant");
+
+    // Enabled through the other replica, logged in through the first; the
+    // other ends the sessions, the first refuses them.
+    let enable = other
+        .client
+        .patch(other.url(&format!("/v1/admin/users/{bob}")))
+        .bearer_auth(&admin.token)
+        .json(&json!({"disabled": false}));
+    assert_eq!(send(enable).await.0, 200);
+    let on_first = login(&admin.app, "bob").await;
+    let revoke = other
+        .delete(&format!("/v1/admin/users/{bob}/sessions"))
+        .bearer_auth(&admin.token);
+    assert_eq!(send(revoke).await.0, 204);
+    let me = admin.app.get("/v1/me").bearer_auth(token_of(&on_first));
+    assert_eq!(send(me).await.0, 401);
+
+    let (id, secret) = admin.new_client(&["items:read"]).await;
+    assert_eq!(client_grant(&other, &id, &secret, None).await.0, 200);
+    let delete = other
+        .delete(&format!("/v1/admin/clients/{id}"))
+        .bearer_auth(&admin.token);
+    assert_eq!(send(delete).await.0, 204);
+    assert_eq!(client_grant(&admin.app, &id, &secret, None).await.0, 401);
+}
+
+#[tokio::test]
+async fn two_admins_disabling_each_other_at_once_leave_one() {
+    let admin = admin_app().await;
+    let root = admin_id(&admin).await;
+    let carol = admin.register("carol").await;
+    let (status, _) = admin
+        .patch(
+            &format!("/v1/admin/users/{carol}"),
+            json!({"scopes": ["auth:admin"]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let carol_token = token_of(&login(&admin.app, "carol").await).to_owned();
+    let disable = |target: &str, token: &str| {
+        send(
+            admin
+                .app
+                .client
+                .patch(admin.app.url(&format!("/v1/admin/users/{target}")))
+                .bearer_auth(token)
+                .json(&json!({"disabled": true})),
+        )
+    };
+    let root = root.as_str().expect("id");
+    let (by_root, by_carol) =
+        tokio::join!(disable(&carol, &admin.token), disable(root, &carol_token));
+    // The loser is refused in the transaction (409), or, when the winner
+    // committed first, at its token (401): never both disabled.
+    let survivor = match (by_root.0, by_carol.0) {
+        (200, 401 | 409) => admin.token.clone(),
+        (401 | 409, 200) => carol_token,
+        statuses => panic!("exactly one must win: {statuses:?}"),
+    };
+    let list = admin.app.get("/v1/admin/users").bearer_auth(&survivor);
+    let (status, users) = send(list).await;
+    assert_eq!(status, 200);
+    let enabled_admins = users["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|u| u["disabled"] == false && u["scopes"].to_string().contains("auth:admin"))
+        .count();
+    assert_eq!(enabled_admins, 1, "{users}");
 }
