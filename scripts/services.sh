@@ -1,9 +1,10 @@
 # Sourced by the scripts that need both services running from this checkout
 # on fresh SQLite files: postman.sh, docs-check.sh, schemathesis.sh.
 #   start_services AUTH_PORT ITEMS_PORT
-# builds both, starts them, waits until ready, registers a user and sets
-# $auth, $items (base URLs) and $token (an access token); everything is
-# stopped and removed when the script exits.
+# builds both, starts them, waits until ready, registers a user, makes it
+# the admin (auth-service users grant) and sets $auth, $items (base URLs)
+# and $token (an access token with auth:admin); everything is stopped and
+# removed when the script exits.
 
 services_work=$(mktemp -d)
 services_pids=()
@@ -21,8 +22,9 @@ trap stop_services EXIT
 start_services() {
     cargo build -q -p auth-service -p items-service
     export JWT_SECRET=scripted-run-secret-scripted-run-secret RUST_LOG=warn
-    AUTH__SERVER__PORT=$1 AUTH__DATABASE__URL="sqlite://$services_work/auth.db" \
-        target/debug/auth-service >"$services_work/auth.log" 2>&1 &
+    export AUTH__DATABASE__URL="sqlite://$services_work/auth.db"
+    export AUTH__SERVER__ADMIN_SOCKET="$services_work/admin.sock"
+    AUTH__SERVER__PORT=$1 target/debug/auth-service >"$services_work/auth.log" 2>&1 &
     services_pids+=($!)
     ITEMS__SERVER__PORT=$2 ITEMS__DATABASE__URL="sqlite://$services_work/items.db" \
         target/debug/items-service >"$services_work/items.log" 2>&1 &
@@ -36,6 +38,7 @@ start_services() {
     done
     local credentials='{"username": "scripted", "password": "scripted-run-passphrase"}'
     curl -fsS "$auth/v1/users" -H 'Content-Type: application/json' -d "$credentials" >/dev/null
+    target/debug/auth-service users grant scripted auth:admin >/dev/null
     token=$(curl -fsS "$auth/auth" -H 'Content-Type: application/json' -d "$credentials" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
 }

@@ -70,12 +70,12 @@ pub fn cursor_of(key: &str) -> String {
 
 /// A page from `rows`, fetched with one row more than `limit`: that row,
 /// if there, says there is a next page, which starts after the last kept
-/// row's `key`.
-pub fn split<T>(mut rows: Vec<T>, limit: u32, key: impl Fn(&T) -> String) -> Page<T> {
+/// row, at its `cursor` (e.g. [`cursor_of`] its key).
+pub fn split<T>(mut rows: Vec<T>, limit: u32, cursor: impl Fn(&T) -> String) -> Page<T> {
     let limit = limit as usize;
     let next_cursor = if rows.len() > limit {
         rows.truncate(limit);
-        rows.last().map(|last| cursor_of(&key(last)))
+        rows.last().map(cursor)
     } else {
         None
     };
@@ -109,10 +109,10 @@ mod tests {
 
     #[test]
     fn a_page_keeps_limit_rows_and_points_past_the_last() {
-        let page = split(vec!["a", "b", "c"], 2, |s| (*s).to_owned());
+        let page = split(vec!["a", "b", "c"], 2, |s| cursor_of(s));
         assert_eq!(page.items, ["a", "b"]);
         assert_eq!(page.next_cursor, Some(cursor_of("b")));
-        let last = split(vec!["a", "b"], 2, |s| (*s).to_owned());
+        let last = split(vec!["a", "b"], 2, |s| cursor_of(s));
         assert_eq!(last.next_cursor, None);
     }
 }

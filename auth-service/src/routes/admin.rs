@@ -153,7 +153,8 @@ pub(super) struct PageQuery {
     /// Rows per page, 1 to 200 (larger is capped); 50 when absent.
     #[param(minimum = 1)]
     limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (base64url).
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$")]
     cursor: Option<String>,
 }
 
@@ -165,7 +166,8 @@ pub(super) struct UsersQuery {
     /// Rows per page, 1 to 200 (larger is capped); 50 when absent.
     #[param(minimum = 1)]
     limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (base64url).
+    #[param(pattern = "^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$")]
     cursor: Option<String>,
     /// Only names starting with this, ignoring case.
     prefix: Option<String>,
@@ -179,12 +181,43 @@ pub(super) struct AuditQuery {
     /// Rows per page, 1 to 200 (larger is capped); 50 when absent.
     #[param(minimum = 1)]
     limit: Option<i64>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page: the id of its last event.
+    #[param(pattern = "^[0-9]{1,18}$")]
     cursor: Option<String>,
     /// Only events concerning this user.
     user_id: Option<String>,
-    /// Only this event, e.g. `login_failed`.
+    /// Only this event.
+    #[param(schema_with = event_schema)]
     event: Option<String>,
+}
+
+/// The audit events there are.
+fn event_schema() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(audit::EVENTS.iter().copied()))
+        .examples(["login_failed"])
+}
+
+/// Scope names (RFC 6749 3.3): printable ASCII but space, `"` and `\`.
+fn scope_names() -> utoipa::openapi::schema::ArrayBuilder {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new().items(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r"^[!#-\[\]-~]+$"))
+            .examples(["items:read"]),
+    )
+}
+
+fn scope_names_schema() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+    scope_names()
+}
+
+fn nullable_scope_names_schema(
+) -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    scope_names().schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
 }
 
 /// `PATCH /v1/admin/users/{id}` body.
@@ -193,7 +226,8 @@ pub(super) struct AuditQuery {
 pub struct UserPatch {
     /// true: no token by any grant, every session ended at once.
     disabled: Option<bool>,
-    /// Replaces the granted scopes.
+    /// Replaces the granted scopes; null or absent keeps them.
+    #[schema(schema_with = nullable_scope_names_schema)]
     scopes: Option<Vec<String>>,
 }
 
@@ -201,9 +235,15 @@ pub struct UserPatch {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClientRequest {
-    /// 1 to 100 characters, for people.
+    /// 1 to 100 characters, for people; not blank, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*\S[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     name: String,
     /// The scopes its tokens may carry (not `auth:admin`).
+    #[schema(schema_with = scope_names_schema)]
     scopes: Vec<String>,
 }
 
@@ -267,7 +307,9 @@ pub(super) async fn list_users(
         .store
         .list_users(prefix.as_deref(), after.as_deref(), limit + 1)
         .await?;
-    let page = page::split(rows, limit, |user| Username::key_of(&user.username));
+    let page = page::split(rows, limit, |user| {
+        page::cursor_of(&Username::key_of(&user.username))
+    });
     let (items, next_cursor) = views(page, |u| AdminUser::of(&u, &accounts.default_scope));
     Ok(HttpResponse::Ok().json(UserPage { items, next_cursor }))
 }
@@ -312,6 +354,9 @@ pub(super) async fn get_user(
     security(("bearer" = []), ("oauth2" = ["auth:admin"])),
     responses(
         (status = 200, description = "The user after.", body = AdminUser),
+        (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "No live access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `auth:admin`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No user has this id.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
@@ -394,7 +439,7 @@ pub(super) async fn list_sessions(
         .store
         .list_sessions(&id, now, after.as_deref(), limit + 1)
         .await?;
-    let page = page::split(rows, limit, |f| f.id.clone());
+    let page = page::split(rows, limit, |f| page::cursor_of(&f.id));
     let (items, next_cursor) = views(page, SessionView::from);
     Ok(HttpResponse::Ok().json(SessionPage { items, next_cursor }))
 }
@@ -433,6 +478,9 @@ pub(super) async fn revoke_sessions(
     security(("bearer" = []), ("oauth2" = ["auth:admin"])),
     responses(
         (status = 201, description = "Registered; `client_secret` is shown this once.", body = CreatedClient),
+        (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "No live access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks `auth:admin`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "A bad name or scope.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
@@ -482,7 +530,7 @@ pub(super) async fn list_clients(
         .store
         .list_clients(after.as_deref(), limit + 1)
         .await?;
-    let page = page::split(rows, limit, |c| c.client_id.clone());
+    let page = page::split(rows, limit, |c| page::cursor_of(&c.client_id));
     let (items, next_cursor) = views(page, ClientView::from);
     Ok(HttpResponse::Ok().json(ClientPage { items, next_cursor }))
 }
@@ -540,15 +588,16 @@ pub(super) async fn audit_log(
         event,
     } = query.into_inner();
     let limit = limit(requested)?;
-    let before = match cursor(raw_cursor.as_deref())? {
-        Some(id) => Some(id.parse::<i64>().map_err(|_| {
-            ApiError::from(Problem::new(
-                StatusCode::BAD_REQUEST,
-                "the cursor is not one this API issued; pass `next_cursor` as it was returned",
-            ))
-        })?),
-        None => None,
-    };
+    let before = raw_cursor
+        .map(|id| {
+            id.parse::<i64>().map_err(|_| {
+                ApiError::from(Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "the cursor is not one this API issued; pass `next_cursor` as it was returned",
+                ))
+            })
+        })
+        .transpose()?;
     if let Some(event) = event.as_deref().filter(|e| !audit::EVENTS.contains(e)) {
         return Err(Problem::new(
             StatusCode::BAD_REQUEST,
@@ -565,6 +614,7 @@ pub(super) async fn audit_log(
         before,
     };
     let rows = admin.store.list_audit(&filter, limit + 1).await?;
+    // The cursor is the last id itself: a number needs no encoding.
     let page = page::split(rows, limit, |e| e.id.to_string());
     Ok(HttpResponse::Ok().json(AuditPage {
         items: page.items,

@@ -49,8 +49,7 @@ fn presented(
         }
         (None, Some(secret)) => match form_id {
             Some(id) => Ok(Some((id.to_owned(), secret))),
-            None => Err(TokenError::oauth(
-                "invalid_request",
+            None => Err(TokenError::invalid_client(
                 "client_secret was sent without client_id",
             )),
         },

@@ -104,7 +104,7 @@ pub(super) async fn list(
     let after = cursor.map(|c| page::decode_cursor(&c)).transpose()?;
     // One extra row says whether there is a next page.
     let items = store.list(after.as_deref(), limit + 1).await?;
-    let items = page::split(items, limit, |item| item.name.clone());
+    let items = page::split(items, limit, |item| page::cursor_of(&item.name));
     let views: Vec<ItemView<'_>> = items.items.iter().map(ItemView::from).collect();
     Ok(HttpResponse::Ok().json(ItemPage {
         items: views,
