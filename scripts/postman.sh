@@ -13,4 +13,5 @@ newman=target/newman/node_modules/.bin/newman
 start_services "${POSTMAN_AUTH_PORT:-18101}" "${POSTMAN_ITEMS_PORT:-18102}"
 "$newman" run postman/jwt-auth-pair.postman_collection.json \
     --env-var "auth_url=$auth" --env-var "items_url=$items" \
+    --env-var "admin_username=scripted" --env-var "admin_password=scripted-run-passphrase" \
     --color off --bail failure
