@@ -151,6 +151,79 @@ fn like_prefix(prefix: &str) -> String {
     pattern
 }
 
+/// The conditions of a list query, each with its value: built per request,
+/// so every query the database plans has only the conditions it uses (an
+/// `$1 IS NULL OR ...` would keep an index from being sought).
+#[derive(Default)]
+struct Filter {
+    conditions: Vec<String>,
+    values: Vec<Value>,
+}
+
+enum Value {
+    Text(String),
+    Integer(i64),
+}
+
+impl Filter {
+    fn push(&mut self, condition: &str, value: Value) {
+        self.values.push(value);
+        // `like_prefix` escapes with a backslash.
+        let escape = if condition.ends_with("LIKE") {
+            " ESCAPE '\\'"
+        } else {
+            ""
+        };
+        self.conditions
+            .push(format!("{condition} ${}{escape}", self.values.len()));
+    }
+
+    /// `column op $N` with a text value.
+    fn text(&mut self, condition: &str, value: &str) {
+        self.push(condition, Value::Text(value.to_owned()));
+    }
+
+    /// `column op $N` with an integer value.
+    fn integer(&mut self, condition: &str, value: i64) {
+        self.push(condition, Value::Integer(value));
+    }
+
+    /// ` WHERE a AND b`, or nothing.
+    fn clause(&self) -> String {
+        if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conditions.join(" AND "))
+        }
+    }
+
+    /// `sql` with the values bound in order.
+    fn bound<'q>(
+        &'q self,
+        sql: &'q str,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        self.values
+            .iter()
+            .fold(sqlx::query(sql), |query, value| match value {
+                Value::Text(text) => query.bind(text.as_str()),
+                Value::Integer(number) => query.bind(*number),
+            })
+    }
+}
+
+/// The least string above every string that starts with `prefix` (byte
+/// order), if there is one.
+fn after_every_extension_of(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(u32::from(last) + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 impl SqlAuthStore {
     async fn begin(&self, context: &'static str) -> Result<Tx, StoreError> {
         self.db.begin_write().await.map_err(failed(context))
@@ -334,17 +407,31 @@ impl AuthStore for SqlAuthStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{USER_COLUMNS} WHERE ($1 IS NULL OR username_key > $1) \
-             AND ($2 IS NULL OR username_key LIKE $2 ESCAPE '\\') \
-             ORDER BY username_key LIMIT $3"
-        ))
-        .bind(after)
-        .bind(prefix.map(like_prefix))
-        .bind(i64::from(limit))
-        .fetch_all(&self.db.pool)
-        .await
-        .map_err(failed("listing users"))?;
+        let mut filter = Filter::default();
+        if let Some(after) = after {
+            filter.text("username_key >", after);
+        }
+        if let Some(prefix) = prefix {
+            // Under SQLite's byte order the prefix is a range the index
+            // seeks; PostgreSQL's collation may order otherwise, so there
+            // LIKE alone decides.
+            if self.db.backend == shared::db::Backend::Sqlite {
+                filter.text("username_key >=", prefix);
+                if let Some(upper) = after_every_extension_of(prefix) {
+                    filter.text("username_key <", &upper);
+                }
+            }
+            filter.text("username_key LIKE", &like_prefix(prefix));
+        }
+        let sql = format!(
+            "{USER_COLUMNS}{} ORDER BY username_key LIMIT {limit}",
+            filter.clause()
+        );
+        let rows = filter
+            .bound(&sql)
+            .fetch_all(&self.db.pool)
+            .await
+            .map_err(failed("listing users"))?;
         decode_all(&rows, user_from, "decoding users")
     }
 
@@ -527,18 +614,22 @@ impl AuthStore for SqlAuthStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Family>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, scope, created_at, expires_at FROM refresh_families \
-             WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
-             AND ($3 IS NULL OR id > $3) ORDER BY id LIMIT $4",
-        )
-        .bind(user_id)
-        .bind(now)
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.db.pool)
-        .await
-        .map_err(failed("listing sessions"))?;
+        let mut filter = Filter::default();
+        filter.text("user_id =", user_id);
+        filter.integer("expires_at >", now);
+        if let Some(after) = after {
+            filter.text("id >", after);
+        }
+        let sql = format!(
+            "SELECT id, user_id, scope, created_at, expires_at FROM refresh_families{} \
+             AND revoked_at IS NULL ORDER BY id LIMIT {limit}",
+            filter.clause()
+        );
+        let rows = filter
+            .bound(&sql)
+            .fetch_all(&self.db.pool)
+            .await
+            .map_err(failed("listing sessions"))?;
         decode_all(&rows, family_from, "decoding sessions")
     }
 
@@ -577,14 +668,19 @@ impl AuthStore for SqlAuthStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Client>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{CLIENT_COLUMNS} WHERE ($1 IS NULL OR client_id > $1) ORDER BY client_id LIMIT $2"
-        ))
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.db.pool)
-        .await
-        .map_err(failed("listing clients"))?;
+        let mut filter = Filter::default();
+        if let Some(after) = after {
+            filter.text("client_id >", after);
+        }
+        let sql = format!(
+            "{CLIENT_COLUMNS}{} ORDER BY client_id LIMIT {limit}",
+            filter.clause()
+        );
+        let rows = filter
+            .bound(&sql)
+            .fetch_all(&self.db.pool)
+            .await
+            .map_err(failed("listing clients"))?;
         decode_all(&rows, client_from, "decoding clients")
     }
 
@@ -615,19 +711,26 @@ impl AuthStore for SqlAuthStore {
         filter: &AuditFilter,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        let rows = sqlx::query(
+        let mut conditions = Filter::default();
+        if let Some(before) = filter.before {
+            conditions.integer("id <", before);
+        }
+        if let Some(user_id) = &filter.user_id {
+            conditions.text("user_id =", user_id);
+        }
+        if let Some(event) = &filter.event {
+            conditions.text("event =", event);
+        }
+        let sql = format!(
             "SELECT id, at, event, user_id, actor_id, client_id, client_address, detail \
-             FROM audit_events \
-             WHERE ($1 IS NULL OR id < $1) AND ($2 IS NULL OR user_id = $2) \
-             AND ($3 IS NULL OR event = $3) ORDER BY id DESC LIMIT $4",
-        )
-        .bind(filter.before)
-        .bind(&filter.user_id)
-        .bind(&filter.event)
-        .bind(i64::from(limit))
-        .fetch_all(&self.db.pool)
-        .await
-        .map_err(failed("listing audit events"))?;
+             FROM audit_events{} ORDER BY id DESC LIMIT {limit}",
+            conditions.clause()
+        );
+        let rows = conditions
+            .bound(&sql)
+            .fetch_all(&self.db.pool)
+            .await
+            .map_err(failed("listing audit events"))?;
         decode_all(&rows, audit_from, "decoding audit events")
     }
 
@@ -750,4 +853,26 @@ async fn insert_token(tx: &mut Tx, token: &NewRefreshToken) -> Result<(), StoreE
     .await
     .map(|_| ())
     .map_err(failed("inserting a refresh token"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_range_of_a_prefix_holds_every_extension_and_nothing_else() {
+        assert_eq!(after_every_extension_of("bo").as_deref(), Some("bp"));
+        assert_eq!(after_every_extension_of("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(after_every_extension_of("\u{10FFFF}"), None);
+        let upper = after_every_extension_of("bo").unwrap_or_default();
+        for name in ["bo", "bob", "bo\u{10FFFF}"] {
+            assert!(name >= "bo" && name < upper.as_str(), "{name}");
+        }
+        assert!("bp" >= upper.as_str());
+    }
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(like_prefix("a%b_c\\"), "a\\%b\\_c\\\\%");
+    }
 }
