@@ -4,8 +4,6 @@
 //! the commit, listed at `GET /v1/admin/audit`, and purged after
 //! `AUTH__AUDIT__RETENTION_DAYS`. Never a password, token or secret.
 
-use crate::store::NewEvent;
-
 macro_rules! events {
     ($($name:ident = $text:literal,)*) => {
         $(#[doc = concat!("`", $text, "`")] pub const $name: &str = $text;)*
@@ -31,6 +29,25 @@ events! {
     SESSIONS_REVOKED = "sessions_revoked",
     CLIENT_CREATED = "client_created",
     CLIENT_DELETED = "client_deleted",
+}
+
+/// An audit event to write with the change it records.
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent {
+    /// When.
+    pub at: i64,
+    /// What: `login_succeeded`, `user_disabled`, ... (see [`EVENTS`]).
+    pub event: &'static str,
+    /// The user it concerns.
+    pub user_id: Option<String>,
+    /// The user who did it, when not the user it concerns.
+    pub actor_id: Option<String>,
+    /// The client it concerns or that did it.
+    pub client_id: Option<String>,
+    /// Where the request came from.
+    pub client_address: Option<String>,
+    /// More, as JSON; never a password, token or secret.
+    pub detail: Option<serde_json::Value>,
 }
 
 /// Who did something, and from where: what each event of a request shares.

@@ -8,8 +8,9 @@
 //! logins; the window is short (5 minutes by default) for that reason, and
 //! the per-client limit stops one address from trying many accounts.
 
+use crate::audit::NewEvent;
 use crate::settings::ThrottleSettings;
-use crate::store::{AuthStore, NewEvent, StoreError, ThrottleKey};
+use crate::store::{AuthStore, StoreError, ThrottleKey};
 
 /// Why a login may not be tried now.
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 use secrecy::SecretString;
 
-use super::token::TokenError;
+use super::oauth_error::TokenError;
 use crate::admin::authenticate_client;
 use crate::store::{AuthStore, Client};
 

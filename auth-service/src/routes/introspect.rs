@@ -14,7 +14,7 @@ use shared::problem::ApiError;
 use shared::token::{Audience, Claims};
 
 use super::client_auth;
-use super::token::{OAuthError, TokenError};
+use super::oauth_error::{OAuthError, TokenError};
 use crate::sessions::Sessions;
 
 /// `POST /v1/introspect` body (RFC 7662 2.1), form-encoded or JSON.

@@ -17,6 +17,7 @@ mod local;
 mod login;
 mod logout;
 mod me;
+mod oauth_error;
 mod password;
 mod revoke;
 mod session;

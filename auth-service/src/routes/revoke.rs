@@ -11,7 +11,7 @@ use shared::body::{BodyError, JsonOrForm};
 use shared::problem::ApiError;
 
 use super::client::ClientAddress;
-use super::token::{OAuthError, TokenError};
+use super::oauth_error::{OAuthError, TokenError};
 use crate::audit::{self, Actor};
 use crate::sessions::Sessions;
 

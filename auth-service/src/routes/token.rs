@@ -5,11 +5,8 @@
 //! 4.4). Unknown parameters are ignored (RFC 6749 3.2); the password and
 //! refresh grants need no client, so a `client_id` sent along is ignored.
 
-use std::fmt;
-
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, WWW_AUTHENTICATE};
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
+use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use shared::body::{BodyError, JsonOrForm};
@@ -19,6 +16,7 @@ use utoipa::ToSchema;
 
 use super::client::ClientAddress;
 use super::client_auth;
+use super::oauth_error::{OAuthError, TokenError};
 use crate::accounts::{Accounts, LoginError};
 use crate::audit::Actor;
 use crate::domain::scope;
@@ -70,23 +68,6 @@ pub(super) struct TokenResponse<'a> {
     refresh_token: Option<&'a str>,
     /// The granted scopes, space-separated.
     scope: &'a str,
-}
-
-/// RFC 6749 5.2, with the problem-details members beside it: every non-2xx
-/// answer of the token endpoint.
-#[derive(Serialize, ToSchema)]
-pub(super) struct OAuthError<'a> {
-    /// `invalid_request`, `invalid_client` (401), `invalid_grant`,
-    /// `invalid_scope`, `unsupported_grant_type`; `temporarily_unavailable`
-    /// (429, 503) or `server_error` (500).
-    error: &'a str,
-    error_description: &'a str,
-    #[serde(rename = "type")]
-    #[schema(rename = "type")]
-    problem_type: &'a str,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
 }
 
 /// Get tokens: the OAuth 2.0 token endpoint.
@@ -231,150 +212,4 @@ async fn password_grant(
         .start(&user, scope, &actor)
         .await
         .map_err(ApiError::from)?)
-}
-
-/// An RFC 6749 5.2 error (also carrying the problem-details members), or a
-/// failure below: how the token and revocation endpoints refuse.
-#[derive(Debug)]
-pub(super) enum TokenError {
-    OAuth {
-        status: StatusCode,
-        code: &'static str,
-        description: String,
-    },
-    Failed(ApiError),
-}
-
-impl TokenError {
-    pub(super) fn oauth(code: &'static str, description: impl Into<String>) -> Self {
-        Self::OAuth {
-            status: StatusCode::BAD_REQUEST,
-            code,
-            description: description.into(),
-        }
-    }
-
-    /// 401 `invalid_client` (RFC 6749 5.2), with a Basic challenge.
-    pub(super) fn invalid_client(description: impl Into<String>) -> Self {
-        Self::OAuth {
-            status: StatusCode::UNAUTHORIZED,
-            code: "invalid_client",
-            description: description.into(),
-        }
-    }
-
-    pub(super) fn invalid_request_body(error: &BodyError) -> Self {
-        let status = match error.status_code() {
-            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                error.status_code()
-            }
-            _ => StatusCode::BAD_REQUEST,
-        };
-        Self::OAuth {
-            status,
-            code: "invalid_request",
-            description: error.detail().to_owned(),
-        }
-    }
-}
-
-impl From<ApiError> for TokenError {
-    fn from(error: ApiError) -> Self {
-        Self::Failed(error)
-    }
-}
-
-impl fmt::Display for TokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OAuth {
-                code, description, ..
-            } => write!(f, "{code}: {description}"),
-            Self::Failed(e) => e.fmt(f),
-        }
-    }
-}
-
-impl ResponseError for TokenError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::OAuth { status, .. } => *status,
-            Self::Failed(e) => e.status_code(),
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            Self::OAuth {
-                status,
-                code,
-                description,
-            } => {
-                let mut response = HttpResponse::build(*status);
-                if *status == StatusCode::UNAUTHORIZED {
-                    response.insert_header((WWW_AUTHENTICATE, "Basic realm=\"auth-service\""));
-                }
-                response
-                    // OAuth clients parse `application/json` (RFC 6749 5.2).
-                    .insert_header((CONTENT_TYPE, "application/json"))
-                    .insert_header((CACHE_CONTROL, "no-store"))
-                    .insert_header((PRAGMA, "no-cache"))
-                    .json(OAuthError {
-                        error: code,
-                        error_description: description,
-                        problem_type: "about:blank",
-                        title: status.canonical_reason().unwrap_or("Error"),
-                        status: status.as_u16(),
-                        detail: description,
-                    })
-            }
-            // The answer below (429 with `Retry-After`, 503), with the RFC 6749
-            // 5.2 members added, so OAuth libraries raise instead of reading a token.
-            Self::Failed(e) => {
-                let below = e.error_response();
-                let status = below.status();
-                let description = match e {
-                    ApiError::Problem(problem) => problem.details().detail.clone(),
-                    _ => shared::problem::unavailable().details().detail.clone(),
-                };
-                let code = match status {
-                    StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => {
-                        "temporarily_unavailable"
-                    }
-                    _ => "server_error",
-                };
-                let oauth = Self::OAuth {
-                    status,
-                    code,
-                    description,
-                };
-                let mut response = oauth.error_response();
-                for (name, value) in below.headers() {
-                    if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
-                        response.headers_mut().insert(name.clone(), value.clone());
-                    }
-                }
-                response
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failure_below_is_an_oauth_error_with_its_status() {
-        let unavailable = TokenError::Failed(ApiError::Unavailable(anyhow::anyhow!("db down")));
-        let response = unavailable.error_response();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        let body = actix_web::body::to_bytes(response.into_body());
-        let body = futures_util::FutureExt::now_or_never(body)
-            .expect("a ready body")
-            .expect("bytes");
-        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-        assert_eq!(body["error"], "temporarily_unavailable");
-        assert!(!body.to_string().contains("db down"), "{body}");
-    }
 }

@@ -8,6 +8,8 @@ mod sql;
 
 use async_trait::async_trait;
 
+use crate::audit::NewEvent;
+
 pub use sql::{SqlAuthStore, MIGRATIONS};
 
 /// A stored user.
@@ -42,25 +44,6 @@ pub struct Client {
     pub scopes: String,
     /// When it was registered.
     pub created_at: i64,
-}
-
-/// An audit event to write with the change it records.
-#[derive(Debug, Clone, Default)]
-pub struct NewEvent {
-    /// When.
-    pub at: i64,
-    /// What: `login_succeeded`, `user_disabled`, ... (see `crate::audit`).
-    pub event: &'static str,
-    /// The user it concerns.
-    pub user_id: Option<String>,
-    /// The user who did it, when not the user it concerns.
-    pub actor_id: Option<String>,
-    /// The client it concerns or that did it.
-    pub client_id: Option<String>,
-    /// Where the request came from.
-    pub client_address: Option<String>,
-    /// More, as JSON; never a password, token or secret.
-    pub detail: Option<serde_json::Value>,
 }
 
 /// A stored audit event, as the admin API shows it.

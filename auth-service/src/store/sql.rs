@@ -5,9 +5,10 @@ use sqlx::migrate::Migrator;
 use sqlx::Row as _;
 
 use super::{
-    AuditEvent, AuditFilter, AuthStore, Changed, Client, Family, InsertUserError, NewEvent,
-    NewRefreshToken, RefreshToken, StoreError, ThrottleKey, User, UserChange,
+    AuditEvent, AuditFilter, AuthStore, Changed, Client, Family, InsertUserError, NewRefreshToken,
+    RefreshToken, StoreError, ThrottleKey, User, UserChange,
 };
+use crate::audit::NewEvent;
 use crate::domain::scope::ADMIN_SCOPE;
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -138,19 +139,6 @@ fn holds_admin(scopes: Option<&str>) -> bool {
     scopes.is_some_and(|s| s.split_ascii_whitespace().any(|s| s == ADMIN_SCOPE))
 }
 
-/// Escapes `LIKE`'s wildcards (with `ESCAPE '\'`).
-fn like_prefix(prefix: &str) -> String {
-    let mut pattern = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// The conditions of a list query, each with its value: built per request,
 /// so every query the database plans has only the conditions it uses (an
 /// `$1 IS NULL OR ...` would keep an index from being sought).
@@ -168,14 +156,8 @@ enum Value {
 impl Filter {
     fn push(&mut self, condition: &str, value: Value) {
         self.values.push(value);
-        // `like_prefix` escapes with a backslash.
-        let escape = if condition.ends_with("LIKE") {
-            " ESCAPE '\\'"
-        } else {
-            ""
-        };
         self.conditions
-            .push(format!("{condition} ${}{escape}", self.values.len()));
+            .push(format!("{condition} ${}", self.values.len()));
     }
 
     /// `column op $N` with a text value.
@@ -407,24 +389,25 @@ impl AuthStore for SqlAuthStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError> {
+        // Byte order on both databases (PostgreSQL's collation may order
+        // otherwise): the same pages everywhere, and a prefix is a range the
+        // index seeks (PostgreSQL has an index in this order, migration 4).
+        let key = match self.db.backend {
+            shared::db::Backend::Sqlite => "username_key",
+            shared::db::Backend::Postgres => "username_key COLLATE \"C\"",
+        };
         let mut filter = Filter::default();
         if let Some(after) = after {
-            filter.text("username_key >", after);
+            filter.text(&format!("{key} >"), after);
         }
         if let Some(prefix) = prefix {
-            // Under SQLite's byte order the prefix is a range the index
-            // seeks; PostgreSQL's collation may order otherwise, so there
-            // LIKE alone decides.
-            if self.db.backend == shared::db::Backend::Sqlite {
-                filter.text("username_key >=", prefix);
-                if let Some(upper) = after_every_extension_of(prefix) {
-                    filter.text("username_key <", &upper);
-                }
+            filter.text(&format!("{key} >="), prefix);
+            if let Some(upper) = after_every_extension_of(prefix) {
+                filter.text(&format!("{key} <"), &upper);
             }
-            filter.text("username_key LIKE", &like_prefix(prefix));
         }
         let sql = format!(
-            "{USER_COLUMNS}{} ORDER BY username_key LIMIT {limit}",
+            "{USER_COLUMNS}{} ORDER BY {key} LIMIT {limit}",
             filter.clause()
         );
         let rows = filter
@@ -799,11 +782,21 @@ impl AuthStore for SqlAuthStore {
     }
 
     async fn purge_expired(&self, now: i64, audit_before: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM audit_events WHERE at < $1")
+        // In batches: a backlog (a shortened retention) would otherwise hold
+        // the write lock long enough to time out the writes behind it.
+        loop {
+            let purged = sqlx::query(
+                "DELETE FROM audit_events WHERE id IN \
+                 (SELECT id FROM audit_events WHERE at < $1 ORDER BY id LIMIT 5000)",
+            )
             .bind(audit_before)
             .execute(&self.db.pool)
             .await
             .map_err(failed("purging old audit events"))?;
+            if purged.rows_affected() < 5000 {
+                break;
+            }
+        }
         sqlx::query("DELETE FROM refresh_families WHERE expires_at < $1")
             .bind(now)
             .execute(&self.db.pool)
@@ -862,17 +855,15 @@ mod tests {
     #[test]
     fn the_range_of_a_prefix_holds_every_extension_and_nothing_else() {
         assert_eq!(after_every_extension_of("bo").as_deref(), Some("bp"));
-        assert_eq!(after_every_extension_of("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(
+            after_every_extension_of("a\u{10FFFF}").as_deref(),
+            Some("b")
+        );
         assert_eq!(after_every_extension_of("\u{10FFFF}"), None);
         let upper = after_every_extension_of("bo").unwrap_or_default();
         for name in ["bo", "bob", "bo\u{10FFFF}"] {
             assert!(name >= "bo" && name < upper.as_str(), "{name}");
         }
         assert!("bp" >= upper.as_str());
-    }
-
-    #[test]
-    fn like_wildcards_are_escaped() {
-        assert_eq!(like_prefix("a%b_c\\"), "a\\%b\\_c\\\\%");
     }
 }
