@@ -89,7 +89,7 @@ def measure(service, seed):
         ("users, prefix of the last 10", f"/v1/admin/users?limit=50&prefix=user{ROWS // 10 - 1:06d}"),
         ("audit, first page", "/v1/admin/audit?limit=50"),
         ("audit, deepest page", "/v1/admin/audit?limit=50&cursor=51"),
-        ("audit, one user's, deepest", "/v1/admin/audit?limit=50&cursor=5000&user_id="
+        ("audit, one user's, deepest", "/v1/admin/audit?limit=50&cursor=60000&user_id="
          "00000000-0000-4000-8000-000000000001"),
         ("audit, one event, deepest", "/v1/admin/audit?limit=50&cursor=200&event=login_failed"),
     ]

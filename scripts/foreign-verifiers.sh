@@ -2,7 +2,8 @@
 # Verifiers nobody here wrote, each given only the issuer's discovery URL:
 # PyJWT's PyJWKClient (and authlib, which finds the token and revocation
 # endpoints in the RFC 8414 metadata, logs in, revokes a refresh token with
-# its standard call, and raises on a throttled login) and Node's jose
+# its standard call, gets a service client's token by client credentials and
+# introspects with it, and raises on a throttled login) and Node's jose
 # (createRemoteJWKSet). For
 # EdDSA and ES256: our tokens verify; tokens signed by a key not in the set
 # are refused; the same through a rotation run with `auth-service keys`
@@ -48,14 +49,19 @@ for algorithm in EdDSA ES256; do
     keys() { JWT_ALGORITHM=$algorithm target/debug/auth-service keys "$1" "$dir/auth" "$dir/items" >/dev/null; }
     keys init
     # The issuer is the public URL, as RFC 8414 verifiers expect.
+    export AUTH__DATABASE__URL="sqlite://$dir/auth.db" AUTH__SERVER__ADMIN_SOCKET=$dir/admin.sock
     AUTH_CONFIG_FILE=$dir/auth/auth.toml AUTH__SERVER__PORT=$port AUTH__SERVER__PUBLIC_URL=$base \
-        JWT_ISSUER=$base AUTH__DATABASE__URL="sqlite://$dir/auth.db" RUST_LOG=warn \
+        JWT_ISSUER=$base RUST_LOG=warn \
         target/debug/auth-service >"$dir/auth.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 100); do
         curl -fs "$base/health/ready" >/dev/null 2>&1 && break
         sleep 0.1
     done
+    # The admin that registers the service client (verify.py's ADMIN).
+    curl -fsS "$base/v1/users" -H 'Content-Type: application/json' \
+        -d '{"username": "foreign-admin", "password": "foreign-admin-passphrase"}' >/dev/null
+    AUTH_CONFIG_FILE=$dir/auth/auth.toml target/debug/auth-service users grant foreign-admin auth:admin >/dev/null
     oauth=$base/.well-known/oauth-authorization-server
     openid=$base/.well-known/openid-configuration
     node=(node "$work/node/verify.mjs" "$openid" "$algorithm")

@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 AUDIENCE = "items-service"
 USER, PASSWORD = "foreign-verifier", "foreign-verifier-passphrase"
+# Made admin by foreign-verifiers.sh (`auth-service users grant`).
+ADMIN, ADMIN_PASSWORD = "foreign-admin", "foreign-admin-passphrase"
 
 
 def discover(url):
@@ -68,6 +70,31 @@ def revoke_with_authlib(metadata):
     raise SystemExit("a revoked refresh token still refreshed")
 
 
+def service_client_with_authlib(metadata, client, algorithm):
+    """A service client the admin API registered gets its own token with
+    authlib's client-credentials call (HTTP Basic), which PyJWT verifies, and
+    introspects a user's token with authlib's standard call (RFC 7662)."""
+    admin = OAuth2Session(client_id="foreign-verifiers", token_endpoint_auth_method="none", scope="auth:admin")
+    admin.fetch_token(metadata["token_endpoint"], username=ADMIN, password=ADMIN_PASSWORD)
+    created = admin.post(metadata["issuer"] + "/v1/admin/clients", json={"name": "foreign", "scopes": ["items:read"]}, timeout=5)
+    assert created.status_code == 201, created.text
+    registered = created.json()
+    service = OAuth2Session(
+        client_id=registered["client_id"],
+        client_secret=registered["client_secret"],
+        token_endpoint_auth_method="client_secret_basic",
+        scope="items:read",
+    )
+    token = service.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")
+    assert "refresh_token" not in token, token
+    claims = verify(client, metadata, token["access_token"], algorithm)
+    assert claims["sub"] == claims["client_id"] == registered["client_id"], claims
+    answer = service.introspect_token(metadata["introspection_endpoint"], token=login(metadata))
+    assert answer.status_code == 200 and answer.json()["active"] is True, answer.text
+    assert answer.json()["username"] == USER, answer.text
+    return registered["client_id"]
+
+
 def throttled_with_authlib(metadata):
     """A throttled login raises authlib's OAuthError (RFC 6749 5.2 members on
     the 429) rather than being read as a token."""
@@ -97,12 +124,15 @@ def main():
         unknown = refused(client, metadata, forge(claims, algorithm, "not-in-the-set"), algorithm)
         wrong_key = refused(client, metadata, forge(claims, algorithm, kid), algorithm)
         revoked = revoke_with_authlib(metadata)
+        service = service_client_with_authlib(metadata, client, algorithm)
         throttled = throttled_with_authlib(metadata)
         print(
             f"PyJWT {jwt.__version__}: verified {algorithm} (kid {kid}); refused an unknown key "
             f"({unknown}) and a key not in the set under a known kid ({wrong_key}); "
             f"authlib {authlib.__version__} logged in at {metadata['token_endpoint']} and revoked a "
-            f"refresh token at {metadata['revocation_endpoint']} (then refused: {revoked}); a "
+            f"refresh token at {metadata['revocation_endpoint']} (then refused: {revoked}); the "
+            f"service client {service} got a token by client credentials and introspected a "
+            f"user's at {metadata['introspection_endpoint']}; a "
             f"throttled login raised OAuthError({throttled})",
             file=sys.stderr,
         )

@@ -19,9 +19,11 @@ pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
     "jwks_uri": "http://localhost:8081/.well-known/jwks.json",
     "revocation_endpoint": "http://localhost:8081/v1/revoke",
     "revocation_endpoint_auth_methods_supported": ["none"],
-    "grant_types_supported": ["password", "refresh_token"],
+    "introspection_endpoint": "http://localhost:8081/v1/introspect",
+    "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+    "grant_types_supported": ["password", "refresh_token", "client_credentials"],
     "response_types_supported": [],
-    "token_endpoint_auth_methods_supported": ["none"],
+    "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
     "scopes_supported": ["items:read", "items:write"],
     "service_documentation": "http://localhost:8081/docs/"
 }))]
@@ -34,14 +36,19 @@ pub struct ServerMetadata {
     jwks_uri: String,
     /// Where tokens are revoked (RFC 7009).
     revocation_endpoint: String,
-    /// Clients do not authenticate there either.
+    /// Public clients revoke what they hold without authenticating.
     revocation_endpoint_auth_methods_supported: [&'static str; 1],
+    /// Where service clients introspect tokens (RFC 7662).
+    introspection_endpoint: String,
+    /// How they authenticate there.
+    introspection_endpoint_auth_methods_supported: [&'static str; 2],
     /// The grants `/v1/token` takes.
-    grant_types_supported: [&'static str; 2],
+    grant_types_supported: [&'static str; 3],
     /// None: there is no authorization endpoint (no browser redirect flows).
     response_types_supported: [&'static str; 0],
-    /// Clients do not authenticate at the token endpoint.
-    token_endpoint_auth_methods_supported: [&'static str; 1],
+    /// Public clients send none (password and refresh grants); service
+    /// clients authenticate (client credentials).
+    token_endpoint_auth_methods_supported: [&'static str; 3],
     /// The scopes users are granted.
     scopes_supported: Vec<String>,
     /// The interactive API documentation.
@@ -57,9 +64,18 @@ impl ServerMetadata {
             jwks_uri: format!("{public_url}{JWKS_PATH}"),
             revocation_endpoint: format!("{public_url}/v1/revoke"),
             revocation_endpoint_auth_methods_supported: ["none"],
-            grant_types_supported: ["password", "refresh_token"],
+            introspection_endpoint: format!("{public_url}/v1/introspect"),
+            introspection_endpoint_auth_methods_supported: [
+                "client_secret_basic",
+                "client_secret_post",
+            ],
+            grant_types_supported: ["password", "refresh_token", "client_credentials"],
             response_types_supported: [],
-            token_endpoint_auth_methods_supported: ["none"],
+            token_endpoint_auth_methods_supported: [
+                "none",
+                "client_secret_basic",
+                "client_secret_post",
+            ],
             scopes_supported: scopes.split_ascii_whitespace().map(str::to_owned).collect(),
             service_documentation: format!("{public_url}/docs/"),
         }

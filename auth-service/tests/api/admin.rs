@@ -699,3 +699,77 @@ async fn two_admins_disabling_each_other_at_once_leave_one() {
         .count();
     assert_eq!(enabled_admins, 1, "{users}");
 }
+
+#[tokio::test]
+async fn audit_events_past_the_retention_are_purged() {
+    use auth_service::audit::Actor;
+    use auth_service::store::{AuditFilter, AuthStore as _, SqlAuthStore};
+
+    let db = TestDatabase::new().await;
+    let settings = shared::settings::DatabaseSettings {
+        url: db.url().to_owned().into(),
+        max_connections: 2,
+        connect_timeout_seconds: 5,
+        statement_timeout_seconds: 5,
+    };
+    let database = shared::db::open(&settings, auth_service::store::MIGRATIONS)
+        .await
+        .expect("open");
+    let store = SqlAuthStore::new(database.clone());
+    let day = 86_400_000;
+    let now = 1_900_000_000_000;
+    for at in [
+        now - 3 * day,
+        now - 2 * day,
+        now - day - 1,
+        now - day + 1,
+        now,
+    ] {
+        let event = Actor::from_address("10.0.0.1").event("login_failed", at);
+        store.record(&event).await.expect("recorded");
+    }
+    store.purge_expired(now, now - day).await.expect("purged");
+    let kept = store
+        .list_audit(&AuditFilter::default(), 10)
+        .await
+        .expect("listed");
+    let times: Vec<i64> = kept.iter().map(|e| e.at).collect();
+    assert_eq!(times, [now, now - day + 1]);
+    database.close().await;
+}
+
+#[tokio::test]
+async fn a_disabled_users_tokens_introspect_inactive() {
+    let admin = admin_app().await;
+    let (id, secret) = admin.new_client(&["items:read"]).await;
+    let alice = admin.register("alice").await;
+    let session = login(&admin.app, "alice").await;
+    let flask: Value = admin
+        .app
+        .flask_login(&json!({"username": "alice", "password": PASSWORD}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let flask = flask["access_token"].as_str().expect("token");
+    let credentials = (id.as_str(), secret.as_str());
+    for token in [token_of(&session), flask] {
+        assert_eq!(
+            introspect(&admin.app, credentials, token).await["active"],
+            true
+        );
+    }
+    let (status, _) = admin
+        .patch(
+            &format!("/v1/admin/users/{alice}"),
+            json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    for token in [token_of(&session), flask] {
+        assert_eq!(
+            introspect(&admin.app, credentials, token).await,
+            json!({"active": false})
+        );
+    }
+}

@@ -113,9 +113,11 @@ async fn the_metadata_is_built_from_the_public_url_never_from_the_host_header() 
         "jwks_uri": "https://auth.example/.well-known/jwks.json",
         "revocation_endpoint": "https://auth.example/v1/revoke",
         "revocation_endpoint_auth_methods_supported": ["none"],
-        "grant_types_supported": ["password", "refresh_token"],
+        "introspection_endpoint": "https://auth.example/v1/introspect",
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "grant_types_supported": ["password", "refresh_token", "client_credentials"],
         "response_types_supported": [],
-        "token_endpoint_auth_methods_supported": ["none"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "scopes_supported": ["items:read", "items:write"],
         "service_documentation": "https://auth.example/docs/"
     });
