@@ -17,6 +17,18 @@ use crate::audit::{self, Actor};
 use crate::domain::Username;
 use crate::store::{AuditEvent, AuditFilter, Client, Family, User};
 
+/// What every admin route may refuse with, before it reads anything.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "only the OpenAPI document reads it")]
+pub(super) enum AdminRefusals {
+    /// No live access token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(shared::problem::ProblemDetails),
+    /// The token lacks `auth:admin`.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(shared::problem::ProblemDetails),
+}
+
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
 
@@ -290,8 +302,7 @@ fn views<T, V>(page: Page<T>, view: impl Fn(T) -> V) -> (Vec<V>, Option<String>)
     responses(
         (status = 200, description = "A page of users.", body = UserPage),
         (status = 400, description = "A bad limit or cursor.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No live access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `auth:admin`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        AdminRefusals,
     ),
 )]
 pub(super) async fn list_users(
@@ -323,8 +334,7 @@ pub(super) async fn list_users(
     security(("bearer" = []), ("oauth2" = ["auth:admin"])),
     responses(
         (status = 200, description = "The user.", body = AdminUser),
-        (status = 401, description = "No live access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `auth:admin`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        AdminRefusals,
         (status = 404, description = "No user has this id.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
@@ -357,8 +367,7 @@ pub(super) async fn get_user(
         (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No live access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `auth:admin`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        AdminRefusals,
         (status = 404, description = "No user has this id.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 409, description = "It would remove the last enabled `auth:admin` holder.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "An unknown member, or not a scope name.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
@@ -392,8 +401,7 @@ pub(super) async fn change_user(
     security(("bearer" = []), ("oauth2" = ["auth:admin"])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "No live access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `auth:admin`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        AdminRefusals,
         (status = 404, description = "No user has this id.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 409, description = "It would remove the last enabled `auth:admin` holder.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
@@ -418,8 +426,7 @@ pub(super) async fn delete_user(
     responses(
         (status = 200, description = "A page of sessions.", body = SessionPage),
         (status = 400, description = "A bad limit or cursor.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No live access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `auth:admin`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        AdminRefusals,
         (status = 404, description = "No user has this id.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
@@ -454,8 +461,7 @@ pub(super) async fn list_sessions(
     security(("bearer" = []), ("oauth2" = ["auth:admin"])),
     responses(
         (status = 204, description = "Every session ended."),
-        (status = 401, description = "No live access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `auth:admin`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        AdminRefusals,
         (status = 404, description = "No user has this id.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
@@ -481,8 +487,7 @@ pub(super) async fn revoke_sessions(
         (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No live access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `auth:admin`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        AdminRefusals,
         (status = 422, description = "A bad name or scope.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
@@ -515,8 +520,7 @@ pub(super) async fn create_client(
     responses(
         (status = 200, description = "A page of clients.", body = ClientPage),
         (status = 400, description = "A bad limit or cursor.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No live access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `auth:admin`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        AdminRefusals,
     ),
 )]
 pub(super) async fn list_clients(
@@ -545,8 +549,7 @@ pub(super) async fn list_clients(
     security(("bearer" = []), ("oauth2" = ["auth:admin"])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "No live access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `auth:admin`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        AdminRefusals,
         (status = 404, description = "No client has this id.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
@@ -572,8 +575,7 @@ pub(super) async fn delete_client(
     responses(
         (status = 200, description = "A page of events.", body = AuditPage),
         (status = 400, description = "A bad limit, cursor or event name.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No live access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `auth:admin`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        AdminRefusals,
     ),
 )]
 pub(super) async fn audit_log(
