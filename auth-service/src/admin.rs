@@ -135,7 +135,6 @@ impl Admin {
     pub async fn revoke_sessions(&self, user_id: &str, actor: &Actor) -> Result<u64, AdminError> {
         self.user(user_id).await?;
         let now = self.clock.now_ms();
-        // The count is known after the change; the event says what was asked.
         let event = actor.event(audit::SESSIONS_REVOKED, now).user(user_id);
         Ok(self.store.revoke_sessions(user_id, now, &event).await?)
     }

@@ -117,6 +117,7 @@ pub(super) async fn introspect(
     let token = request
         .token
         .ok_or_else(|| TokenError::oauth("invalid_request", "`token` is required"))?;
+    // Only access tokens can be active here, so the hint changes nothing.
     let _hint = request.token_type_hint;
     let claims = authenticator.verifier().verify(token.expose_secret()).ok();
     let live = match &claims {

@@ -89,6 +89,14 @@ fn audit_from(row: &AnyRow) -> Result<AuditEvent, sqlx::Error> {
     })
 }
 
+fn decode_one<T>(
+    row: Option<&AnyRow>,
+    decode: fn(&AnyRow) -> Result<T, sqlx::Error>,
+    context: &'static str,
+) -> Result<Option<T>, StoreError> {
+    row.map(decode).transpose().map_err(failed(context))
+}
+
 fn decode_all<T>(
     rows: &[AnyRow],
     decode: fn(&AnyRow) -> Result<T, sqlx::Error>,
@@ -243,12 +251,7 @@ impl SqlAuthStore {
             .fetch_optional(&mut **tx)
             .await
             .map_err(failed("finding a user to change"))?;
-        let Some(user) = row
-            .as_ref()
-            .map(user_from)
-            .transpose()
-            .map_err(failed("decoding a user"))?
-        else {
+        let Some(user) = decode_one(row.as_ref(), user_from, "decoding a user")? else {
             return Ok(Err(Changed::NoSuchUser));
         };
         let was_admin = user.disabled_at.is_none() && holds_admin(user.scopes.as_deref());
@@ -296,10 +299,7 @@ impl AuthStore for SqlAuthStore {
             .fetch_optional(&self.db.pool)
             .await
             .map_err(failed("finding a user by name"))?;
-        row.as_ref()
-            .map(user_from)
-            .transpose()
-            .map_err(failed("decoding a user"))
+        decode_one(row.as_ref(), user_from, "decoding a user")
     }
 
     async fn find_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
@@ -308,10 +308,7 @@ impl AuthStore for SqlAuthStore {
             .fetch_optional(&self.db.pool)
             .await
             .map_err(failed("finding a user by id"))?;
-        row.as_ref()
-            .map(user_from)
-            .transpose()
-            .map_err(failed("decoding a user"))
+        decode_one(row.as_ref(), user_from, "decoding a user")
     }
 
     async fn update_user(
@@ -640,10 +637,7 @@ impl AuthStore for SqlAuthStore {
             .fetch_optional(&self.db.pool)
             .await
             .map_err(failed("finding a client"))?;
-        row.as_ref()
-            .map(client_from)
-            .transpose()
-            .map_err(failed("decoding a client"))
+        decode_one(row.as_ref(), client_from, "decoding a client")
     }
 
     async fn list_clients(

@@ -773,3 +773,26 @@ async fn a_disabled_users_tokens_introspect_inactive() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_expired_token_introspects_inactive() {
+    let admin = admin_app().await;
+    let (id, secret) = admin.new_client(&["items:read"]).await;
+    admin.register("alice").await;
+    let session = login(&admin.app, "alice").await;
+    let credentials = (id.as_str(), secret.as_str());
+    let token = token_of(&session);
+    assert_eq!(
+        introspect(&admin.app, credentials, token).await["active"],
+        true
+    );
+    // 15 minutes and the 30 s leeway.
+    admin
+        .app
+        .clock
+        .advance(std::time::Duration::from_secs(900 + 31));
+    assert_eq!(
+        introspect(&admin.app, credentials, token).await,
+        json!({"active": false})
+    );
+}
