@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use serde::Deserialize;
-use shared::settings::{DatabaseSettings, JwtSettings, ServerSettings, SettingsError};
+use shared::settings::{
+    CorsSettings, DatabaseSettings, JwtSettings, ServerSettings, SettingsError,
+};
 
 use crate::passwords::PasswordSettings;
 
@@ -26,6 +28,9 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     /// The audit log.
     pub audit: AuditSettings,
+    /// Browser origins allowed to call (`AUTH__CORS__ALLOWED_ORIGINS`).
+    #[serde(default)]
+    pub cors: CorsSettings,
 }
 
 /// `AUTH__AUDIT__*`.

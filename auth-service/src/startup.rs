@@ -28,6 +28,7 @@ impl Application {
     /// every expiry and window reads `clock`.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<BoundServer> {
         crate::metrics::init();
+        let cors = shared::cors::Cors::parse(&settings.cors.allowed_origins)?;
         let keys = settings.jwt.keys()?;
         if keys
             .current()
@@ -86,7 +87,7 @@ impl Application {
         let authenticator = web::Data::new(Authenticator::new(verifier, "auth-service"));
         let ready_check: Arc<dyn ReadyCheck> = Arc::new(db.clone());
         let ready_check = web::Data::from(ready_check);
-        let server = shared::http::bind("auth-service", &settings.server, move |cfg| {
+        let server = shared::http::bind("auth-service", &settings.server, &cors, move |cfg| {
             cfg.app_data(accounts.clone())
                 .app_data(sessions.clone())
                 .app_data(admin.clone())

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use serde::Deserialize;
-use shared::settings::{DatabaseSettings, JwtSettings, ServerSettings, SettingsError};
+use shared::settings::{
+    CorsSettings, DatabaseSettings, JwtSettings, ServerSettings, SettingsError,
+};
 
 /// Everything items-service reads at start-up.
 #[derive(Debug, Clone, Deserialize)]
@@ -16,6 +18,9 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// Key ring, issuer, audience (only verification: no signing here).
     pub jwt: JwtSettings,
+    /// Browser origins allowed to call (`ITEMS__CORS__ALLOWED_ORIGINS`).
+    #[serde(default)]
+    pub cors: CorsSettings,
 }
 
 impl Settings {

@@ -20,6 +20,7 @@ impl Application {
     /// Opens the database, loads the keys and binds the listener;
     /// token expiry and item timestamps read `clock`.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<BoundServer> {
+        let cors = shared::cors::Cors::parse(&settings.cors.allowed_origins)?;
         let keys = settings.jwt.keys()?;
         shared::metrics::watch_keys(keys.clone());
         let verifier = settings
@@ -39,7 +40,7 @@ impl Application {
 
         let ready_check: Arc<dyn ReadyCheck> = Arc::new((keys, db.clone()));
         let ready_check = web::Data::from(ready_check);
-        let server = shared::http::bind("items-service", &settings.server, move |cfg| {
+        let server = shared::http::bind("items-service", &settings.server, &cors, move |cfg| {
             cfg.app_data(store.clone())
                 .app_data(clock.clone())
                 .app_data(ready_check.clone())

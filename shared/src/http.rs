@@ -249,7 +249,8 @@ pub fn probe(host: &str, port: u16, path: &str) -> Result<(), String> {
 ///     admin_socket: None,
 /// };
 /// # actix_web::rt::System::new().block_on(async {
-/// let server = shared::http::bind("notes", &settings, |cfg| {
+/// let cors = shared::cors::Cors::default();
+/// let server = shared::http::bind("notes", &settings, &cors, |cfg| {
 ///     cfg.service(shared::http::resource("/notes").route(web::get().to(|| async { "[]" })));
 /// })
 /// .expect("bound");
@@ -352,10 +353,12 @@ fn admin_listener(path: &std::path::Path) -> std::io::Result<std::os::unix::net:
 /// service's data and routes. Logs the address as
 /// `<service> listening on http://HOST:PORT`. With `settings.admin_socket`,
 /// the same app also answers on that Unix socket, its requests marked
-/// [`AdminSocket`].
+/// [`AdminSocket`]. With origins in `cors`, CORS answers before anything
+/// else ([`crate::cors`]).
 pub fn bind<F>(
     service: &str,
     settings: &crate::settings::ServerSettings,
+    cors: &crate::cors::Cors,
     configure: F,
 ) -> std::io::Result<BoundServer>
 where
@@ -376,8 +379,14 @@ where
         })?;
     let port = listener.local_addr()?.port();
     crate::metrics::init();
+    let cors = cors.clone();
     let mut server = actix_web::HttpServer::new(move || {
+        let cors = cors.clone();
         actix_web::App::new()
+            .wrap(actix_web::middleware::Condition::new(
+                cors.enabled(),
+                actix_web::middleware::from_fn(move |req, next| cors.clone().handle(req, next)),
+            ))
             .wrap(actix_web::middleware::from_fn(trace_requests))
             .app_data(path_config())
             .app_data(query_config())

@@ -24,6 +24,8 @@ pub mod body;
 #[cfg(feature = "platform")]
 pub mod cli;
 pub mod clock;
+#[cfg(feature = "platform")]
+pub mod cors;
 #[cfg(feature = "database")]
 pub mod db;
 #[cfg(feature = "platform")]

@@ -107,6 +107,15 @@ impl ServerSettings {
     }
 }
 
+/// `<SERVICE>__CORS__*`: which browser origins may call the service.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSettings {
+    /// Comma-separated exact origins; empty (the default): no CORS headers.
+    #[serde(default)]
+    pub allowed_origins: String,
+}
+
 /// The database a service owns.
 ///
 /// ```

@@ -133,7 +133,7 @@ fn with_database_name(url: &str, name: &str) -> String {
 ///             public_url: "http://localhost".into(),
 ///             admin_socket: None,
 ///         };
-///         Ok(shared::http::bind("notes", &settings, move |cfg| {
+///         Ok(shared::http::bind("notes", &settings, &Default::default(), move |cfg| {
 ///             let greeting = greeting.clone();
 ///             cfg.route("/", actix_web::web::get().to(move || {
 ///                 let greeting = greeting.clone();

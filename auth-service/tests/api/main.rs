@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin;
 mod bad_input;
+mod cors;
 mod discovery;
 mod flask_login;
 mod hash_upgrade;

@@ -7,6 +7,7 @@ mod helpers;
 mod authentication;
 mod bad_input;
 mod concurrency;
+mod cors;
 mod cross_service;
 mod flask_items;
 mod items;
