@@ -5,15 +5,12 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::rand_core::{OsRng, RngCore as _};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use secrecy::{ExposeSecret as _, SecretString};
-use sha2::{Digest, Sha256};
 use shared::clock::Clock;
 
 use crate::audit::{self, Actor};
 use crate::domain::scope::{self, ADMIN_SCOPE};
+use crate::secret;
 use crate::store::{AuthStore, Changed, Client, StoreError, User, UserChange};
 
 /// The administration service, shared by every worker.
@@ -50,17 +47,6 @@ pub struct NewClient {
     pub client: Client,
     /// The secret; only its hash is kept.
     pub secret: SecretString,
-}
-
-fn random(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    OsRng.fill_bytes(&mut buffer);
-    URL_SAFE_NO_PAD.encode(buffer)
-}
-
-/// SHA-256 of a client secret: 256 random bits need no slow hash.
-fn secret_hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
 }
 
 fn changed(outcome: Changed) -> Result<(), AdminError> {
@@ -154,17 +140,17 @@ impl Admin {
             ));
         }
         let scopes = scope::joined(scopes).map_err(|why| AdminError::Invalid("scopes", why))?;
-        if scopes.split(' ').any(|s| s == ADMIN_SCOPE) {
+        if scope::includes(&scopes, ADMIN_SCOPE) {
             return Err(AdminError::Invalid(
                 "scopes",
                 format!("`{ADMIN_SCOPE}` is for users; a client cannot hold it"),
             ));
         }
-        let secret = random(32);
+        let client_secret = secret::random(32);
         let client = Client {
-            client_id: format!("client_{}", random(12)),
+            client_id: format!("client_{}", secret::random(12)),
             name: name.to_owned(),
-            secret_hash: secret_hash(&secret),
+            secret_hash: secret::stored_hash(&client_secret),
             scopes,
             created_at: self.clock.now_ms(),
         };
@@ -175,7 +161,7 @@ impl Admin {
         self.store.insert_client(&client, &event).await?;
         Ok(NewClient {
             client,
-            secret: secret.into(),
+            secret: client_secret.into(),
         })
     }
 
@@ -198,9 +184,9 @@ impl Admin {
 pub async fn authenticate_client(
     store: &dyn AuthStore,
     client_id: &str,
-    secret: &SecretString,
+    client_secret: &SecretString,
 ) -> Result<Option<Client>, StoreError> {
-    let presented = secret_hash(secret.expose_secret());
+    let presented = secret::stored_hash(client_secret.expose_secret());
     let client = store.find_client(client_id).await?;
     Ok(client.filter(|c| c.secret_hash == presented))
 }

@@ -25,6 +25,7 @@ pub mod keys;
 pub mod metrics;
 pub mod passwords;
 pub mod routes;
+pub mod secret;
 pub mod sessions;
 pub mod settings;
 pub mod startup;

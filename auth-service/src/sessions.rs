@@ -24,6 +24,7 @@ use shared::token::{Claims, IssuedToken, TokenSigner};
 use crate::audit::{self, Actor};
 use crate::domain::scope;
 use crate::failure::Failure;
+use crate::secret;
 use crate::settings::TokenSettings;
 use crate::store::{AuthStore, Client, Family, NewRefreshToken, RefreshToken, StoreError, User};
 
@@ -90,14 +91,9 @@ impl From<StoreError> for RefreshError {
     }
 }
 
+/// A new refresh token: 256 random bits.
 fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn hash_of(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
+    secret::random(32)
 }
 
 fn successor_of(token: &str, salt: &[u8]) -> String {
@@ -148,7 +144,7 @@ impl Sessions {
         };
         let refresh_token = random_token();
         let first = NewRefreshToken {
-            hash: hash_of(&refresh_token),
+            hash: secret::stored_hash(&refresh_token),
             family_id: family.id.clone(),
             expires_at: self.token_expiry(now, family.expires_at),
         };
@@ -186,7 +182,7 @@ impl Sessions {
         requested_scope: Option<&str>,
         actor: &Actor,
     ) -> Result<TokenPair, RefreshError> {
-        let hash = hash_of(presented);
+        let hash = secret::stored_hash(presented);
         // A lost race to spend the token sends us round once more, to the spent path.
         for _ in 0..2 {
             let now = self.clock.now_ms();
@@ -216,7 +212,7 @@ impl Sessions {
                     OsRng.fill_bytes(&mut salt);
                     let successor = successor_of(presented, &salt);
                     let stored = NewRefreshToken {
-                        hash: hash_of(&successor),
+                        hash: secret::stored_hash(&successor),
                         family_id: token.family_id.clone(),
                         expires_at: self.token_expiry(now, token.family_expires_at),
                     };
@@ -235,7 +231,10 @@ impl Sessions {
                 (Some(spent_at), Some(salt)) => {
                     let successor = successor_of(presented, salt);
                     if self.lifetimes.grace > 0 && now - spent_at <= self.lifetimes.grace {
-                        let next = self.store.find_refresh(&hash_of(&successor)).await?;
+                        let next = self
+                            .store
+                            .find_refresh(&secret::stored_hash(&successor))
+                            .await?;
                         if next.is_some_and(|next| next.spent_at.is_none()) {
                             return self.pair_for(&token, successor, scope).await;
                         }
@@ -301,7 +300,11 @@ impl Sessions {
         event: &'static str,
         actor: &Actor,
     ) -> Result<bool, StoreError> {
-        let Some(token) = self.store.find_refresh(&hash_of(presented)).await? else {
+        let Some(token) = self
+            .store
+            .find_refresh(&secret::stored_hash(presented))
+            .await?
+        else {
             return Ok(false);
         };
         self.end_family(&token.family_id, &token.user_id, event, actor)

@@ -117,12 +117,7 @@ impl Settings {
             return Err(SettingsError::new(format!("{name} must be more than 0")));
         }
         let admin = crate::domain::scope::ADMIN_SCOPE;
-        if settings
-            .tokens
-            .default_scopes
-            .split_ascii_whitespace()
-            .any(|s| s == admin)
-        {
+        if crate::domain::scope::includes(&settings.tokens.default_scopes, admin) {
             return Err(SettingsError::new(format!(
                 "AUTH__TOKENS__DEFAULT_SCOPES may not hold `{admin}`: grant it to a user with \
                  `auth-service users grant USERNAME {admin}`"

@@ -89,10 +89,7 @@ impl Cors {
 
     fn allowed_origin(&self, req: &ServiceRequest) -> Option<HeaderValue> {
         let origin = req.headers().get(ORIGIN)?;
-        self.origins
-            .iter()
-            .any(|allowed| allowed == origin)
-            .then(|| origin.clone())
+        self.allows(origin.to_str().ok()?).then(|| origin.clone())
     }
 
     /// The middleware (`actix_web::middleware::from_fn`).

@@ -4,6 +4,11 @@
 /// line, never by default.
 pub const ADMIN_SCOPE: &str = "auth:admin";
 
+/// Whether the space-separated `scopes` include `scope` (exactly).
+pub fn includes(scopes: &str, scope: &str) -> bool {
+    scopes.split_ascii_whitespace().any(|s| s == scope)
+}
+
 /// Scope names as stored: each checked (RFC 6749 3.3: printable ASCII but
 /// `"` and `\\`, no space), repeats dropped, joined by spaces; or the first
 /// name that is not one.

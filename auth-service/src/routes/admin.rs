@@ -12,6 +12,7 @@ use shared::problem::{ApiError, Problem};
 
 use super::client::ClientAddress;
 use super::session::AdminCaller;
+use crate::accounts::Accounts;
 use crate::admin::{Admin, AdminError};
 use crate::audit::{self, Actor};
 use crate::domain::Username;
@@ -49,14 +50,13 @@ pub(super) struct AdminUser {
 }
 
 impl AdminUser {
-    fn of(user: &User, default_scope: &str) -> Self {
+    /// `user` as shown, with the scopes `accounts` says they are granted.
+    fn of(user: &User, accounts: &Accounts) -> Self {
         Self {
             id: user.id.clone(),
             username: user.username.clone(),
-            scopes: user
-                .scopes
-                .as_deref()
-                .unwrap_or(default_scope)
+            scopes: accounts
+                .granted(user)
                 .split_ascii_whitespace()
                 .map(str::to_owned)
                 .collect(),
@@ -309,7 +309,7 @@ pub(super) async fn list_users(
     _caller: AdminCaller,
     query: web::Query<UsersQuery>,
     admin: web::Data<Admin>,
-    accounts: web::Data<crate::accounts::Accounts>,
+    accounts: web::Data<Accounts>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = limit(query.limit)?;
     let after = cursor(query.cursor.as_deref())?;
@@ -321,7 +321,7 @@ pub(super) async fn list_users(
     let page = page::split(rows, limit, |user| {
         page::cursor_of(&Username::key_of(&user.username))
     });
-    let (items, next_cursor) = views(page, |u| AdminUser::of(&u, &accounts.default_scope));
+    let (items, next_cursor) = views(page, |u| AdminUser::of(&u, &accounts));
     Ok(HttpResponse::Ok().json(UserPage { items, next_cursor }))
 }
 
@@ -342,10 +342,10 @@ pub(super) async fn get_user(
     _caller: AdminCaller,
     id: web::Path<String>,
     admin: web::Data<Admin>,
-    accounts: web::Data<crate::accounts::Accounts>,
+    accounts: web::Data<Accounts>,
 ) -> Result<HttpResponse, ApiError> {
     match admin.store.find_by_id(&id).await? {
-        Some(user) => Ok(HttpResponse::Ok().json(AdminUser::of(&user, &accounts.default_scope))),
+        Some(user) => Ok(HttpResponse::Ok().json(AdminUser::of(&user, &accounts))),
         None => Err(AdminError::NotFound("no user has this id").into()),
     }
 }
@@ -378,7 +378,7 @@ pub(super) async fn change_user(
     client: ClientAddress,
     id: web::Path<String>,
     admin: web::Data<Admin>,
-    accounts: web::Data<crate::accounts::Accounts>,
+    accounts: web::Data<Accounts>,
     Json(patch): Json<UserPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let user = admin
@@ -389,7 +389,7 @@ pub(super) async fn change_user(
             &actor(&caller, &client),
         )
         .await?;
-    Ok(HttpResponse::Ok().json(AdminUser::of(&user, &accounts.default_scope)))
+    Ok(HttpResponse::Ok().json(AdminUser::of(&user, &accounts)))
 }
 
 /// Delete a user, their sessions and their password hash.

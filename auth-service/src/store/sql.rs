@@ -9,7 +9,7 @@ use super::{
     RefreshToken, StoreError, ThrottleKey, User, UserChange,
 };
 use crate::audit::NewEvent;
-use crate::domain::scope::ADMIN_SCOPE;
+use crate::domain::scope::{self, ADMIN_SCOPE};
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -108,29 +108,30 @@ fn decode_all<T>(
         .map_err(failed(context))
 }
 
-/// Writes an event in the transaction of its change.
-async fn insert_event(tx: &mut Tx, event: &NewEvent) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit_events \
-         (at, event, user_id, actor_id, client_id, client_address, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(event.at)
-    .bind(event.event)
-    .bind(&event.user_id)
-    .bind(&event.actor_id)
-    .bind(&event.client_id)
-    .bind(&event.client_address)
-    .bind(event.detail.as_ref().map(ToString::to_string))
-    .execute(&mut **tx)
-    .await
-    .map(|_| ())
-    .map_err(failed("writing an audit event"))
-}
-
-/// Commits, then logs the events it wrote (a log line never precedes or
-/// outlives its change).
-async fn commit(tx: Tx, events: &[&NewEvent], context: &'static str) -> Result<(), StoreError> {
+/// Writes `events` in the transaction of their change, commits, then logs
+/// them (a log line never precedes or outlives its change).
+async fn commit_events(
+    mut tx: Tx,
+    events: &[NewEvent],
+    context: &'static str,
+) -> Result<(), StoreError> {
+    for event in events {
+        sqlx::query(
+            "INSERT INTO audit_events \
+             (at, event, user_id, actor_id, client_id, client_address, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(event.at)
+        .bind(event.event)
+        .bind(&event.user_id)
+        .bind(&event.actor_id)
+        .bind(&event.client_id)
+        .bind(&event.client_address)
+        .bind(event.detail.as_ref().map(ToString::to_string))
+        .execute(&mut *tx)
+        .await
+        .map_err(failed("writing an audit event"))?;
+    }
     tx.commit().await.map_err(failed(context))?;
     for event in events {
         crate::audit::log(event);
@@ -138,13 +139,15 @@ async fn commit(tx: Tx, events: &[&NewEvent], context: &'static str) -> Result<(
     Ok(())
 }
 
-/// Enabled users holding the admin scope.
-const ADMIN_COUNT: &str = "SELECT COUNT(*) FROM users WHERE disabled_at IS NULL \
-                           AND (' ' || scopes || ' ') LIKE '% auth:admin %'";
+/// [`commit_events`] with one event.
+async fn commit_event(tx: Tx, event: &NewEvent, context: &'static str) -> Result<(), StoreError> {
+    commit_events(tx, std::slice::from_ref(event), context).await
+}
 
-/// `scopes` as the condition `ADMIN_COUNT` tests.
+/// Whether a user's stored scopes hold the admin scope (`None`, the
+/// defaults, never does), as `admin_count` counts it.
 fn holds_admin(scopes: Option<&str>) -> bool {
-    scopes.is_some_and(|s| s.split_ascii_whitespace().any(|s| s == ADMIN_SCOPE))
+    scopes.is_some_and(|s| scope::includes(s, ADMIN_SCOPE))
 }
 
 /// The conditions of a list query, each with its value: built per request,
@@ -231,11 +234,16 @@ impl SqlAuthStore {
         Ok(())
     }
 
+    /// Enabled users holding the admin scope.
     async fn admin_count(tx: &mut Tx) -> Result<i64, StoreError> {
-        sqlx::query_scalar(ADMIN_COUNT)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(failed("counting admins"))
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE disabled_at IS NULL \
+             AND (' ' || scopes || ' ') LIKE $1",
+        )
+        .bind(format!("% {ADMIN_SCOPE} %"))
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(failed("counting admins"))
     }
 
     /// Locks and reads the user, and whether the change leaves an admin.
@@ -289,8 +297,7 @@ impl AuthStore for SqlAuthStore {
             Err(e) if is_unique_violation(&e) => return Err(InsertUserError::UsernameTaken),
             Err(e) => return Err(failed("inserting a user")(e).into()),
         }
-        insert_event(&mut tx, event).await?;
-        Ok(commit(tx, &[event], "committing a registration").await?)
+        Ok(commit_event(tx, event, "committing a registration").await?)
     }
 
     async fn find_by_key(&self, username_key: &str) -> Result<Option<User>, StoreError> {
@@ -326,11 +333,6 @@ impl AuthStore for SqlAuthStore {
         if let Err(refused) = self.user_for_change(&mut tx, user_id, leaves_admin).await? {
             return Ok(refused);
         }
-        let disabled_at = match change.disabled {
-            Some(true) => Some(Some(now)),
-            Some(false) => Some(None),
-            None => None,
-        };
         sqlx::query(
             "UPDATE users SET \
                disabled_at = CASE WHEN $2 THEN COALESCE(disabled_at, $3) \
@@ -339,9 +341,9 @@ impl AuthStore for SqlAuthStore {
              WHERE id = $1",
         )
         .bind(user_id)
-        .bind(disabled_at == Some(Some(now)))
+        .bind(change.disabled == Some(true))
         .bind(now)
-        .bind(disabled_at == Some(None))
+        .bind(change.disabled == Some(false))
         .bind(&change.scopes)
         .bind(shared::db::timestamp(now))
         .execute(&mut *tx)
@@ -350,11 +352,7 @@ impl AuthStore for SqlAuthStore {
         if change.disabled == Some(true) {
             revoke_user_families(&mut tx, user_id, now).await?;
         }
-        for event in events {
-            insert_event(&mut tx, event).await?;
-        }
-        let logged: Vec<&NewEvent> = events.iter().collect();
-        commit(tx, &logged, "committing a user change").await?;
+        commit_events(tx, events, "committing a user change").await?;
         Ok(Changed::Yes)
     }
 
@@ -375,8 +373,7 @@ impl AuthStore for SqlAuthStore {
             .execute(&mut *tx)
             .await
             .map_err(failed("deleting a user"))?;
-        insert_event(&mut tx, event).await?;
-        commit(tx, &[event], "committing a user deletion").await?;
+        commit_event(tx, event, "committing a user deletion").await?;
         Ok(Changed::Yes)
     }
 
@@ -418,8 +415,7 @@ impl AuthStore for SqlAuthStore {
     async fn record_login(&self, user_id: &str, event: &NewEvent) -> Result<(), StoreError> {
         let mut tx = self.begin("starting a login").await?;
         set_last_login(&mut tx, user_id, event.at).await?;
-        insert_event(&mut tx, event).await?;
-        commit(tx, &[event], "committing a login").await
+        commit_event(tx, event, "committing a login").await
     }
 
     async fn upgrade_hash(&self, user_id: &str, password_hash: &str) -> Result<(), StoreError> {
@@ -448,8 +444,7 @@ impl AuthStore for SqlAuthStore {
             .await
             .map_err(failed("changing a password"))?;
         revoke_user_families(&mut tx, user_id, now).await?;
-        insert_event(&mut tx, event).await?;
-        commit(tx, &[event], "committing a password change").await
+        commit_event(tx, event, "committing a password change").await
     }
 
     async fn create_family(
@@ -473,8 +468,7 @@ impl AuthStore for SqlAuthStore {
         .map_err(failed("inserting a refresh family"))?;
         insert_token(&mut tx, first).await?;
         set_last_login(&mut tx, &family.user_id, family.created_at).await?;
-        insert_event(&mut tx, event).await?;
-        commit(tx, &[event], "committing a session").await
+        commit_event(tx, event, "committing a session").await
     }
 
     async fn find_refresh(&self, hash: &[u8]) -> Result<Option<RefreshToken>, StoreError> {
@@ -531,8 +525,7 @@ impl AuthStore for SqlAuthStore {
             return Ok(false);
         }
         insert_token(&mut tx, successor).await?;
-        insert_event(&mut tx, event).await?;
-        commit(tx, &[event], "committing a rotation").await?;
+        commit_event(tx, event, "committing a rotation").await?;
         Ok(true)
     }
 
@@ -554,8 +547,7 @@ impl AuthStore for SqlAuthStore {
         .rows_affected()
             > 0;
         if revoked {
-            insert_event(&mut tx, event).await?;
-            commit(tx, &[event], "committing a revocation").await?;
+            commit_event(tx, event, "committing a revocation").await?;
         }
         Ok(revoked)
     }
@@ -568,8 +560,7 @@ impl AuthStore for SqlAuthStore {
     ) -> Result<u64, StoreError> {
         let mut tx = self.begin("starting a revocation").await?;
         let revoked = revoke_user_families(&mut tx, user_id, now).await?;
-        insert_event(&mut tx, event).await?;
-        commit(tx, &[event], "committing a revocation").await?;
+        commit_event(tx, event, "committing a revocation").await?;
         Ok(revoked)
     }
 
@@ -627,8 +618,7 @@ impl AuthStore for SqlAuthStore {
         .execute(&mut *tx)
         .await
         .map_err(failed("inserting a client"))?;
-        insert_event(&mut tx, event).await?;
-        commit(tx, &[event], "committing a client registration").await
+        commit_event(tx, event, "committing a client registration").await
     }
 
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
@@ -671,16 +661,14 @@ impl AuthStore for SqlAuthStore {
             .rows_affected()
             > 0;
         if deleted {
-            insert_event(&mut tx, event).await?;
-            commit(tx, &[event], "committing a client deletion").await?;
+            commit_event(tx, event, "committing a client deletion").await?;
         }
         Ok(deleted)
     }
 
     async fn record(&self, event: &NewEvent) -> Result<(), StoreError> {
-        let mut tx = self.begin("starting an audit event").await?;
-        insert_event(&mut tx, event).await?;
-        commit(tx, &[event], "committing an audit event").await
+        let tx = self.begin("starting an audit event").await?;
+        commit_event(tx, event, "committing an audit event").await
     }
 
     async fn list_audit(
@@ -762,8 +750,7 @@ impl AuthStore for SqlAuthStore {
             .await
             .map_err(failed("counting a failed login"))?;
         }
-        insert_event(&mut tx, event).await?;
-        commit(tx, &[event], "committing a failed login").await
+        commit_event(tx, event, "committing a failed login").await
     }
 
     async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {
