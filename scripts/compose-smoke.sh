@@ -86,6 +86,10 @@ scope=$(expect 200 POST "$auth/v1/token" -d grant_type=password -d "username=$us
     -d password=smoke-test-passphrase | json_field scope)
 [ "$scope" = "items:read items:write auth:admin" ] || fail "after users grant the scope is: $scope"
 echo "compose-smoke: users grant made the first admin in the running container"
+console=$(expect 200 GET "$auth/admin/")
+grep -q 'src="console.js"' <<<"$console" || fail "GET /admin/ is not the console: $console"
+expect 200 GET "$auth/admin/console.js" >/dev/null
+echo "compose-smoke: the admin console is served from the image's binary"
 
 echo "compose-smoke: restarting the stack"
 "${compose[@]}" stop

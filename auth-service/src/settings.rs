@@ -60,6 +60,8 @@ pub struct TokenSettings {
     /// How long verifiers may cache the JWK Set (`Cache-Control: max-age`):
     /// in a rotation, the wait between publishing a key and signing with it.
     pub jwks_max_age_seconds: u64,
+    /// The refresh token in an HttpOnly cookie, not the JSON body.
+    pub refresh_cookie: bool,
 }
 
 impl TokenSettings {

@@ -14,7 +14,7 @@ use shared::token::TokenSigner;
 use crate::accounts::Accounts;
 use crate::admin::Admin;
 use crate::passwords::PasswordHasher;
-use crate::routes::{PublishedKeys, ServerMetadata, TrustedProxyHops};
+use crate::routes::{PublishedKeys, RefreshCookie, ServerMetadata, TrustedProxyHops};
 use crate::sessions::{SessionLifetimes, Sessions};
 use crate::settings::Settings;
 use crate::store::{AuthStore, SqlAuthStore};
@@ -28,7 +28,9 @@ impl Application {
     /// every expiry and window reads `clock`.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<BoundServer> {
         crate::metrics::init();
-        let cors = shared::cors::Cors::parse(&settings.cors.allowed_origins)?;
+        // Pages on the CORS origins send the refresh cookie when it is on.
+        let cors = shared::cors::Cors::parse(&settings.cors.allowed_origins)?
+            .with_credentials(settings.tokens.refresh_cookie);
         let keys = settings.jwt.keys()?;
         if keys
             .current()
@@ -83,6 +85,12 @@ impl Application {
             clock: clock.clone(),
         });
         spawn_janitor(store, clock, settings.audit.retention_days);
+        let refresh_cookie = web::Data::new(RefreshCookie::new(
+            settings.tokens.refresh_cookie,
+            settings.tokens.refresh_absolute_seconds,
+            &public_url,
+            cors.clone(),
+        ));
         let proxies = web::Data::new(TrustedProxyHops(settings.throttle.trusted_proxy_hops));
         let authenticator = web::Data::new(Authenticator::new(verifier, "auth-service"));
         let ready_check: Arc<dyn ReadyCheck> = Arc::new(db.clone());
@@ -92,6 +100,7 @@ impl Application {
                 .app_data(sessions.clone())
                 .app_data(admin.clone())
                 .app_data(proxies.clone())
+                .app_data(refresh_cookie.clone())
                 .app_data(ready_check.clone())
                 .app_data(authenticator.clone())
                 .app_data(metadata.clone())

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{
-    HeaderValue, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
-    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_METHOD, ORIGIN,
-    VARY,
+    HeaderValue, ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS,
+    ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE,
+    ACCESS_CONTROL_REQUEST_METHOD, ORIGIN, VARY,
 };
 use actix_web::http::Method;
 use actix_web::middleware::Next;
@@ -42,6 +42,7 @@ const MAX_AGE: &str = "600";
 #[derive(Debug, Clone, Default)]
 pub struct Cors {
     origins: Arc<Vec<HeaderValue>>,
+    credentials: bool,
 }
 
 impl Cors {
@@ -74,7 +75,17 @@ impl Cors {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             origins: Arc::new(parsed),
+            credentials: false,
         })
+    }
+
+    /// Lets pages on the allowed origins send cookies
+    /// (`Access-Control-Allow-Credentials: true`).
+    pub fn with_credentials(self, credentials: bool) -> Self {
+        Self {
+            credentials,
+            ..self
+        }
     }
 
     /// Whether any origin is allowed.
@@ -102,14 +113,17 @@ impl Cors {
         let preflight = req.method() == Method::OPTIONS
             && req.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
         if let (Some(origin), true) = (&origin, preflight) {
-            let answer = HttpResponse::NoContent()
+            let mut answer = HttpResponse::NoContent();
+            answer
                 .insert_header((ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone()))
                 .insert_header((ACCESS_CONTROL_ALLOW_METHODS, METHODS))
                 .insert_header((ACCESS_CONTROL_ALLOW_HEADERS, HEADERS))
                 .insert_header((ACCESS_CONTROL_MAX_AGE, MAX_AGE))
-                .insert_header((VARY, "Origin"))
-                .finish();
-            return Ok(req.into_response(answer));
+                .insert_header((VARY, "Origin"));
+            if self.credentials {
+                answer.insert_header((ACCESS_CONTROL_ALLOW_CREDENTIALS, "true"));
+            }
+            return Ok(req.into_response(answer.finish()));
         }
         let mut response = next.call(req).await?.map_into_boxed_body();
         let headers = response.headers_mut();
@@ -117,6 +131,12 @@ impl Cors {
         headers.append(VARY, HeaderValue::from_static("Origin"));
         if let Some(origin) = origin {
             headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            if self.credentials {
+                headers.insert(
+                    ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                    HeaderValue::from_static("true"),
+                );
+            }
         }
         Ok(response)
     }

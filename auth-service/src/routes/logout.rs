@@ -1,12 +1,14 @@
 //! `POST /v1/logout`.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
-use shared::body::Json;
+use shared::body::{BodyError, Json};
 use shared::problem::ApiError;
 
 use super::client::ClientAddress;
+use super::refresh_cookie::RefreshCookie;
 use crate::audit::{self, Actor};
 use crate::sessions::Sessions;
 
@@ -21,7 +23,8 @@ pub struct LogoutRequest {
 /// Log out: revoke a refresh token and its session.
 ///
 /// 204 whether or not the token was known (RFC 7009 2.2), so it reveals
-/// nothing.
+/// nothing. With the refresh cookie on, a browser sends no body: the cookie
+/// is read, and cleared in the answer.
 #[utoipa::path(
     post,
     path = "/v1/logout",
@@ -30,20 +33,44 @@ pub struct LogoutRequest {
     responses(
         (status = 204, description = "Revoked, or was never valid (RFC 7009)."),
         (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 403, description = "With the refresh cookie on, a browser request from a page that is neither this service's nor an allowed CORS origin.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "The body is not `{\"refresh_token\"}`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn logout(
+    req: HttpRequest,
     client: ClientAddress,
     sessions: web::Data<Sessions>,
-    Json(request): Json<LogoutRequest>,
+    cookie: web::Data<RefreshCookie>,
+    request: Result<Json<LogoutRequest>, BodyError>,
 ) -> Result<HttpResponse, ApiError> {
+    let refresh_token = match request {
+        Ok(Json(request)) => request.refresh_token,
+        Err(refused) => match has_no_body(&req).then(|| cookie.read(&req)) {
+            Some(Ok(Some(from_cookie))) => from_cookie,
+            Some(Err(cross_site)) => return Err(cross_site.into()),
+            _ => return Err(refused.to_problem().into()),
+        },
+    };
     // RFC 7009 2.2: an unknown token is answered alike.
     let actor = Actor::from_address(&client.0);
     let _known = sessions
-        .revoke_by_refresh(request.refresh_token.expose_secret(), audit::LOGOUT, &actor)
+        .revoke_by_refresh(refresh_token.expose_secret(), audit::LOGOUT, &actor)
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let mut response = HttpResponse::NoContent();
+    if cookie.enabled() {
+        cookie.clear(&mut response);
+    }
+    Ok(response.finish())
+}
+
+/// A body-less POST, as `fetch` sends one with no `body`.
+fn has_no_body(req: &HttpRequest) -> bool {
+    let headers = req.headers();
+    !headers.contains_key(CONTENT_TYPE)
+        && headers
+            .get(CONTENT_LENGTH)
+            .is_none_or(|length| length.as_bytes() == b"0")
 }

@@ -10,6 +10,7 @@
 mod admin;
 mod client;
 mod client_auth;
+mod console;
 mod discovery;
 mod errors;
 mod introspect;
@@ -19,6 +20,7 @@ mod logout;
 mod me;
 mod oauth_error;
 mod password;
+mod refresh_cookie;
 mod revoke;
 mod session;
 mod token;
@@ -26,6 +28,7 @@ mod users;
 
 pub use client::TrustedProxyHops;
 pub use discovery::{PublishedKeys, ServerMetadata};
+pub use refresh_cookie::RefreshCookie;
 
 /// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
 /// them through the same extractors as the routes do.
@@ -80,6 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource("/v1/admin/clients/{client_id}").route(web::delete().to(admin::delete_client)),
     )
     .service(resource("/v1/admin/audit").route(web::get().to(admin::audit_log)))
+    .configure(console::configure)
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
     .service(resource(discovery::JWKS_PATH).route(web::get().to(discovery::jwks)))
     .service(

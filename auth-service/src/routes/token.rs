@@ -6,7 +6,7 @@
 //! refresh grants need no client, so a `client_id` sent along is ignored.
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use shared::body::{BodyError, JsonOrForm};
@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use super::client::ClientAddress;
 use super::client_auth;
 use super::oauth_error::{OAuthError, TokenError};
+use super::refresh_cookie::RefreshCookie;
 use crate::accounts::{Accounts, LoginError};
 use crate::audit::Actor;
 use crate::domain::scope;
@@ -33,7 +34,8 @@ pub struct TokenRequest {
     /// For the password grant.
     #[schema(value_type = Option<String>, format = Password)]
     password: Option<SecretString>,
-    /// For the refresh_token grant.
+    /// For the refresh_token grant; with the refresh cookie on, a browser
+    /// leaves it out and the cookie is read.
     #[schema(value_type = Option<String>)]
     refresh_token: Option<SecretString>,
     /// Space-separated scopes, no more than the user (or client) has.
@@ -76,7 +78,8 @@ pub(super) struct TokenResponse<'a> {
 /// its refresh token; the `client_credentials` grant (client authentication
 /// by HTTP Basic or `client_id` + `client_secret`) gives a service client a
 /// token of its own, without a refresh token. 200 with the RFC 6749 5.1
-/// body, or a 5.2 error.
+/// body, or a 5.2 error. With `AUTH__TOKENS__REFRESH_COOKIE=true` the
+/// refresh token is set as an HttpOnly cookie instead of returned.
 #[utoipa::path(
     post,
     path = "/v1/token",
@@ -89,6 +92,7 @@ pub(super) struct TokenResponse<'a> {
         (status = 200, description = "An access token and a refresh token (RFC 6749 5.1).", body = TokenResponse<'static>),
         (status = 400, description = "An RFC 6749 5.2 error: `invalid_request`, `invalid_grant`, `invalid_scope`, `unsupported_grant_type`.", body = OAuthError<'static>),
         (status = 401, description = "`invalid_client`: the client_credentials grant without a known client and its secret.", body = OAuthError<'static>),
+        (status = 403, description = "`invalid_request`: with the refresh cookie on, a browser request from a page that is neither this service's nor an allowed CORS origin.", body = OAuthError<'static>),
         (status = 413, description = "The body is over 16 KiB.", body = OAuthError<'static>),
         (status = 415, description = "Neither form-encoded nor JSON.", body = OAuthError<'static>),
         (status = 429, description = "Too many failed logins; see `Retry-After`. `error` is `temporarily_unavailable`.", body = OAuthError<'static>),
@@ -100,6 +104,7 @@ pub(super) async fn token(
     client: ClientAddress,
     accounts: web::Data<Accounts>,
     sessions: web::Data<Sessions>,
+    cookie: web::Data<RefreshCookie>,
     request: Result<JsonOrForm<TokenRequest>, BodyError>,
 ) -> Result<HttpResponse, TokenError> {
     let JsonOrForm(request) = request.map_err(|e| TokenError::invalid_request_body(&e))?;
@@ -107,14 +112,20 @@ pub(super) async fn token(
         return client_credentials_grant(&req, &sessions, request).await;
     }
     let pair = match request.grant_type.as_deref() {
-        Some("password") => password_grant(&client, &accounts, &sessions, request).await?,
+        Some("password") => {
+            cookie.check_login(&req)?;
+            password_grant(&client, &accounts, &sessions, request).await?
+        }
         Some("refresh_token") => {
-            let presented = request.refresh_token.ok_or_else(|| {
-                TokenError::oauth(
-                    "invalid_request",
-                    "the refresh_token grant needs `refresh_token`",
-                )
-            })?;
+            let presented = match request.refresh_token {
+                Some(in_body) => in_body,
+                None => cookie.read(&req)?.ok_or_else(|| {
+                    TokenError::oauth(
+                        "invalid_request",
+                        "the refresh_token grant needs `refresh_token`",
+                    )
+                })?,
+            };
             sessions
                 .refresh(
                     presented.expose_secret(),
@@ -141,11 +152,26 @@ pub(super) async fn token(
             ))
         }
     };
-    Ok(issued(&pair.access, Some(&pair.refresh_token), &pair.scope))
+    let mut response = HttpResponse::Ok();
+    if cookie.enabled() {
+        cookie.set(&mut response, &pair.refresh_token);
+        return Ok(issued(response, &pair.access, None, &pair.scope));
+    }
+    Ok(issued(
+        response,
+        &pair.access,
+        Some(&pair.refresh_token),
+        &pair.scope,
+    ))
 }
 
-fn issued(access: &IssuedToken, refresh_token: Option<&str>, scope: &str) -> HttpResponse {
-    HttpResponse::Ok()
+fn issued(
+    mut response: HttpResponseBuilder,
+    access: &IssuedToken,
+    refresh_token: Option<&str>,
+    scope: &str,
+) -> HttpResponse {
+    response
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((PRAGMA, "no-cache"))
         .json(TokenResponse {
@@ -174,7 +200,7 @@ async fn client_credentials_grant(
     let access = sessions
         .issue_to_client(&client, &scope)
         .map_err(ApiError::from)?;
-    Ok(issued(&access, None, &scope))
+    Ok(issued(HttpResponse::Ok(), &access, None, &scope))
 }
 
 async fn password_grant(

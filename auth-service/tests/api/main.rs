@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin;
 mod bad_input;
+mod console;
 mod cors;
 mod discovery;
 mod flask_login;
@@ -15,6 +16,7 @@ mod me;
 mod metrics;
 mod openapi;
 mod refresh;
+mod refresh_cookie;
 mod register;
 mod sessions;
 mod shutdown;

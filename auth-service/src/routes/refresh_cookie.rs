@@ -1,0 +1,247 @@
+//! The refresh token in a cookie (`AUTH__TOKENS__REFRESH_COOKIE=true`), for
+//! browser applications: script never holds it, so an XSS flaw cannot carry
+//! it off. `HttpOnly; Secure; SameSite=Strict`, set once per path that reads
+//! it (`/v1/token`, `/v1/logout`) so no other request carries it, and left
+//! out of the JSON body.
+//!
+//! CSRF: a browser adds the cookie by itself, so a request that uses it must
+//! show it comes from a page we trust. The browser, not the page, writes
+//! `Origin` and `Sec-Fetch-Site` (forbidden header names: script cannot set
+//! them), so: the cookie is read only when `Sec-Fetch-Site` is
+//! `same-origin` or `Origin` is this service's public origin or a CORS
+//! origin. A request with neither header is not a browser's and gets no
+//! cookie read. SameSite=Strict alone would let a sibling subdomain
+//! (same site, another origin) through; this check does not.
+
+use actix_web::cookie::{time::Duration, Cookie, SameSite};
+use actix_web::http::header::ORIGIN;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponseBuilder};
+use secrecy::SecretString;
+use shared::cors::Cors;
+use shared::problem::{ApiError, Problem};
+
+use super::oauth_error::TokenError;
+
+const NAME: &str = "refresh_token";
+/// The routes that read the cookie, under the public URL's path.
+const ROUTES: [&str; 2] = ["/v1/token", "/v1/logout"];
+
+/// Whether the refresh token travels in a cookie, and whom to trust with it
+/// (app data).
+#[derive(Debug, Clone)]
+pub struct RefreshCookie {
+    enabled: bool,
+    max_age_seconds: i64,
+    paths: [String; 2],
+    own_origin: String,
+    cors: Cors,
+}
+
+/// A browser request from a page that may not use the refresh cookie.
+#[derive(Debug)]
+pub(super) struct CrossSite;
+
+impl CrossSite {
+    const DETAIL: &'static str = "the refresh cookie is only honoured for requests from this \
+                                  service's own pages or an allowed CORS origin";
+}
+
+impl From<CrossSite> for TokenError {
+    fn from(_: CrossSite) -> Self {
+        TokenError::OAuth {
+            status: StatusCode::FORBIDDEN,
+            code: "invalid_request",
+            description: CrossSite::DETAIL.to_owned(),
+        }
+    }
+}
+
+impl From<CrossSite> for ApiError {
+    fn from(_: CrossSite) -> Self {
+        Problem::new(StatusCode::FORBIDDEN, CrossSite::DETAIL).into()
+    }
+}
+
+impl RefreshCookie {
+    /// `public_url` as checked by the settings (no trailing slash).
+    pub fn new(enabled: bool, max_age_seconds: u64, public_url: &str, cors: Cors) -> Self {
+        let after_scheme = public_url.find("://").map_or(0, |i| i + 3);
+        let path_start = public_url[after_scheme..]
+            .find('/')
+            .map_or(public_url.len(), |i| after_scheme + i);
+        let (own_origin, prefix) = public_url.split_at(path_start);
+        Self {
+            enabled,
+            max_age_seconds: i64::try_from(max_age_seconds).unwrap_or(i64::MAX),
+            paths: ROUTES.map(|route| format!("{prefix}{route}")),
+            own_origin: own_origin.to_owned(),
+            cors,
+        }
+    }
+
+    /// Whether refresh tokens go in the cookie rather than the JSON body.
+    pub(super) fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Sets the cookie on every path that reads it.
+    pub(super) fn set(&self, response: &mut HttpResponseBuilder, refresh_token: &str) {
+        for path in &self.paths {
+            response.cookie(self.cookie(path, refresh_token.to_owned(), self.max_age_seconds));
+        }
+    }
+
+    /// Removes the cookie from every path.
+    pub(super) fn clear(&self, response: &mut HttpResponseBuilder) {
+        for path in &self.paths {
+            response.cookie(self.cookie(path, String::new(), 0));
+        }
+    }
+
+    fn cookie(&self, path: &str, value: String, max_age_seconds: i64) -> Cookie<'static> {
+        Cookie::build(NAME, value)
+            .path(path.to_owned())
+            .max_age(Duration::seconds(max_age_seconds))
+            .http_only(true)
+            .secure(true)
+            .same_site(SameSite::Strict)
+            .finish()
+    }
+
+    /// The refresh token from the cookie: none when the cookie is off or
+    /// absent, refused when the page that sent it is not trusted.
+    pub(super) fn read(&self, req: &HttpRequest) -> Result<Option<SecretString>, CrossSite> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let Some(cookie) = req.cookie(NAME).filter(|c| !c.value().is_empty()) else {
+            return Ok(None);
+        };
+        match self.page(req) {
+            Page::Trusted => Ok(Some(SecretString::from(cookie.value()))),
+            Page::Untrusted | Page::NotABrowser => Err(CrossSite),
+        }
+    }
+
+    /// Refuses a browser request from an untrusted page before a login sets
+    /// the cookie (login CSRF: an attacker's session in the victim's
+    /// browser). Clients that are not browsers pass.
+    pub(super) fn check_login(&self, req: &HttpRequest) -> Result<(), CrossSite> {
+        match (self.enabled, self.page(req)) {
+            (true, Page::Untrusted) => Err(CrossSite),
+            _ => Ok(()),
+        }
+    }
+
+    fn page(&self, req: &HttpRequest) -> Page {
+        let headers = req.headers();
+        let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
+        let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        let trusted_origin =
+            origin.is_some_and(|origin| origin == self.own_origin || self.cors.allows(origin));
+        match (origin, fetch_site) {
+            (None, None) => Page::NotABrowser,
+            _ if trusted_origin || fetch_site == Some("same-origin") => Page::Trusted,
+            _ => Page::Untrusted,
+        }
+    }
+}
+
+enum Page {
+    Trusted,
+    Untrusted,
+    NotABrowser,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+    use secrecy::ExposeSecret as _;
+
+    fn cookie_jar() -> RefreshCookie {
+        let cors = Cors::parse("https://app.example.com").expect("origins");
+        RefreshCookie::new(true, 60, "https://example.com/auth", cors)
+    }
+
+    fn with_cookie(headers: &[(&str, &str)]) -> HttpRequest {
+        let mut request = TestRequest::post().cookie(Cookie::new(NAME, "opaque"));
+        for header in headers {
+            request = request.insert_header(*header);
+        }
+        request.to_http_request()
+    }
+
+    #[test]
+    fn the_cookie_is_read_only_for_trusted_pages() {
+        let jar = cookie_jar();
+        for trusted in [
+            &[("Sec-Fetch-Site", "same-origin")][..],
+            &[
+                ("Origin", "https://example.com"),
+                ("Sec-Fetch-Site", "same-site"),
+            ],
+            &[
+                ("Origin", "https://app.example.com"),
+                ("Sec-Fetch-Site", "same-site"),
+            ],
+            &[("Origin", "https://example.com")],
+        ] {
+            let token = jar.read(&with_cookie(trusted)).expect("trusted");
+            assert_eq!(
+                token.map(|t| t.expose_secret().to_owned()).as_deref(),
+                Some("opaque")
+            );
+        }
+        for untrusted in [
+            &[][..],
+            &[
+                ("Origin", "https://sibling.example.com"),
+                ("Sec-Fetch-Site", "same-site"),
+            ],
+            &[
+                ("Origin", "https://evil.example"),
+                ("Sec-Fetch-Site", "cross-site"),
+            ],
+            &[("Origin", "null")],
+            &[("Sec-Fetch-Site", "none")],
+        ] {
+            assert!(jar.read(&with_cookie(untrusted)).is_err(), "{untrusted:?}");
+        }
+    }
+
+    #[test]
+    fn cookies_are_scoped_to_the_routes_that_read_them() {
+        let jar = cookie_jar();
+        let mut response = actix_web::HttpResponse::Ok();
+        jar.set(&mut response, "opaque");
+        let response = response.finish();
+        let cookies: Vec<String> = response.cookies().map(|c| c.to_string()).collect();
+        assert_eq!(
+            cookies,
+            ["/auth/v1/token", "/auth/v1/logout"].map(|path| format!(
+                "refresh_token=opaque; HttpOnly; SameSite=Strict; Secure; Path={path}; Max-Age=60"
+            ))
+        );
+    }
+
+    #[test]
+    fn logins_from_untrusted_pages_are_refused_but_other_clients_pass() {
+        let jar = cookie_jar();
+        let request = |headers: &[(&str, &str)]| {
+            let mut request = TestRequest::post();
+            for header in headers {
+                request = request.insert_header(*header);
+            }
+            request.to_http_request()
+        };
+        assert!(jar.check_login(&request(&[])).is_ok());
+        assert!(jar
+            .check_login(&request(&[("Sec-Fetch-Site", "same-origin")]))
+            .is_ok());
+        assert!(jar
+            .check_login(&request(&[("Origin", "https://evil.example")]))
+            .is_err());
+    }
+}

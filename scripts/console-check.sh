@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The admin console (GET /admin/) end to end in headless Chromium (Debian's
+# chromium package), with the refresh cookie and CORS on: see
+# console-check.mjs. Pages on two more origins (a second port allowed by
+# CORS, a third not) serve the cross-origin checks. The screenshots go to
+# docs/screenshots/ (commit them when the console changes); the run fails
+# if the console changed in a commit after the screenshots did.
+# Needs chromium, node, npm, curl, python3. Usage: scripts/console-check.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+console_changed=$(git log -1 --format=%ct -- auth-service/console 2>/dev/null || echo 0)
+shots_changed=$(git log -1 --format=%ct -- docs/screenshots 2>/dev/null || echo 0)
+if [ "${console_changed:-0}" -gt "${shots_changed:-0}" ]; then
+    echo "auth-service/console changed after docs/screenshots: run scripts/console-check.sh and commit them" >&2
+    exit 1
+fi
+
+source scripts/services.sh
+[ -d target/playwright/node_modules/playwright-core ] ||
+    npm install --prefix target/playwright --no-audit --no-fund --silent playwright-core@1
+
+auth_port=${CONSOLE_AUTH_PORT:-18121}
+items_port=${CONSOLE_ITEMS_PORT:-18122}
+allowed_origin=http://127.0.0.1:${CONSOLE_ALLOWED_PORT:-18123}
+other_origin=http://127.0.0.1:${CONSOLE_OTHER_PORT:-18124}
+
+# Both other origins serve one empty page for the checks' scripts to run on.
+pages=$(mktemp -d)
+echo '<!doctype html><title>another origin</title>' >"$pages/index.html"
+for origin in "$allowed_origin" "$other_origin"; do
+    python3 -m http.server "${origin##*:}" --bind 127.0.0.1 --directory "$pages" >/dev/null 2>&1 &
+    services_pids+=($!)
+done
+
+export AUTH__TOKENS__REFRESH_COOKIE=true
+export AUTH__SERVER__PUBLIC_URL=http://127.0.0.1:$auth_port
+export AUTH__CORS__ALLOWED_ORIGINS=$allowed_origin ITEMS__CORS__ALLOWED_ORIGINS=$allowed_origin
+start_services "$auth_port" "$items_port"
+
+mkdir -p docs/screenshots
+cp scripts/console-check.mjs target/playwright/console-check.mjs
+node target/playwright/console-check.mjs "$auth" "$items" "$allowed_origin" "$other_origin" \
+    scripted scripted-run-passphrase "$PWD/docs/screenshots"
+rm -rf "$pages"
+if services_panicked; then exit 1; fi
+echo "console-check: passed"
