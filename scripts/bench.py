@@ -4,10 +4,15 @@ it is judged against, measured in the same run (these machines are shared
 and noisy, so ratios, not absolute numbers, are the targets).
 
     scripts/bench.py                # BENCH_SECONDS=10 per load run by default
+    BENCH_POSTGRES_URL=postgres://user:pass@127.0.0.1:5432/postgres scripts/bench.py
+                                    # and the PostgreSQL figures (psql, pgbench)
 
 Needs wrk (Debian package `wrk`; installed when missing and run as root).
-Builds release binaries, starts them on loopback ports with SQLite databases
-in a temporary folder, and stops them at the end. Only 127.0.0.1 is loaded.
+Builds release binaries and the roof (a bare actix-web server, `cargo run -p
+shared --example roof`), starts them on loopback ports with SQLite databases
+in a temporary folder (and, with BENCH_POSTGRES_URL, fresh databases beside
+that one, dropped at the end), and stops them at the end. Only 127.0.0.1 is
+loaded.
 """
 
 import base64
@@ -31,7 +36,8 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 ROUNDS = 3
 SECRET = "bench-secret-bench-secret-bench-secret-bench"
 USER = {"username": "bench", "password": "bench-password-for-load"}
-AUTH_PORT, ITEMS_PORT, SCALE_PORT = 19081, 19082, 19083
+AUTH_PORT, ITEMS_PORT, SCALE_PORT, ROOF_PORT, PG_PORT = 19081, 19082, 19083, 19084, 19085
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL")
 
 
 def run(*args, **kwargs):
@@ -187,6 +193,60 @@ def show_load(label, result):
          f"  non-2xx {result['non_2xx']}")
 
 
+def raw_get(port, path, token):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read().decode()
+
+
+class Roof(Service):
+    """The bare actix-web server: every GET answers `body`, nothing else runs."""
+
+    def __init__(self, port, body):
+        super().__init__("roof", port, tempfile.gettempdir())
+        self.body = body
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [os.path.join(ROOT, "target/release/examples/roof"), str(self.port), self.body])
+        while not ready(self.port):
+            time.sleep(0.001)
+
+
+def psql(url, sql):
+    run("psql", url, "-qc", sql, stdout=subprocess.DEVNULL)
+
+
+def fresh_postgres_database(name):
+    """An empty database beside BENCH_POSTGRES_URL's; its URL."""
+    psql(POSTGRES, f"DROP DATABASE IF EXISTS {name}")
+    psql(POSTGRES, f"CREATE DATABASE {name}")
+    return POSTGRES.rsplit("/", 1)[0] + "/" + name
+
+
+def pgbench_selects(seconds):
+    """pgbench -S (8 clients, prepared) on the same server: selects/s."""
+    url = fresh_postgres_database("bench_pgbench")
+    run("pgbench", "-i", "-q", "-s", "1", url, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = subprocess.run(["pgbench", "-S", "-M", "prepared", "-c", "8", "-j", "2", "-T", str(seconds), url],
+                         check=True, capture_output=True, text=True).stdout
+    psql(POSTGRES, "DROP DATABASE bench_pgbench")
+    return float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
+
+
+def median_ratio(rounds, over, under):
+    ratios = sorted(r[over]["rps"] / r[under]["rps"] for r in rounds)
+    return ratios[len(ratios) // 2], ratios
+
+
+def show_ratio(label, rounds, over, under, target=""):
+    median, ratios = median_ratio(rounds, over, under)
+    non_2xx = sum(r[over]["non_2xx"] for r in rounds)
+    line(label, f"{median:.2f}x (rounds: {', '.join(f'{x:.2f}' for x in ratios)}), non-2xx {non_2xx}",
+         target)
+
+
 def token_benchmark():
     if os.environ.get("BENCH_SKIP_CRITERION"):
         return
@@ -228,18 +288,82 @@ def seed_items(path, count):
              for i in range(1, count + 1)))
 
 
+def seed_postgres_items(url, count):
+    """`count` items named item-0000001... into a migrated PostgreSQL database."""
+    psql(url, "DELETE FROM items")
+    psql(url, "INSERT INTO items (name, price, created_by, created_at, updated_at) "
+              "SELECT 'item-' || lpad(i::text, 7, '0'), i / 100.0, 'bench', "
+              "'2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' "
+              f"FROM generate_series(1, {count}) AS i; ANALYZE items")
+
+
+def lookup_script(folder, token, count):
+    """A wrk script reading random item names out of `count`."""
+    return lua(folder, f"lookup-{count}.lua", (
+        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+        "request = function()\n"
+        f'  return wrk.format("GET", string.format("/v1/items/item-%07d", math.random(1, {count})))\n'
+        "end\n"))
+
+
+def postgres_reads(folder, services, token):
+    """The same reads on PostgreSQL and on SQLite, interleaved, and pgbench -S."""
+    url = fresh_postgres_database("bench_items")
+    postgres = Service("items-service", PG_PORT, folder, {"ITEMS__DATABASE__URL": url})
+    services.append(postgres)
+    postgres.start()
+    for port in (ITEMS_PORT, PG_PORT):
+        for number in range(1, 41):
+            http("PUT", port, f"/v1/items/item-{number:07d}", {"price": number / 100}, token)
+    print(f"\nPostgreSQL reads against the same reads on SQLite, 32 connections, {ROUNDS} interleaved"
+          " rounds; the database's own roof is pgbench -S on the same server")
+    reads = {"v1": ("/v1/items/bench-item", "Bearer"), "flask": ("/item/bench-item", "JWT"),
+             "list": ("/v1/items?limit=20", "Bearer")}
+    rounds = []
+    for _ in range(ROUNDS):
+        measured = {}
+        for name, (path, scheme) in reads.items():
+            measured[f"sqlite {name}"] = wrk(ITEMS_PORT, path, token=token, scheme=scheme)
+            measured[f"postgres {name}"] = wrk(PG_PORT, path, token=token, scheme=scheme)
+        rounds.append(measured)
+    selects = pgbench_selects(SECONDS)
+    for number, measured in enumerate(rounds, 1):
+        for name, result in measured.items():
+            show_load(f"round {number}: {name}", result)
+    line("pgbench -S, 8 clients, prepared (the database alone)", f"{selects:9.0f} selects/s")
+    for name, (path, _) in reads.items():
+        show_ratio(f"{path.split('?')[0]}: PostgreSQL / SQLite", rounds, f"postgres {name}",
+                   f"sqlite {name}", "target >= 0.4x" + ("" if name == "list" else ", zero non-2xx"))
+    postgres.stop()
+
+    print("\nScaling with data on PostgreSQL: random names, 1,000 vs 1,000,000 items")
+    results = {}
+    for count in (1_000, 1_000_000):
+        seed_postgres_items(url, count)
+        postgres.start()
+        results[count] = wrk(PG_PORT, "/", script=lookup_script(folder, token, count))
+        postgres.stop()
+    show_load("1,000 items", results[1_000])
+    show_load("1,000,000 items", results[1_000_000])
+    line("1,000,000 / 1,000", f"{results[1_000_000]['rps'] / results[1_000]['rps']:.2f}x",
+         "target >= 0.8x")
+    psql(POSTGRES, "DROP DATABASE bench_items")
+
+
 def main():
     ensure_wrk()
     print(f"bench: building release binaries; load runs of {SECONDS} s on {os.cpu_count()} cores"
           " (the services at their default, two workers per core)")
     run("cargo", "build", "-q", "--release", "-p", "auth-service", "-p", "items-service")
+    run("cargo", "build", "-q", "--release", "-p", "shared", "--example", "roof")
     folder = tempfile.mkdtemp(prefix="jwt-pair-bench-")
     services = []
     try:
         token_benchmark()
 
         print("\nStart-up and idle memory (SQLite, fresh database, migrations included)")
-        auth = Service("auth-service", AUTH_PORT, folder)
+        # One token serves the whole run.
+        auth = Service("auth-service", AUTH_PORT, folder, {"AUTH__TOKENS__ACCESS_TOKEN_SECONDS": "7200"})
         items = Service("items-service", ITEMS_PORT, folder)
         services += [auth, items]
         for service in (auth, items):
@@ -254,22 +378,32 @@ def main():
         token = http("POST", AUTH_PORT, "/auth", USER)[1]["access_token"]
         http("PUT", ITEMS_PORT, "/v1/items/bench-item", {"price": 9.99}, token)
 
-        print(f"\nAuthenticated reads against the health endpoint, same server, 32 connections,"
-              f" {ROUNDS} interleaved rounds (the ratio is the median round's)")
-        rounds = [{"health": wrk(ITEMS_PORT, "/health/live"),
+        body = raw_get(ITEMS_PORT, "/v1/items/bench-item", token)
+        roof = Roof(ROOF_PORT, body)
+        services.append(roof)
+        roof.start()
+        print(f"\nAuthenticated reads against the roof (a bare actix-web server answering the same"
+              f" JSON, {len(body)} bytes, with no authentication, store or middleware) and the health"
+              f" endpoint, 32 connections, {ROUNDS} interleaved rounds (ratios are the median round's)")
+        rounds = [{"roof": wrk(ROOF_PORT, "/v1/items/bench-item"),
+                   "health": wrk(ITEMS_PORT, "/health/live"),
                    "v1": wrk(ITEMS_PORT, "/v1/items/bench-item", token=token),
                    "flask": wrk(ITEMS_PORT, "/item/bench-item", token=token, scheme="JWT")}
                   for _ in range(ROUNDS)]
+        roof.stop()
         for number, measured in enumerate(rounds, 1):
-            show_load(f"round {number}: GET /health/live (baseline)", measured["health"])
+            show_load(f"round {number}: the roof (bare actix-web)", measured["roof"])
+            show_load(f"round {number}: GET /health/live", measured["health"])
             show_load(f"round {number}: GET /v1/items/{{name}} with a token", measured["v1"])
             show_load(f"round {number}: GET /item/{{name}} with a token", measured["flask"])
-        for name, label in (("v1", "v1 read / health"), ("flask", "flask read / health")):
-            ratios = sorted(r[name]["rps"] / r["health"]["rps"] for r in rounds)
-            non_2xx = sum(r[name]["non_2xx"] for r in rounds)
-            line(label, f"{ratios[len(ratios) // 2]:.2f}x (rounds: "
-                 f"{', '.join(f'{x:.2f}' for x in ratios)}), non-2xx {non_2xx}",
-                 "target >= 0.7x, zero non-2xx")
+        show_ratio("v1 read / roof", rounds, "v1", "roof", "target >= 0.85x, zero non-2xx")
+        show_ratio("flask read / roof", rounds, "flask", "roof", "target >= 0.85x, zero non-2xx")
+        show_ratio("health / roof (what the middleware costs)", rounds, "health", "roof")
+        show_ratio("v1 read / health", rounds, "v1", "health", "target >= 0.7x")
+        show_ratio("flask read / health", rounds, "flask", "health", "target >= 0.7x")
+
+        if POSTGRES:
+            postgres_reads(folder, services, token)
 
         print("\nThe same read with ?vfs=unix (other processes may open the file; a file lock per read)")
         items.stop()
@@ -320,12 +454,7 @@ def main():
             scale.stop()
             seed_items(scale.db, count)
             scale.start()
-            lookup = lua(folder, f"lookup-{count}.lua", (
-                f'wrk.headers["Authorization"] = "Bearer {token}"\n'
-                "request = function()\n"
-                f'  return wrk.format("GET", string.format("/v1/items/item-%07d", math.random(1, {count})))\n'
-                "end\n"))
-            results[count] = wrk(SCALE_PORT, "/", script=lookup)
+            results[count] = wrk(SCALE_PORT, "/", script=lookup_script(folder, token, count))
             if count == 1_000_000:
                 last = f"item-{count - 100:07d}"
                 cursor = base64.urlsafe_b64encode(last.encode()).decode().rstrip("=")

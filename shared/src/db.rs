@@ -15,6 +15,7 @@
 //!   (connecting included), then the request fails with 503; the pool
 //!   reconnects by itself when the database comes back.
 
+mod postgres_reads;
 mod sqlite_reads;
 
 use std::path::PathBuf;
@@ -23,12 +24,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor as _, Transaction};
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Connection as _, Executor as _, Transaction};
 
 use crate::settings::{DatabaseSettings, SettingsError};
 
+pub use postgres_reads::{PostgresReads, ReadConnection};
 pub use sqlite_reads::SqliteReads;
 
 /// SQLite's unix VFS that locks the file for this process alone: other
@@ -36,6 +39,9 @@ pub use sqlite_reads::SqliteReads;
 /// connections of this process coordinate in memory, with no file-lock
 /// system call per transaction.
 const EXCLUSIVE_VFS: &str = "unix-excl";
+
+/// A pooled PostgreSQL connection idle this long is pinged before use.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// A service's schema, once per dialect: sqlx migrators, from the numbered
 /// files of `migrations/sqlite/` and `migrations/postgres/` compiled into
@@ -138,6 +144,8 @@ pub struct Database {
     pub backend: Backend,
     /// Reads on the calling thread, for a SQLite file (not `:memory:`).
     pub sqlite_reads: Option<Arc<SqliteReads>>,
+    /// Reads in one round trip, for PostgreSQL.
+    pub postgres_reads: Option<Arc<PostgresReads>>,
 }
 
 impl Database {
@@ -156,6 +164,9 @@ impl Database {
     /// stop the file alone is a complete copy.
     pub async fn close(&self) {
         if let Some(reads) = &self.sqlite_reads {
+            reads.close();
+        }
+        if let Some(reads) = &self.postgres_reads {
             reads.close();
         }
         if self.backend == Backend::Sqlite {
@@ -189,6 +200,35 @@ impl Database {
             Backend::Postgres => self.pool.begin_with("BEGIN READ WRITE").await?,
         };
         transaction.rollback().await
+    }
+
+    /// A read of at most one row: on PostgreSQL in one round trip
+    /// ([`PostgresReads`]), else through the pool. Never a write.
+    pub async fn read_optional<'q>(
+        &self,
+        query: Query<'q, Any, AnyArguments<'q>>,
+    ) -> Result<Option<AnyRow>, sqlx::Error> {
+        let Some(reads) = &self.postgres_reads else {
+            return query.fetch_optional(&self.pool).await;
+        };
+        let mut connection = reads.acquire().await?;
+        let row = query.fetch_optional(&mut *connection).await?;
+        connection.keep();
+        Ok(row)
+    }
+
+    /// A read of any number of rows, as [`Self::read_optional`].
+    pub async fn read_all<'q>(
+        &self,
+        query: Query<'q, Any, AnyArguments<'q>>,
+    ) -> Result<Vec<AnyRow>, sqlx::Error> {
+        let Some(reads) = &self.postgres_reads else {
+            return query.fetch_all(&self.pool).await;
+        };
+        let mut connection = reads.acquire().await?;
+        let rows = query.fetch_all(&mut *connection).await?;
+        connection.keep();
+        Ok(rows)
     }
 
     /// Answers when the database does.
@@ -248,16 +288,35 @@ pub async fn open(
     };
     let options = AnyConnectOptions::from_str(&url)
         .map_err(|e| SettingsError::new(format!("the database URL is not valid: {e}")))?;
+    let acquire_timeout = Duration::from_secs(settings.connect_timeout_seconds);
+    let postgres_reads = (backend == Backend::Postgres).then(|| {
+        Arc::new(PostgresReads::new(
+            options.clone(),
+            setup.clone(),
+            settings.max_connections,
+            acquire_timeout,
+        ))
+    });
     let pool = AnyPoolOptions::new()
         .max_connections(settings.max_connections.max(1))
-        // A ping before each use finds connections a network dropped; an
-        // embedded SQLite connection cannot be dropped, and the ping would
-        // double the work of every query.
-        .test_before_acquire(backend == Backend::Postgres)
+        // sqlx pings a connection as it goes back to the pool, so a broken
+        // one is closed there. A ping before each use as well (sqlx's
+        // default) would add a round trip to every query: only a PostgreSQL
+        // connection idle long enough for a network or a restart to have
+        // dropped it is pinged first. An embedded SQLite one cannot be.
+        .test_before_acquire(false)
+        .before_acquire(move |connection, meta| {
+            Box::pin(async move {
+                if backend == Backend::Postgres && meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         // With `unix-excl` the process holds the file while a connection is
         // open: keep one, so that idle hours do not hand the file to another.
         .min_connections(u32::from(backend == Backend::Sqlite))
-        .acquire_timeout(Duration::from_secs(settings.connect_timeout_seconds))
+        .acquire_timeout(acquire_timeout)
         .after_connect(move |connection, _| {
             let setup = setup.clone();
             Box::pin(async move { connection.execute(setup.as_str()).await.map(|_| ()) })
@@ -273,6 +332,7 @@ pub async fn open(
         pool,
         backend,
         sqlite_reads,
+        postgres_reads,
     };
     // SQLite silently opens a read-only file or volume read-only (and a
     // standby PostgreSQL serves reads): the service would start and then
@@ -417,6 +477,75 @@ mod tests {
         assert_eq!(value().ok(), Some(2), "a read after a commit sees it");
         assert!(reads.read(|c| c.execute("DELETE FROM t", [])).is_err());
         assert_eq!(value().ok(), Some(2), "the read connections never write");
+    }
+
+    /// The backend serving a read: which connection it took.
+    async fn read_backend(database: &Database) -> Result<i32, sqlx::Error> {
+        let row = database
+            .read_optional(sqlx::query("SELECT pg_backend_pid()"))
+            .await?
+            .expect("a row");
+        sqlx::Row::try_get(&row, 0)
+    }
+
+    // On SQLite there are no PostgreSQL reads to test; CI runs this on both.
+    #[cfg(feature = "test-support")]
+    #[tokio::test]
+    async fn postgres_reads_reuse_a_connection_that_works_and_replace_one_that_failed() {
+        let test = crate::testing::TestDatabase::new().await;
+        if !test.is_postgres() {
+            return;
+        }
+        let database = open(&settings(test.url()), NO_MIGRATIONS)
+            .await
+            .expect("opens");
+        let first = read_backend(&database).await.expect("read");
+        assert_eq!(read_backend(&database).await.ok(), Some(first), "kept");
+        let timeout = database
+            .read_optional(sqlx::query("SELECT current_setting('statement_timeout')"))
+            .await
+            .expect("read")
+            .expect("a row");
+        assert_eq!(
+            sqlx::Row::try_get::<String, _>(&timeout, 0).ok().as_deref(),
+            Some("2s")
+        );
+
+        // A read that fails leaves its connection closed, not reused.
+        let failed = database.read_optional(sqlx::query("SELECT 1 / 0")).await;
+        assert!(failed.is_err());
+        let second = read_backend(&database).await.expect("read");
+        assert_ne!(second, first);
+
+        // The server ends the idle connection (a restart, a proxy): the
+        // ping before the next use finds it, and the read takes a new one.
+        database
+            .pool
+            .execute(format!("SELECT pg_terminate_backend({second})").as_str())
+            .await
+            .expect("terminated");
+        tokio::time::sleep(PING_WHEN_IDLE_FOR).await;
+        let third = read_backend(&database)
+            .await
+            .expect("a read after the loss");
+        assert_ne!(third, second);
+
+        // No more connections than configured: a third reader waits, then
+        // times out as the pool would.
+        let reads = database.postgres_reads.as_ref().expect("PostgreSQL");
+        let held = (
+            reads.acquire().await.expect("one"),
+            reads.acquire().await.expect("two"),
+        );
+        let waited = std::time::Instant::now();
+        assert!(matches!(
+            reads.acquire().await,
+            Err(sqlx::Error::PoolTimedOut)
+        ));
+        assert!(waited.elapsed() >= Duration::from_secs(2));
+        drop(held);
+        assert!(read_backend(&database).await.is_ok());
+        database.close().await;
     }
 
     #[tokio::test]

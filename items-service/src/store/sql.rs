@@ -98,9 +98,9 @@ impl ItemStore for SqlItemStore {
         if let Some(item) = here {
             return Ok(item);
         }
-        let row = sqlx::query(GET)
-            .bind(name)
-            .fetch_optional(&self.db.pool)
+        let row = self
+            .db
+            .read_optional(sqlx::query(GET).bind(name))
             .await
             .map_err(failed("reading an item"))?;
         row.as_ref()
@@ -175,9 +175,9 @@ impl ItemStore for SqlItemStore {
             Some(after) => sqlx::query(LIST_AFTER).bind(after),
             None => sqlx::query(LIST_FIRST),
         };
-        let rows = query
-            .bind(i64::from(limit))
-            .fetch_all(&self.db.pool)
+        let rows = self
+            .db
+            .read_all(query.bind(i64::from(limit)))
             .await
             .map_err(failed("listing items"))?;
         rows.iter()
