@@ -312,6 +312,7 @@ def postgres_reads(folder, services, token):
     postgres = Service("items-service", PG_PORT, folder, {"ITEMS__DATABASE__URL": url})
     services.append(postgres)
     postgres.start()
+    http("PUT", PG_PORT, "/v1/items/bench-item", {"price": 9.99}, token)
     for port in (ITEMS_PORT, PG_PORT):
         for number in range(1, 41):
             http("PUT", port, f"/v1/items/item-{number:07d}", {"price": number / 100}, token)
