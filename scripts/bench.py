@@ -36,7 +36,8 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 ROUNDS = 3
 SECRET = "bench-secret-bench-secret-bench-secret-bench"
 USER = {"username": "bench", "password": "bench-password-for-load"}
-AUTH_PORT, ITEMS_PORT, SCALE_PORT, ROOF_PORT, PG_PORT = 19081, 19082, 19083, 19084, 19085
+AUTH_PORT, ITEMS_PORT, SCALE_PORT, ROOF_PORT, PG_PORT, TOKENS_PORT = (
+    19081, 19082, 19083, 19084, 19085, 19086)
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL")
 
 
@@ -124,9 +125,11 @@ class Service:
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(port, path, connections=32, token=None, scheme="Bearer", script=None, seconds=SECONDS):
+def wrk(port, path, connections=32, token=None, scheme="Bearer", script=None, seconds=SECONDS,
+        threads=None):
     """A wrk run: requests/s, p50 and p99 in ms, and the non-2xx count."""
-    args = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    threads = threads or min(2, connections)
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if token:
         args += ["-H", f"Authorization: {scheme} {token}"]
     if script:
@@ -288,6 +291,62 @@ def seed_items(path, count):
              for i in range(1, count + 1)))
 
 
+def token_grants(folder, services):
+    """Refresh grants and client-credentials tokens on auth-service, on SQLite
+    and (with BENCH_POSTGRES_URL) PostgreSQL, audit log on as always."""
+    print("\nThe token endpoint: refresh grants (8 connections, each rotating its own refresh"
+          " token) and client-credentials tokens (8 connections)")
+    databases = [("SQLite", None)]
+    if POSTGRES:
+        databases.append(("PostgreSQL", fresh_postgres_database("bench_auth")))
+    for label, url in databases:
+        home = os.path.join(folder, f"tokens-{label}")
+        os.makedirs(home)
+        env = {"AUTH__SERVER__ADMIN_SOCKET": os.path.join(home, "admin.sock")}
+        if url:
+            env["AUTH__DATABASE__URL"] = url
+        auth = Service("auth-service", TOKENS_PORT, home, env)
+        services.append(auth)
+        auth.start()
+        http("POST", TOKENS_PORT, "/v1/users", USER)
+        run(os.path.join(ROOT, "target/release/auth-service"), "users", "grant", USER["username"],
+            "auth:admin", env=auth.environment, stdout=subprocess.DEVNULL)
+        grant = {"grant_type": "password", **USER}
+        admin = http("POST", TOKENS_PORT, "/v1/token", {**grant, "scope": "auth:admin"})[1]
+        client = http("POST", TOKENS_PORT, "/v1/admin/clients",
+                      {"name": "bench", "scopes": ["items:read"]}, admin["access_token"])[1]
+        tokens = [http("POST", TOKENS_PORT, "/v1/token", grant)[1]["refresh_token"] for _ in range(8)]
+        rotate = lua(folder, f"refresh-{label}.lua", (
+            "local tokens = {" + ", ".join(f'"{t}"' for t in tokens) + "}\n"
+            "local handed = 0\n"
+            "function setup(thread)\n"
+            "  handed = handed + 1\n"
+            '  thread:set("token", tokens[handed])\n'
+            "end\n"
+            "function request()\n"
+            '  return wrk.format("POST", "/v1/token",'
+            ' {["Content-Type"] = "application/x-www-form-urlencoded"},'
+            ' "grant_type=refresh_token&refresh_token=" .. token)\n'
+            "end\n"
+            "function response(status, headers, body)\n"
+            '  local next_token = body:match(\'"refresh_token":"([^"]+)"\')\n'
+            "  if next_token then token = next_token end\n"
+            "end\n"))
+        basic = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+        credentials = lua(folder, f"client-{label}.lua", (
+            'wrk.method = "POST"\n'
+            'wrk.body = "grant_type=client_credentials"\n'
+            'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+            f'wrk.headers["Authorization"] = "Basic {basic}"\n'))
+        show_load(f"{label}: refresh grants", wrk(TOKENS_PORT, "/v1/token", connections=8, threads=8,
+                                                   script=rotate))
+        show_load(f"{label}: client-credentials tokens", wrk(TOKENS_PORT, "/v1/token", connections=8,
+                                                             script=credentials))
+        auth.stop()
+        if url:
+            psql(POSTGRES, "DROP DATABASE bench_auth")
+
+
 def seed_postgres_items(url, count):
     """`count` items named item-0000001... into a migrated PostgreSQL database."""
     psql(url, "DELETE FROM items")
@@ -443,6 +502,8 @@ def main():
              f"{during['p99']:6.2f} ms", "target < 10 ms")
         line("auth-service peak RSS (VmHWM)", f"{auth.memory_kib('VmHWM') / 1024:6.1f} MiB",
              "target < 150 MiB")
+
+        token_grants(folder, services)
 
         print("\nScaling with data: GET /v1/items/{name} on random names, 1,000 vs 1,000,000 items")
         scale_dir = os.path.join(folder, "scale")

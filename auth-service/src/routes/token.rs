@@ -153,16 +153,13 @@ pub(super) async fn token(
         }
     };
     let mut response = HttpResponse::Ok();
-    if cookie.enabled() {
+    let in_body = if cookie.enabled() {
         cookie.set(&mut response, &pair.refresh_token);
-        return Ok(issued(response, &pair.access, None, &pair.scope));
-    }
-    Ok(issued(
-        response,
-        &pair.access,
-        Some(&pair.refresh_token),
-        &pair.scope,
-    ))
+        None
+    } else {
+        Some(pair.refresh_token.as_str())
+    };
+    Ok(issued(response, &pair.access, in_body, &pair.scope))
 }
 
 fn issued(

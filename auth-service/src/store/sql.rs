@@ -11,7 +11,7 @@ use super::{
 use crate::audit::NewEvent;
 use crate::domain::scope::{self, ADMIN_SCOPE};
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+type Tx = shared::db::WriteTransaction;
 
 static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -222,6 +222,19 @@ impl SqlAuthStore {
         self.db.begin_write().await.map_err(failed(context))
     }
 
+    /// One statement as a write transaction of its own, in turn with the
+    /// others; the rows it changed.
+    async fn write_one<'q>(
+        &self,
+        statement: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        context: &'static str,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin(context).await?;
+        let done = statement.execute(&mut *tx).await.map_err(failed(context))?;
+        tx.commit().await.map_err(failed(context))?;
+        Ok(done.rows_affected())
+    }
+
     /// Serialises changes that could remove the last admin: SQLite's write
     /// transaction already does; PostgreSQL takes a transaction lock.
     async fn lock_admins(&self, tx: &mut Tx) -> Result<(), StoreError> {
@@ -419,13 +432,12 @@ impl AuthStore for SqlAuthStore {
     }
 
     async fn upgrade_hash(&self, user_id: &str, password_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        let upgrade = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
             .bind(user_id)
-            .bind(password_hash)
-            .execute(&self.db.pool)
+            .bind(password_hash);
+        self.write_one(upgrade, "upgrading a password hash")
             .await
-            .map(|_| ())
-            .map_err(failed("upgrading a password hash"))
+            .map(drop)
     }
 
     async fn change_password(
@@ -754,40 +766,32 @@ impl AuthStore for SqlAuthStore {
     }
 
     async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-            .bind(key)
-            .execute(&self.db.pool)
+        let clear = sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(key);
+        self.write_one(clear, "clearing failed logins")
             .await
-            .map(|_| ())
-            .map_err(failed("clearing failed logins"))
+            .map(drop)
     }
 
     async fn purge_expired(&self, now: i64, audit_before: i64) -> Result<(), StoreError> {
-        // In batches: a backlog (a shortened retention) would otherwise hold
-        // the write lock long enough to time out the writes behind it.
+        // In batches, each a write of its own: a backlog (a shortened
+        // retention) would otherwise hold the write lock long enough to
+        // time out the logins and refreshes behind it.
         loop {
-            let purged = sqlx::query(
+            let batch = sqlx::query(
                 "DELETE FROM audit_events WHERE id IN \
                  (SELECT id FROM audit_events WHERE at < $1 ORDER BY id LIMIT 5000)",
             )
-            .bind(audit_before)
-            .execute(&self.db.pool)
-            .await
-            .map_err(failed("purging old audit events"))?;
-            if purged.rows_affected() < 5000 {
+            .bind(audit_before);
+            if self.write_one(batch, "purging old audit events").await? < 5000 {
                 break;
             }
         }
-        sqlx::query("DELETE FROM refresh_families WHERE expires_at < $1")
-            .bind(now)
-            .execute(&self.db.pool)
-            .await
-            .map_err(failed("purging ended refresh families"))?;
-        sqlx::query("DELETE FROM login_throttle WHERE window_ends_at < $1")
-            .bind(now)
-            .execute(&self.db.pool)
-            .await
-            .map_err(failed("purging ended throttle windows"))?;
+        let families = sqlx::query("DELETE FROM refresh_families WHERE expires_at < $1").bind(now);
+        self.write_one(families, "purging ended refresh families")
+            .await?;
+        let windows = sqlx::query("DELETE FROM login_throttle WHERE window_ends_at < $1").bind(now);
+        self.write_one(windows, "purging ended throttle windows")
+            .await?;
         Ok(())
     }
 }
