@@ -126,18 +126,11 @@ def main():
             db.close()
         show("SQLite", pages(f"sqlite://{path}", folder, seed_sqlite))
 
-    postgres = os.environ.get("BENCH_POSTGRES_URL")
-    if postgres:
-        database = "admin_pages_bench"
-        admin_url = postgres
-        subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {database}"], check=True)
-        subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {database}"], check=True)
-        url = postgres.rsplit("/", 1)[0] + "/" + database
+    if bench.POSTGRES:
+        url = bench.fresh_postgres_database("admin_pages_bench")
         with tempfile.TemporaryDirectory(prefix="admin-pages-") as folder:
-            def seed_postgres():
-                subprocess.run(["psql", url, "-qc", POSTGRES_SEED], check=True)
-            show("PostgreSQL", pages(url, folder, seed_postgres))
-        subprocess.run(["psql", admin_url, "-qc", f"DROP DATABASE {database}"], check=True)
+            show("PostgreSQL", pages(url, folder, lambda: bench.psql(url, POSTGRES_SEED)))
+        bench.psql(bench.POSTGRES, "DROP DATABASE admin_pages_bench")
 
 
 if __name__ == "__main__":

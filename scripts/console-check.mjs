@@ -7,7 +7,7 @@
 // defence, and CORS (the allowed origin reads items-service with a token,
 // the other is refused by the browser). Writes the screenshots.
 //   node console-check.mjs AUTH_URL ITEMS_URL ALLOWED_ORIGIN OTHER_ORIGIN ADMIN PASSWORD SHOTS_DIR
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [auth, items, allowedOrigin, otherOrigin, admin, adminPassword, shots] = process.argv.slice(2);
 const authOrigin = new URL(auth).origin;
@@ -44,11 +44,7 @@ const adminToken = (await passwordGrant(admin, adminPassword)).body.access_token
 
 // ------------------------------------------------------------ the browser
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-GB", timezoneId: "UTC" });
 const page = await context.newPage();
 // The one refusal the run provokes: a wrong password, to see its message.

@@ -39,7 +39,7 @@ export AUTH__CORS__ALLOWED_ORIGINS=$allowed_origin ITEMS__CORS__ALLOWED_ORIGINS=
 start_services "$auth_port" "$items_port"
 
 mkdir -p docs/screenshots
-cp scripts/console-check.mjs target/playwright/console-check.mjs
+cp scripts/chromium.mjs scripts/console-check.mjs target/playwright/
 node target/playwright/console-check.mjs "$auth" "$items" "$allowed_origin" "$other_origin" \
     scripted scripted-run-passphrase "$PWD/docs/screenshots"
 rm -rf "$pages"

@@ -3,15 +3,11 @@
 // to another host fails the check). With a token, also authorises in the
 // page and runs GET /v1/items from it, which must answer 200.
 //   node scripts/docs-check.mjs BASE_URL [TOKEN]
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [base, token] = process.argv.slice(2);
 const origin = new URL(base).origin;
-const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 const failures = [];
 try {
     const page = await browser.newPage();

@@ -14,7 +14,7 @@ source scripts/services.sh
 
 start_services "${DOCS_AUTH_PORT:-18111}" "${DOCS_ITEMS_PORT:-18112}"
 # Beside its node_modules, the script finds playwright-core.
-cp scripts/docs-check.mjs target/playwright/docs-check.mjs
+cp scripts/chromium.mjs scripts/docs-check.mjs target/playwright/
 node target/playwright/docs-check.mjs "$auth"
 node target/playwright/docs-check.mjs "$items" "$token"
 echo "docs-check: passed"
