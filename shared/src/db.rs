@@ -8,9 +8,10 @@
 //!   `statement_timeout_seconds`, so a locked database answers 503 in
 //!   seconds; the file and its folder are created at start. Writers
 //!   ([`Database::begin_write`]) take turns in arrival order before SQLite's
-//!   lock, so none sleeps in SQLite's busy handler while later ones go first. The file belongs
-//!   to this process (the `unix-excl` VFS, unless the URL names a `vfs`): a
-//!   second process is refused at start, and reads take no file lock.
+//!   lock, so none sleeps in SQLite's busy handler while later ones go
+//!   first. The file belongs to this process (the `unix-excl` VFS, unless
+//!   the URL names a `vfs`): a second process is refused at start, and
+//!   reads take no file lock.
 //! - PostgreSQL: `statement_timeout` and `lock_timeout` of
 //!   `statement_timeout_seconds` on every connection.
 //! - Both: a connection is awaited at most `connect_timeout_seconds`

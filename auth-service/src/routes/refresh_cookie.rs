@@ -128,10 +128,10 @@ impl RefreshCookie {
     /// the cookie (login CSRF: an attacker's session in the victim's
     /// browser). Clients that are not browsers pass.
     pub(super) fn check_login(&self, req: &HttpRequest) -> Result<(), CrossSite> {
-        match (self.enabled, self.page(req)) {
-            (true, Page::Untrusted) => Err(CrossSite),
-            _ => Ok(()),
+        if self.enabled && matches!(self.page(req), Page::Untrusted) {
+            return Err(CrossSite);
         }
+        Ok(())
     }
 
     fn page(&self, req: &HttpRequest) -> Page {
