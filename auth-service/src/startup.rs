@@ -95,6 +95,7 @@ impl Application {
         let authenticator = web::Data::new(Authenticator::new(verifier, "auth-service"));
         let ready_check: Arc<dyn ReadyCheck> = Arc::new(db.clone());
         let ready_check = web::Data::from(ready_check);
+        let routes = crate::routes::routes();
         let server = shared::http::bind("auth-service", &settings.server, &cors, move |cfg| {
             cfg.app_data(accounts.clone())
                 .app_data(sessions.clone())
@@ -105,7 +106,7 @@ impl Application {
                 .app_data(authenticator.clone())
                 .app_data(metadata.clone())
                 .app_data(published.clone())
-                .configure(crate::routes::configure);
+                .configure(routes.clone());
         })?;
         Ok(server.on_stop(async move { db.close().await }))
     }

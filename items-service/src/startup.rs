@@ -40,13 +40,14 @@ impl Application {
 
         let ready_check: Arc<dyn ReadyCheck> = Arc::new((keys, db.clone()));
         let ready_check = web::Data::from(ready_check);
+        let routes = crate::routes::routes();
         let server = shared::http::bind("items-service", &settings.server, &cors, move |cfg| {
             cfg.app_data(store.clone())
                 .app_data(clock.clone())
                 .app_data(ready_check.clone())
                 .app_data(authenticator.clone())
                 .app_data(metadata.clone())
-                .configure(crate::routes::configure);
+                .configure(routes.clone());
         })?;
         Ok(server.on_stop(async move { db.close().await }))
     }

@@ -48,8 +48,15 @@ use shared::auth::ErrorStyle;
 use shared::http::resource;
 use utoipa::OpenApi;
 
-/// Registers every route of the service, and the operations endpoints.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Every route of the service, and the operations endpoints. Call it once
+/// and clone the result into each worker: the OpenAPI document is built and
+/// rendered here, and a worker that did it again would keep the garbage.
+pub fn routes() -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+    let operations = shared::operations::operations(ApiDoc::openapi());
+    move |cfg| configure(cfg, operations.clone())
+}
+
+fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::ServiceConfig)) {
     cfg.service(
         resource("/auth")
             .app_data(ErrorStyle::Flask)
@@ -94,7 +101,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource("/.well-known/openid-configuration")
             .route(web::get().to(discovery::openid_configuration)),
     )
-    .configure(shared::operations::operations(ApiDoc::openapi()));
+    .configure(operations);
 }
 
 /// OAuth 2.0 clients get tokens here, on this service; the scopes are the

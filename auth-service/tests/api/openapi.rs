@@ -6,7 +6,7 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn every_route_the_app_registers_is_in_the_openapi_document_and_nothing_else() {
     let mismatches = shared::openapi::mismatches(
-        auth_service::routes::configure,
+        auth_service::routes::routes(),
         &shared::operations::with_operations(auth_service::routes::ApiDoc::openapi()),
     )
     .await;

@@ -36,8 +36,15 @@ impl RequiredScope for ItemsWrite {
     const SCOPE: &'static str = "items:write";
 }
 
-/// Registers every route of the service.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Every route of the service, and the operations endpoints. Call it once
+/// and clone the result into each worker: the OpenAPI document is built and
+/// rendered here, and a worker that did it again would keep the garbage.
+pub fn routes() -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+    let operations = shared::operations::operations(ApiDoc::openapi());
+    move |cfg| configure(cfg, operations.clone())
+}
+
+fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::ServiceConfig)) {
     cfg.service(
         resource("/item/{name}")
             .app_data(ErrorStyle::Flask)
@@ -52,7 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(items::put))
             .route(web::delete().to(items::delete)),
     )
-    .configure(shared::operations::operations(ApiDoc::openapi()));
+    .configure(operations);
 }
 
 /// A store that cannot answer is a 503 (the cause is logged once, there).

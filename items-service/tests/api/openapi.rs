@@ -6,7 +6,7 @@ use crate::helpers::{send, spawn_app};
 #[tokio::test]
 async fn every_route_the_app_registers_is_in_the_openapi_document_and_nothing_else() {
     let mismatches = shared::openapi::mismatches(
-        items_service::routes::configure,
+        items_service::routes::routes(),
         &shared::operations::with_operations(items_service::routes::ApiDoc::openapi()),
     )
     .await;
