@@ -80,8 +80,8 @@ def ready(port):
 class Service:
     """A release binary on a port with its own SQLite file."""
 
-    def __init__(self, name, port, folder, env=None):
-        self.name, self.port = name, port
+    def __init__(self, name, port, folder, env=None, log=None):
+        self.name, self.port, self.log = name, port, log
         prefix = "AUTH" if name == "auth-service" else "ITEMS"
         self.db = os.path.join(folder, f"{name}.db")
         environment = dict(os.environ)
@@ -98,9 +98,9 @@ class Service:
     def start(self):
         """Starts it; the milliseconds from exec to /health/ready answering 200."""
         started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [os.path.join(ROOT, "target/release", self.name)],
-            env=self.environment, stdout=subprocess.DEVNULL)
+        with open(self.log if self.log else os.devnull, "a") as log:
+            self.process = subprocess.Popen(
+                [os.path.join(ROOT, "target/release", self.name)], env=self.environment, stdout=log)
         while not ready(self.port):
             if self.process.poll() is not None:
                 sys.exit(f"bench: {self.name} exited at start")
@@ -256,10 +256,7 @@ def token_benchmark():
     print("Token verification (criterion, ns/op; the floor is HMAC-SHA256 over the signing input)")
     run("cargo", "bench", "-q", "-p", "shared", "--bench", "token", stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
-    ns = {}
-    for name in ("hmac_sha256", "verify", "authenticate", "sign"):
-        with open(os.path.join(ROOT, "target/criterion", name, "new/estimates.json")) as file:
-            ns[name] = json.load(file)["mean"]["point_estimate"]
+    ns = {name: criterion_mean(name) for name in ("hmac_sha256", "verify", "authenticate", "sign")}
     line("HMAC-SHA256 over the signing input (floor)", f"{ns['hmac_sha256']:8.0f} ns")
     # The target is verify's: it returns the caller's claims. authenticate
     # adds the Authorization header's parsing, which an HTTP request pays.
@@ -269,6 +266,22 @@ def token_benchmark():
             ("sign", "sign (issue a token)", "")):
         ratio = ns[name] / ns["hmac_sha256"]
         line(what, f"{ns[name]:8.0f} ns  = {ratio:.2f}x the floor", target)
+
+    print("Keys from a JWK Set URL against the same key as a static ring (criterion, EdDSA)")
+    run("cargo", "bench", "-q", "-p", "shared", "--features", "remote-keys", "--bench", "remote_keys",
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for name in ("verify_eddsa_static", "verify_eddsa_jwks_url"):
+        ns[name] = criterion_mean(name)
+    line("verify, static ring", f"{ns['verify_eddsa_static']:8.0f} ns")
+    ratio = ns["verify_eddsa_jwks_url"] / ns["verify_eddsa_static"]
+    line("verify, keys fetched from a JWK Set URL",
+         f"{ns['verify_eddsa_jwks_url']:8.0f} ns  = {ratio:.2f}x the static ring", "target <= 1.1x")
+
+
+def criterion_mean(name):
+    """The mean in ns of criterion's last run of `name`."""
+    with open(os.path.join(ROOT, "target/criterion", name, "new/estimates.json")) as file:
+        return json.load(file)["mean"]["point_estimate"]
 
 
 def argon2_alone():
@@ -316,22 +329,7 @@ def token_grants(folder, services):
         client = http("POST", TOKENS_PORT, "/v1/admin/clients",
                       {"name": "bench", "scopes": ["items:read"]}, admin["access_token"])[1]
         tokens = [http("POST", TOKENS_PORT, "/v1/token", grant)[1]["refresh_token"] for _ in range(8)]
-        rotate = lua(folder, f"refresh-{label}.lua", (
-            "local tokens = {" + ", ".join(f'"{t}"' for t in tokens) + "}\n"
-            "local handed = 0\n"
-            "function setup(thread)\n"
-            "  handed = handed + 1\n"
-            '  thread:set("token", tokens[handed])\n'
-            "end\n"
-            "function request()\n"
-            '  return wrk.format("POST", "/v1/token",'
-            ' {["Content-Type"] = "application/x-www-form-urlencoded"},'
-            ' "grant_type=refresh_token&refresh_token=" .. token)\n'
-            "end\n"
-            "function response(status, headers, body)\n"
-            '  local next_token = body:match(\'"refresh_token":"([^"]+)"\')\n'
-            "  if next_token then token = next_token end\n"
-            "end\n"))
+        rotate = refresh_script(folder, f"refresh-{label}.lua", tokens)
         basic = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
         credentials = lua(folder, f"client-{label}.lua", (
             'wrk.method = "POST"\n'
@@ -345,6 +343,27 @@ def token_grants(folder, services):
         auth.stop()
         if url:
             psql(POSTGRES, "DROP DATABASE bench_auth")
+
+
+def refresh_script(folder, name, tokens):
+    """A wrk script of refresh grants: each thread (run one connection a
+    thread) rotates a token of its own from `tokens`."""
+    return lua(folder, name, (
+        "local tokens = {" + ", ".join(f'"{t}"' for t in tokens) + "}\n"
+        "local handed = 0\n"
+        "function setup(thread)\n"
+        "  handed = handed + 1\n"
+        '  thread:set("token", tokens[handed])\n'
+        "end\n"
+        "function request()\n"
+        '  return wrk.format("POST", "/v1/token",'
+        ' {["Content-Type"] = "application/x-www-form-urlencoded"},'
+        ' "grant_type=refresh_token&refresh_token=" .. token)\n'
+        "end\n"
+        "function response(status, headers, body)\n"
+        '  local next_token = body:match(\'"refresh_token":"([^"]+)"\')\n'
+        "  if next_token then token = next_token end\n"
+        "end\n"))
 
 
 def seed_postgres_items(url, count):

@@ -17,7 +17,7 @@ use crate::passwords::PasswordHasher;
 use crate::routes::{PublishedKeys, RefreshCookie, ServerMetadata, TrustedProxyHops};
 use crate::sessions::{SessionLifetimes, Sessions};
 use crate::settings::Settings;
-use crate::store::{AuthStore, SqlAuthStore};
+use crate::store::{AuthStore, Purged, SqlAuthStore};
 use crate::throttle::Throttle;
 
 /// Builds the service.
@@ -142,8 +142,19 @@ fn spawn_janitor(store: Arc<dyn AuthStore>, clock: Clock, retention_days: u32) {
         loop {
             every.tick().await;
             let now = clock.now_ms();
-            if let Err(error) = store.purge_expired(now, now - retention_ms).await {
-                tracing::warn!(error = %format!("{:#}", error.0), "purging expired sessions failed");
+            let started = std::time::Instant::now();
+            match store.purge_expired(now, now - retention_ms).await {
+                Ok(purged) if purged != Purged::default() => tracing::info!(
+                    audit_events = purged.audit_events,
+                    sessions = purged.sessions,
+                    throttle_windows = purged.throttle_windows,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "purged expired rows"
+                ),
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(error = %format!("{:#}", error.0), "purging expired rows failed")
+                }
             }
         }
     });

@@ -309,5 +309,14 @@ pub trait AuthStore: Send + Sync + 'static {
 
     /// Deletes ended families (and their tokens), ended throttle windows,
     /// and audit events from before `audit_before`.
-    async fn purge_expired(&self, now: i64, audit_before: i64) -> Result<(), StoreError>;
+    async fn purge_expired(&self, now: i64, audit_before: i64) -> Result<Purged, StoreError>;
+}
+
+/// What one purge deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Purged {
+    pub audit_events: u64,
+    /// Refresh families, each with its tokens.
+    pub sessions: u64,
+    pub throttle_windows: u64,
 }

@@ -6,7 +6,7 @@ use sqlx::Row as _;
 
 use super::{
     AuditEvent, AuditFilter, AuthStore, Changed, Client, Family, InsertUserError, NewRefreshToken,
-    RefreshToken, StoreError, ThrottleKey, User, UserChange,
+    Purged, RefreshToken, StoreError, ThrottleKey, User, UserChange,
 };
 use crate::audit::NewEvent;
 use crate::domain::scope::{self, ADMIN_SCOPE};
@@ -233,6 +233,33 @@ impl SqlAuthStore {
         let done = statement.execute(&mut *tx).await.map_err(failed(context))?;
         tx.commit().await.map_err(failed(context))?;
         Ok(done.rows_affected())
+    }
+
+    /// Runs `delete` (bound to `before` and the batch size) until a batch
+    /// finds less than a whole batch; the rows deleted. Each batch is a write
+    /// of its own, led by an index on the expiry column: a backlog (a
+    /// shortened retention, a month of sessions) would otherwise hold the
+    /// write lock long enough to stall the logins and refreshes behind it.
+    /// After each batch it rests as long as the batch took, so it never has
+    /// more than half of the writer's time or of a core.
+    async fn purge_in_batches(
+        &self,
+        delete: &'static str,
+        before: i64,
+        context: &'static str,
+    ) -> Result<u64, StoreError> {
+        const BATCH: u64 = 2000;
+        let mut deleted = 0;
+        loop {
+            let started = std::time::Instant::now();
+            let statement = sqlx::query(delete).bind(before).bind(BATCH as i64);
+            let batch = self.write_one(statement, context).await?;
+            deleted += batch;
+            if batch < BATCH {
+                return Ok(deleted);
+            }
+            tokio::time::sleep(started.elapsed()).await;
+        }
     }
 
     /// Serialises changes that could remove the last admin: SQLite's write
@@ -772,27 +799,33 @@ impl AuthStore for SqlAuthStore {
             .map(drop)
     }
 
-    async fn purge_expired(&self, now: i64, audit_before: i64) -> Result<(), StoreError> {
-        // In batches, each a write of its own: a backlog (a shortened
-        // retention) would otherwise hold the write lock long enough to
-        // time out the logins and refreshes behind it.
-        loop {
-            let batch = sqlx::query(
-                "DELETE FROM audit_events WHERE id IN \
-                 (SELECT id FROM audit_events WHERE at < $1 ORDER BY id LIMIT 5000)",
-            )
-            .bind(audit_before);
-            if self.write_one(batch, "purging old audit events").await? < 5000 {
-                break;
-            }
-        }
-        let families = sqlx::query("DELETE FROM refresh_families WHERE expires_at < $1").bind(now);
-        self.write_one(families, "purging ended refresh families")
-            .await?;
-        let windows = sqlx::query("DELETE FROM login_throttle WHERE window_ends_at < $1").bind(now);
-        self.write_one(windows, "purging ended throttle windows")
-            .await?;
-        Ok(())
+    async fn purge_expired(&self, now: i64, audit_before: i64) -> Result<Purged, StoreError> {
+        Ok(Purged {
+            audit_events: self
+                .purge_in_batches(
+                    "DELETE FROM audit_events WHERE id IN \
+                     (SELECT id FROM audit_events WHERE at < $1 LIMIT $2)",
+                    audit_before,
+                    "purging old audit events",
+                )
+                .await?,
+            sessions: self
+                .purge_in_batches(
+                    "DELETE FROM refresh_families WHERE id IN \
+                     (SELECT id FROM refresh_families WHERE expires_at < $1 LIMIT $2)",
+                    now,
+                    "purging ended refresh families",
+                )
+                .await?,
+            throttle_windows: self
+                .purge_in_batches(
+                    "DELETE FROM login_throttle WHERE key IN \
+                     (SELECT key FROM login_throttle WHERE window_ends_at < $1 LIMIT $2)",
+                    now,
+                    "purging ended throttle windows",
+                )
+                .await?,
+        })
     }
 }
 

@@ -701,9 +701,9 @@ async fn two_admins_disabling_each_other_at_once_leave_one() {
 }
 
 #[tokio::test]
-async fn audit_events_past_the_retention_are_purged() {
+async fn expired_rows_are_purged_in_batches_and_counted() {
     use auth_service::audit::Actor;
-    use auth_service::store::{AuditFilter, AuthStore as _, SqlAuthStore};
+    use auth_service::store::{AuditFilter, AuthStore as _, Purged, SqlAuthStore};
 
     let db = TestDatabase::new().await;
     let settings = shared::settings::DatabaseSettings {
@@ -728,13 +728,62 @@ async fn audit_events_past_the_retention_are_purged() {
         let event = Actor::from_address("10.0.0.1").event("login_failed", at);
         store.record(&event).await.expect("recorded");
     }
-    store.purge_expired(now, now - day).await.expect("purged");
+    // More than one batch of each: old events, and ended sessions with a
+    // token each; one session still running.
+    let backlog = 4_500;
+    let rows = |row: &dyn Fn(usize) -> String| (0..backlog).map(row).collect::<Vec<_>>().join(",");
+    let ended = now - 1;
+    for statement in [
+        format!(
+            "INSERT INTO audit_events (at, event) VALUES {}",
+            rows(&|i| format!("({}, 'login_failed')", now - 5 * day + i as i64))
+        ),
+        "INSERT INTO users (id, username, username_key, password_hash, created_at, updated_at) \
+         VALUES ('u1', 'alice', 'alice', 'x', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')"
+            .to_owned(),
+        format!(
+            "INSERT INTO refresh_families (id, user_id, scope, created_at, expires_at) VALUES {}, \
+             ('running', 'u1', 'items:read', 0, {})",
+            rows(&|i| format!("('f{i}', 'u1', 'items:read', 0, {ended})")),
+            now + day
+        ),
+        format!(
+            "INSERT INTO refresh_tokens (token_hash, family_id, expires_at) VALUES {}, \
+             ('running', 'running', {})",
+            rows(&|i| format!("('t{i}', 'f{i}', {ended})")),
+            now + day
+        ),
+    ] {
+        sqlx::query(&statement)
+            .execute(&database.pool)
+            .await
+            .expect("seeded");
+    }
+
+    let purged = store.purge_expired(now, now - day).await.expect("purged");
+    assert_eq!(
+        purged,
+        Purged {
+            audit_events: backlog as u64 + 3,
+            sessions: backlog as u64,
+            throttle_windows: 0,
+        }
+    );
     let kept = store
         .list_audit(&AuditFilter::default(), 10)
         .await
         .expect("listed");
     let times: Vec<i64> = kept.iter().map(|e| e.at).collect();
     assert_eq!(times, [now, now - day + 1]);
+    let tokens: Vec<String> = sqlx::query_scalar("SELECT family_id FROM refresh_tokens")
+        .fetch_all(&database.pool)
+        .await
+        .expect("tokens");
+    assert_eq!(tokens, ["running"], "an ended session's tokens go with it");
+    assert_eq!(
+        store.purge_expired(now, now - day).await.expect("purged"),
+        Purged::default()
+    );
     database.close().await;
 }
 
