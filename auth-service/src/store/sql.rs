@@ -235,25 +235,29 @@ impl SqlAuthStore {
         Ok(done.rows_affected())
     }
 
-    /// Runs `delete` (bound to `before` and the batch size) until a batch
-    /// finds less than a whole batch; the rows deleted. Each batch is a write
-    /// of its own, led by an index on the expiry column: a backlog (a
-    /// shortened retention, a month of sessions) would otherwise hold the
+    /// Deletes the rows of `table` whose `ends` column is before `before`,
+    /// in batches until one finds less than a whole batch; the rows deleted.
+    /// Each batch is a write of its own, led by an index on `ends`: a backlog
+    /// (a shortened retention, a month of sessions) would otherwise hold the
     /// write lock long enough to stall the logins and refreshes behind it.
     /// After each batch it rests as long as the batch took, so it never has
     /// more than half of the writer's time or of a core.
     async fn purge_in_batches(
         &self,
-        delete: &'static str,
+        table: &'static str,
+        key: &'static str,
+        ends: &'static str,
         before: i64,
-        context: &'static str,
     ) -> Result<u64, StoreError> {
         const BATCH: u64 = 2000;
+        let delete = format!(
+            "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {ends} < $1 LIMIT $2)"
+        );
         let mut deleted = 0;
         loop {
             let started = std::time::Instant::now();
-            let statement = sqlx::query(delete).bind(before).bind(BATCH as i64);
-            let batch = self.write_one(statement, context).await?;
+            let statement = sqlx::query(&delete).bind(before).bind(BATCH as i64);
+            let batch = self.write_one(statement, "purging expired rows").await?;
             deleted += batch;
             if batch < BATCH {
                 return Ok(deleted);
@@ -802,28 +806,13 @@ impl AuthStore for SqlAuthStore {
     async fn purge_expired(&self, now: i64, audit_before: i64) -> Result<Purged, StoreError> {
         Ok(Purged {
             audit_events: self
-                .purge_in_batches(
-                    "DELETE FROM audit_events WHERE id IN \
-                     (SELECT id FROM audit_events WHERE at < $1 LIMIT $2)",
-                    audit_before,
-                    "purging old audit events",
-                )
+                .purge_in_batches("audit_events", "id", "at", audit_before)
                 .await?,
             sessions: self
-                .purge_in_batches(
-                    "DELETE FROM refresh_families WHERE id IN \
-                     (SELECT id FROM refresh_families WHERE expires_at < $1 LIMIT $2)",
-                    now,
-                    "purging ended refresh families",
-                )
+                .purge_in_batches("refresh_families", "id", "expires_at", now)
                 .await?,
             throttle_windows: self
-                .purge_in_batches(
-                    "DELETE FROM login_throttle WHERE key IN \
-                     (SELECT key FROM login_throttle WHERE window_ends_at < $1 LIMIT $2)",
-                    now,
-                    "purging ended throttle windows",
-                )
+                .purge_in_batches("login_throttle", "key", "window_ends_at", now)
                 .await?,
         })
     }
