@@ -6,7 +6,8 @@
 //! these connections instead.
 //!
 //! Policy: read-only connections on the same file, opened when first needed,
-//! one per thread reading at that moment, never held across an `.await`.
+//! one per thread reading at that moment, never held across an `.await`;
+//! the file is read through a memory map ([`MMAP_BYTES`]).
 //! In WAL mode a reader sees every committed write and does not wait for
 //! writers. The busy timeout is zero: a read that would wait, or fails in
 //! any way, returns its error and the caller takes the pool, which has the
@@ -23,6 +24,16 @@ use rusqlite::{Connection, OpenFlags};
 /// (two per core), so this is one per worker up to 32 cores; more threads
 /// than this reading at once open and close the extra connections.
 const MAX_IDLE: usize = 64;
+
+/// How much of the file readers map. A lookup in a file larger than the
+/// page cache was one `pread` of a leaf page per read; mapped, it is a
+/// memory access (1,000,000 items: 0.75x of 1,000 items' reads before,
+/// 0.9x after). The price: a disk error while reading a mapped page is a
+/// SIGBUS that ends the process rather than a 503, so the service restarts
+/// (its orchestrator's job) instead of answering errors. Only the database
+/// file is mapped, not the WAL; SQLite remaps when the file changes size
+/// under its locks.
+const MMAP_BYTES: i64 = 1 << 30;
 
 /// Read-only connections to one SQLite file, used on the calling thread.
 ///
@@ -89,11 +100,36 @@ impl SqliteReads {
         )?;
         // rusqlite's default is 5 s; a busy database is the pool's to wait for.
         connection.busy_timeout(Duration::ZERO)?;
+        connection.pragma_update(None, "mmap_size", MMAP_BYTES)?;
         Ok(connection)
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
         // Only whole pushes and pops happen under the lock: a poisoned list is intact.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readers_map_the_file_and_cannot_write() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let path = folder.path().join("mapped.db");
+        Connection::open(&path)
+            .and_then(|c| c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);"))
+            .expect("a database");
+        let reads = SqliteReads::new(path, "unix".to_owned());
+        let mapped: i64 = reads
+            .read(|c| c.pragma_query_value(None, "mmap_size", |row| row.get(0)))
+            .expect("read");
+        assert_eq!(mapped, MMAP_BYTES);
+        let x: i64 = reads
+            .read(|c| c.query_row("SELECT x FROM t", [], |row| row.get(0)))
+            .expect("read");
+        assert_eq!(x, 1);
+        assert!(reads.read(|c| c.execute("DELETE FROM t", [])).is_err());
     }
 }
