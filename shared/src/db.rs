@@ -539,9 +539,16 @@ mod tests {
         assert_eq!(value().ok(), Some(2), "a read after a commit sees it");
         assert!(reads.read(|c| c.execute("DELETE FROM t", [])).is_err());
         assert_eq!(value().ok(), Some(2), "the read connections never write");
+        let mapped = reads.read(|c| c.pragma_query_value(None, "mmap_size", |row| row.get(0)));
+        assert_eq!(
+            mapped,
+            Ok(sqlite_reads::MMAP_BYTES),
+            "they read through a map"
+        );
     }
 
     /// The backend serving a read: which connection it took.
+    #[cfg(feature = "test-support")]
     async fn read_backend(database: &Database) -> Result<i32, sqlx::Error> {
         let row = database
             .read_optional(sqlx::query("SELECT pg_backend_pid()"))

@@ -33,7 +33,7 @@ const MAX_IDLE: usize = 64;
 /// (its orchestrator's job) instead of answering errors. Only the database
 /// file is mapped, not the WAL; SQLite remaps when the file changes size
 /// under its locks.
-const MMAP_BYTES: i64 = 1 << 30;
+pub(super) const MMAP_BYTES: i64 = 1 << 30;
 
 /// Read-only connections to one SQLite file, used on the calling thread.
 ///
@@ -107,29 +107,5 @@ impl SqliteReads {
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
         // Only whole pushes and pops happen under the lock: a poisoned list is intact.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn readers_map_the_file_and_cannot_write() {
-        let folder = tempfile::tempdir().expect("a folder");
-        let path = folder.path().join("mapped.db");
-        Connection::open(&path)
-            .and_then(|c| c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);"))
-            .expect("a database");
-        let reads = SqliteReads::new(path, "unix".to_owned());
-        let mapped: i64 = reads
-            .read(|c| c.pragma_query_value(None, "mmap_size", |row| row.get(0)))
-            .expect("read");
-        assert_eq!(mapped, MMAP_BYTES);
-        let x: i64 = reads
-            .read(|c| c.query_row("SELECT x FROM t", [], |row| row.get(0)))
-            .expect("read");
-        assert_eq!(x, 1);
-        assert!(reads.read(|c| c.execute("DELETE FROM t", [])).is_err());
     }
 }
