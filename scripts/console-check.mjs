@@ -142,6 +142,8 @@ try {
   await page.locator("#audit-rows tr").first().waitFor();
   await page.getByLabel("Event").selectOption("user_disabled");
   await page.getByRole("button", { name: "Filter" }).click();
+  // The unfiltered rows stay until the answer comes, one of them user_disabled too.
+  await page.locator("#audit-rows tr").filter({ hasNotText: "user_disabled" }).first().waitFor({ state: "detached" });
   await page.locator("#audit-rows tr").filter({ hasText: "user_disabled" }).waitFor();
   check((await page.locator("#audit-rows tr").count()) === 1, "one user_disabled event for dana");
   const disabledRow = await page.locator("#audit-rows tr").first().innerText();
