@@ -214,10 +214,10 @@ def show(name, results):
           " ratio to the same round's first page)")
     for label in rounds[0]:
         first = f"{label.split(',')[0]}, first page"
-        ratios = sorted(r[label]["p99"] / r[first]["p99"] for r in rounds)
+        ratio, _ = bench.median_ratio(rounds, label, first, key="p99")
         median = statistics.median(run[label]["rps"] for run in rounds)
         p99s = " / ".join(f"{r[label]['p99']:.2f}" for r in rounds)
-        print(f"  {label:32} {median:9.0f} req/s  p99 {p99s} ms  = {ratios[len(ratios) // 2]:.2f}x"
+        print(f"  {label:32} {median:9.0f} req/s  p99 {p99s} ms  = {ratio:.2f}x"
               f" the first page's{'' if label == first else '   target <= 1.5x'}")
     print(f"\n{name}: logins (2 connections) beside refresh grants (4), {PURGE_SECONDS} s, alone and"
           f" while purging {purged['audit_events']:,} audit events and {purged['sessions']:,}"

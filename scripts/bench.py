@@ -238,8 +238,9 @@ def pgbench_selects(seconds):
     return float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
 
 
-def median_ratio(rounds, over, under):
-    ratios = sorted(r[over]["rps"] / r[under]["rps"] for r in rounds)
+def median_ratio(rounds, over, under, key="rps"):
+    """The median round's ratio of `over` to `under` in `key`, and every round's, sorted."""
+    ratios = sorted(r[over][key] / r[under][key] for r in rounds)
     return ratios[len(ratios) // 2], ratios
 
 

@@ -70,17 +70,10 @@ impl PostgresReads {
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .map_err(|_| sqlx::Error::PoolClosed)?;
-        let connection = loop {
-            let Some((mut connection, idle_since)) = self.idle().pop() else {
-                let left = self.wait.saturating_sub(started.elapsed());
-                break tokio::time::timeout(left, self.connect())
-                    .await
-                    .map_err(|_| sqlx::Error::PoolTimedOut)??;
-            };
-            if idle_since.elapsed() < PING_WHEN_IDLE_FOR || connection.ping().await.is_ok() {
-                break connection;
-            }
-        };
+        let left = self.wait.saturating_sub(started.elapsed());
+        let connection = tokio::time::timeout(left, self.idle_or_new())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
         Ok(ReadConnection {
             connection: Some(connection),
             reads: self,
@@ -91,6 +84,21 @@ impl PostgresReads {
     /// Closes the idle connections (at shutdown).
     pub(super) fn close(&self) {
         self.idle().clear();
+    }
+
+    /// An idle connection that answers (pinged if idle a while), else a new
+    /// one. A ping to a server a network dropped can hang: the caller bounds it.
+    async fn idle_or_new(&self) -> Result<AnyConnection, sqlx::Error> {
+        loop {
+            // Popped in a statement of its own: the lock is not held across the ping.
+            let idle = self.idle().pop();
+            let Some((mut connection, idle_since)) = idle else {
+                return self.connect().await;
+            };
+            if idle_since.elapsed() < PING_WHEN_IDLE_FOR || connection.ping().await.is_ok() {
+                return Ok(connection);
+            }
+        }
     }
 
     async fn connect(&self) -> Result<AnyConnection, sqlx::Error> {
