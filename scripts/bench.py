@@ -228,14 +228,30 @@ def fresh_postgres_database(name):
     return POSTGRES.rsplit("/", 1)[0] + "/" + name
 
 
-def pgbench_selects(seconds):
-    """pgbench -S (8 clients, prepared) on the same server: selects/s."""
+def pgbench(url, *args):
+    """pgbench (8 clients, prepared) on `url` for SECONDS: transactions/s."""
+    out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", "8", "-j", "2", "-T", str(SECONDS),
+                          *args, url], check=True, capture_output=True, text=True).stdout
+    return float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
+
+
+def pgbench_selects():
+    """pgbench -S on the same server: selects/s."""
     url = fresh_postgres_database("bench_pgbench")
     run("pgbench", "-i", "-q", "-s", "1", url, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    out = subprocess.run(["pgbench", "-S", "-M", "prepared", "-c", "8", "-j", "2", "-T", str(seconds), url],
-                         check=True, capture_output=True, text=True).stdout
+    selects = pgbench(url, "-S")
     psql(POSTGRES, "DROP DATABASE bench_pgbench")
-    return float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
+    return selects
+
+
+def pgbench_lookups(folder, url, count):
+    """pgbench running the items-service lookup of a random name out of `count`: selects/s."""
+    script = os.path.join(folder, f"lookup-{count}.sql")
+    with open(script, "w") as out:
+        out.write(f"\\set n random(1, {count})\n"
+                  "SELECT name, price, created_by, created_at, updated_at FROM items"
+                  " WHERE name = 'item-' || lpad(:n::text, 7, '0');\n")
+    return pgbench(url, "-f", script)
 
 
 def median_ratio(rounds, over, under, key="rps"):
@@ -406,7 +422,7 @@ def postgres_reads(folder, services, token):
             measured[f"sqlite {name}"] = wrk(ITEMS_PORT, path, token=token, scheme=scheme)
             measured[f"postgres {name}"] = wrk(PG_PORT, path, token=token, scheme=scheme)
         rounds.append(measured)
-    selects = pgbench_selects(SECONDS)
+    selects = pgbench_selects()
     for number, measured in enumerate(rounds, 1):
         for name, result in measured.items():
             show_load(f"round {number}: {name}", result)
@@ -416,18 +432,42 @@ def postgres_reads(folder, services, token):
                    f"sqlite {name}", "target >= 0.4x" + ("" if name == "list" else ", zero non-2xx"))
     postgres.stop()
 
-    print("\nScaling with data on PostgreSQL: random names, 1,000 vs 1,000,000 items")
-    results = {}
-    for count in (1_000, 1_000_000):
-        seed_postgres_items(url, count)
-        postgres.start()
-        results[count] = wrk(PG_PORT, "/", script=lookup_script(folder, token, count))
-        postgres.stop()
-    show_load("1,000 items", results[1_000])
-    show_load("1,000,000 items", results[1_000_000])
-    line("1,000,000 / 1,000", f"{results[1_000_000]['rps'] / results[1_000]['rps']:.2f}x",
-         "target >= 0.8x")
+    print(f"\nScaling with data on PostgreSQL: random names, 1,000 vs 1,000,000 items, {ROUNDS}"
+          " interleaved rounds")
+    stores, alone = {}, {}
+    for count, database in ((1_000, url), (1_000_000, fresh_postgres_database("bench_items_1m"))):
+        stores[count] = Service("items-service", PG_PORT, folder, {"ITEMS__DATABASE__URL": database})
+        services.append(stores[count])
+        stores[count].start()  # migrates
+        stores[count].stop()
+        seed_postgres_items(database, count)
+        alone[count] = pgbench_lookups(folder, database, count)
+    show_scaling(interleaved_lookups(stores, PG_PORT, folder, token))
+    line("the database alone: pgbench, the same lookup, 1,000,000 / 1,000",
+         f"{alone[1_000_000] / alone[1_000]:.2f}x ({alone[1_000_000]:.0f} / {alone[1_000]:.0f} selects/s)")
     psql(POSTGRES, "DROP DATABASE bench_items")
+    psql(POSTGRES, "DROP DATABASE bench_items_1m")
+
+
+def interleaved_lookups(stores, port, folder, token):
+    """Random-name reads of each store in turn, ROUNDS times; each store is
+    started on `port` for its run only."""
+    rounds = []
+    for _ in range(ROUNDS):
+        rounds.append({})
+        for count, store in stores.items():
+            store.start()
+            rounds[-1][count] = wrk(port, "/", script=lookup_script(folder, token, count))
+            store.stop()
+    return rounds
+
+
+def show_scaling(rounds):
+    """The median round of each store, and 1,000,000 / 1,000."""
+    for count in rounds[0]:
+        show_load(f"{count:,} items, median round",
+                  sorted((r[count] for r in rounds), key=lambda run: run["rps"])[len(rounds) // 2])
+    show_ratio("1,000,000 / 1,000", rounds, 1_000_000, 1_000, "target >= 0.8x")
 
 
 def main():
@@ -536,17 +576,7 @@ def main():
             stores[count].stop()
             seed_items(stores[count].db, count)
         # Interleaved rounds, as above: one pass each measured 0.68x to 0.80x.
-        rounds = []
-        for _ in range(ROUNDS):
-            rounds.append({})
-            for count, store in stores.items():
-                store.start()
-                rounds[-1][count] = wrk(SCALE_PORT, "/", script=lookup_script(folder, token, count))
-                store.stop()
-        for count in stores:
-            show_load(f"{count:,} items, median round",
-                      sorted((r[count] for r in rounds), key=lambda run: run["rps"])[len(rounds) // 2])
-        show_ratio("1,000,000 / 1,000", rounds, 1_000_000, 1_000, "target >= 0.8x")
+        show_scaling(interleaved_lookups(stores, SCALE_PORT, folder, token))
         stores[1_000_000].start()
         last = f"item-{1_000_000 - 100:07d}"
         cursor = base64.urlsafe_b64encode(last.encode()).decode().rstrip("=")

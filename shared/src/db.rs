@@ -13,7 +13,9 @@
 //!   the URL names a `vfs`): a second process is refused at start, and
 //!   reads take no file lock.
 //! - PostgreSQL: `statement_timeout` and `lock_timeout` of
-//!   `statement_timeout_seconds` on every connection.
+//!   `statement_timeout_seconds` on every connection. Hot reads can go
+//!   through [`PostgresReads`] instead of the pool: pipelined, one
+//!   connection per thread.
 //! - Both: a connection is awaited at most `connect_timeout_seconds`
 //!   (connecting included), then the request fails with 503; the pool
 //!   reconnects by itself when the database comes back.
@@ -27,14 +29,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Connection as _, Executor as _, Transaction};
 
 use crate::settings::{DatabaseSettings, SettingsError};
 
-pub use postgres_reads::{PostgresReads, ReadConnection};
+pub use postgres_reads::{PostgresReads, ReadError};
 pub use sqlite_reads::SqliteReads;
 
 /// SQLite's unix VFS that locks the file for this process alone: other
@@ -147,7 +148,7 @@ pub struct Database {
     pub backend: Backend,
     /// Reads on the calling thread, for a SQLite file (not `:memory:`).
     pub sqlite_reads: Option<Arc<SqliteReads>>,
-    /// Reads in one round trip, for PostgreSQL.
+    /// Reads pipelined on a connection per thread, for PostgreSQL.
     pub postgres_reads: Option<Arc<PostgresReads>>,
     /// SQLite has one writer at a time. Writers of this process wait their
     /// turn here, first come first served, rather than in SQLite's busy
@@ -262,35 +263,6 @@ impl Database {
         }
     }
 
-    /// A read of at most one row: on PostgreSQL in one round trip
-    /// ([`PostgresReads`]), else through the pool. Never a write.
-    pub async fn read_optional<'q>(
-        &self,
-        query: Query<'q, Any, AnyArguments<'q>>,
-    ) -> Result<Option<AnyRow>, sqlx::Error> {
-        let Some(reads) = &self.postgres_reads else {
-            return query.fetch_optional(&self.pool).await;
-        };
-        let mut connection = reads.acquire().await?;
-        let row = query.fetch_optional(&mut *connection).await?;
-        connection.keep();
-        Ok(row)
-    }
-
-    /// A read of any number of rows, as [`Self::read_optional`].
-    pub async fn read_all<'q>(
-        &self,
-        query: Query<'q, Any, AnyArguments<'q>>,
-    ) -> Result<Vec<AnyRow>, sqlx::Error> {
-        let Some(reads) = &self.postgres_reads else {
-            return query.fetch_all(&self.pool).await;
-        };
-        let mut connection = reads.acquire().await?;
-        let rows = query.fetch_all(&mut *connection).await?;
-        connection.keep();
-        Ok(rows)
-    }
-
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         self.pool.execute("SELECT 1").await.map(|_| ())
@@ -349,14 +321,12 @@ pub async fn open(
     let options = AnyConnectOptions::from_str(&url)
         .map_err(|e| SettingsError::new(format!("the database URL is not valid: {e}")))?;
     let acquire_timeout = Duration::from_secs(settings.connect_timeout_seconds);
-    let postgres_reads = (backend == Backend::Postgres).then(|| {
-        Arc::new(PostgresReads::new(
-            options.clone(),
-            setup.clone(),
-            settings.max_connections,
-            acquire_timeout,
-        ))
-    });
+    let postgres_reads = match backend {
+        Backend::Postgres => {
+            postgres_reads(&url, &setup, settings.max_connections, acquire_timeout)
+        }
+        Backend::Sqlite => None,
+    };
     let pool = AnyPoolOptions::new()
         .max_connections(settings.max_connections.max(1))
         // sqlx pings a connection as it goes back to the pool, so a broken
@@ -404,6 +374,28 @@ pub async fn open(
         .await
         .map_err(|e| SettingsError::new(format!("the database does not take writes: {e}")))?;
     Ok(database)
+}
+
+/// Pipelined reads, when tokio-postgres takes the URL too: it knows fewer
+/// query parameters than sqlx, and the pool serves reads of one it does not.
+fn postgres_reads(
+    url: &str,
+    setup: &str,
+    max_connections: u32,
+    wait: Duration,
+) -> Option<Arc<PostgresReads>> {
+    match tokio_postgres::Config::from_str(url) {
+        Ok(config) => Some(Arc::new(PostgresReads::new(
+            config,
+            setup.to_owned(),
+            max_connections,
+            wait,
+        ))),
+        Err(error) => {
+            tracing::warn!(%error, "reads go through the pool: the database URL has a parameter only sqlx knows");
+            None
+        }
+    }
 }
 
 /// The value of `name` in a URL's query string.
@@ -549,18 +541,48 @@ mod tests {
 
     /// The backend serving a read: which connection it took.
     #[cfg(feature = "test-support")]
-    async fn read_backend(database: &Database) -> Result<i32, sqlx::Error> {
-        let row = database
-            .read_optional(sqlx::query("SELECT pg_backend_pid()"))
-            .await?
-            .expect("a row");
-        sqlx::Row::try_get(&row, 0)
+    async fn read_backend(reads: &PostgresReads) -> Result<i32, ReadError> {
+        let row = reads.query_opt("SELECT pg_backend_pid()", &[]).await?;
+        Ok(row.expect("a row").get(0))
+    }
+
+    /// `read_backend` on `count` threads of their own, each kept (with its
+    /// runtime, which drives the connection it opened) until all have read.
+    #[cfg(feature = "test-support")]
+    async fn read_backends_on_new_threads(reads: &Arc<PostgresReads>, count: usize) -> Vec<i32> {
+        let (backends, mut read) = tokio::sync::mpsc::unbounded_channel();
+        let (release, released) = tokio::sync::watch::channel(false);
+        let threads: Vec<_> = (0..count)
+            .map(|_| {
+                let (reads, backends, mut released) =
+                    (Arc::clone(reads), backends.clone(), released.clone());
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("a runtime");
+                    runtime.block_on(async {
+                        let _ = backends.send(read_backend(&reads).await.expect("read"));
+                        let _ = released.wait_for(|released| *released).await;
+                    });
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        while all.len() < count {
+            all.push(read.recv().await.expect("each thread read"));
+        }
+        let _ = release.send(true);
+        for thread in threads {
+            thread.join().expect("the thread ended");
+        }
+        all
     }
 
     // On SQLite there are no PostgreSQL reads to test; CI runs this on both.
     #[cfg(feature = "test-support")]
     #[tokio::test]
-    async fn postgres_reads_reuse_a_connection_that_works_and_replace_one_that_failed() {
+    async fn postgres_reads_share_a_connection_per_thread_and_replace_one_that_closed() {
         let test = crate::testing::TestDatabase::new().await;
         if !test.is_postgres() {
             return;
@@ -568,52 +590,103 @@ mod tests {
         let database = open(&settings(test.url()), NO_MIGRATIONS)
             .await
             .expect("opens");
-        let first = read_backend(&database).await.expect("read");
-        assert_eq!(read_backend(&database).await.ok(), Some(first), "kept");
-        let timeout = database
-            .read_optional(sqlx::query("SELECT current_setting('statement_timeout')"))
+        let reads = database.postgres_reads.as_ref().expect("PostgreSQL");
+        let first = read_backend(reads).await.expect("read");
+        let timeout = reads
+            .query_opt("SELECT current_setting('statement_timeout')", &[])
             .await
             .expect("read")
             .expect("a row");
+        assert_eq!(timeout.get::<_, String>(0), "2s", "the pool's settings");
+
+        // Reads in flight at once on this thread: one connection, and each
+        // gets its own answer.
+        let numbers: Vec<i32> = (0..64).collect();
+        let answers = futures_util::future::join_all(numbers.iter().map(|n| async move {
+            let row = reads
+                .query_opt("SELECT $1::int4, pg_backend_pid()", &[n])
+                .await
+                .expect("read")
+                .expect("a row");
+            (row.get::<_, i32>(0), row.get::<_, i32>(1))
+        }))
+        .await;
         assert_eq!(
-            sqlx::Row::try_get::<String, _>(&timeout, 0).ok().as_deref(),
-            Some("2s")
+            answers,
+            numbers.iter().map(|&n| (n, first)).collect::<Vec<_>>()
         );
 
-        // A read that fails leaves its connection closed, not reused.
-        let failed = database.read_optional(sqlx::query("SELECT 1 / 0")).await;
-        assert!(failed.is_err());
-        let second = read_backend(&database).await.expect("read");
-        assert_ne!(second, first);
+        // A statement that fails, and a read cancelled before its answer,
+        // leave the connection in use; the next read gets its own answer.
+        assert!(reads.query_opt("SELECT 1 / 0", &[]).await.is_err());
+        let cancelled = tokio::time::timeout(
+            Duration::from_millis(50),
+            reads.query_opt("SELECT pg_sleep(0.3)", &[]),
+        );
+        assert!(cancelled.await.is_err(), "cancelled");
+        let after = reads
+            .query_opt("SELECT 'after', pg_backend_pid()", &[])
+            .await
+            .expect("read")
+            .expect("a row");
+        assert_eq!((after.get::<_, &str>(0), after.get(1)), ("after", first));
 
-        // The server ends the idle connection (a restart, a proxy): the
-        // ping before the next use finds it, and the read takes a new one.
+        // The server ends the connection (a restart, a proxy): the next read
+        // finds it closed, or pings it after the idle time, and takes a new one.
         database
             .pool
-            .execute(format!("SELECT pg_terminate_backend({second})").as_str())
+            .execute(format!("SELECT pg_terminate_backend({first})").as_str())
             .await
             .expect("terminated");
         tokio::time::sleep(PING_WHEN_IDLE_FOR).await;
-        let third = read_backend(&database)
-            .await
-            .expect("a read after the loss");
-        assert_ne!(third, second);
+        let second = read_backend(reads).await.expect("a read after the loss");
+        assert_ne!(second, first);
+        assert_eq!(read_backend(reads).await.ok(), Some(second), "kept");
 
-        // No more connections than configured: a third reader waits, then
-        // times out as the pool would.
-        let reads = database.postgres_reads.as_ref().expect("PostgreSQL");
-        let held = (
-            reads.acquire().await.expect("one"),
-            reads.acquire().await.expect("two"),
-        );
-        let waited = std::time::Instant::now();
-        assert!(matches!(
-            reads.acquire().await,
-            Err(sqlx::Error::PoolTimedOut)
-        ));
-        assert!(waited.elapsed() >= Duration::from_secs(2));
-        drop(held);
-        assert!(read_backend(&database).await.is_ok());
+        // Other threads read through connections of their own, no more
+        // than `max_connections` (2) of them.
+        let mut backends = read_backends_on_new_threads(reads, 4).await;
+        backends.push(second);
+        backends.sort_unstable();
+        backends.dedup();
+        assert_eq!(backends.len(), 2, "{backends:?}");
+        database.close().await;
+    }
+
+    #[tokio::test]
+    async fn postgres_reads_wait_for_a_server_no_longer_than_the_connect_timeout() {
+        // A server that accepts connections and never answers.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let port = silent.local_addr().expect("its address").port();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = silent.accept().await {
+                held.push(socket);
+            }
+        });
+        let url = format!("postgres://reader:secret@127.0.0.1:{port}/items");
+        let wait = Duration::from_millis(300);
+        let reads = PostgresReads::new(url.parse().expect("a URL"), String::new(), 1, wait);
+        let started = std::time::Instant::now();
+        let read = reads.query_opt("SELECT 1", &[]).await;
+        assert!(matches!(read, Err(ReadError::TimedOut(_))), "{read:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[cfg(feature = "test-support")]
+    #[tokio::test]
+    async fn a_url_only_sqlx_understands_reads_through_the_pool() {
+        let test = crate::testing::TestDatabase::new().await;
+        if !test.is_postgres() {
+            return;
+        }
+        let separator = if test.url().contains('?') { '&' } else { '?' };
+        let url = format!("{}{separator}statement-cache-capacity=10", test.url());
+        let database = open(&settings(&url), NO_MIGRATIONS).await.expect("opens");
+        assert!(database.postgres_reads.is_none());
+        database.ping().await.expect("the pool answers");
         database.close().await;
     }
 

@@ -83,7 +83,20 @@ fn item_from(row: &AnyRow) -> Result<Item, sqlx::Error> {
     })
 }
 
-fn failed(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+fn item_from_postgres(row: &tokio_postgres::Row) -> Result<Item, tokio_postgres::Error> {
+    Ok(Item {
+        name: row.try_get(0)?,
+        price: row.try_get(1)?,
+        created_by: row.try_get(2)?,
+        created_at: row.try_get(3)?,
+        updated_at: row.try_get(4)?,
+    })
+}
+
+fn failed<E>(context: &'static str) -> impl FnOnce(E) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
     move |e| StoreError(anyhow::Error::new(e).context(context))
 }
 
@@ -98,9 +111,20 @@ impl ItemStore for SqlItemStore {
         if let Some(item) = here {
             return Ok(item);
         }
-        let row = self
-            .db
-            .read_optional(sqlx::query(GET).bind(name))
+        if let Some(reads) = &self.db.postgres_reads {
+            let row = reads
+                .query_opt(GET, &[&name])
+                .await
+                .map_err(failed("reading an item"))?;
+            return row
+                .as_ref()
+                .map(item_from_postgres)
+                .transpose()
+                .map_err(failed("decoding an item"));
+        }
+        let row = sqlx::query(GET)
+            .bind(name)
+            .fetch_optional(&self.db.pool)
             .await
             .map_err(failed("reading an item"))?;
         row.as_ref()
@@ -171,13 +195,26 @@ impl ItemStore for SqlItemStore {
         if let Some(items) = here {
             return Ok(items);
         }
+        if let Some(reads) = &self.db.postgres_reads {
+            let limit = i64::from(limit);
+            let rows = match after {
+                Some(after) => reads.query(LIST_AFTER, &[&after, &limit]).await,
+                None => reads.query(LIST_FIRST, &[&limit]).await,
+            }
+            .map_err(failed("listing items"))?;
+            return rows
+                .iter()
+                .map(item_from_postgres)
+                .collect::<Result<_, _>>()
+                .map_err(failed("decoding an item"));
+        }
         let query = match after {
             Some(after) => sqlx::query(LIST_AFTER).bind(after),
             None => sqlx::query(LIST_FIRST),
         };
-        let rows = self
-            .db
-            .read_all(query.bind(i64::from(limit)))
+        let rows = query
+            .bind(i64::from(limit))
+            .fetch_all(&self.db.pool)
             .await
             .map_err(failed("listing items"))?;
         rows.iter()

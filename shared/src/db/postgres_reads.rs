@@ -1,137 +1,203 @@
-//! Reads with one round trip, for PostgreSQL.
+//! Reads pipelined on one connection per worker thread, for PostgreSQL.
 //!
-//! sqlx's pool pings every connection as it comes back (a `Sync` message and
-//! its answer), so each query through it is two round trips to the server
-//! and two wake-ups of its backend process: on a read of one row by primary
-//! key, half the work. A handler that only reads can use these connections
-//! instead.
+//! Through sqlx a connection carries one query at a time, so every read is a
+//! round trip of its own: a write and a read of the socket on each side and
+//! a wake-up of the server's backend process. tokio-postgres queues the
+//! queries of every task that shares a client and writes them together, so
+//! the reads that a worker thread has in flight at once share system calls
+//! and wake-ups; each is still its own statement, answered in order.
 //!
-//! Policy: at most `max_connections` connections (beside the pool's), opened
-//! when first needed, with the pool's session settings (statement and lock
-//! timeouts). A connection goes back only when its read succeeded
-//! ([`ReadConnection::keep`]): one that failed, or whose read was cancelled
-//! midway, is closed, so no broken or half-read connection is reused. One
-//! idle for [`PING_WHEN_IDLE_FOR`] or more is pinged first, as the pool does,
-//! since a network or a restart may have dropped it. Waiting for a
-//! connection, connecting included, is bounded by `connect_timeout_seconds`.
+//! Policy: a thread reads through one connection (at most `max_connections`
+//! of them, beside the pool's; threads beyond that share), opened when first
+//! needed, with the pool's session settings, each statement prepared once on
+//! it. A connection the server or the network closed is replaced at the next
+//! read; one idle for [`PING_WHEN_IDLE_FOR`] or more is pinged first, as the
+//! pool does. Getting a connection, connecting or pinging included, is
+//! bounded by `connect_timeout_seconds`. A read cancelled midway leaves the
+//! connection intact: tokio-postgres reads and drops its answer.
 
-use std::ops::{Deref, DerefMut};
-use std::sync::{Mutex, PoisonError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use sqlx::any::AnyConnectOptions;
-use sqlx::AnyConnection;
-use sqlx::{ConnectOptions as _, Connection as _, Executor as _};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls, Row, Statement};
 
 use super::PING_WHEN_IDLE_FOR;
 
-/// Connections to one PostgreSQL database for reads, without the pool's
-/// pings.
+/// A read failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// No connection in time: the server is down or unreachable.
+    #[error("no PostgreSQL connection for reads within {0:?}")]
+    TimedOut(Duration),
+    /// The server refused the connection or the statement.
+    #[error(transparent)]
+    Postgres(#[from] tokio_postgres::Error),
+}
+
+/// Connections to one PostgreSQL database for reads, one per reading thread.
 #[derive(Debug)]
 pub struct PostgresReads {
-    options: AnyConnectOptions,
+    config: tokio_postgres::Config,
     /// Run on each new connection (the pool's `after_connect`).
     setup: String,
-    idle: Mutex<Vec<(AnyConnection, Instant)>>,
-    slots: Semaphore,
+    slots: Box<[Slot]>,
     wait: Duration,
 }
 
-/// A connection for one read: give it back with [`Self::keep`] once the
-/// read succeeded; dropped otherwise, it is closed.
-#[derive(Debug)]
-pub struct ReadConnection<'a> {
-    connection: Option<AnyConnection>,
-    reads: &'a PostgresReads,
-    _slot: SemaphorePermit<'a>,
+#[derive(Debug, Default)]
+struct Slot {
+    current: Mutex<Option<Arc<Pipe>>>,
+    /// Held while connecting, so that a thread's waiting reads share one connect.
+    connecting: tokio::sync::Mutex<()>,
+}
+
+/// A connection and the statements prepared on it.
+struct Pipe {
+    client: Client,
+    statements: Mutex<HashMap<&'static str, Statement>>,
+    last_used: Mutex<Instant>,
+}
+
+impl std::fmt::Debug for Pipe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipe")
+            .field("closed", &self.client.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The lists here only ever hold whole values: a poisoned one is intact.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// This thread's slot number, given out in order of first read.
+fn thread_number() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local!(static NUMBER: usize = NEXT.fetch_add(1, Ordering::Relaxed));
+    NUMBER.with(|number| *number)
 }
 
 impl PostgresReads {
     pub(super) fn new(
-        options: AnyConnectOptions,
+        config: tokio_postgres::Config,
         setup: String,
         max_connections: u32,
         wait: Duration,
     ) -> Self {
+        let count = usize::try_from(max_connections.max(1)).unwrap_or(1);
         Self {
-            options,
+            config,
             setup,
-            idle: Mutex::new(Vec::new()),
-            slots: Semaphore::new(usize::try_from(max_connections.max(1)).unwrap_or(1)),
+            slots: (0..count).map(|_| Slot::default()).collect(),
             wait,
         }
     }
 
-    /// An idle connection, or a new one.
-    pub async fn acquire(&self) -> Result<ReadConnection<'_>, sqlx::Error> {
-        let started = Instant::now();
-        let slot = tokio::time::timeout(self.wait, self.slots.acquire())
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)?
-            .map_err(|_| sqlx::Error::PoolClosed)?;
-        let left = self.wait.saturating_sub(started.elapsed());
-        let connection = tokio::time::timeout(left, self.idle_or_new())
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)??;
-        Ok(ReadConnection {
-            connection: Some(connection),
-            reads: self,
-            _slot: slot,
-        })
+    /// At most one row.
+    pub async fn query_opt(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, ReadError> {
+        let (pipe, statement) = self.prepared(sql).await?;
+        Ok(pipe.client.query_opt(&statement, params).await?)
     }
 
-    /// Closes the idle connections (at shutdown).
+    /// Any number of rows.
+    pub async fn query(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, ReadError> {
+        let (pipe, statement) = self.prepared(sql).await?;
+        Ok(pipe.client.query(&statement, params).await?)
+    }
+
+    /// This thread's connection, and `sql` prepared on it.
+    async fn prepared(&self, sql: &'static str) -> Result<(Arc<Pipe>, Statement), ReadError> {
+        let pipe = self.pipe().await?;
+        let statement = pipe.statement(sql).await?;
+        Ok((pipe, statement))
+    }
+
+    /// Closes the connections (at shutdown).
     pub(super) fn close(&self) {
-        self.idle().clear();
+        for slot in &self.slots {
+            lock(&slot.current).take();
+        }
     }
 
-    /// An idle connection that answers (pinged if idle a while), else a new
-    /// one. A ping to a server a network dropped can hang: the caller bounds it.
-    async fn idle_or_new(&self) -> Result<AnyConnection, sqlx::Error> {
-        loop {
-            // Popped in a statement of its own: the lock is not held across the ping.
-            let idle = self.idle().pop();
-            let Some((mut connection, idle_since)) = idle else {
-                return self.connect().await;
-            };
-            if idle_since.elapsed() < PING_WHEN_IDLE_FOR || connection.ping().await.is_ok() {
-                return Ok(connection);
+    /// This thread's connection, open and answering.
+    async fn pipe(&self) -> Result<Arc<Pipe>, ReadError> {
+        let slot = &self.slots[thread_number() % self.slots.len()];
+        if let Some(pipe) = lock(&slot.current).clone() {
+            if pipe.fresh() {
+                return Ok(pipe);
             }
         }
+        tokio::time::timeout(self.wait, self.replace(slot))
+            .await
+            .map_err(|_| ReadError::TimedOut(self.wait))?
     }
 
-    async fn connect(&self) -> Result<AnyConnection, sqlx::Error> {
-        let mut connection = self.options.connect().await?;
-        connection.execute(self.setup.as_str()).await?;
-        Ok(connection)
+    /// The slot's connection once pinged, or a new one.
+    async fn replace(&self, slot: &Slot) -> Result<Arc<Pipe>, ReadError> {
+        let _connecting = slot.connecting.lock().await;
+        // Out of the slot while pinged: if the ping outlasts the wait, it goes.
+        let current = lock(&slot.current).take();
+        let pipe = match current {
+            // Another read of this slot connected or pinged meanwhile.
+            Some(pipe) if pipe.fresh() => pipe,
+            Some(pipe)
+                if !pipe.client.is_closed() && pipe.client.simple_query("").await.is_ok() =>
+            {
+                pipe.used();
+                pipe
+            }
+            _ => Arc::new(self.connect().await?),
+        };
+        *lock(&slot.current) = Some(Arc::clone(&pipe));
+        Ok(pipe)
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<(AnyConnection, Instant)>> {
-        // Only whole pushes and pops happen under the lock: a poisoned list is intact.
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    async fn connect(&self) -> Result<Pipe, ReadError> {
+        let (client, connection) = self.config.connect(NoTls).await?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "a PostgreSQL read connection ended");
+            }
+        });
+        client.batch_execute(&self.setup).await?;
+        Ok(Pipe {
+            client,
+            statements: Mutex::default(),
+            last_used: Mutex::new(Instant::now()),
+        })
     }
 }
 
-impl ReadConnection<'_> {
-    /// The read succeeded: the connection goes back for the next one.
-    pub fn keep(mut self) {
-        if let Some(connection) = self.connection.take() {
-            self.reads.idle().push((connection, Instant::now()));
+impl Pipe {
+    /// Open, and used recently enough to need no ping.
+    fn fresh(&self) -> bool {
+        !self.client.is_closed() && lock(&self.last_used).elapsed() < PING_WHEN_IDLE_FOR
+    }
+
+    fn used(&self) {
+        *lock(&self.last_used) = Instant::now();
+    }
+
+    /// `sql` prepared on this connection (once).
+    async fn statement(&self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
+        self.used();
+        if let Some(statement) = lock(&self.statements).get(sql) {
+            return Ok(statement.clone());
         }
-    }
-}
-
-impl Deref for ReadConnection<'_> {
-    type Target = AnyConnection;
-
-    fn deref(&self) -> &AnyConnection {
-        self.connection.as_ref().expect("held until kept")
-    }
-}
-
-impl DerefMut for ReadConnection<'_> {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        self.connection.as_mut().expect("held until kept")
+        let statement = self.client.prepare(sql).await?;
+        lock(&self.statements).insert(sql, statement.clone());
+        Ok(statement)
     }
 }
