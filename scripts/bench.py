@@ -262,7 +262,8 @@ def median_ratio(rounds, over, under, key="rps"):
 
 def show_ratio(label, rounds, over, under, target=""):
     median, ratios = median_ratio(rounds, over, under)
-    non_2xx = sum(r[over]["non_2xx"] for r in rounds)
+    # A ratio is only as good as both sides: count the baseline's failures too.
+    non_2xx = sum(r[side]["non_2xx"] for r in rounds for side in (over, under))
     line(label, f"{median:.2f}x (rounds: {', '.join(f'{x:.2f}' for x in ratios)}), non-2xx {non_2xx}",
          target)
 
