@@ -135,7 +135,7 @@ impl PostgresReads {
     async fn pipe(&self) -> Result<Arc<Pipe>, ReadError> {
         let slot = &self.slots[thread_number() % self.slots.len()];
         if let Some(pipe) = lock(&slot.current).clone() {
-            if pipe.fresh() {
+            if pipe.claim() {
                 return Ok(pipe);
             }
         }
@@ -151,7 +151,7 @@ impl PostgresReads {
         let current = lock(&slot.current).take();
         let pipe = match current {
             // Another read of this slot connected or pinged meanwhile.
-            Some(pipe) if pipe.fresh() => pipe,
+            Some(pipe) if pipe.claim() => pipe,
             Some(pipe)
                 if !pipe.client.is_closed() && pipe.client.simple_query("").await.is_ok() =>
             {
@@ -181,9 +181,15 @@ impl PostgresReads {
 }
 
 impl Pipe {
-    /// Open, and used recently enough to need no ping.
-    fn fresh(&self) -> bool {
-        !self.client.is_closed() && lock(&self.last_used).elapsed() < PING_WHEN_IDLE_FOR
+    /// Open, and used recently enough to need no ping: then used now.
+    fn claim(&self) -> bool {
+        let now = Instant::now();
+        let mut last_used = lock(&self.last_used);
+        if self.client.is_closed() || now.duration_since(*last_used) >= PING_WHEN_IDLE_FOR {
+            return false;
+        }
+        *last_used = now;
+        true
     }
 
     fn used(&self) {
@@ -192,7 +198,6 @@ impl Pipe {
 
     /// `sql` prepared on this connection (once).
     async fn statement(&self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
-        self.used();
         if let Some(statement) = lock(&self.statements).get(sql) {
             return Ok(statement.clone());
         }
