@@ -3,7 +3,9 @@
 //!   any HS256 verifier must compute;
 //! - `verify`: the whole check (header, signature, claims);
 //! - `authenticate`: what a request pays: the `Authorization` header parsed,
-//!   the token verified, the caller built;
+//!   the token verified, the caller built; the token sent again, as clients
+//!   do, so the thread remembers it;
+//! - `authenticate_first`: the same for a token the thread has not seen;
 //! - `sign`: issuing a token;
 //! - `verify_eddsa`, `verify_es256`: the whole check with a public key.
 //!
@@ -13,7 +15,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use actix_web::test::TestRequest;
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::Algorithm;
 use sha2::Sha256;
@@ -25,7 +27,8 @@ const SECRET: &[u8] = b"bench-secret-bench-secret-bench-secret!";
 fn benches(c: &mut Criterion) {
     let ring = Arc::new(KeyRing::single_hmac(SECRET).expect("ring"));
     let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-    let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+    let new_verifier = || TokenVerifier::new(ring.clone(), "auth-service", "items-service", 30);
+    let verifier = new_verifier();
     let token = signer
         .issue(
             "0b0e7e76-95a4-4d4c-9df8-1b8e0f7e2a11",
@@ -59,6 +62,14 @@ fn benches(c: &mut Criterion) {
             )
         })
     });
+    // A verifier of its own remembers nothing yet.
+    c.bench_function("authenticate_first", |b| {
+        b.iter_batched(
+            || Authenticator::new(new_verifier(), "items-service"),
+            |fresh| black_box(fresh.authenticate(black_box(&request)).expect("valid")),
+            BatchSize::SmallInput,
+        )
+    });
     c.bench_function("sign", |b| {
         b.iter(|| {
             black_box(signer.issue(black_box("user-id"), "alice", "items:read")).expect("issue")
@@ -84,7 +95,8 @@ fn public_key_benches(c: &mut Criterion) {
     for (name, algorithm, public, private) in fixtures {
         let ring = Arc::new(KeyRing::from_pem(algorithm, public, Some(private)).expect("ring"));
         let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-        let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
+        let new_verifier = || TokenVerifier::new(ring.clone(), "auth-service", "items-service", 30);
+        let verifier = new_verifier();
         let token = signer
             .issue("user-id", "alice", "items:read")
             .expect("issue")

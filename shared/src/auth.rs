@@ -18,7 +18,7 @@ use std::fmt;
 use std::future::{ready, Ready};
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
@@ -142,7 +142,7 @@ impl Authenticator {
             },
             kind,
         })?;
-        match self.verifier.verify(token) {
+        match self.verifier.verify_shared(token) {
             Ok(claims) => {
                 tracing::Span::current().record("user_id", claims.sub.as_str());
                 Ok(Caller { claims })
@@ -279,7 +279,7 @@ fn visible_ascii(bytes: &[u8]) -> Option<&str> {
 /// [`Authenticator`] for an example).
 #[derive(Debug, Clone)]
 pub struct Caller {
-    claims: Claims,
+    claims: Arc<Claims>,
 }
 
 impl Caller {

@@ -12,12 +12,15 @@
 mod claims;
 mod json;
 mod keys;
+mod recent;
 #[cfg(feature = "remote-keys")]
 mod remote;
 mod source;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -152,6 +155,8 @@ impl VerifyError {
 /// ```
 #[derive(Debug, Clone)]
 pub struct TokenVerifier {
+    /// Tells this verifier's (and its clones') remembered tokens from others'.
+    id: u64,
     keys: Keys,
     issuer: String,
     audience: String,
@@ -212,7 +217,9 @@ impl TokenVerifier {
         audience: impl Into<String>,
         leeway_seconds: u64,
     ) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             keys: keys.into(),
             issuer: issuer.into(),
             audience: audience.into(),
@@ -231,29 +238,58 @@ impl TokenVerifier {
         &self.keys
     }
 
-    /// Verifies `token` now.
+    /// Verifies `token` now: every check, every time.
     pub fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
         self.verify_at(token, self.clock.now_seconds())
     }
 
     /// Verifies `token` as of `now` (seconds since the epoch).
     pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, VerifyError> {
+        self.with_ring(token, |ring| {
+            let claims = self.verify_with(ring, token)?;
+            self.check_times(&claims, now)?;
+            Ok(claims)
+        })
+    }
+
+    /// [`TokenVerifier::verify`] for a request: the same answer, but a token
+    /// this thread verified lately costs a lookup and the time checks instead
+    /// of a signature check and the claims' JSON, and the claims are shared.
+    pub fn verify_shared(&self, token: &str) -> Result<Arc<Claims>, VerifyError> {
+        let now = self.clock.now_seconds();
+        self.with_ring(token, |ring| {
+            if let Some(claims) = recent::lookup(self.id, ring, token) {
+                self.check_times(&claims, now)?;
+                return Ok(claims);
+            }
+            let claims = Arc::new(self.verify_with(ring, token)?);
+            self.check_times(&claims, now)?;
+            recent::remember(self.id, ring, token, claims.clone());
+            Ok(claims)
+        })
+    }
+
+    /// Runs `verify` with the current ring, after the size check.
+    fn with_ring<T>(
+        &self,
+        token: &str,
+        verify: impl FnOnce(&Arc<KeyRing>) -> Result<T, VerifyError>,
+    ) -> Result<T, VerifyError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(VerifyError::Oversized);
         }
-        let mut parts = token.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(VerifyError::Malformed);
-        };
-        if header_b64.is_empty() || payload_b64.is_empty() || signature_b64.is_empty() {
-            return Err(VerifyError::Malformed);
+        match self.keys.load().as_ref() {
+            Some(ring) => verify(ring),
+            // No ring yet (a remote set never fetched): no key id is known.
+            None => Err(compact_parts(token)
+                .err()
+                .unwrap_or(VerifyError::UnknownKey)),
         }
+    }
 
-        let ring = self.keys.load();
-        // No ring yet (a remote set never fetched): no key id is known.
-        let ring = ring.as_deref().ok_or(VerifyError::UnknownKey)?;
+    /// Every check but the times'.
+    fn verify_with(&self, ring: &KeyRing, token: &str) -> Result<Claims, VerifyError> {
+        let (header_b64, payload_b64, signature_b64) = compact_parts(token)?;
         // Tokens we issued carry one of a few known headers: compare, do not parse.
         let key = match ring.key_with_issued_header(header_b64) {
             Some(key) => key,
@@ -283,6 +319,10 @@ impl TokenVerifier {
         if !claims.aud.contains(&self.audience) {
             return Err(VerifyError::Audience);
         }
+        Ok(claims)
+    }
+
+    fn check_times(&self, claims: &Claims, now: u64) -> Result<(), VerifyError> {
         if now >= claims.exp.saturating_add(self.leeway_seconds) {
             return Err(VerifyError::Expired);
         }
@@ -292,7 +332,20 @@ impl TokenVerifier {
         if claims.iat > now.saturating_add(self.leeway_seconds) {
             return Err(VerifyError::IssuedInFuture);
         }
-        Ok(claims)
+        Ok(())
+    }
+}
+
+/// A compact JWS's three base64url parts, none empty.
+fn compact_parts(token: &str) -> Result<(&str, &str, &str), VerifyError> {
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(header), Some(payload), Some(signature), None)
+            if !header.is_empty() && !payload.is_empty() && !signature.is_empty() =>
+        {
+            Ok((header, payload, signature))
+        }
+        _ => Err(VerifyError::Malformed),
     }
 }
 

@@ -88,9 +88,25 @@ impl Fixture {
         self.craft_raw(&header.to_string(), &payload.to_string())
     }
 
+    /// `verify_at`, after checking that the request path (which remembers
+    /// tokens) answers the same, the first time and again.
     fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
-        self.verifier().verify_at(token, NOW + 1)
+        let checked = self.verifier().verify_at(token, NOW + 1);
+        let remembering = self.verifier().with_clock(clock_at(NOW + 1));
+        for attempt in ["first", "again"] {
+            let shared = remembering.verify_shared(token).map(Arc::unwrap_or_clone);
+            assert_eq!(shared, checked, "verify_shared, {attempt}");
+        }
+        checked
     }
+}
+
+/// A manual clock reading `seconds` since the epoch.
+fn clock_at(seconds: u64) -> Clock {
+    let clock = Clock::manual();
+    let now_ms = u64::try_from(clock.now_ms()).expect("after the epoch");
+    clock.advance(std::time::Duration::from_millis(seconds * 1000 - now_ms));
+    clock
 }
 
 /// Runs a test body once per algorithm.
@@ -530,4 +546,64 @@ mod rsa_is_never_accepted {
         assert!(KeyRing::from_pem(Algorithm::ES256, RSA_PUBLIC, None).is_err());
         assert!(KeyRing::from_pem(Algorithm::ES256, P256_PUBLIC, Some(RSA_PRIVATE)).is_err());
     }
+}
+
+#[test]
+fn a_remembered_token_is_answered_from_memory_until_it_expires() {
+    let f = Fixture::eddsa();
+    let clock = clock_at(NOW + 1);
+    let verifier = f.verifier().with_clock(clock.clone());
+    let token = f.craft(&f.header(), &claims());
+    let first = verifier.verify_shared(&token).expect("valid");
+    let again = verifier.verify_shared(&token).expect("still valid");
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "the second answer comes from memory"
+    );
+
+    // The same slot (the same signature), other bytes: verified in full.
+    let mut tampered = token.clone();
+    tampered.replace_range(token.len() / 2..token.len() / 2 + 1, "A");
+    tampered.replace_range(token.len() / 2 + 1..token.len() / 2 + 2, "B");
+    assert_ne!(tampered, token);
+    assert!(verifier.verify_shared(&tampered).is_err());
+    assert!(verifier.verify_shared(&token).is_ok());
+
+    clock.advance(std::time::Duration::from_secs(600 + 30));
+    assert_eq!(verifier.verify_shared(&token), Err(VerifyError::Expired));
+}
+
+#[test]
+fn a_remembered_token_is_verified_again_when_the_ring_changes() {
+    let both = || KeyRing::hmac([("old", &[1u8; 32][..]), ("new", &[2u8; 32][..])], "old");
+    let keys = Keys::fixed(both().expect("ring"));
+    let signer = TokenSigner::new(keys.clone(), "auth-service", ["items-service"], 60);
+    let token = signer.issue("u", "n", "s").expect("issue").access_token;
+    let verifier = TokenVerifier::new(keys.clone(), "auth-service", "items-service", 30);
+    let first = verifier.verify_shared(&token).expect("valid");
+
+    // The signing key is retired: the remembered answer must not outlive it.
+    keys.replace(KeyRing::hmac([("new", &[2u8; 32][..])], "new").expect("ring"));
+    assert_eq!(verifier.verify_shared(&token), Err(VerifyError::UnknownKey));
+
+    keys.replace(both().expect("ring"));
+    let again = verifier.verify_shared(&token).expect("valid again");
+    assert!(
+        !Arc::ptr_eq(&first, &again),
+        "verified afresh under the new ring"
+    );
+}
+
+#[test]
+fn a_token_remembered_by_one_verifier_is_checked_in_full_by_another() {
+    let f = Fixture::hs256();
+    let token = f.craft(&f.header(), &claims());
+    let clock = clock_at(NOW + 1);
+    let items = f.verifier().with_clock(clock.clone());
+    items
+        .verify_shared(&token)
+        .expect("meant for items-service");
+    let reports =
+        TokenVerifier::new(f.ring.clone(), "auth-service", "reports-service", 30).with_clock(clock);
+    assert_eq!(reports.verify_shared(&token), Err(VerifyError::Audience));
 }
