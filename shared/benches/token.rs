@@ -95,8 +95,7 @@ fn public_key_benches(c: &mut Criterion) {
     for (name, algorithm, public, private) in fixtures {
         let ring = Arc::new(KeyRing::from_pem(algorithm, public, Some(private)).expect("ring"));
         let signer = TokenSigner::new(ring.clone(), "auth-service", ["items-service"], 900);
-        let new_verifier = || TokenVerifier::new(ring.clone(), "auth-service", "items-service", 30);
-        let verifier = new_verifier();
+        let verifier = TokenVerifier::new(ring, "auth-service", "items-service", 30);
         let token = signer
             .issue("user-id", "alice", "items:read")
             .expect("issue")
