@@ -21,6 +21,8 @@ use super::{Claims, KeyRing};
 /// Entries per thread: some hundreds of kilobytes when full (a token and its
 /// claims are a few hundred bytes), nothing while idle.
 const SLOTS: usize = 256;
+// `slot` takes the top bits of a product: a power of two, or it indexes past the end.
+const _: () = assert!(SLOTS.is_power_of_two());
 
 struct Entry {
     verifier: u64,
