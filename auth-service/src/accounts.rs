@@ -67,18 +67,12 @@ pub enum GrantError {
     /// No user has this name.
     #[error("no user is named `{0}`")]
     NoSuchUser(String),
-    /// Not a scope name (RFC 6749 3.3: printable ASCII but `"` and `\\`).
+    /// Not a scope name, or too many (`domain::scope`).
     #[error("{0}")]
     BadScope(String),
     /// A failure below.
     #[error(transparent)]
     Failed(#[from] StoreError),
-}
-
-/// The scopes `user` is granted; `defaults` for a user registered before
-/// per-user scopes.
-fn granted<'a>(user: &'a User, defaults: &'a str) -> &'a str {
-    user.scopes.as_deref().unwrap_or(defaults)
 }
 
 /// Adds `scopes` to what the user named `username` is granted (the command
@@ -95,13 +89,9 @@ pub async fn grant(
         .find_by_key(&Username::key_of(username))
         .await?
         .ok_or_else(|| GrantError::NoSuchUser(username.to_owned()))?;
-    let mut all: Vec<&str> = granted(&user, defaults).split_ascii_whitespace().collect();
-    for scope in added.split_ascii_whitespace() {
-        if !all.contains(&scope) {
-            all.push(scope);
-        }
-    }
-    let all = all.join(" ");
+    let held = user.granted(defaults).split_ascii_whitespace();
+    let all: Vec<&str> = held.chain(added.split_ascii_whitespace()).collect();
+    let all = scope::joined(&all).map_err(GrantError::BadScope)?;
     let now = clock.now_ms();
     let change = UserChange {
         scopes: Some(all.clone()),
@@ -239,7 +229,7 @@ impl Accounts {
 
     /// The scopes `user` is granted.
     pub fn granted<'a>(&'a self, user: &'a User) -> &'a str {
-        granted(user, &self.default_scope)
+        user.granted(&self.default_scope)
     }
 
     /// Changes the caller's password after checking the current one (as a

@@ -22,7 +22,7 @@ use shared::clock::Clock;
 use shared::token::{Claims, IssuedToken, TokenSigner};
 
 use crate::audit::{self, Actor};
-use crate::domain::scope;
+use crate::domain::scope::{self, ADMIN_SCOPE};
 use crate::failure::Failure;
 use crate::secret;
 use crate::settings::TokenSettings;
@@ -38,6 +38,9 @@ pub struct Sessions {
     pub lifetimes: SessionLifetimes,
     /// Where "now" comes from.
     pub clock: Clock,
+    /// The scopes of a user registered before per-user scopes
+    /// (`AUTH__TOKENS__DEFAULT_SCOPES`).
+    pub default_scope: String,
 }
 
 /// Refresh-token lifetimes, in milliseconds.
@@ -106,12 +109,6 @@ fn successor_of(token: &str, salt: &[u8]) -> String {
 }
 
 impl Sessions {
-    /// An access token for `user` with `scope` (already checked), without
-    /// a refresh token or a session (the Flask-JWT login).
-    pub fn issue(&self, user: &User, scope: &str) -> Result<IssuedToken, Failure> {
-        self.issue_in(None, user, scope)
-    }
-
     /// An access token of the session (refresh family) `sid`, if any.
     fn issue_in(
         &self,
@@ -160,7 +157,9 @@ impl Sessions {
         })
     }
 
-    /// A Flask-JWT login: an access token with no session.
+    /// A Flask-JWT login: an access token with no session. `auth:admin` is
+    /// left out: a token that no session holds could not be ended if its
+    /// holder lost the scope.
     pub async fn issue_without_session(
         &self,
         user: &User,
@@ -172,7 +171,7 @@ impl Sessions {
             .user(&user.id)
             .detail(serde_json::json!({"scope": scope}));
         self.store.record_login(&user.id, &event).await?;
-        self.issue(user, scope)
+        self.issue_in(None, user, &scope::without(scope, ADMIN_SCOPE))
     }
 
     /// Rotates a refresh token: a new access token and a new refresh token.
@@ -201,8 +200,11 @@ impl Sessions {
                     "the session has ended; log in again",
                 ));
             }
-            let scope =
-                scope::narrow(&token.scope, requested_scope).map_err(RefreshError::InvalidScope)?;
+            // What the user holds now bounds every refresh: a scope taken
+            // away since the login is not minted again.
+            let user = self.holder(&token).await?;
+            let allowed = scope::intersection(&token.scope, self.granted(&user));
+            let scope = scope::narrow(&allowed, requested_scope).map_err(RefreshError::InvalidScope)?;
             match (token.spent_at, &token.successor_salt) {
                 (None, _) => {
                     if now >= token.expires_at {
@@ -225,7 +227,7 @@ impl Sessions {
                         .spend_refresh(&hash, &salt, &stored, now, &event)
                         .await?
                     {
-                        return self.pair_for(&token, successor, scope).await;
+                        return self.pair_for(&token, &user, successor, scope);
                     }
                 }
                 (Some(spent_at), Some(salt)) => {
@@ -236,7 +238,7 @@ impl Sessions {
                             .find_refresh(&secret::stored_hash(&successor))
                             .await?;
                         if next.is_some_and(|next| next.spent_at.is_none()) {
-                            return self.pair_for(&token, successor, scope).await;
+                            return self.pair_for(&token, &user, successor, scope);
                         }
                     }
                     return Err(self.reuse_detected(&token, now, actor).await);
@@ -269,12 +271,8 @@ impl Sessions {
         }
     }
 
-    async fn pair_for(
-        &self,
-        token: &RefreshToken,
-        refresh_token: String,
-        scope: String,
-    ) -> Result<TokenPair, RefreshError> {
+    /// The user a refresh token belongs to, if they may still refresh.
+    async fn holder(&self, token: &RefreshToken) -> Result<User, RefreshError> {
         let user = self
             .store
             .find_by_id(&token.user_id)
@@ -285,11 +283,26 @@ impl Sessions {
                 "the account is disabled; ask an administrator",
             ));
         }
+        Ok(user)
+    }
+
+    fn pair_for(
+        &self,
+        token: &RefreshToken,
+        user: &User,
+        refresh_token: String,
+        scope: String,
+    ) -> Result<TokenPair, RefreshError> {
         Ok(TokenPair {
-            access: self.issue_in(Some(&token.family_id), &user, &scope)?,
+            access: self.issue_in(Some(&token.family_id), user, &scope)?,
             refresh_token,
             scope,
         })
+    }
+
+    /// The scopes `user` holds now.
+    fn granted<'a>(&'a self, user: &'a User) -> &'a str {
+        user.granted(&self.default_scope)
     }
 
     /// Revokes the family of `presented`, if it is a refresh token we know;
@@ -334,28 +347,33 @@ impl Sessions {
         Ok(())
     }
 
-    /// Whether a verified access token still stands here. A session's: the
-    /// session is live (not ended by logout, password change, reuse,
-    /// revocation or a disable, nor past its absolute lifetime). A client's:
-    /// the client exists. Any other (the Flask-JWT login's): its user
-    /// exists, enabled.
+    /// Whether a verified access token still stands here: its holder still
+    /// holds every scope it carries (a scope taken away ends it at once),
+    /// and, for a session's token, the session is live (not ended by logout,
+    /// password change, reuse, revocation or a disable, nor past its
+    /// absolute lifetime) and its user enabled; for a client's, the client
+    /// exists; for any other (the Flask-JWT login's), its user exists,
+    /// enabled, and the token does not carry `auth:admin`.
     pub async fn is_token_live(&self, claims: &Claims) -> Result<bool, StoreError> {
-        if let Some(sid) = &claims.sid {
-            return self.store.session_live(sid, self.clock.now_ms()).await;
-        }
         if let Some(client_id) = &claims.client_id {
-            return Ok(self.store.find_client(client_id).await?.is_some());
+            let client = self.store.find_client(client_id).await?;
+            return Ok(client.is_some_and(|c| scope::within(&claims.scope, &c.scopes)));
         }
-        Ok(self
-            .store
-            .find_by_id(&claims.sub)
-            .await?
-            .is_some_and(|user| user.disabled_at.is_none()))
+        let user = match &claims.sid {
+            Some(sid) => self.store.session_user(sid, self.clock.now_ms()).await?,
+            None if scope::includes(&claims.scope, ADMIN_SCOPE) => return Ok(false),
+            None => self.store.find_by_id(&claims.sub).await?,
+        };
+        Ok(user.is_some_and(|user| {
+            user.disabled_at.is_none() && scope::within(&claims.scope, self.granted(&user))
+        }))
     }
 
-    /// A service client's own access token (no refresh token, no session).
+    /// A service client's own access token (no refresh token, no session,
+    /// never `auth:admin`).
     pub fn issue_to_client(&self, client: &Client, scope: &str) -> Result<IssuedToken, Failure> {
-        Ok(self.signer.issue_to_client(&client.client_id, scope)?)
+        let scope = scope::without(scope, ADMIN_SCOPE);
+        Ok(self.signer.issue_to_client(&client.client_id, &scope)?)
     }
 }
 

@@ -125,6 +125,13 @@ impl Settings {
                  `auth-service users grant USERNAME {admin}`"
             )));
         }
+        let defaults: Vec<&str> = settings
+            .tokens
+            .default_scopes
+            .split_ascii_whitespace()
+            .collect();
+        crate::domain::scope::joined(&defaults)
+            .map_err(|why| SettingsError::new(format!("AUTH__TOKENS__DEFAULT_SCOPES: {why}")))?;
         Ok(settings)
     }
 }

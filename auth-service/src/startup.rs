@@ -79,6 +79,7 @@ impl Application {
             signer,
             lifetimes: SessionLifetimes::from_settings(&settings.tokens),
             clock: clock.clone(),
+            default_scope: settings.tokens.default_scope(),
         });
         let admin = web::Data::new(Admin {
             store: store.clone(),

@@ -1,30 +1,90 @@
 //! Scopes as a token grants them: space-separated names (RFC 6749 3.3).
+//!
+//! Names are compared exactly, everywhere (`AUTH:ADMIN` is not
+//! `auth:admin`). A name stored or granted is 1 to [`MAX_NAME_CHARS`]
+//! characters of ASCII letters, digits and `-._:/+~`, and a list holds at
+//! most [`MAX_SCOPES`] names, so every token's `scope` stays far below the
+//! verifiers' 8 KiB token limit.
 
 /// The scope of administration; granted only by an admin or by the command
-/// line, never by default.
+/// line, never by default, and never to a token without a session.
 pub const ADMIN_SCOPE: &str = "auth:admin";
+
+/// The scope that lets a service client read other tokens' details at
+/// `/v1/introspect` (RFC 7662 4).
+pub const INTROSPECT_SCOPE: &str = "auth:introspect";
+
+/// The longest scope name.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// The most names in one list.
+pub const MAX_SCOPES: usize = 32;
 
 /// Whether the space-separated `scopes` include `scope` (exactly).
 pub fn includes(scopes: &str, scope: &str) -> bool {
     scopes.split_ascii_whitespace().any(|s| s == scope)
 }
 
-/// Scope names as stored: each checked (RFC 6749 3.3: printable ASCII but
-/// `"` and `\\`, no space), repeats dropped, joined by spaces; or the first
-/// name that is not one.
-pub fn joined(scopes: &[String]) -> Result<String, String> {
+/// Whether every name of `scopes` is among `granted`.
+pub fn within(scopes: &str, granted: &str) -> bool {
+    scopes
+        .split_ascii_whitespace()
+        .all(|scope| includes(granted, scope))
+}
+
+/// The names of `scopes` that `granted` also holds, in `scopes`' order.
+pub fn intersection(scopes: &str, granted: &str) -> String {
+    scopes
+        .split_ascii_whitespace()
+        .filter(|scope| includes(granted, scope))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `scopes` without `scope`.
+pub fn without(scopes: &str, scope: &str) -> String {
+    scopes
+        .split_ascii_whitespace()
+        .filter(|s| *s != scope)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A name as an error message shows it: at most [`MAX_NAME_CHARS`]
+/// characters, so a refusal never echoes a megabyte back.
+fn shown(scope: &str) -> String {
+    let mut shown: String = scope.chars().take(MAX_NAME_CHARS).collect();
+    if shown.len() < scope.len() {
+        shown.push_str("...");
+    }
+    shown
+}
+
+fn is_name(scope: &str) -> bool {
+    (1..=MAX_NAME_CHARS).contains(&scope.len())
+        && scope
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._:/+~".contains(&b))
+}
+
+/// Scope names as stored: each checked (see the module docs), repeats
+/// dropped, joined by spaces; or what is wrong, naming the first bad name.
+pub fn joined<S: AsRef<str>>(scopes: &[S]) -> Result<String, String> {
     let mut all: Vec<&str> = Vec::new();
-    for scope in scopes {
-        let valid = !scope.is_empty()
-            && scope
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
-        if !valid {
-            return Err(format!("`{scope}` is not a scope name"));
+    for scope in scopes.iter().map(AsRef::as_ref) {
+        if !is_name(scope) {
+            return Err(format!(
+                "`{}` is not a scope name: 1 to {MAX_NAME_CHARS} ASCII letters, digits or \
+                 `-._:/+~`",
+                shown(scope)
+            ));
         }
-        if !all.contains(&scope.as_str()) {
+        if !all.contains(&scope) {
             all.push(scope);
         }
+    }
+    if all.len() > MAX_SCOPES {
+        return Err(format!("at most {MAX_SCOPES} scopes, not {}", all.len()));
     }
     Ok(all.join(" "))
 }
@@ -40,7 +100,7 @@ pub fn narrow(allowed: &str, requested: Option<&str>) -> Result<String, String> 
     let mut granted: Vec<&str> = Vec::new();
     for scope in requested.split_ascii_whitespace() {
         if !allowed.split_ascii_whitespace().any(|s| s == scope) {
-            return Err(format!("the scope `{scope}` cannot be granted"));
+            return Err(format!("the scope `{}` cannot be granted", shown(scope)));
         }
         if !granted.contains(&scope) {
             granted.push(scope);
@@ -51,15 +111,37 @@ pub fn narrow(allowed: &str, requested: Option<&str>) -> Result<String, String> 
 
 #[cfg(test)]
 mod tests {
-    use super::{joined, narrow};
+    use super::*;
 
     #[test]
     fn scope_names_are_checked_and_joined_once() {
-        let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(joined(&names(&["a:b", "c", "a:b"])), Ok("a:b c".to_owned()));
-        assert!(joined(&names(&["two words"])).is_err());
-        assert!(joined(&names(&[""])).is_err());
-        assert!(joined(&names(&["quote\""])).is_err());
+        assert_eq!(joined(&["a:b", "c", "a:b"]), Ok("a:b c".to_owned()));
+        assert_eq!(joined(&["AUTH:ADMIN"]), Ok("AUTH:ADMIN".to_owned()));
+        let long = "x".repeat(MAX_NAME_CHARS + 1);
+        for bad in ["two words", "", "quote\"", "back\\slash", "é", &long] {
+            assert!(joined(&[bad]).is_err(), "{bad:?}");
+        }
+        assert!(joined(&["x".repeat(MAX_NAME_CHARS)]).is_ok());
+        let many: Vec<String> = (0..=MAX_SCOPES).map(|n| format!("s{n}")).collect();
+        assert!(joined(&many[..MAX_SCOPES]).is_ok());
+        assert!(joined(&many).is_err());
+        let refusal = joined(&["y".repeat(9000)]).expect_err("too long");
+        assert!(refusal.len() < 200, "the refusal does not echo 9,000 characters");
+    }
+
+    #[test]
+    fn names_compare_exactly() {
+        assert!(includes("auth:admin items:read", ADMIN_SCOPE));
+        assert!(!includes("AUTH:ADMIN items:read", ADMIN_SCOPE));
+        assert!(!includes("auth:admins", ADMIN_SCOPE));
+        assert!(within("items:read", "items:read items:write"));
+        assert!(!within("items:read auth:admin", "items:read AUTH:ADMIN"));
+        assert!(within("", "items:read"));
+        assert_eq!(
+            intersection("auth:admin items:read x", "items:read auth:admin"),
+            "auth:admin items:read"
+        );
+        assert_eq!(without("auth:admin items:read", ADMIN_SCOPE), "items:read");
     }
 
     #[test]

@@ -31,6 +31,14 @@ pub struct User {
     pub last_login_at: Option<i64>,
 }
 
+impl User {
+    /// The scopes the user holds: their own, or `defaults` for a user
+    /// registered before per-user scopes.
+    pub fn granted<'a>(&'a self, defaults: &'a str) -> &'a str {
+        self.scopes.as_deref().unwrap_or(defaults)
+    }
+}
+
 /// A service client (RFC 6749 4.4).
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -256,9 +264,10 @@ pub trait AuthStore: Send + Sync + 'static {
         now: i64,
         event: &NewEvent,
     ) -> Result<u64, StoreError>;
-    /// Whether the family exists, is not revoked, has not reached its
-    /// absolute lifetime at `now`, and its user is enabled.
-    async fn session_live(&self, family_id: &str, now: i64) -> Result<bool, StoreError>;
+    /// The user of the family, if it exists, is not revoked and has not
+    /// reached its absolute lifetime at `now` (whether the user is enabled,
+    /// and what they hold, is the caller's to check).
+    async fn session_user(&self, family_id: &str, now: i64) -> Result<Option<User>, StoreError>;
     /// A user's live families, by id, after `after`.
     async fn list_sessions(
         &self,

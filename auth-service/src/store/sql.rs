@@ -278,16 +278,22 @@ impl SqlAuthStore {
         Ok(())
     }
 
-    /// Enabled users holding the admin scope.
-    async fn admin_count(tx: &mut Tx) -> Result<i64, StoreError> {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM users WHERE disabled_at IS NULL \
+    /// Enabled users holding the admin scope, compared exactly: `LIKE`
+    /// only narrows the rows (SQLite's ignores ASCII case, so it would count
+    /// `AUTH:ADMIN`), the exact test is [`holds_admin`].
+    async fn admin_count(tx: &mut Tx) -> Result<usize, StoreError> {
+        let candidates: Vec<Option<String>> = sqlx::query_scalar(
+            "SELECT scopes FROM users WHERE disabled_at IS NULL \
              AND (' ' || scopes || ' ') LIKE $1",
         )
         .bind(format!("% {ADMIN_SCOPE} %"))
-        .fetch_one(&mut **tx)
+        .fetch_all(&mut **tx)
         .await
-        .map_err(failed("counting admins"))
+        .map_err(failed("counting admins"))?;
+        Ok(candidates
+            .iter()
+            .filter(|scopes| holds_admin(scopes.as_deref()))
+            .count())
     }
 
     /// Locks and reads the user, and whether the change leaves an admin.
@@ -607,18 +613,17 @@ impl AuthStore for SqlAuthStore {
         Ok(revoked)
     }
 
-    async fn session_live(&self, family_id: &str, now: i64) -> Result<bool, StoreError> {
-        sqlx::query(
-            "SELECT 1 FROM refresh_families f JOIN users u ON u.id = f.user_id \
-             WHERE f.id = $1 AND f.revoked_at IS NULL AND f.expires_at > $2 \
-             AND u.disabled_at IS NULL",
-        )
+    async fn session_user(&self, family_id: &str, now: i64) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{USER_COLUMNS} WHERE id = (SELECT user_id FROM refresh_families \
+             WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2)"
+        ))
         .bind(family_id)
         .bind(now)
         .fetch_optional(&self.db.pool)
         .await
-        .map(|row| row.is_some())
-        .map_err(failed("checking a session"))
+        .map_err(failed("checking a session"))?;
+        decode_one(row.as_ref(), user_from, "decoding a session's user")
     }
 
     async fn list_sessions(

@@ -36,6 +36,22 @@ async fn admin_app() -> Admin {
     }
 }
 
+/// `method path` with `token`, and a JSON body if any: status and body.
+async fn call_with(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let request = app.client.request(method, app.url(path)).bearer_auth(token);
+    send(match body {
+        Some(body) => request.json(&body),
+        None => request,
+    })
+    .await
+}
+
 async fn login(app: &TestApp, username: &str) -> Value {
     app.password_grant(username, PASSWORD).await
 }
@@ -46,16 +62,7 @@ fn token_of(grant: &Value) -> &str {
 
 impl Admin {
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let request = self
-            .app
-            .client
-            .request(method, self.app.url(path))
-            .bearer_auth(&self.token);
-        send(match body {
-            Some(body) => request.json(&body),
-            None => request,
-        })
-        .await
+        call_with(&self.app, &self.token, method, path, body).await
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {
@@ -345,6 +352,137 @@ async fn the_last_admin_cannot_be_disabled_deleted_or_demoted() {
     assert_eq!(status, 200, "carol is an admin now");
     let (status, _) = admin.get("/v1/admin/users").await;
     assert_eq!(status, 401, "root's own token ended with the disable");
+}
+
+/// The outside attack's finding: an admin demoted by `PATCH` kept the admin
+/// API with her old token and minted `auth:admin` again by refresh; with
+/// them she demoted and disabled the admin who demoted her.
+#[tokio::test]
+async fn a_demoted_admin_loses_the_admin_api_at_once_with_every_token_and_refresh() {
+    let admin = admin_app().await;
+    let root = admin_id(&admin).await;
+    let alice = admin.register("alice").await;
+    let alice_path = format!("/v1/admin/users/{alice}");
+    let promote = json!({"scopes": ["items:read", "items:write", "auth:admin"]});
+    assert_eq!(admin.patch(&alice_path, promote).await.0, 200);
+    let before = login(&admin.app, "alice").await;
+    let as_alice = |token: String, method, path: String, body| {
+        let app = &admin.app;
+        async move { call_with(app, &token, method, &path, body).await }
+    };
+    let old = token_of(&before).to_owned();
+    let get = reqwest::Method::GET;
+    let patch = reqwest::Method::PATCH;
+    let users = "/v1/admin/users".to_owned();
+    let status = as_alice(old.clone(), get.clone(), users.clone(), None).await.0;
+    assert_eq!(status, 200, "an admin");
+
+    let demote = json!({"scopes": ["items:read"]});
+    assert_eq!(admin.patch(&alice_path, demote).await.0, 200);
+
+    // Her token from before: refused at once, on every route of ours.
+    for path in [&users, "/v1/me"] {
+        let (status, body) = as_alice(old.clone(), get.clone(), path.to_owned(), None).await;
+        assert_eq!(status, 401, "{path}: {body}");
+    }
+    // The takeover: with it, she cannot demote or disable the admin.
+    let root_path = format!("/v1/admin/users/{}", root.as_str().expect("id"));
+    for change in [json!({"scopes": ["items:read"]}), json!({"disabled": true})] {
+        let (status, _) = as_alice(old.clone(), patch.clone(), root_path.clone(), Some(change)).await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(admin.get("/v1/admin/users").await.0, 200, "root is untouched");
+
+    // Her refresh token from before mints only what she holds now.
+    let refresh_token = before["refresh_token"].as_str().expect("refresh_token");
+    let asked = admin
+        .app
+        .post_token_form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("scope", "auth:admin"),
+        ])
+        .await;
+    assert_eq!(asked.status(), 400);
+    let refused: Value = asked.json().await.expect("json");
+    assert_eq!(refused["error"], "invalid_scope", "{refused}");
+    let (status, renewed) = admin.app.refresh(refresh_token).await;
+    assert_eq!(status, 200, "{renewed}");
+    assert_eq!(renewed["scope"], "items:read");
+    let new = token_of(&renewed).to_owned();
+    let me = "/v1/me".to_owned();
+    assert_eq!(as_alice(new.clone(), get.clone(), me, None).await.0, 200, "still a user");
+    assert_eq!(as_alice(new.clone(), get, users, None).await.0, 403);
+    let disable = Some(json!({"disabled": true}));
+    assert_eq!(as_alice(new, patch, root_path, disable).await.0, 403);
+
+    // Promoted again, the same session may carry the scope again.
+    let promote = json!({"scopes": ["items:read", "auth:admin"]});
+    assert_eq!(admin.patch(&alice_path, promote).await.0, 200);
+    let next = renewed["refresh_token"].as_str().expect("refresh_token");
+    let (status, renewed) = admin.app.refresh(next).await;
+    assert_eq!(status, 200);
+    assert_eq!(renewed["scope"], "items:read auth:admin");
+}
+
+#[tokio::test]
+async fn the_last_admin_count_compares_scope_names_exactly() {
+    let admin = admin_app().await;
+    let root = admin_id(&admin).await;
+    let root_path = format!("/v1/admin/users/{}", root.as_str().expect("id"));
+    let mallory = admin.register("mallory").await;
+    let (status, body) = admin
+        .patch(
+            &format!("/v1/admin/users/{mallory}"),
+            json!({"scopes": ["items:read", "AUTH:ADMIN", "auth:admins"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = admin
+        .patch(&root_path, json!({"scopes": ["items:read"]}))
+        .await;
+    assert_eq!(status, 409, "`AUTH:ADMIN` is not `auth:admin`: {body}");
+    let mallory_token = login(&admin.app, "mallory").await;
+    let response = admin
+        .app
+        .get("/v1/admin/users")
+        .bearer_auth(token_of(&mallory_token))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn scope_names_and_lists_are_bounded() {
+    let admin = admin_app().await;
+    let bob = admin.register("bob").await;
+    let path = format!("/v1/admin/users/{bob}");
+    let too_many: Vec<String> = (0..33).map(|n| format!("scope{n}")).collect();
+    for (scopes, why) in [
+        (json!(["y".repeat(9000)]), "a 9,000-character name"),
+        (json!(["x".repeat(65)]), "a name of 65 characters"),
+        (json!(too_many), "33 names"),
+        (json!(["items:read", "caf\u{e9}"]), "a name outside the alphabet"),
+    ] {
+        let (status, body) = admin.patch(&path, json!({ "scopes": scopes })).await;
+        assert_eq!(status, 422, "{why}: {body}");
+        let detail = body.to_string();
+        assert!(detail.len() < 1000, "{why}: the refusal is short");
+    }
+    let (status, body) = admin
+        .call(
+            reqwest::Method::POST,
+            "/v1/admin/clients",
+            Some(json!({"name": "job", "scopes": ["z".repeat(9000)]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let most: Vec<String> = (0..32).map(|n| format!("{}{n:02}", "s".repeat(62))).collect();
+    let (status, body) = admin.patch(&path, json!({ "scopes": most })).await;
+    assert_eq!(status, 200, "{body}");
+    let token = login(&admin.app, "bob").await;
+    assert_eq!(token["scope"].as_str().map(str::len), Some(32 * 65 - 1));
 }
 
 #[tokio::test]
