@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use secrecy::{ExposeSecret as _, SecretString};
+use secrecy::SecretString;
 use shared::clock::Clock;
 
 use crate::audit::{self, Actor};
@@ -177,16 +177,4 @@ impl Admin {
             Err(AdminError::NotFound("no client has this id"))
         }
     }
-}
-
-/// The client these credentials belong to, or `None`: an unknown client and
-/// a wrong secret cost the same and look the same.
-pub async fn authenticate_client(
-    store: &dyn AuthStore,
-    client_id: &str,
-    client_secret: &SecretString,
-) -> Result<Option<Client>, StoreError> {
-    let presented = secret::stored_hash(client_secret.expose_secret());
-    let client = store.find_client(client_id).await?;
-    Ok(client.filter(|c| c.secret_hash == presented))
 }

@@ -29,6 +29,7 @@ events! {
     SESSIONS_REVOKED = "sessions_revoked",
     CLIENT_CREATED = "client_created",
     CLIENT_DELETED = "client_deleted",
+    CLIENT_AUTH_FAILED = "client_auth_failed",
 }
 
 /// An audit event to write with the change it records.

@@ -19,6 +19,7 @@ pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod cli;
+pub mod clients;
 pub mod domain;
 pub mod failure;
 pub mod keys;

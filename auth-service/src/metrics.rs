@@ -26,6 +26,25 @@ pub(crate) static LOGINS_THROTTLED: LazyLock<Counter> = LazyLock::new(|| {
     )
 });
 
+/// Failed client authentications (an unknown client and a wrong secret
+/// alike).
+pub(crate) static CLIENT_AUTH_FAILURES: LazyLock<Counter> = LazyLock::new(|| {
+    register(
+        "client_auth_failures",
+        "Client authentications that failed (unknown client or wrong secret).",
+        Counter::default(),
+    )
+});
+
+/// Client authentications answered 429.
+pub(crate) static CLIENT_AUTH_THROTTLED: LazyLock<Counter> = LazyLock::new(|| {
+    register(
+        "client_auth_throttled",
+        "Client authentications refused with 429 for too many recent failures.",
+        Counter::default(),
+    )
+});
+
 /// Password checks waiting for a hashing slot now.
 pub(crate) static HASH_QUEUE_DEPTH: LazyLock<Gauge> = LazyLock::new(|| {
     register(
@@ -48,6 +67,8 @@ pub(crate) static HASH_QUEUE_FULL: LazyLock<Counter> = LazyLock::new(|| {
 pub fn init() {
     LazyLock::force(&LOGIN_FAILURES);
     LazyLock::force(&LOGINS_THROTTLED);
+    LazyLock::force(&CLIENT_AUTH_FAILURES);
+    LazyLock::force(&CLIENT_AUTH_THROTTLED);
     LazyLock::force(&HASH_QUEUE_DEPTH);
     LazyLock::force(&HASH_QUEUE_FULL);
 }

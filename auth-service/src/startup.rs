@@ -13,6 +13,7 @@ use shared::token::TokenSigner;
 
 use crate::accounts::Accounts;
 use crate::admin::Admin;
+use crate::clients::Clients;
 use crate::passwords::PasswordHasher;
 use crate::routes::{PublishedKeys, RefreshCookie, ServerMetadata, TrustedProxyHops};
 use crate::sessions::{SessionLifetimes, Sessions};
@@ -81,6 +82,11 @@ impl Application {
             clock: clock.clone(),
             default_scope: settings.tokens.default_scope(),
         });
+        let clients = web::Data::new(Clients {
+            store: store.clone(),
+            throttle: Throttle::new(settings.throttle.clone()),
+            clock: clock.clone(),
+        });
         let admin = web::Data::new(Admin {
             store: store.clone(),
             clock: clock.clone(),
@@ -101,6 +107,7 @@ impl Application {
             cfg.app_data(accounts.clone())
                 .app_data(sessions.clone())
                 .app_data(admin.clone())
+                .app_data(clients.clone())
                 .app_data(proxies.clone())
                 .app_data(refresh_cookie.clone())
                 .app_data(ready_check.clone())

@@ -1,12 +1,15 @@
-//! Failed-login throttling, per account name and per client address, in
-//! fixed windows kept in the database (so every replica sees the same
-//! counts). A throttled login is refused whether or not the password is
+//! Failed-login throttling, per account name (or service client id) and
+//! per client address, in fixed windows kept in the database (so every
+//! replica sees the same counts). A throttled login or client
+//! authentication is refused whether or not the password or secret is
 //! right (routes answer 429 with `Retry-After`), so the refusal never hints
-//! at the password.
+//! at it.
 //!
-//! The trade-off: anyone can lock an account for one window by failing its
-//! logins; the window is short (5 minutes by default) for that reason, and
-//! the per-client limit stops one address from trying many accounts.
+//! The trade-off: anyone can lock an account, or a service client whose id
+//! they know, for one window by failing its logins; the window is short (5
+//! minutes by default) for that reason, and the per-address limit, which
+//! logins and client authentications share, stops one address from trying
+//! many accounts or clients.
 
 use crate::audit::NewEvent;
 use crate::settings::ThrottleSettings;
@@ -16,7 +19,7 @@ use crate::store::{AuthStore, StoreError, ThrottleKey};
 #[derive(Debug, thiserror::Error)]
 pub enum ThrottleError {
     /// Too many recent failures: try again after this many seconds.
-    #[error("too many failed logins; try again in {retry_after_seconds} seconds")]
+    #[error("too many failed attempts; try again in {retry_after_seconds} seconds")]
     Throttled {
         /// At least 1.
         retry_after_seconds: u64,
@@ -29,15 +32,37 @@ pub enum ThrottleError {
 /// Who is trying to log in, as the throttle counts them.
 #[derive(Debug, Clone)]
 pub struct LoginAttempt {
+    /// What the counters call it.
+    kind: Kind,
     account: String,
     client: String,
+}
+
+/// A password check or a client's secret check: the metrics and the log
+/// tell them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Login,
+    Client,
 }
 
 impl LoginAttempt {
     /// An attempt on the account with this name key from this client address.
     pub fn new(username_key: &str, client_address: &str) -> Self {
         Self {
+            kind: Kind::Login,
             account: format!("account:{username_key}"),
+            client: format!("client:{client_address}"),
+        }
+    }
+
+    /// A service client authenticating as `client_id` from this address.
+    /// The id is anyone's text: only its first 64 characters make the key.
+    pub fn client(client_id: &str, client_address: &str) -> Self {
+        let id: String = client_id.chars().take(64).collect();
+        Self {
+            kind: Kind::Client,
+            account: format!("oauth-client:{id}"),
             client: format!("client:{client_address}"),
         }
     }
@@ -83,8 +108,16 @@ impl Throttle {
         let seconds = u64::try_from((until - now + 999) / 1000)
             .unwrap_or(0)
             .max(1);
-        tracing::info!(retry_after = seconds, "login throttled");
-        crate::metrics::LOGINS_THROTTLED.inc();
+        match attempt.kind {
+            Kind::Login => {
+                tracing::info!(retry_after = seconds, "login throttled");
+                crate::metrics::LOGINS_THROTTLED.inc();
+            }
+            Kind::Client => {
+                tracing::info!(retry_after = seconds, "client authentication throttled");
+                crate::metrics::CLIENT_AUTH_THROTTLED.inc();
+            }
+        }
         Err(ThrottleError::Throttled {
             retry_after_seconds: seconds,
         })
@@ -98,7 +131,10 @@ impl Throttle {
         now: i64,
         event: &NewEvent,
     ) -> Result<(), StoreError> {
-        crate::metrics::LOGIN_FAILURES.inc();
+        match attempt.kind {
+            Kind::Login => crate::metrics::LOGIN_FAILURES.inc(),
+            Kind::Client => crate::metrics::CLIENT_AUTH_FAILURES.inc(),
+        };
         let window =
             i64::try_from(self.settings.window_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
         store

@@ -1,6 +1,7 @@
 //! Client authentication (RFC 6749 2.3.1): HTTP Basic with the form-encoded
 //! id and secret, or `client_id` and `client_secret` in the body; not both.
-//! An unknown client and a wrong secret answer alike: 401 `invalid_client`.
+//! An unknown client and a wrong secret answer alike: 401 `invalid_client`;
+//! too many recent failures, 429 (`clients` throttles them).
 
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::HttpRequest;
@@ -9,9 +10,11 @@ use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 use secrecy::SecretString;
 
+use shared::problem::ApiError;
+
 use super::oauth_error::TokenError;
-use crate::admin::authenticate_client;
-use crate::store::{AuthStore, Client};
+use crate::clients::Clients;
+use crate::store::Client;
 
 /// The credentials of a request, if it carries any.
 fn presented(
@@ -58,10 +61,11 @@ fn presented(
 }
 
 /// The authenticated client of the request, or 401 `invalid_client` (no
-/// credentials, an unknown client, a wrong secret).
+/// credentials, an unknown client, a wrong secret), or 429.
 pub(super) async fn authenticated(
     req: &HttpRequest,
-    store: &dyn AuthStore,
+    clients: &Clients,
+    client_address: &str,
     form_id: Option<&str>,
     form_secret: Option<SecretString>,
 ) -> Result<Client, TokenError> {
@@ -70,8 +74,9 @@ pub(super) async fn authenticated(
             "client authentication is required: HTTP Basic, or client_id and client_secret",
         ));
     };
-    authenticate_client(store, &id, &secret)
+    clients
+        .authenticate(&id, &secret, client_address)
         .await
-        .map_err(|e| TokenError::Failed(e.into()))?
+        .map_err(ApiError::from)?
         .ok_or_else(|| TokenError::invalid_client("the client id or secret is wrong"))
 }

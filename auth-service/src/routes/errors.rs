@@ -9,6 +9,7 @@ use crate::accounts::{ChangePasswordError, LoginError, RegisterError};
 use crate::failure::Failure;
 use crate::passwords::HashError;
 use crate::store::StoreError;
+use crate::throttle::ThrottleError;
 
 impl From<Failure> for ApiError {
     fn from(failure: Failure) -> Self {
@@ -30,14 +31,30 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// 429 with `Retry-After`.
+fn too_many(detail: String, retry_after_seconds: u64) -> ApiError {
+    Problem::new(StatusCode::TOO_MANY_REQUESTS, detail)
+        .with_header(RETRY_AFTER, HeaderValue::from(retry_after_seconds))
+        .into()
+}
+
+impl From<ThrottleError> for ApiError {
+    fn from(error: ThrottleError) -> Self {
+        match error {
+            ThrottleError::Throttled {
+                retry_after_seconds,
+            } => too_many(error.to_string(), retry_after_seconds),
+            ThrottleError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<LoginError> for ApiError {
     fn from(error: LoginError) -> Self {
         match error {
             LoginError::Throttled {
                 retry_after_seconds,
-            } => Problem::new(StatusCode::TOO_MANY_REQUESTS, error.to_string())
-                .with_header(RETRY_AFTER, HeaderValue::from(retry_after_seconds))
-                .into(),
+            } => too_many(error.to_string(), retry_after_seconds),
             LoginError::Disabled => Problem::new(StatusCode::FORBIDDEN, error.to_string()).into(),
             LoginError::Failed(failure) => failure.into(),
         }

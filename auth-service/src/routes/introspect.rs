@@ -1,8 +1,10 @@
 //! `POST /v1/introspect` (RFC 7662): whether an access token stands, for an
-//! authenticated service client. Active means: the signature, issuer,
-//! audience and lifetime verify, and the token is live here (its session,
-//! user or client not ended, disabled or deleted). Anything else, refresh
-//! tokens included, is `{"active": false}`.
+//! authenticated service client holding `auth:introspect` (RFC 7662 4: the
+//! server decides who may see a token's details; any other client gets
+//! `{"active": false}`). Active means: the signature, issuer, audience and
+//! lifetime verify, and the token is live here (its session, user or
+//! client not ended, disabled or deleted, no scope taken away). Anything
+//! else, refresh tokens included, is `{"active": false}`.
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -13,7 +15,10 @@ use shared::body::{BodyError, JsonOrForm};
 use shared::problem::ApiError;
 use shared::token::{Audience, Claims};
 
+use super::client::ClientAddress;
 use super::client_auth;
+use crate::clients::Clients;
+use crate::domain::scope::{self, INTROSPECT_SCOPE};
 use super::oauth_error::{OAuthError, TokenError};
 use crate::sessions::Sessions;
 
@@ -82,6 +87,9 @@ impl<'a> From<&'a Claims> for ActiveToken<'a> {
 }
 
 /// Introspect a token (RFC 7662), as an authenticated service client.
+///
+/// Only a client holding the scope `auth:introspect` is told a token's
+/// details; any other gets `{"active": false}`.
 #[utoipa::path(
     post,
     path = "/v1/introspect",
@@ -95,6 +103,7 @@ impl<'a> From<&'a Claims> for ActiveToken<'a> {
         (status = 200, description = "`{\"active\": true, ...claims}` or `{\"active\": false}`.", body = Introspection<'static>),
         (status = 400, description = "An RFC 6749 5.2 error: `invalid_request`.", body = OAuthError<'static>),
         (status = 401, description = "`invalid_client`: no known client and its secret.", body = OAuthError<'static>),
+        (status = 429, description = "Too many failed client authentications; see `Retry-After`. `error` is `temporarily_unavailable`.", body = OAuthError<'static>),
         (status = 413, description = "The body is over 16 KiB.", body = OAuthError<'static>),
         (status = 415, description = "Neither form-encoded nor JSON.", body = OAuthError<'static>),
         (status = 503, description = "The database cannot answer now. `error` is `temporarily_unavailable`.", body = OAuthError<'static>),
@@ -102,14 +111,17 @@ impl<'a> From<&'a Claims> for ActiveToken<'a> {
 )]
 pub(super) async fn introspect(
     req: HttpRequest,
+    address: ClientAddress,
     sessions: web::Data<Sessions>,
+    clients: web::Data<Clients>,
     authenticator: web::Data<Authenticator>,
     request: Result<JsonOrForm<IntrospectRequest>, BodyError>,
 ) -> Result<HttpResponse, TokenError> {
     let JsonOrForm(request) = request.map_err(|e| TokenError::invalid_request_body(&e))?;
-    client_auth::authenticated(
+    let caller = client_auth::authenticated(
         &req,
-        sessions.store.as_ref(),
+        &clients,
+        &address.0,
         request.client_id.as_deref(),
         request.client_secret,
     )
@@ -119,7 +131,11 @@ pub(super) async fn introspect(
         .ok_or_else(|| TokenError::oauth("invalid_request", "`token` is required"))?;
     // Only access tokens can be active here, so the hint changes nothing.
     let _hint = request.token_type_hint;
-    let claims = authenticator.verifier().verify(token.expose_secret()).ok();
+    let claims = authenticator
+        .verifier()
+        .verify(token.expose_secret())
+        .ok()
+        .filter(|_| scope::includes(&caller.scopes, INTROSPECT_SCOPE));
     let live = match &claims {
         Some(claims) => sessions
             .is_token_live(claims)

@@ -1,6 +1,9 @@
 //! `POST /v1/revoke` (RFC 7009): ends a session, by its refresh token or by
 //! one of its access tokens. No client authentication: a public client
-//! revokes what it holds (a `client_id` sent along is ignored).
+//! revokes what it holds (a `client_id` sent along is ignored). An access
+//! token that holds no session (the Flask `/auth` login's, a client's)
+//! cannot be revoked: RFC 7009 2.2.1 `unsupported_token_type`, rather than
+//! a 200 that would let its holder believe it ended.
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{web, HttpResponse};
@@ -9,6 +12,7 @@ use serde::Deserialize;
 use shared::auth::Authenticator;
 use shared::body::{BodyError, JsonOrForm};
 use shared::problem::ApiError;
+use shared::token::Claims;
 
 use super::client::ClientAddress;
 use super::oauth_error::{OAuthError, TokenError};
@@ -43,7 +47,7 @@ pub struct RevokeRequest {
     )),
     responses(
         (status = 200, description = "Revoked, or nothing to revoke."),
-        (status = 400, description = "An RFC 6749 5.2 error: `invalid_request` (no `token`, or a body that does not parse).", body = OAuthError<'static>),
+        (status = 400, description = "An RFC 6749 5.2 error: `invalid_request` (no `token`, or a body that does not parse), or RFC 7009 `unsupported_token_type` (an access token with no session: it lives out its lifetime).", body = OAuthError<'static>),
         (status = 413, description = "The body is over 16 KiB.", body = OAuthError<'static>),
         (status = 415, description = "Neither form-encoded nor JSON.", body = OAuthError<'static>),
         (status = 503, description = "The database cannot answer now. `error` is `temporarily_unavailable`.", body = OAuthError<'static>),
@@ -67,18 +71,24 @@ pub(super) async fn revoke(
     if !access_first && by_refresh().await.map_err(ApiError::from)? {
         return Ok(revoked());
     }
-    let session = authenticator
-        .verifier()
-        .verify(token)
-        .ok()
-        .and_then(|claims| Some((claims.sid?, claims.sub)));
-    if let Some((sid, user_id)) = session {
-        sessions
-            .end(&sid, &user_id, &actor)
+    match authenticator.verifier().verify(token) {
+        Ok(Claims {
+            sid: Some(sid), sub, ..
+        }) => sessions
+            .end(&sid, &sub, &actor)
             .await
-            .map_err(ApiError::from)?;
-    } else if access_first {
-        by_refresh().await.map_err(ApiError::from)?;
+            .map_err(ApiError::from)?,
+        Ok(_) => {
+            return Err(TokenError::oauth(
+                "unsupported_token_type",
+                "this access token holds no session (a Flask `/auth` login or a client's \
+                 token), so it cannot be revoked; it expires at the end of its lifetime",
+            ))
+        }
+        Err(_) if access_first => {
+            by_refresh().await.map_err(ApiError::from)?;
+        }
+        Err(_) => {}
     }
     Ok(revoked())
 }

@@ -20,6 +20,7 @@ use super::oauth_error::{OAuthError, TokenError};
 use super::refresh_cookie::RefreshCookie;
 use crate::accounts::{Accounts, LoginError};
 use crate::audit::Actor;
+use crate::clients::Clients;
 use crate::domain::scope;
 use crate::sessions::{RefreshError, Sessions, TokenPair};
 
@@ -95,7 +96,7 @@ pub(super) struct TokenResponse<'a> {
         (status = 403, description = "`invalid_request`: with the refresh cookie on, a browser request from a page that is neither this service's nor an allowed CORS origin.", body = OAuthError<'static>),
         (status = 413, description = "The body is over 16 KiB.", body = OAuthError<'static>),
         (status = 415, description = "Neither form-encoded nor JSON.", body = OAuthError<'static>),
-        (status = 429, description = "Too many failed logins; see `Retry-After`. `error` is `temporarily_unavailable`.", body = OAuthError<'static>),
+        (status = 429, description = "Too many failed logins or client authentications; see `Retry-After`. `error` is `temporarily_unavailable`.", body = OAuthError<'static>),
         (status = 503, description = "The database or the password hashing queue cannot take the request now. `error` is `temporarily_unavailable`.", body = OAuthError<'static>),
     ),
 )]
@@ -104,12 +105,13 @@ pub(super) async fn token(
     client: ClientAddress,
     accounts: web::Data<Accounts>,
     sessions: web::Data<Sessions>,
+    clients: web::Data<Clients>,
     cookie: web::Data<RefreshCookie>,
     request: Result<JsonOrForm<TokenRequest>, BodyError>,
 ) -> Result<HttpResponse, TokenError> {
     let JsonOrForm(request) = request.map_err(|e| TokenError::invalid_request_body(&e))?;
     if request.grant_type.as_deref() == Some("client_credentials") {
-        return client_credentials_grant(&req, &sessions, request).await;
+        return client_credentials_grant(&req, &client, &clients, &sessions, request).await;
     }
     let pair = match request.grant_type.as_deref() {
         Some("password") => {
@@ -182,12 +184,15 @@ fn issued(
 
 async fn client_credentials_grant(
     req: &HttpRequest,
+    address: &ClientAddress,
+    clients: &Clients,
     sessions: &Sessions,
     request: TokenRequest,
 ) -> Result<HttpResponse, TokenError> {
     let client = client_auth::authenticated(
         req,
-        sessions.store.as_ref(),
+        clients,
+        &address.0,
         request.client_id.as_deref(),
         request.client_secret,
     )

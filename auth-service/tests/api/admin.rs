@@ -426,6 +426,24 @@ async fn a_demoted_admin_loses_the_admin_api_at_once_with_every_token_and_refres
 }
 
 #[tokio::test]
+async fn a_token_without_a_session_never_carries_auth_admin() {
+    let admin = admin_app().await;
+    let flask = admin
+        .app
+        .flask_login(&json!({"username": "root", "password": PASSWORD}))
+        .await;
+    assert_eq!(flask.status(), 200);
+    let flask: Value = flask.json().await.expect("json");
+    let token = flask["access_token"].as_str().expect("token");
+    let scope = crate::sessions::claims_of(token)["scope"].clone();
+    assert_eq!(scope, "items:read items:write", "root's Flask token");
+    let (status, _) = call_with(&admin.app, token, reqwest::Method::GET, "/v1/admin/users", None).await;
+    assert_eq!(status, 403);
+    let (status, me) = call_with(&admin.app, token, reqwest::Method::GET, "/v1/me", None).await;
+    assert_eq!(status, 200, "{me}");
+}
+
+#[tokio::test]
 async fn the_last_admin_count_compares_scope_names_exactly() {
     let admin = admin_app().await;
     let root = admin_id(&admin).await;
@@ -547,7 +565,7 @@ async fn introspect(app: &TestApp, (id, secret): (&str, &str), token: &str) -> V
 #[tokio::test]
 async fn a_service_client_gets_its_own_token_and_introspects_others() {
     let admin = admin_app().await;
-    let (id, secret) = admin.new_client(&["items:read"]).await;
+    let (id, secret) = admin.new_client(&["items:read", "auth:introspect"]).await;
     let (status, listed) = admin.get("/v1/admin/clients").await;
     assert_eq!(status, 200);
     assert_eq!(listed["items"][0]["client_id"], id.as_str());
@@ -556,7 +574,7 @@ async fn a_service_client_gets_its_own_token_and_introspects_others() {
         "the secret is shown once"
     );
 
-    let (status, token) = client_grant(&admin.app, &id, &secret, None).await;
+    let (status, token) = client_grant(&admin.app, &id, &secret, Some("items:read")).await;
     assert_eq!(status, 200, "{token}");
     assert_eq!(token["scope"], "items:read");
     assert!(token.get("refresh_token").is_none(), "{token}");
@@ -611,6 +629,12 @@ async fn a_service_client_gets_its_own_token_and_introspects_others() {
         introspect(&admin.app, credentials, "garbage").await,
         json!({"active": false})
     );
+    // RFC 7662 4: a client without `auth:introspect` learns nothing.
+    let (reader, reader_secret) = admin.new_client(&["items:read"]).await;
+    assert_eq!(
+        introspect(&admin.app, (&reader, &reader_secret), alice_access).await,
+        json!({"active": false})
+    );
     let refresh = alice["refresh_token"].as_str().expect("refresh");
     assert_eq!(
         introspect(&admin.app, credentials, refresh).await,
@@ -626,24 +650,75 @@ async fn a_service_client_gets_its_own_token_and_introspects_others() {
 
     let (status, _) = admin.delete(&format!("/v1/admin/clients/{id}")).await;
     assert_eq!(status, 204);
-    let (_, other_secret) = admin.new_client(&["items:read"]).await;
-    let (others, _) = admin.get("/v1/admin/clients").await;
-    assert_eq!(others, 200);
+    let (other_id, other_secret) = admin.new_client(&["items:read", "auth:introspect"]).await;
     let (status, _) = client_grant(&admin.app, &id, &secret, None).await;
     assert_eq!(status, 401, "a deleted client gets no token");
-    let (_, listed) = admin.get("/v1/admin/clients").await;
-    let other_id = listed["items"][0]["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
     assert_eq!(
         introspect(&admin.app, (&other_id, &other_secret), &access).await,
         json!({"active": false}),
         "a deleted client's token is no longer active"
     );
     let created = admin.audit("event=client_created").await;
-    assert_eq!(created.len(), 2);
+    assert_eq!(created.len(), 3);
     assert!(!created[0].to_string().contains(&other_secret));
+}
+
+#[tokio::test]
+async fn failed_client_authentication_is_throttled_counted_and_audited() {
+    let admin = admin_app().await;
+    let (id, secret) = admin.new_client(&["items:read", "auth:introspect"]).await;
+    let counted = || async {
+        let metrics = admin.app.get("/metrics").send().await.expect("request");
+        let metrics = metrics.text().await.expect("text");
+        let value = |name: &str| -> u64 {
+            let line = metrics.lines().find(|l| l.starts_with(name)).expect(name);
+            line.rsplit(' ').next().and_then(|v| v.parse().ok()).expect("a count")
+        };
+        (value("client_auth_failures_total "), value("client_auth_throttled_total "))
+    };
+    let before = counted().await;
+    for _ in 0..5 {
+        let (status, body) = client_grant(&admin.app, &id, "wrong-secret", None).await;
+        assert_eq!(status, 401, "{body}");
+    }
+    let response = admin
+        .app
+        .post("/v1/token")
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 429, "even the right secret, for a while");
+    assert!(response.headers().contains_key("retry-after"));
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"], "temporarily_unavailable");
+    let request = admin
+        .app
+        .post("/v1/introspect")
+        .basic_auth(&id, Some(&secret))
+        .form(&[("token", admin.token.as_str())]);
+    assert_eq!(send(request).await.0, 429, "introspection authenticates alike");
+
+    let failed = admin.audit("event=client_auth_failed").await;
+    assert_eq!(failed.len(), 7, "{failed:?}");
+    assert!(failed.iter().all(|e| e["client_id"] == id.as_str()));
+    assert!(!serde_json::to_string(&failed).expect("json").contains("wrong-secret"));
+    // Other tests of this process count too: at least ours.
+    let after = counted().await;
+    assert!(after.0 >= before.0 + 5 && after.1 >= before.1 + 2, "{before:?} {after:?}");
+
+    // Per address too: many client ids from one address.
+    let (other, other_secret) = admin.new_client(&["items:read"]).await;
+    for n in 0..15 {
+        let id = format!("client_guess{n}");
+        assert_eq!(client_grant(&admin.app, &id, "guess", None).await.0, 401);
+    }
+    let (status, body) = client_grant(&admin.app, &other, &other_secret, None).await;
+    assert_eq!(status, 429, "the address used up its failures: {body}");
+    admin.app.clock.advance(std::time::Duration::from_secs(301));
+    let (status, body) = client_grant(&admin.app, &id, &secret, None).await;
+    assert_eq!(status, 200, "a new window: {body}");
 }
 
 #[tokio::test]
@@ -928,7 +1003,7 @@ async fn expired_rows_are_purged_in_batches_and_counted() {
 #[tokio::test]
 async fn a_disabled_users_tokens_introspect_inactive() {
     let admin = admin_app().await;
-    let (id, secret) = admin.new_client(&["items:read"]).await;
+    let (id, secret) = admin.new_client(&["items:read", "auth:introspect"]).await;
     let alice = admin.register("alice").await;
     let session = login(&admin.app, "alice").await;
     let flask: Value = admin
@@ -964,7 +1039,7 @@ async fn a_disabled_users_tokens_introspect_inactive() {
 #[tokio::test]
 async fn an_expired_token_introspects_inactive() {
     let admin = admin_app().await;
-    let (id, secret) = admin.new_client(&["items:read"]).await;
+    let (id, secret) = admin.new_client(&["items:read", "auth:introspect"]).await;
     admin.register("alice").await;
     let session = login(&admin.app, "alice").await;
     let credentials = (id.as_str(), secret.as_str());

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{json_body, spawn_app, AuthApi as _, TestApp, PASSWORD};
 
-fn claims_of(access_token: &str) -> Value {
+pub(crate) fn claims_of(access_token: &str) -> Value {
     let payload = access_token.split('.').nth(1).expect("a payload");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON")
 }
@@ -142,6 +142,21 @@ async fn revoking_an_access_token_ends_its_session_whatever_the_hint() {
         );
         assert_eq!(me(&app, &access).await.0, 401, "{hint:?}");
     }
+}
+
+#[tokio::test]
+async fn a_token_without_a_session_is_not_revoked_but_answered_unsupported_token_type() {
+    let app = spawn_app().await;
+    let flask = app.token_for("alice").await;
+    for hint in [Some("access_token"), Some("refresh_token"), None] {
+        let mut form = vec![("token", flask.as_str())];
+        form.extend(hint.map(|hint| ("token_type_hint", hint)));
+        let (status, body) = revoke(&app, &form).await;
+        assert_eq!(status, 400, "{hint:?}");
+        let body: Value = serde_json::from_str(&body).expect("JSON");
+        assert_eq!(body["error"], "unsupported_token_type", "{body}");
+    }
+    assert_eq!(me(&app, &flask).await.0, 200, "nothing was revoked");
 }
 
 #[tokio::test]
