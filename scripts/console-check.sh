@@ -4,7 +4,9 @@
 # console-check.mjs. Pages on two more origins (a second port allowed by
 # CORS, a third not) serve the cross-origin checks. The screenshots go to
 # docs/screenshots/ (commit them when the console changes); the run fails
-# if the console changed in a commit after the screenshots did.
+# if the console changed in a commit after the screenshots did. Then cookie
+# tossing (cookie-toss.mjs): another auth-service whose public URL is
+# auth.site.localhost, and a page on its sibling blog.site.localhost.
 # Needs chromium, node, npm, curl, python3. Usage: scripts/console-check.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +44,23 @@ mkdir -p docs/screenshots
 cp scripts/chromium.mjs scripts/console-check.mjs target/playwright/
 node target/playwright/console-check.mjs "$auth" "$items" "$allowed_origin" "$other_origin" \
     scripted scripted-run-passphrase "$PWD/docs/screenshots"
+
+toss_port=${CONSOLE_TOSS_PORT:-18125}
+sibling_port=${CONSOLE_SIBLING_PORT:-18126}
+python3 -m http.server "$sibling_port" --bind 127.0.0.1 --directory "$pages" >/dev/null 2>&1 &
+services_pids+=($!)
+AUTH__SERVER__PORT=$toss_port AUTH__SERVER__PUBLIC_URL=http://auth.site.localhost:$toss_port \
+    AUTH__CORS__ALLOWED_ORIGINS= AUTH__DATABASE__URL="sqlite://$services_work/toss.db" \
+    AUTH__SERVER__ADMIN_SOCKET="$services_work/toss.sock" \
+    target/debug/auth-service >"$services_work/toss.log" 2>&1 &
+services_pids+=($!)
+for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$toss_port/health/ready" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+cp scripts/cookie-toss.mjs target/playwright/
+node target/playwright/cookie-toss.mjs "http://auth.site.localhost:$toss_port" \
+    "http://blog.site.localhost:$sibling_port" "http://127.0.0.1:$toss_port"
 rm -rf "$pages"
 if services_panicked; then exit 1; fi
 echo "console-check: passed"

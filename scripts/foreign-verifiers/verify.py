@@ -76,7 +76,7 @@ def service_client_with_authlib(metadata, client, algorithm):
     introspects a user's token with authlib's standard call (RFC 7662)."""
     admin = OAuth2Session(client_id="foreign-verifiers", token_endpoint_auth_method="none", scope="auth:admin")
     admin.fetch_token(metadata["token_endpoint"], username=ADMIN, password=ADMIN_PASSWORD)
-    created = admin.post(metadata["issuer"] + "/v1/admin/clients", json={"name": "foreign", "scopes": ["items:read"]}, timeout=5)
+    created = admin.post(metadata["issuer"] + "/v1/admin/clients", json={"name": "foreign", "scopes": ["items:read", "auth:introspect"]}, timeout=5)
     assert created.status_code == 201, created.text
     registered = created.json()
     service = OAuth2Session(

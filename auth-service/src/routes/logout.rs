@@ -32,7 +32,7 @@ pub struct LogoutRequest {
     request_body = LogoutRequest,
     responses(
         (status = 204, description = "Revoked, or was never valid (RFC 7009)."),
-        (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not JSON; or, with the refresh cookie on, the request carries more than one refresh cookie (cookie tossing), and nothing is revoked.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "With the refresh cookie on, a browser request from a page that is neither this service's nor an allowed CORS origin.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
@@ -50,7 +50,7 @@ pub(super) async fn logout(
         Ok(Json(request)) => request.refresh_token,
         Err(refused) => match has_no_body(&req).then(|| cookie.read(&req)) {
             Some(Ok(Some(from_cookie))) => from_cookie,
-            Some(Err(cross_site)) => return Err(cross_site.into()),
+            Some(Err(refused)) => return Err(refused.into()),
             _ => return Err(refused.to_problem().into()),
         },
     };

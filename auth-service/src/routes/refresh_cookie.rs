@@ -9,9 +9,21 @@
 //! `Origin` and `Sec-Fetch-Site` (forbidden header names: script cannot set
 //! them), so: the cookie is read only when `Sec-Fetch-Site` is
 //! `same-origin` or `Origin` is this service's public origin or a CORS
-//! origin. A request with neither header is not a browser's and gets no
-//! cookie read. SameSite=Strict alone would let a sibling subdomain
+//! origin, and `Sec-Fetch-Site: same-origin` beside a foreign `Origin` is
+//! not believed. A request with neither header is not a browser's and gets
+//! no cookie read. SameSite=Strict alone would let a sibling subdomain
 //! (same site, another origin) through; this check does not.
+//!
+//! Cookie tossing: a sibling subdomain can set a second `refresh_token`
+//! cookie for the parent domain, which the browser then sends beside ours,
+//! the older first. Reading either would let the attacker choose whose
+//! session the page renews (the victim's console in the attacker's account)
+//! and whose a logout ends. A request with more than one is refused (400),
+//! rotating and revoking nothing. We keep a `Path`-scoped cookie rather
+//! than a `__Host-` one, which must be `Path=/` and so would travel with
+//! every request to this host, and could not sit under a path prefix of the
+//! public URL. The cost: a tossed cookie stops this browser's renewals
+//! until it expires (a denial of service, never a takeover).
 
 use actix_web::cookie::{time::Duration, Cookie, SameSite};
 use actix_web::http::header::ORIGIN;
@@ -38,28 +50,51 @@ pub struct RefreshCookie {
     cors: Cors,
 }
 
-/// A browser request from a page that may not use the refresh cookie.
-#[derive(Debug)]
-pub(super) struct CrossSite;
-
-impl CrossSite {
-    const DETAIL: &'static str = "the refresh cookie is only honoured for requests from this \
-                                  service's own pages or an allowed CORS origin";
+/// Why the refresh cookie of a request is not read.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Refused {
+    /// A browser request from a page that may not use the refresh cookie.
+    CrossSite,
+    /// More than one refresh cookie (cookie tossing).
+    Tossed,
 }
 
-impl From<CrossSite> for TokenError {
-    fn from(_: CrossSite) -> Self {
-        TokenError::OAuth {
-            status: StatusCode::FORBIDDEN,
-            code: "invalid_request",
-            description: CrossSite::DETAIL.to_owned(),
+impl Refused {
+    fn status(self) -> StatusCode {
+        match self {
+            Self::CrossSite => StatusCode::FORBIDDEN,
+            Self::Tossed => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn detail(self) -> &'static str {
+        match self {
+            Self::CrossSite => {
+                "the refresh cookie is only honoured for requests from this service's own \
+                 pages or an allowed CORS origin"
+            }
+            Self::Tossed => {
+                "the request carries more than one refresh cookie (another site of this \
+                 domain may have set one); nothing was renewed or ended: clear this site's \
+                 cookies and sign in again"
+            }
         }
     }
 }
 
-impl From<CrossSite> for ApiError {
-    fn from(_: CrossSite) -> Self {
-        Problem::new(StatusCode::FORBIDDEN, CrossSite::DETAIL).into()
+impl From<Refused> for TokenError {
+    fn from(refused: Refused) -> Self {
+        TokenError::OAuth {
+            status: refused.status(),
+            code: "invalid_request",
+            description: refused.detail().to_owned(),
+        }
+    }
+}
+
+impl From<Refused> for ApiError {
+    fn from(refused: Refused) -> Self {
+        Problem::new(refused.status(), refused.detail()).into()
     }
 }
 
@@ -110,26 +145,35 @@ impl RefreshCookie {
     }
 
     /// The refresh token from the cookie: none when the cookie is off or
-    /// absent, refused when the page that sent it is not trusted.
-    pub(super) fn read(&self, req: &HttpRequest) -> Result<Option<SecretString>, CrossSite> {
+    /// absent, refused when the page that sent it is not trusted or the
+    /// request carries more than one.
+    pub(super) fn read(&self, req: &HttpRequest) -> Result<Option<SecretString>, Refused> {
         if !self.enabled {
             return Ok(None);
         }
-        let Some(cookie) = req.cookie(NAME).filter(|c| !c.value().is_empty()) else {
+        let cookies = req.cookies().map_err(|_| Refused::Tossed)?;
+        let mut ours = cookies.iter().filter(|c| c.name() == NAME);
+        let Some(cookie) = ours.next() else {
             return Ok(None);
         };
+        if ours.next().is_some() {
+            return Err(Refused::Tossed);
+        }
+        if cookie.value().is_empty() {
+            return Ok(None);
+        }
         match self.page(req) {
             Page::Trusted => Ok(Some(SecretString::from(cookie.value()))),
-            Page::Untrusted | Page::NotABrowser => Err(CrossSite),
+            Page::Untrusted | Page::NotABrowser => Err(Refused::CrossSite),
         }
     }
 
     /// Refuses a browser request from an untrusted page before a login sets
     /// the cookie (login CSRF: an attacker's session in the victim's
     /// browser). Clients that are not browsers pass.
-    pub(super) fn check_login(&self, req: &HttpRequest) -> Result<(), CrossSite> {
+    pub(super) fn check_login(&self, req: &HttpRequest) -> Result<(), Refused> {
         if self.enabled && matches!(self.page(req), Page::Untrusted) {
-            return Err(CrossSite);
+            return Err(Refused::CrossSite);
         }
         Ok(())
     }
@@ -142,6 +186,8 @@ impl RefreshCookie {
             origin.is_some_and(|origin| origin == self.own_origin || self.cors.allows(origin));
         match (origin, fetch_site) {
             (None, None) => Page::NotABrowser,
+            // A browser never sends both for one request: not to be believed.
+            (Some(origin), Some("same-origin")) if origin != self.own_origin => Page::Untrusted,
             _ if trusted_origin || fetch_site == Some("same-origin") => Page::Trusted,
             _ => Page::Untrusted,
         }
@@ -206,9 +252,27 @@ mod tests {
             ],
             &[("Origin", "null")],
             &[("Sec-Fetch-Site", "none")],
+            &[
+                ("Origin", "https://evil.example"),
+                ("Sec-Fetch-Site", "same-origin"),
+            ],
+            &[
+                ("Origin", "https://app.example.com"),
+                ("Sec-Fetch-Site", "same-origin"),
+            ],
         ] {
             assert!(jar.read(&with_cookie(untrusted)).is_err(), "{untrusted:?}");
         }
+    }
+
+    #[test]
+    fn a_request_with_two_refresh_cookies_is_refused_even_from_a_trusted_page() {
+        let jar = cookie_jar();
+        let request = TestRequest::post()
+            .insert_header(("Cookie", "refresh_token=tossed; refresh_token=ours"))
+            .insert_header(("Sec-Fetch-Site", "same-origin"))
+            .to_http_request();
+        assert!(matches!(jar.read(&request), Err(Refused::Tossed)));
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub(super) struct TokenResponse<'a> {
     )),
     responses(
         (status = 200, description = "An access token and a refresh token (RFC 6749 5.1).", body = TokenResponse<'static>),
-        (status = 400, description = "An RFC 6749 5.2 error: `invalid_request`, `invalid_grant`, `invalid_scope`, `unsupported_grant_type`.", body = OAuthError<'static>),
+        (status = 400, description = "An RFC 6749 5.2 error: `invalid_request` (also: with the refresh cookie on, more than one refresh cookie, and nothing is rotated), `invalid_grant`, `invalid_scope`, `unsupported_grant_type`.", body = OAuthError<'static>),
         (status = 401, description = "`invalid_client`: the client_credentials grant without a known client and its secret.", body = OAuthError<'static>),
         (status = 403, description = "`invalid_request`: with the refresh cookie on, a browser request from a page that is neither this service's nor an allowed CORS origin.", body = OAuthError<'static>),
         (status = 413, description = "The body is over 16 KiB.", body = OAuthError<'static>),

@@ -202,6 +202,63 @@ async fn a_cross_site_request_carrying_the_cookie_is_refused_and_changes_nothing
     assert_eq!(refreshed.status(), 200);
 }
 
+/// Cookie tossing: a sibling subdomain sets a second `refresh_token` for
+/// the parent domain; the browser sends both (the older first).
+#[tokio::test]
+async fn a_request_with_a_tossed_second_cookie_is_refused_and_rotates_or_ends_nothing() {
+    let app = cookie_app().await;
+    let victim = log_in(&app).await;
+    let response = app
+        .post_token_form(&[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ])
+        .await;
+    let attacker = refresh_cookie(&response);
+    let both = format!("refresh_token={attacker}; refresh_token={victim}");
+    for path in ["/v1/token", "/v1/logout"] {
+        let mut request = same_origin(app.post(path)).header("cookie", &both);
+        if path == "/v1/token" {
+            request = request.form(&[("grant_type", "refresh_token")]);
+        }
+        let response = request.send().await.expect("answer");
+        assert_eq!(response.status(), 400, "{path}");
+        assert!(set_cookies(&response).is_empty(), "{path}");
+        let body = json_body(response).await;
+        let detail = body["detail"].as_str().expect("detail");
+        assert!(detail.contains("more than one refresh cookie"), "{body}");
+    }
+    // Nothing was rotated or revoked: each session still renews alone.
+    for cookie in [attacker, victim] {
+        let response = same_origin(cookie_refresh(&app, &cookie))
+            .send()
+            .await
+            .expect("refresh");
+        assert_eq!(response.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn same_origin_fetch_metadata_beside_a_foreign_origin_is_refused() {
+    let app = cookie_app().await;
+    let cookie = log_in(&app).await;
+    for origin in ["https://evil.example", APP] {
+        let response = cookie_refresh(&app, &cookie)
+            .header("origin", origin)
+            .header("sec-fetch-site", "same-origin")
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(response.status(), 403, "{origin}");
+    }
+    let response = same_origin(cookie_refresh(&app, &cookie))
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(response.status(), 200, "nothing was spent");
+}
+
 #[tokio::test]
 async fn an_allowed_cors_origin_may_use_the_cookie_with_credentials() {
     let app = cookie_app().await;
