@@ -75,6 +75,17 @@ pub enum GrantError {
     Failed(#[from] StoreError),
 }
 
+/// The user a name given at sign-in belongs to: by its key, then by the
+/// key names had before RFC 8265 (`Username::lookup_keys`).
+async fn find_by_name(store: &dyn AuthStore, name: &str) -> Result<Option<User>, StoreError> {
+    for key in Username::lookup_keys(name) {
+        if let Some(user) = store.find_by_key(&key).await? {
+            return Ok(Some(user));
+        }
+    }
+    Ok(None)
+}
+
 /// Adds `scopes` to what the user named `username` is granted (the command
 /// line's `users grant`); the user's scopes after.
 pub async fn grant(
@@ -85,8 +96,7 @@ pub async fn grant(
     clock: &Clock,
 ) -> Result<String, GrantError> {
     let added = scope::joined(scopes).map_err(GrantError::BadScope)?;
-    let user = store
-        .find_by_key(&Username::key_of(username))
+    let user = find_by_name(store, username)
         .await?
         .ok_or_else(|| GrantError::NoSuchUser(username.to_owned()))?;
     let held = user.granted(defaults).split_ascii_whitespace();
@@ -180,6 +190,7 @@ impl Accounts {
         let user = User {
             id: uuid::Uuid::new_v4().to_string(),
             username: username.as_str().to_owned(),
+            username_key: username.key().to_owned(),
             password_hash,
             created_at: shared::db::timestamp(self.clock.now_ms()),
             scopes: Some(self.default_scope.clone()),
@@ -189,7 +200,7 @@ impl Accounts {
         let event = Actor::from_address(client_address)
             .event(audit::USER_REGISTERED, self.clock.now_ms())
             .user(&user.id);
-        match self.store.insert_user(&user, username.key(), &event).await {
+        match self.store.insert_user(&user, &event).await {
             Ok(()) => Ok(user),
             Err(InsertUserError::UsernameTaken) => Err(RegisterError::Taken),
             Err(InsertUserError::Store(e)) => Err(Failure::from(e).into()),
@@ -207,9 +218,8 @@ impl Accounts {
         password: SecretString,
         client_address: &str,
     ) -> Result<Option<User>, LoginError> {
-        let username_key = Username::key_of(username);
-        let attempt = LoginAttempt::new(&username_key, client_address);
-        let found = self.store.find_by_key(&username_key).await;
+        let attempt = LoginAttempt::new(&Username::key_of(username), client_address);
+        let found = find_by_name(self.store.as_ref(), username).await;
         let actor = Actor::from_address(client_address);
         let user = self
             .checked(&attempt, &actor, found.map_err(Failure::from)?, password)
@@ -248,7 +258,7 @@ impl Accounts {
             .await?
             .ok_or(ChangePasswordError::NoSuchUser)?;
         let username = user.username.clone();
-        let attempt = LoginAttempt::new(&Username::key_of(&username), client_address);
+        let attempt = LoginAttempt::new(&user.username_key, client_address);
         let actor = Actor::from_address(client_address);
         if self
             .checked(&attempt, &actor, Some(user), current)

@@ -19,6 +19,8 @@ pub struct User {
     pub id: String,
     /// The name as registered.
     pub username: String,
+    /// The key that is unique among names (`Username::key`).
+    pub username_key: String,
     /// The argon2id PHC string.
     pub password_hash: String,
     /// RFC 3339, UTC.
@@ -187,14 +189,9 @@ pub enum InsertUserError {
 /// The service's tables, whatever the database.
 #[async_trait]
 pub trait AuthStore: Send + Sync + 'static {
-    /// Adds a user; the unique key on the lower-cased name decides races.
-    async fn insert_user(
-        &self,
-        user: &User,
-        username_key: &str,
-        event: &NewEvent,
-    ) -> Result<(), InsertUserError>;
-    /// The user with this lower-cased name.
+    /// Adds a user; the unique key on the name's key decides races.
+    async fn insert_user(&self, user: &User, event: &NewEvent) -> Result<(), InsertUserError>;
+    /// The user with this name key.
     async fn find_by_key(&self, username_key: &str) -> Result<Option<User>, StoreError>;
     /// The user with this id.
     async fn find_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;

@@ -44,6 +44,7 @@ fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
     Ok(User {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
+        username_key: row.try_get("username_key")?,
         password_hash: row.try_get("password_hash")?,
         created_at: row.try_get("created_at")?,
         scopes: row.try_get("scopes")?,
@@ -52,8 +53,8 @@ fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
     })
 }
 
-const USER_COLUMNS: &str = "SELECT id, username, password_hash, created_at, scopes, \
-                            disabled_at, last_login_at FROM users";
+const USER_COLUMNS: &str = "SELECT id, username, username_key, password_hash, created_at, \
+                            scopes, disabled_at, last_login_at FROM users";
 
 fn family_from(row: &AnyRow) -> Result<Family, sqlx::Error> {
     Ok(Family {
@@ -322,12 +323,7 @@ impl SqlAuthStore {
 
 #[async_trait]
 impl AuthStore for SqlAuthStore {
-    async fn insert_user(
-        &self,
-        user: &User,
-        username_key: &str,
-        event: &NewEvent,
-    ) -> Result<(), InsertUserError> {
+    async fn insert_user(&self, user: &User, event: &NewEvent) -> Result<(), InsertUserError> {
         let mut tx = self.begin("starting a registration").await?;
         let result = sqlx::query(
             "INSERT INTO users \
@@ -336,7 +332,7 @@ impl AuthStore for SqlAuthStore {
         )
         .bind(&user.id)
         .bind(&user.username)
-        .bind(username_key)
+        .bind(&user.username_key)
         .bind(&user.password_hash)
         .bind(&user.created_at)
         .bind(&user.scopes)

@@ -101,7 +101,80 @@ async fn register_with_an_unknown_field_returns_422() {
 #[tokio::test]
 async fn usernames_in_other_scripts_register() {
     let app = spawn_app().await;
-    let response = app.register("Zoë 用户", PASSWORD).await;
-    assert_eq!(response.status(), 201);
-    assert_eq!(json_body(response).await["username"], "Zoë 用户");
+    for name in ["Zoë_用户", "Ωμέγα", "ユーザー"] {
+        let response = app.register(name, PASSWORD).await;
+        assert_eq!(response.status(), 201, "{name}");
+        assert_eq!(json_body(response).await["username"], name);
+    }
+}
+
+/// The outside attack's finding: full-width, decomposed and blank-looking
+/// names registered as new users, and a Cyrillic-spoofed `root` stood
+/// beside the real one.
+#[tokio::test]
+async fn names_that_look_like_another_or_like_nothing_are_refused() {
+    let app = spawn_app().await;
+    for name in ["root", "jos\u{e9}"] {
+        assert_eq!(app.register(name, PASSWORD).await.status(), 201);
+    }
+    for (name, why) in [
+        ("\u{ff52}\u{ff4f}\u{ff4f}\u{ff54}", "full-width root"),
+        ("ROOT", "root in capitals"),
+        ("jose\u{301}", "a decomposed josé"),
+    ] {
+        let response = app.register(name, PASSWORD).await;
+        assert_eq!(response.status(), 409, "{why}");
+    }
+    for (name, why) in [
+        ("\u{3164}\u{3164}\u{3164}", "Hangul fillers, which show as blanks"),
+        ("r\u{43e}\u{43e}t", "root with Cyrillic о"),
+        ("ab c", "a space"),
+    ] {
+        let response = app.register(name, PASSWORD).await;
+        assert_eq!(response.status(), 422, "{why}");
+        let body = json_body(response).await;
+        assert!(body["errors"]["username"].is_array(), "{why}: {body}");
+    }
+    // The same rules find the user at login.
+    let login = app
+        .post_token_form(&[
+            ("grant_type", "password"),
+            ("username", "\u{ff52}\u{ff4f}\u{ff4f}\u{ff54}"),
+            ("password", PASSWORD),
+        ])
+        .await;
+    assert_eq!(login.status(), 200, "full-width root is root");
+}
+
+/// A name stored before RFC 8265 that the rules now refuse still signs in,
+/// by the key it was stored under; nobody can register it again.
+#[tokio::test]
+async fn a_name_stored_before_the_rules_still_signs_in() {
+    let database = shared::testing::TestDatabase::new().await;
+    let app = crate::helpers::spawn_app_on(database.url(), &[]).await;
+    for name in ["zoe_legacy", "jose_legacy"] {
+        assert_eq!(app.register(name, PASSWORD).await.status(), 201);
+    }
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database.url()).await.expect("open");
+    for (old, name) in [
+        ("zoe_legacy", "Zoë Ångström"),
+        ("jose_legacy", "jose\u{301}"),
+    ] {
+        sqlx::query("UPDATE users SET username = $1, username_key = $2 WHERE username = $3")
+            .bind(name)
+            .bind(name.to_lowercase())
+            .bind(old)
+            .execute(&pool)
+            .await
+            .expect("a name as stored before");
+    }
+    pool.close().await;
+    for name in ["Zoë Ångström", "ZOË ÅNGSTRÖM", "jose\u{301}"] {
+        let login = app
+            .flask_login(&serde_json::json!({ "username": name, "password": PASSWORD }))
+            .await;
+        assert_eq!(login.status(), 200, "{name}");
+    }
+    assert_eq!(app.register("Zoë Ångström", PASSWORD).await.status(), 422);
 }
