@@ -40,7 +40,8 @@ FROM debian:bookworm-slim AS runtime
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent app \
     && mkdir -p /data /secrets /items-keys \
-    && chown app:app /data /secrets /items-keys
+    && chown app:app /data /secrets /items-keys \
+    && chmod 0700 /data
 WORKDIR /data
 USER app
 

@@ -204,7 +204,8 @@ impl Sessions {
             // away since the login is not minted again.
             let user = self.holder(&token).await?;
             let allowed = scope::intersection(&token.scope, self.granted(&user));
-            let scope = scope::narrow(&allowed, requested_scope).map_err(RefreshError::InvalidScope)?;
+            let scope =
+                scope::narrow(&allowed, requested_scope).map_err(RefreshError::InvalidScope)?;
             match (token.spent_at, &token.successor_salt) {
                 (None, _) => {
                     if now >= token.expires_at {

@@ -98,6 +98,16 @@ impl Application {
             &public_url,
             cors.clone(),
         ));
+        if settings.tokens.refresh_cookie {
+            for origin in refresh_cookie.cross_site_origins(&settings.cors.allowed_origins) {
+                tracing::warn!(
+                    "AUTH__TOKENS__REFRESH_COOKIE is on and the CORS origin {origin} is another \
+                     site than AUTH__SERVER__PUBLIC_URL: browsers do not send a SameSite=Strict \
+                     cookie from its pages, so they cannot renew sessions (serve the app and \
+                     this service from one site; docs/security.md, \"The refresh cookie\")"
+                );
+            }
+        }
         let proxies = web::Data::new(TrustedProxyHops(settings.throttle.trusted_proxy_hops));
         let authenticator = web::Data::new(Authenticator::new(verifier, "auth-service"));
         let ready_check: Arc<dyn ReadyCheck> = Arc::new(db.clone());

@@ -436,9 +436,12 @@ fn refuse_if_in_use(path: &std::path::Path) -> Result<(), SettingsError> {
     }
 }
 
-/// `sqlite://data/a.db` creates `data/` when absent, and refuses a file that
-/// exists but cannot be written (a read-only volume). The file's path, unless
-/// the database lives in memory.
+/// `sqlite://data/a.db` creates `data/` when absent (mode 0700) and the
+/// file (mode 0600: SQLite gives its `-wal` file the same), so
+/// that no other user of the machine reads the hashes and sessions in it;
+/// an existing folder or file keeps the mode its owner gave it. Refuses a
+/// file that exists but cannot be written (a read-only volume). The file's
+/// path, unless the database lives in memory.
 fn prepare_sqlite_file(url: &str) -> Result<Option<PathBuf>, SettingsError> {
     let path = url
         .trim_start_matches("sqlite:")
@@ -451,16 +454,27 @@ fn prepare_sqlite_file(url: &str) -> Result<Option<PathBuf>, SettingsError> {
     }
     let path = PathBuf::from(path);
     if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder).map_err(|e| {
-            SettingsError::new(format!(
-                "cannot create the database folder {}: {e}",
-                folder.display()
-            ))
-        })?;
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)
+            .map_err(|e| {
+                SettingsError::new(format!(
+                    "cannot create the database folder {}: {e}",
+                    folder.display()
+                ))
+            })?;
     }
     // On a read-only file system SQLite only says "unable to open database
     // file", and only after the pool's timeout: say what is wrong at once.
-    match std::fs::OpenOptions::new().append(true).open(&path) {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let opened = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(&path);
+    match opened {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SettingsError::new(format!(
             "the database file {} cannot be written: {e}",
             path.display()
@@ -508,6 +522,33 @@ mod tests {
     }
 
     const NO_MIGRATIONS: Migrations<'static> = Migrations::NONE;
+
+    #[tokio::test]
+    async fn a_new_database_and_its_folder_are_private_to_the_service_user() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let parent = tempfile::tempdir().expect("temporary folder");
+        let folder = parent.path().join("data");
+        let url = format!("sqlite://{}/private.db", folder.display());
+        let database = open(&settings(&url), NO_MIGRATIONS).await.expect("opens");
+        database
+            .pool
+            .execute("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1);")
+            .await
+            .expect("written");
+        let mode = |path: &std::path::Path| {
+            std::fs::metadata(path)
+                .expect("exists")
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode(&folder), 0o700);
+        // No `-shm` under the exclusive VFS: the WAL index is in memory.
+        for file in ["private.db", "private.db-wal"] {
+            assert_eq!(mode(&folder.join(file)), 0o600, "{file}");
+        }
+        database.close().await;
+    }
 
     #[tokio::test]
     async fn reads_on_the_calling_thread_see_each_write_the_pool_committed() {

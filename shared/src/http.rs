@@ -343,13 +343,22 @@ impl BoundServer {
 #[derive(Debug, Clone, Copy)]
 pub struct AdminSocket;
 
-/// The admin socket at `path`, mode 0600; a stale file from an earlier run
-/// (nobody answering) is replaced, a live one refused.
+/// The admin socket at `path`, mode 0600 from the moment it can be
+/// reached there; a stale file from an earlier run (nobody answering) is
+/// replaced, a live one refused.
+///
+/// `bind` creates the file with the process's umask, so it is bound inside
+/// a folder only this user can enter, given its mode there, and then moved
+/// to `path` (a rename in the same folder): no other user can connect to
+/// it in the moment between `bind` and `chmod`.
 fn admin_listener(path: &std::path::Path) -> std::io::Result<std::os::unix::net::UnixListener> {
-    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
     use std::os::unix::net::{UnixListener, UnixStream};
 
     let refuse = |why: String| std::io::Error::new(std::io::ErrorKind::AddrInUse, why);
+    let failed = |doing: &str, e: std::io::Error| {
+        std::io::Error::new(e.kind(), format!("cannot {doing} {}: {e}", path.display()))
+    };
     if path.exists() {
         if UnixStream::connect(path).is_ok() {
             return Err(refuse(format!(
@@ -359,14 +368,29 @@ fn admin_listener(path: &std::path::Path) -> std::io::Result<std::os::unix::net:
         }
         std::fs::remove_file(path)?;
     }
-    let listener = UnixListener::bind(path).map_err(|e| {
-        std::io::Error::new(
-            e.kind(),
-            format!("cannot listen on {}: {e}", path.display()),
-        )
-    })?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(listener)
+    let name = path
+        .file_name()
+        .ok_or_else(|| failed("listen on", std::io::ErrorKind::InvalidInput.into()))?;
+    let mut private = std::ffi::OsString::from(".");
+    private.push(name);
+    private.push(format!(".{}", std::process::id()));
+    let private = path.with_file_name(private);
+    // A folder left by a process of this id that died here.
+    let _ = std::fs::remove_dir_all(&private);
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&private)
+        .map_err(|e| failed("prepare", e))?;
+    let staged = private.join("admin.sock");
+    let listener = UnixListener::bind(&staged)
+        .and_then(|listener| {
+            std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o600))?;
+            std::fs::rename(&staged, path)?;
+            Ok(listener)
+        })
+        .map_err(|e| failed("listen on", e));
+    let _ = std::fs::remove_dir_all(&private);
+    listener
 }
 
 /// Binds `settings.host:settings.port` (port 0 picks a free one) and builds
@@ -506,6 +530,31 @@ fn open_file_limit() -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_admin_socket_is_0600_where_it_can_be_reached_and_leaves_no_staging_folder() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let path = folder.path().join("admin.sock");
+        let listener = super::admin_listener(&path).expect("listening");
+        let mode = std::fs::metadata(&path)
+            .expect("the socket")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(std::os::unix::net::UnixStream::connect(&path).is_ok());
+        let left: Vec<_> = std::fs::read_dir(folder.path()).expect("list").collect();
+        assert_eq!(left.len(), 1, "only the socket: {left:?}");
+        assert!(
+            super::admin_listener(&path).is_err(),
+            "a live socket is refused"
+        );
+        drop(listener);
+        assert!(
+            super::admin_listener(&path).is_ok(),
+            "a stale one is replaced"
+        );
+    }
+
     #[test]
     #[cfg(target_os = "linux")]
     fn the_open_file_limit_is_read_from_proc() {

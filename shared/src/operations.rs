@@ -179,10 +179,7 @@ pub fn operations(
             .service(resource("/health/ready").route(web::get().to(ready)))
             .service(resource("/metrics").route(web::get().to(crate::metrics::serve)))
             .service(resource("/openapi.json").route(web::get().to(serve)))
-            .service(
-                utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-                    .config(utoipa_swagger_ui::Config::from("/openapi.json")),
-            )
+            // Before the scope: a scope that matches `/docs` answers it alone.
             .route(
                 "/docs",
                 web::get().to(|| async {
@@ -190,8 +187,26 @@ pub fn operations(
                         .insert_header((actix_web::http::header::LOCATION, "/docs/"))
                         .finish()
                 }),
+            )
+            .service(
+                web::scope("/docs").wrap(page_headers()).service(
+                    utoipa_swagger_ui::SwaggerUi::new("/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::from("/openapi.json")),
+                ),
             );
     }
+}
+
+/// What every HTML page of ours sends: no other site may frame it
+/// (clickjacking), and no browser may guess a type it was not given.
+fn page_headers() -> actix_web::middleware::DefaultHeaders {
+    use actix_web::http::header::{
+        CONTENT_SECURITY_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    };
+    actix_web::middleware::DefaultHeaders::new()
+        .add((CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"))
+        .add((X_FRAME_OPTIONS, "DENY"))
+        .add((X_CONTENT_TYPE_OPTIONS, "nosniff"))
 }
 
 /// The document's handler.
@@ -212,6 +227,35 @@ async fn serve(document: web::Data<RenderedDocument>) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::test::{call_service, init_service, TestRequest};
+    use actix_web::App;
+
+    #[actix_web::test]
+    async fn the_docs_page_cannot_be_framed_or_sniffed() {
+        #[derive(utoipa::OpenApi)]
+        #[openapi(info(title = "a service"))]
+        struct Doc;
+        let app = init_service(
+            App::new().configure(super::operations(<Doc as utoipa::OpenApi>::openapi())),
+        )
+        .await;
+        for path in ["/docs/", "/docs/index.html", "/docs/swagger-ui.css"] {
+            let request = TestRequest::get().uri(path).to_request();
+            let response = call_service(&app, request).await;
+            assert_eq!(response.status(), 200, "{path}");
+            let header = |name: &str| {
+                let value = response.headers().get(name).expect(name);
+                value.to_str().expect("text").to_owned()
+            };
+            assert_eq!(header("x-frame-options"), "DENY", "{path}");
+            assert_eq!(header("content-security-policy"), "frame-ancestors 'none'");
+            assert_eq!(header("x-content-type-options"), "nosniff");
+        }
+        let request = TestRequest::get().uri("/docs").to_request();
+        let response = call_service(&app, request).await;
+        assert_eq!(response.status(), 308);
+    }
+
     #[test]
     fn the_shared_operations_describe_themselves_without_rust_code() {
         let document = <super::Operations as utoipa::OpenApi>::openapi();

@@ -126,7 +126,10 @@ mod tests {
         assert!(joined(&many[..MAX_SCOPES]).is_ok());
         assert!(joined(&many).is_err());
         let refusal = joined(&["y".repeat(9000)]).expect_err("too long");
-        assert!(refusal.len() < 200, "the refusal does not echo 9,000 characters");
+        assert!(
+            refusal.len() < 200,
+            "the refusal does not echo 9,000 characters"
+        );
     }
 
     #[test]

@@ -61,9 +61,11 @@ impl Username {
             ));
         }
         if mixes_scripts_confusably(&name) {
-            return Err("must not mix scripts that look alike (such as Latin with Cyrillic or \
+            return Err(
+                "must not mix scripts that look alike (such as Latin with Cyrillic or \
                         Greek): write it in one script"
-                .into());
+                    .into(),
+            );
         }
         Ok(Self { name, key })
     }
@@ -177,7 +179,11 @@ mod tests {
     fn width_case_and_normalisation_give_one_key() {
         let root = Username::parse("root").expect("valid");
         for same in ["ROOT", "\u{ff52}\u{ff4f}\u{ff4f}\u{ff54}", "Root"] {
-            assert_eq!(Username::parse(same).expect(same).key(), root.key(), "{same}");
+            assert_eq!(
+                Username::parse(same).expect(same).key(),
+                root.key(),
+                "{same}"
+            );
         }
         let composed = Username::parse("jos\u{e9}").expect("valid");
         let decomposed = Username::parse("jose\u{301}").expect("valid");

@@ -318,9 +318,7 @@ pub(super) async fn list_users(
         .store
         .list_users(prefix.as_deref(), after.as_deref(), limit + 1)
         .await?;
-    let page = page::split(rows, limit, |user| {
-        page::cursor_of(&user.username_key)
-    });
+    let page = page::split(rows, limit, |user| page::cursor_of(&user.username_key));
     let (items, next_cursor) = views(page, |u| AdminUser::of(&u, &accounts));
     Ok(HttpResponse::Ok().json(UserPage { items, next_cursor }))
 }

@@ -17,9 +17,9 @@ use shared::token::{Audience, Claims};
 
 use super::client::ClientAddress;
 use super::client_auth;
+use super::oauth_error::{OAuthError, TokenError};
 use crate::clients::Clients;
 use crate::domain::scope::{self, INTROSPECT_SCOPE};
-use super::oauth_error::{OAuthError, TokenError};
 use crate::sessions::Sessions;
 
 /// `POST /v1/introspect` body (RFC 7662 2.1), form-encoded or JSON.

@@ -115,6 +115,19 @@ impl RefreshCookie {
         }
     }
 
+    /// The origins of `origins` (comma-separated, as
+    /// `AUTH__CORS__ALLOWED_ORIGINS`) on another site than this service:
+    /// browsers never send them a `SameSite=Strict` cookie, so with the
+    /// cookie on their pages cannot renew a session.
+    pub fn cross_site_origins<'a>(&self, origins: &'a str) -> Vec<&'a str> {
+        let own = site_of(&self.own_origin);
+        origins
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty() && site_of(origin) != own)
+            .collect()
+    }
+
     /// Whether refresh tokens go in the cookie rather than the JSON body.
     pub(super) fn enabled(&self) -> bool {
         self.enabled
@@ -192,6 +205,25 @@ impl RefreshCookie {
             _ => Page::Untrusted,
         }
     }
+}
+
+/// An origin's site (scheme and registrable domain), as SameSite compares
+/// them. Without the public suffix list the registrable domain is taken as
+/// the last two labels of a name (the whole host for an address or a
+/// one-label name), so two sites under one suffix such as `co.uk` look like
+/// one: then no warning, never a false one.
+fn site_of(origin: &str) -> (&str, &str) {
+    let (scheme, rest) = origin.split_once("://").unwrap_or(("", origin));
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => rest.split(':').next().unwrap_or(rest),
+    };
+    let is_address = host.contains(':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let registrable = match host.rmatch_indices('.').nth(1) {
+        Some((dot, _)) if !is_address => &host[dot + 1..],
+        _ => host,
+    };
+    (scheme, registrable)
 }
 
 enum Page {
@@ -273,6 +305,27 @@ mod tests {
             .insert_header(("Sec-Fetch-Site", "same-origin"))
             .to_http_request();
         assert!(matches!(jar.read(&request), Err(Refused::Tossed)));
+    }
+
+    #[test]
+    fn cors_origins_on_another_site_are_named() {
+        let jar = cookie_jar();
+        let origins = "https://app.example.com, https://example.com:8443, http://app.example.com, \
+                       https://app.other.example, https://127.0.0.1";
+        assert_eq!(
+            jar.cross_site_origins(origins),
+            [
+                "http://app.example.com",
+                "https://app.other.example",
+                "https://127.0.0.1"
+            ]
+        );
+        let local = RefreshCookie::new(true, 60, "http://127.0.0.1:8081", Cors::default());
+        assert!(local.cross_site_origins("http://127.0.0.1:3000").is_empty());
+        assert_eq!(
+            local.cross_site_origins("http://localhost:3000"),
+            ["http://localhost:3000"]
+        );
     }
 
     #[test]

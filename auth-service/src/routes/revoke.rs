@@ -73,7 +73,9 @@ pub(super) async fn revoke(
     }
     match authenticator.verifier().verify(token) {
         Ok(Claims {
-            sid: Some(sid), sub, ..
+            sid: Some(sid),
+            sub,
+            ..
         }) => sessions
             .end(&sid, &sub, &actor)
             .await

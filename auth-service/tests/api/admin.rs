@@ -374,7 +374,9 @@ async fn a_demoted_admin_loses_the_admin_api_at_once_with_every_token_and_refres
     let get = reqwest::Method::GET;
     let patch = reqwest::Method::PATCH;
     let users = "/v1/admin/users".to_owned();
-    let status = as_alice(old.clone(), get.clone(), users.clone(), None).await.0;
+    let status = as_alice(old.clone(), get.clone(), users.clone(), None)
+        .await
+        .0;
     assert_eq!(status, 200, "an admin");
 
     let demote = json!({"scopes": ["items:read"]});
@@ -388,10 +390,15 @@ async fn a_demoted_admin_loses_the_admin_api_at_once_with_every_token_and_refres
     // The takeover: with it, she cannot demote or disable the admin.
     let root_path = format!("/v1/admin/users/{}", root.as_str().expect("id"));
     for change in [json!({"scopes": ["items:read"]}), json!({"disabled": true})] {
-        let (status, _) = as_alice(old.clone(), patch.clone(), root_path.clone(), Some(change)).await;
+        let (status, _) =
+            as_alice(old.clone(), patch.clone(), root_path.clone(), Some(change)).await;
         assert_eq!(status, 401);
     }
-    assert_eq!(admin.get("/v1/admin/users").await.0, 200, "root is untouched");
+    assert_eq!(
+        admin.get("/v1/admin/users").await.0,
+        200,
+        "root is untouched"
+    );
 
     // Her refresh token from before mints only what she holds now.
     let refresh_token = before["refresh_token"].as_str().expect("refresh_token");
@@ -411,7 +418,11 @@ async fn a_demoted_admin_loses_the_admin_api_at_once_with_every_token_and_refres
     assert_eq!(renewed["scope"], "items:read");
     let new = token_of(&renewed).to_owned();
     let me = "/v1/me".to_owned();
-    assert_eq!(as_alice(new.clone(), get.clone(), me, None).await.0, 200, "still a user");
+    assert_eq!(
+        as_alice(new.clone(), get.clone(), me, None).await.0,
+        200,
+        "still a user"
+    );
     assert_eq!(as_alice(new.clone(), get, users, None).await.0, 403);
     let disable = Some(json!({"disabled": true}));
     assert_eq!(as_alice(new, patch, root_path, disable).await.0, 403);
@@ -437,7 +448,14 @@ async fn a_token_without_a_session_never_carries_auth_admin() {
     let token = flask["access_token"].as_str().expect("token");
     let scope = crate::sessions::claims_of(token)["scope"].clone();
     assert_eq!(scope, "items:read items:write", "root's Flask token");
-    let (status, _) = call_with(&admin.app, token, reqwest::Method::GET, "/v1/admin/users", None).await;
+    let (status, _) = call_with(
+        &admin.app,
+        token,
+        reqwest::Method::GET,
+        "/v1/admin/users",
+        None,
+    )
+    .await;
     assert_eq!(status, 403);
     let (status, me) = call_with(&admin.app, token, reqwest::Method::GET, "/v1/me", None).await;
     assert_eq!(status, 200, "{me}");
@@ -481,7 +499,10 @@ async fn scope_names_and_lists_are_bounded() {
         (json!(["y".repeat(9000)]), "a 9,000-character name"),
         (json!(["x".repeat(65)]), "a name of 65 characters"),
         (json!(too_many), "33 names"),
-        (json!(["items:read", "caf\u{e9}"]), "a name outside the alphabet"),
+        (
+            json!(["items:read", "caf\u{e9}"]),
+            "a name outside the alphabet",
+        ),
     ] {
         let (status, body) = admin.patch(&path, json!({ "scopes": scopes })).await;
         assert_eq!(status, 422, "{why}: {body}");
@@ -496,7 +517,9 @@ async fn scope_names_and_lists_are_bounded() {
         )
         .await;
     assert_eq!(status, 422, "{body}");
-    let most: Vec<String> = (0..32).map(|n| format!("{}{n:02}", "s".repeat(62))).collect();
+    let most: Vec<String> = (0..32)
+        .map(|n| format!("{}{n:02}", "s".repeat(62)))
+        .collect();
     let (status, body) = admin.patch(&path, json!({ "scopes": most })).await;
     assert_eq!(status, 200, "{body}");
     let token = login(&admin.app, "bob").await;
@@ -672,9 +695,15 @@ async fn failed_client_authentication_is_throttled_counted_and_audited() {
         let metrics = metrics.text().await.expect("text");
         let value = |name: &str| -> u64 {
             let line = metrics.lines().find(|l| l.starts_with(name)).expect(name);
-            line.rsplit(' ').next().and_then(|v| v.parse().ok()).expect("a count")
+            line.rsplit(' ')
+                .next()
+                .and_then(|v| v.parse().ok())
+                .expect("a count")
         };
-        (value("client_auth_failures_total "), value("client_auth_throttled_total "))
+        (
+            value("client_auth_failures_total "),
+            value("client_auth_throttled_total "),
+        )
     };
     let before = counted().await;
     for _ in 0..5 {
@@ -698,15 +727,24 @@ async fn failed_client_authentication_is_throttled_counted_and_audited() {
         .post("/v1/introspect")
         .basic_auth(&id, Some(&secret))
         .form(&[("token", admin.token.as_str())]);
-    assert_eq!(send(request).await.0, 429, "introspection authenticates alike");
+    assert_eq!(
+        send(request).await.0,
+        429,
+        "introspection authenticates alike"
+    );
 
     let failed = admin.audit("event=client_auth_failed").await;
     assert_eq!(failed.len(), 7, "{failed:?}");
     assert!(failed.iter().all(|e| e["client_id"] == id.as_str()));
-    assert!(!serde_json::to_string(&failed).expect("json").contains("wrong-secret"));
+    assert!(!serde_json::to_string(&failed)
+        .expect("json")
+        .contains("wrong-secret"));
     // Other tests of this process count too: at least ours.
     let after = counted().await;
-    assert!(after.0 >= before.0 + 5 && after.1 >= before.1 + 2, "{before:?} {after:?}");
+    assert!(
+        after.0 >= before.0 + 5 && after.1 >= before.1 + 2,
+        "{before:?} {after:?}"
+    );
 
     // Per address too: many client ids from one address.
     let (other, other_secret) = admin.new_client(&["items:read"]).await;

@@ -117,3 +117,26 @@ async fn with_log_format_json_every_line_is_a_json_object_with_the_request_id() 
         "{lines:?}"
     );
 }
+
+#[tokio::test]
+async fn the_refresh_cookie_with_a_cross_site_cors_origin_is_warned_about_at_start() {
+    // `info`: the binary is known to be up by its `listening` line.
+    let builder = builder().await.envs(&[
+        ("RUST_LOG", "info"),
+        ("AUTH__TOKENS__REFRESH_COOKIE", "true"),
+        ("AUTH__SERVER__PUBLIC_URL", "https://auth.example.com"),
+        (
+            "AUTH__CORS__ALLOWED_ORIGINS",
+            "https://app.example.com,https://app.elsewhere.example",
+        ),
+    ]);
+    let mut service = RunningBinary::start(builder.command(BINARY));
+    service.kill();
+    let log = service.log();
+    let warned: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("another site"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{log}");
+    assert!(warned[0].contains("https://app.elsewhere.example"), "{log}");
+}

@@ -126,7 +126,10 @@ async fn names_that_look_like_another_or_like_nothing_are_refused() {
         assert_eq!(response.status(), 409, "{why}");
     }
     for (name, why) in [
-        ("\u{3164}\u{3164}\u{3164}", "Hangul fillers, which show as blanks"),
+        (
+            "\u{3164}\u{3164}\u{3164}",
+            "Hangul fillers, which show as blanks",
+        ),
         ("r\u{43e}\u{43e}t", "root with Cyrillic о"),
         ("ab c", "a space"),
     ] {
