@@ -211,13 +211,15 @@ fn event_schema() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::S
         .examples(["login_failed"])
 }
 
-/// Scope names (RFC 6749 3.3): printable ASCII but space, `"` and `\`.
+/// Scope names as `domain::scope` checks them: 1 to 64 ASCII letters,
+/// digits or `-._:/+~`, at most 32 in a list.
 fn scope_names() -> utoipa::openapi::schema::ArrayBuilder {
+    use crate::domain::scope::{MAX_NAME_CHARS, MAX_SCOPES};
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
-    ArrayBuilder::new().items(
+    ArrayBuilder::new().max_items(Some(MAX_SCOPES)).items(
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .pattern(Some(r"^[!#-\[\]-~]+$"))
+            .pattern(Some(format!("^[A-Za-z0-9._:/+~-]{{1,{MAX_NAME_CHARS}}}$")))
             .examples(["items:read"]),
     )
 }
