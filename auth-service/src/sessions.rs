@@ -19,10 +19,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use shared::clock::Clock;
-use shared::token::{Claims, IssuedToken, TokenSigner};
+use shared::token::{Claims, IssuedToken, TokenSigner, TokenVerifier};
 
 use crate::audit::{self, Actor};
-use crate::domain::scope::{self, ADMIN_SCOPE};
+use crate::domain::scope::{self, ADMIN_SCOPE, INTROSPECT_SCOPE};
 use crate::failure::Failure;
 use crate::secret;
 use crate::settings::TokenSettings;
@@ -92,6 +92,18 @@ impl From<StoreError> for RefreshError {
     fn from(error: StoreError) -> Self {
         Self::Failed(error.into())
     }
+}
+
+/// What `POST /v1/revoke` did (RFC 7009).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// A session was ended, or the token was already of an ended one.
+    Ended,
+    /// Not a token of ours: nothing to do (RFC 7009 2.2 answers it alike).
+    Unknown,
+    /// A valid access token that holds no session (`/auth`'s, a client's):
+    /// it cannot be ended, only outlived.
+    NoSession,
 }
 
 /// A new refresh token: 256 random bits.
@@ -326,10 +338,54 @@ impl Sessions {
         Ok(true)
     }
 
-    /// Ends the session `sid` of `user_id` (an access token's), if it is live.
-    pub async fn end(&self, sid: &str, user_id: &str, actor: &Actor) -> Result<(), StoreError> {
-        self.end_family(sid, user_id, audit::TOKEN_REVOKED, actor)
-            .await
+    /// RFC 7009: ends the session of `presented`, a refresh token or one of
+    /// its access tokens. `hint` (`token_type_hint`) says where to look
+    /// first, not where to stop (2.1).
+    pub async fn revoke(
+        &self,
+        presented: &str,
+        hint: Option<&str>,
+        verifier: &TokenVerifier,
+        actor: &Actor,
+    ) -> Result<Revocation, StoreError> {
+        let access_first = hint == Some("access_token");
+        let by_refresh = || self.revoke_by_refresh(presented, audit::TOKEN_REVOKED, actor);
+        if !access_first && by_refresh().await? {
+            return Ok(Revocation::Ended);
+        }
+        match verifier.verify(presented) {
+            Ok(Claims {
+                sid: Some(sid),
+                sub,
+                ..
+            }) => {
+                self.end_family(&sid, &sub, audit::TOKEN_REVOKED, actor)
+                    .await?;
+                Ok(Revocation::Ended)
+            }
+            Ok(_) => Ok(Revocation::NoSession),
+            Err(_) if access_first && by_refresh().await? => Ok(Revocation::Ended),
+            Err(_) => Ok(Revocation::Unknown),
+        }
+    }
+
+    /// RFC 7662: the claims of `presented` if it is an access token that
+    /// stands here ([`Self::is_token_live`]), for a client allowed to read
+    /// them (one holding `auth:introspect`, RFC 7662 4); refresh tokens and
+    /// anything else are inactive.
+    pub async fn introspect(
+        &self,
+        presented: &str,
+        caller: &Client,
+        verifier: &TokenVerifier,
+    ) -> Result<Option<Claims>, StoreError> {
+        if !scope::includes(&caller.scopes, INTROSPECT_SCOPE) {
+            return Ok(None);
+        }
+        let Ok(claims) = verifier.verify(presented) else {
+            return Ok(None);
+        };
+        Ok(self.is_token_live(&claims).await?.then_some(claims))
     }
 
     async fn end_family(

@@ -1,9 +1,11 @@
 //! Types that are valid once built: a request becomes these before any
 //! store or hash call.
 
+mod grant_type;
 mod password;
 pub mod scope;
 mod username;
 
+pub use grant_type::GrantType;
 pub use password::{NewPassword, MAX_PASSWORD_BYTES, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 pub use username::Username;

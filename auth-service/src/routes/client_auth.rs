@@ -12,7 +12,7 @@ use secrecy::SecretString;
 
 use shared::problem::ApiError;
 
-use super::oauth_error::TokenError;
+use super::oauth_error::{OAuthCode, TokenError};
 use crate::clients::Clients;
 use crate::store::Client;
 
@@ -31,7 +31,7 @@ fn presented(
         .map(|(_, encoded)| encoded.trim());
     match (basic, form_secret) {
         (Some(_), Some(_)) => Err(TokenError::oauth(
-            "invalid_request",
+            OAuthCode::InvalidRequest,
             "authenticate the client one way: HTTP Basic or client_secret in the body, not both",
         )),
         (Some(encoded), None) => {

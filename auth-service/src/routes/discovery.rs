@@ -8,6 +8,8 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use shared::token::Keys;
 
+use crate::domain::GrantType;
+
 /// Where the JWK Set is, under the public URL.
 pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
 
@@ -69,7 +71,7 @@ impl ServerMetadata {
                 "client_secret_basic",
                 "client_secret_post",
             ],
-            grant_types_supported: ["password", "refresh_token", "client_credentials"],
+            grant_types_supported: GrantType::ALL.map(GrantType::as_str),
             response_types_supported: [],
             token_endpoint_auth_methods_supported: [
                 "none",

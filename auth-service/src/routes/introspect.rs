@@ -17,9 +17,8 @@ use shared::token::{Audience, Claims};
 
 use super::client::ClientAddress;
 use super::client_auth;
-use super::oauth_error::{OAuthError, TokenError};
+use super::oauth_error::{OAuthCode, OAuthError, TokenError};
 use crate::clients::Clients;
-use crate::domain::scope::{self, INTROSPECT_SCOPE};
 use crate::sessions::Sessions;
 
 /// `POST /v1/introspect` body (RFC 7662 2.1), form-encoded or JSON.
@@ -128,22 +127,14 @@ pub(super) async fn introspect(
     .await?;
     let token = request
         .token
-        .ok_or_else(|| TokenError::oauth("invalid_request", "`token` is required"))?;
+        .ok_or_else(|| TokenError::oauth(OAuthCode::InvalidRequest, "`token` is required"))?;
     // Only access tokens can be active here, so the hint changes nothing.
     let _hint = request.token_type_hint;
-    let claims = authenticator
-        .verifier()
-        .verify(token.expose_secret())
-        .ok()
-        .filter(|_| scope::includes(&caller.scopes, INTROSPECT_SCOPE));
-    let live = match &claims {
-        Some(claims) => sessions
-            .is_token_live(claims)
-            .await
-            .map_err(ApiError::from)?,
-        None => false,
-    };
-    let active = claims.as_ref().filter(|_| live);
+    let active = sessions
+        .introspect(token.expose_secret(), &caller, authenticator.verifier())
+        .await
+        .map_err(ApiError::from)?;
+    let active = active.as_ref();
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(Introspection {

@@ -12,6 +12,38 @@ use shared::body::BodyError;
 use shared::problem::ApiError;
 use utoipa::ToSchema;
 
+/// The `error` codes of RFC 6749 5.2 and RFC 7009 2.2.1 this service
+/// answers: one name each, spelled once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum OAuthCode {
+    InvalidRequest,
+    /// 401, with a Basic challenge.
+    InvalidClient,
+    InvalidGrant,
+    InvalidScope,
+    UnsupportedGrantType,
+    /// RFC 7009 2.2.1: a token this server cannot revoke.
+    UnsupportedTokenType,
+    /// 429 and 503.
+    TemporarilyUnavailable,
+    ServerError,
+}
+
+impl OAuthCode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::InvalidScope => "invalid_scope",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::ServerError => "server_error",
+        }
+    }
+}
+
 /// RFC 6749 5.2, with the problem-details members beside it: every non-2xx
 /// answer of the token endpoint.
 #[derive(Serialize, ToSchema)]
@@ -35,14 +67,15 @@ pub(super) struct OAuthError<'a> {
 pub(super) enum TokenError {
     OAuth {
         status: StatusCode,
-        code: &'static str,
+        code: OAuthCode,
         description: String,
     },
     Failed(ApiError),
 }
 
 impl TokenError {
-    pub(super) fn oauth(code: &'static str, description: impl Into<String>) -> Self {
+    /// A 400 with `code`.
+    pub(super) fn oauth(code: OAuthCode, description: impl Into<String>) -> Self {
         Self::OAuth {
             status: StatusCode::BAD_REQUEST,
             code,
@@ -54,7 +87,7 @@ impl TokenError {
     pub(super) fn invalid_client(description: impl Into<String>) -> Self {
         Self::OAuth {
             status: StatusCode::UNAUTHORIZED,
-            code: "invalid_client",
+            code: OAuthCode::InvalidClient,
             description: description.into(),
         }
     }
@@ -68,7 +101,7 @@ impl TokenError {
         };
         Self::OAuth {
             status,
-            code: "invalid_request",
+            code: OAuthCode::InvalidRequest,
             description: error.detail().to_owned(),
         }
     }
@@ -85,7 +118,7 @@ impl fmt::Display for TokenError {
         match self {
             Self::OAuth {
                 code, description, ..
-            } => write!(f, "{code}: {description}"),
+            } => write!(f, "{}: {description}", code.as_str()),
             Self::Failed(e) => e.fmt(f),
         }
     }
@@ -116,7 +149,7 @@ impl ResponseError for TokenError {
                     .insert_header((CACHE_CONTROL, "no-store"))
                     .insert_header((PRAGMA, "no-cache"))
                     .json(OAuthError {
-                        error: code,
+                        error: code.as_str(),
                         error_description: description,
                         problem_type: "about:blank",
                         title: status.canonical_reason().unwrap_or("Error"),
@@ -135,9 +168,9 @@ impl ResponseError for TokenError {
                 };
                 let code = match status {
                     StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => {
-                        "temporarily_unavailable"
+                        OAuthCode::TemporarilyUnavailable
                     }
-                    _ => "server_error",
+                    _ => OAuthCode::ServerError,
                 };
                 let oauth = Self::OAuth {
                     status,

@@ -33,7 +33,7 @@ use secrecy::SecretString;
 use shared::cors::Cors;
 use shared::problem::{ApiError, Problem};
 
-use super::oauth_error::TokenError;
+use super::oauth_error::{OAuthCode, TokenError};
 
 const NAME: &str = "refresh_token";
 /// The routes that read the cookie, under the public URL's path.
@@ -86,7 +86,7 @@ impl From<Refused> for TokenError {
     fn from(refused: Refused) -> Self {
         TokenError::OAuth {
             status: refused.status(),
-            code: "invalid_request",
+            code: OAuthCode::InvalidRequest,
             description: refused.detail().to_owned(),
         }
     }

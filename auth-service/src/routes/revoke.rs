@@ -12,12 +12,11 @@ use serde::Deserialize;
 use shared::auth::Authenticator;
 use shared::body::{BodyError, JsonOrForm};
 use shared::problem::ApiError;
-use shared::token::Claims;
 
 use super::client::ClientAddress;
-use super::oauth_error::{OAuthError, TokenError};
-use crate::audit::{self, Actor};
-use crate::sessions::Sessions;
+use super::oauth_error::{OAuthCode, OAuthError, TokenError};
+use crate::audit::Actor;
+use crate::sessions::{Revocation, Sessions};
 
 /// `POST /v1/revoke` body (RFC 7009 2.1), form-encoded or JSON.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -62,41 +61,24 @@ pub(super) async fn revoke(
     let JsonOrForm(request) = request.map_err(|e| TokenError::invalid_request_body(&e))?;
     let token = request
         .token
-        .ok_or_else(|| TokenError::oauth("invalid_request", "`token` is required"))?;
-    let token = token.expose_secret();
-    // RFC 7009 2.1: the hint says where to look first, not where to stop.
-    let access_first = request.token_type_hint.as_deref() == Some("access_token");
-    let actor = Actor::from_address(&client.0);
-    let by_refresh = || sessions.revoke_by_refresh(token, audit::TOKEN_REVOKED, &actor);
-    if !access_first && by_refresh().await.map_err(ApiError::from)? {
-        return Ok(revoked());
+        .ok_or_else(|| TokenError::oauth(OAuthCode::InvalidRequest, "`token` is required"))?;
+    let revocation = sessions
+        .revoke(
+            token.expose_secret(),
+            request.token_type_hint.as_deref(),
+            authenticator.verifier(),
+            &Actor::from_address(&client.0),
+        )
+        .await
+        .map_err(ApiError::from)?;
+    match revocation {
+        Revocation::Ended | Revocation::Unknown => Ok(HttpResponse::Ok()
+            .insert_header((CACHE_CONTROL, "no-store"))
+            .finish()),
+        Revocation::NoSession => Err(TokenError::oauth(
+            OAuthCode::UnsupportedTokenType,
+            "this access token holds no session (a Flask `/auth` login or a client's token), \
+             so it cannot be revoked; it expires at the end of its lifetime",
+        )),
     }
-    match authenticator.verifier().verify(token) {
-        Ok(Claims {
-            sid: Some(sid),
-            sub,
-            ..
-        }) => sessions
-            .end(&sid, &sub, &actor)
-            .await
-            .map_err(ApiError::from)?,
-        Ok(_) => {
-            return Err(TokenError::oauth(
-                "unsupported_token_type",
-                "this access token holds no session (a Flask `/auth` login or a client's \
-                 token), so it cannot be revoked; it expires at the end of its lifetime",
-            ))
-        }
-        Err(_) if access_first => {
-            by_refresh().await.map_err(ApiError::from)?;
-        }
-        Err(_) => {}
-    }
-    Ok(revoked())
-}
-
-fn revoked() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .finish()
 }

@@ -1,28 +1,33 @@
 //! `POST /v1/token`, the OAuth 2.0 token endpoint (RFC 6749 4.3, 5.1, 5.2).
 //!
-//! Grants: `password` (starts a refresh family), `refresh_token` (rotates
-//! it), and `client_credentials` (a service client's own token, RFC 6749
-//! 4.4). Unknown parameters are ignored (RFC 6749 3.2); the password and
-//! refresh grants need no client, so a `client_id` sent along is ignored.
+//! This file parses the request, dispatches on its [`GrantType`] and
+//! writes the answer; each grant is a module of its own: `password` (starts
+//! a refresh family), `refresh_token` (rotates it), `client_credentials` (a
+//! service client's own token, RFC 6749 4.4). A new grant is a new module
+//! and one line of the dispatch. Unknown parameters are ignored (RFC 6749
+//! 3.2); the password and refresh grants need no client, so a `client_id`
+//! sent along is ignored.
+
+mod client_credentials;
+mod password;
+mod refresh_token;
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
-use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
-use secrecy::{ExposeSecret as _, SecretString};
+use actix_web::{web, HttpRequest, HttpResponse};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use shared::body::{BodyError, JsonOrForm};
-use shared::problem::ApiError;
 use shared::token::IssuedToken;
 use utoipa::ToSchema;
 
 use super::client::ClientAddress;
-use super::client_auth;
-use super::oauth_error::{OAuthError, TokenError};
+use super::oauth_error::{OAuthCode, OAuthError, TokenError};
 use super::refresh_cookie::RefreshCookie;
-use crate::accounts::{Accounts, LoginError};
+use crate::accounts::Accounts;
 use crate::audit::Actor;
 use crate::clients::Clients;
-use crate::domain::scope;
-use crate::sessions::{RefreshError, Sessions, TokenPair};
+use crate::domain::GrantType;
+use crate::sessions::{Sessions, TokenPair};
 
 /// `POST /v1/token` body (RFC 6749 4.3 and 6), JSON or form-encoded.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -110,134 +115,73 @@ pub(super) async fn token(
     request: Result<JsonOrForm<TokenRequest>, BodyError>,
 ) -> Result<HttpResponse, TokenError> {
     let JsonOrForm(request) = request.map_err(|e| TokenError::invalid_request_body(&e))?;
-    if request.grant_type.as_deref() == Some("client_credentials") {
-        return client_credentials_grant(&req, &client, &clients, &sessions, request).await;
-    }
-    let pair = match request.grant_type.as_deref() {
-        Some("password") => {
-            cookie.check_login(&req)?;
-            password_grant(&client, &accounts, &sessions, request).await?
-        }
-        Some("refresh_token") => {
-            let presented = match request.refresh_token {
-                Some(in_body) => in_body,
-                None => cookie.read(&req)?.ok_or_else(|| {
-                    TokenError::oauth(
-                        "invalid_request",
-                        "the refresh_token grant needs `refresh_token`",
-                    )
-                })?,
-            };
-            sessions
-                .refresh(
-                    presented.expose_secret(),
-                    request.scope.as_deref(),
-                    &Actor::from_address(&client.0),
-                )
-                .await
-                .map_err(|e| match e {
-                    RefreshError::InvalidGrant(why) => TokenError::oauth("invalid_grant", why),
-                    RefreshError::InvalidScope(why) => TokenError::oauth("invalid_scope", why),
-                    RefreshError::Failed(e) => TokenError::Failed(e.into()),
-                })?
-        }
-        Some(_) => {
+    let grant = match request.grant_type.as_deref().map(GrantType::parse) {
+        Some(Some(grant)) => grant,
+        Some(None) => {
             return Err(TokenError::oauth(
-                "unsupported_grant_type",
+                OAuthCode::UnsupportedGrantType,
                 "grant_type must be `password`, `refresh_token` or `client_credentials`",
             ))
         }
         None => {
             return Err(TokenError::oauth(
-                "invalid_request",
+                OAuthCode::InvalidRequest,
                 "grant_type is required",
             ))
         }
     };
-    let mut response = HttpResponse::Ok();
-    let in_body = if cookie.enabled() {
-        cookie.set(&mut response, &pair.refresh_token);
-        None
-    } else {
-        Some(pair.refresh_token.as_str())
+    let issued = match grant {
+        GrantType::Password => {
+            password::grant(&req, &client, &accounts, &sessions, &cookie, request).await?
+        }
+        GrantType::RefreshToken => {
+            let actor = Actor::from_address(&client.0);
+            refresh_token::grant(&req, &actor, &sessions, &cookie, request).await?
+        }
+        GrantType::ClientCredentials => {
+            client_credentials::grant(&req, &client, &clients, &sessions, request).await?
+        }
     };
-    Ok(issued(response, &pair.access, in_body, &pair.scope))
+    Ok(respond(issued, &cookie))
 }
 
-fn issued(
-    mut response: HttpResponseBuilder,
-    access: &IssuedToken,
-    refresh_token: Option<&str>,
-    scope: &str,
-) -> HttpResponse {
+/// What a grant issues.
+struct Issued {
+    access: IssuedToken,
+    /// None for a service client.
+    refresh_token: Option<String>,
+    scope: String,
+}
+
+impl From<TokenPair> for Issued {
+    fn from(pair: TokenPair) -> Self {
+        Self {
+            access: pair.access,
+            refresh_token: Some(pair.refresh_token),
+            scope: pair.scope,
+        }
+    }
+}
+
+/// RFC 6749 5.1, never cached; with the refresh cookie on, the refresh
+/// token is set as the cookie instead of returned.
+fn respond(issued: Issued, cookie: &RefreshCookie) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    let refresh_token = match issued.refresh_token.as_deref() {
+        Some(refresh_token) if cookie.enabled() => {
+            cookie.set(&mut response, refresh_token);
+            None
+        }
+        in_body => in_body,
+    };
     response
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((PRAGMA, "no-cache"))
         .json(TokenResponse {
-            access_token: &access.access_token,
+            access_token: &issued.access.access_token,
             token_type: "Bearer",
-            expires_in: access.expires_in,
+            expires_in: issued.access.expires_in,
             refresh_token,
-            scope,
+            scope: &issued.scope,
         })
-}
-
-async fn client_credentials_grant(
-    req: &HttpRequest,
-    address: &ClientAddress,
-    clients: &Clients,
-    sessions: &Sessions,
-    request: TokenRequest,
-) -> Result<HttpResponse, TokenError> {
-    let client = client_auth::authenticated(
-        req,
-        clients,
-        &address.0,
-        request.client_id.as_deref(),
-        request.client_secret,
-    )
-    .await?;
-    let scope = scope::narrow(&client.scopes, request.scope.as_deref())
-        .map_err(|why| TokenError::oauth("invalid_scope", why))?;
-    let access = sessions
-        .issue_to_client(&client, &scope)
-        .map_err(ApiError::from)?;
-    Ok(issued(HttpResponse::Ok(), &access, None, &scope))
-}
-
-async fn password_grant(
-    client: &ClientAddress,
-    accounts: &Accounts,
-    sessions: &Sessions,
-    request: TokenRequest,
-) -> Result<TokenPair, TokenError> {
-    let (Some(username), Some(password)) = (request.username, request.password) else {
-        return Err(TokenError::oauth(
-            "invalid_request",
-            "the password grant needs `username` and `password`",
-        ));
-    };
-    let user = match accounts.login(&username, password, &client.0).await {
-        Ok(user) => user,
-        Err(LoginError::Disabled) => {
-            return Err(TokenError::oauth(
-                "invalid_grant",
-                LoginError::Disabled.to_string(),
-            ))
-        }
-        Err(e) => return Err(ApiError::from(e).into()),
-    };
-    let Some(user) = user else {
-        return Err(TokenError::oauth(
-            "invalid_grant",
-            "the username or password is wrong",
-        ));
-    };
-    let scope = scope::narrow(accounts.granted(&user), request.scope.as_deref())
-        .map_err(|why| TokenError::oauth("invalid_scope", why))?;
-    let actor = Actor::from_address(&client.0);
-    Ok(sessions
-        .start(&user, scope, &actor)
-        .await
-        .map_err(ApiError::from)?)
 }
