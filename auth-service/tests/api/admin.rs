@@ -949,7 +949,7 @@ async fn two_admins_disabling_each_other_at_once_leave_one() {
 #[tokio::test]
 async fn expired_rows_are_purged_in_batches_and_counted() {
     use auth_service::audit::Actor;
-    use auth_service::store::{AuditFilter, AuthStore as _, Purged, SqlAuthStore};
+    use auth_service::store::{AuditFilter, AuditStore as _, AuthStore as _, Purged, SqlAuthStore};
 
     let db = TestDatabase::new().await;
     let settings = shared::settings::DatabaseSettings {
