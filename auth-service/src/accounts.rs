@@ -111,7 +111,12 @@ pub async fn grant(
         .event(audit::SCOPES_CHANGED, now)
         .user(&user.id)
         .detail(serde_json::json!({"scopes": all, "by": "command line"}));
-    match store.update_user(&user.id, &change, now, &[event]).await? {
+    // Adding scopes never removes an admin.
+    let rule = |_: &User, _| true;
+    match store
+        .update_user(&user.id, &change, now, &[event], &rule)
+        .await?
+    {
         Changed::Yes => Ok(all),
         // Deleted meanwhile; adding scopes never removes the last admin.
         Changed::NoSuchUser | Changed::LastAdmin => {

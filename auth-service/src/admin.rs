@@ -11,7 +11,7 @@ use shared::clock::Clock;
 use crate::audit::{self, Actor};
 use crate::domain::scope::{self, ADMIN_SCOPE};
 use crate::secret;
-use crate::store::{AuthStore, Changed, Client, StoreError, User, UserChange};
+use crate::store::{holds_admin, AuthStore, Changed, Client, StoreError, User, UserChange};
 
 /// The administration service, shared by every worker.
 pub struct Admin {
@@ -47,6 +47,25 @@ pub struct NewClient {
     pub client: Client,
     /// The secret; only its hash is kept.
     pub secret: SecretString,
+}
+
+/// The last-admin rule: no change made through the API may leave no
+/// enabled user holding `auth:admin` (the command line can always make one
+/// again). The store calls it inside the change's transaction, with the
+/// user as read there under a lock and the number of enabled admins then,
+/// so two admins demoting each other at once leave one. `after` is the
+/// change, `None` for a deletion.
+pub fn keeps_an_admin(before: &User, after: Option<&UserChange>, enabled_admins: usize) -> bool {
+    let is_admin = |disabled: bool, scopes: Option<&str>| !disabled && holds_admin(scopes);
+    let disabled = before.disabled_at.is_some();
+    let was = is_admin(disabled, before.scopes.as_deref());
+    let will_be = after.is_some_and(|change| {
+        is_admin(
+            change.disabled.unwrap_or(disabled),
+            change.scopes.as_deref().or(before.scopes.as_deref()),
+        )
+    });
+    !was || will_be || enabled_admins > 1
 }
 
 fn changed(outcome: Changed) -> Result<(), AdminError> {
@@ -101,9 +120,10 @@ impl Admin {
             );
         }
         let change = UserChange { disabled, scopes };
+        let rule = |before: &User, admins| keeps_an_admin(before, Some(&change), admins);
         changed(
             self.store
-                .update_user(user_id, &change, now, &events)
+                .update_user(user_id, &change, now, &events, &rule)
                 .await?,
         )?;
         self.user(user_id).await
@@ -114,7 +134,8 @@ impl Admin {
         let event = actor
             .event(audit::USER_DELETED, self.clock.now_ms())
             .user(user_id);
-        changed(self.store.delete_user(user_id, &event).await?)
+        let rule = |before: &User, admins| keeps_an_admin(before, None, admins);
+        changed(self.store.delete_user(user_id, &event, &rule).await?)
     }
 
     /// Ends every session of a user; how many were live.
@@ -176,5 +197,52 @@ impl Admin {
         } else {
             Err(AdminError::NotFound("no client has this id"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(disabled: bool, scopes: Option<&str>) -> User {
+        User {
+            id: "u".into(),
+            username: "u".into(),
+            username_key: "u".into(),
+            password_hash: String::new(),
+            created_at: String::new(),
+            scopes: scopes.map(str::to_owned),
+            disabled_at: disabled.then_some(1),
+            last_login_at: None,
+        }
+    }
+
+    #[test]
+    fn the_last_enabled_admin_cannot_be_removed_and_others_can() {
+        let admin = user(false, Some("items:read auth:admin"));
+        let demote = UserChange {
+            scopes: Some("items:read".into()),
+            ..UserChange::default()
+        };
+        let disable = UserChange {
+            disabled: Some(true),
+            ..UserChange::default()
+        };
+        for change in [Some(&demote), Some(&disable), None] {
+            assert!(!keeps_an_admin(&admin, change, 1), "{change:?}");
+            assert!(
+                keeps_an_admin(&admin, change, 2),
+                "another admin: {change:?}"
+            );
+        }
+        let rename = UserChange::default();
+        assert!(keeps_an_admin(&admin, Some(&rename), 1), "still an admin");
+        let shouting = user(false, Some("AUTH:ADMIN"));
+        assert!(keeps_an_admin(&shouting, None, 1), "not an admin at all");
+        let disabled = user(true, Some("auth:admin"));
+        assert!(
+            keeps_an_admin(&disabled, None, 1),
+            "a disabled admin counts for none"
+        );
     }
 }

@@ -20,7 +20,8 @@ pub use clients::{Client, ClientStore};
 pub use sessions::{Family, NewRefreshToken, RefreshToken, SessionStore};
 pub use sql::{SqlAuthStore, MIGRATIONS};
 pub use throttle::{ThrottleKey, ThrottleStore};
-pub use users::{Changed, InsertUserError, User, UserChange, UserStore};
+pub(crate) use users::holds_admin;
+pub use users::{AdminRule, Changed, InsertUserError, User, UserChange, UserStore};
 
 /// The database failed or could not be reached; the cause is for the log.
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,7 @@
 //! The `users` table: names, password hashes, granted scopes, the
-//! disabled flag.
+//! disabled flag. A change that could remove an administrator is judged
+//! inside its transaction by the rule its caller gives
+//! ([`AdminRule`]; the rule itself is `admin::keeps_an_admin`).
 
 use async_trait::async_trait;
 use shared::db::is_unique_violation;
@@ -72,6 +74,11 @@ pub enum InsertUserError {
     Store(#[from] StoreError),
 }
 
+/// Judges a change to a user inside its transaction: given the user as
+/// read there, under a lock that serialises such changes, and the number
+/// of enabled users holding `auth:admin` then, whether it may be made.
+pub type AdminRule<'a> = &'a (dyn Fn(&User, usize) -> bool + Send + Sync);
+
 /// The users.
 #[async_trait]
 pub trait UserStore: Send + Sync + 'static {
@@ -92,10 +99,16 @@ pub trait UserStore: Send + Sync + 'static {
         change: &UserChange,
         now: i64,
         events: &[NewEvent],
+        rule: AdminRule<'_>,
     ) -> Result<Changed, StoreError>;
 
     /// Deletes a user, their sessions and their hash.
-    async fn delete_user(&self, user_id: &str, event: &NewEvent) -> Result<Changed, StoreError>;
+    async fn delete_user(
+        &self,
+        user_id: &str,
+        event: &NewEvent,
+        rule: AdminRule<'_>,
+    ) -> Result<Changed, StoreError>;
 
     /// Users by lower-cased name, after `after`, starting with `prefix`.
     async fn list_users(
@@ -140,7 +153,7 @@ pub(super) fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
 
 /// Whether a user's stored scopes hold the admin scope (`None`, the
 /// defaults, never does), as `admin_count` counts it.
-fn holds_admin(scopes: Option<&str>) -> bool {
+pub(crate) fn holds_admin(scopes: Option<&str>) -> bool {
     scopes.is_some_and(|s| scope::includes(s, ADMIN_SCOPE))
 }
 
@@ -198,12 +211,12 @@ impl SqlAuthStore {
             .count())
     }
 
-    /// Locks and reads the user, and whether the change leaves an admin.
+    /// Locks and reads the user, and whether `rule` allows the change.
     async fn user_for_change(
         &self,
         tx: &mut Tx,
         user_id: &str,
-        leaves_admin: impl Fn(&User) -> bool,
+        rule: AdminRule<'_>,
     ) -> Result<Result<User, Changed>, StoreError> {
         self.lock_admins(tx).await?;
         let row = sqlx::query(&format!("{USER_COLUMNS} WHERE id = $1"))
@@ -214,8 +227,7 @@ impl SqlAuthStore {
         let Some(user) = decode_one(row.as_ref(), user_from, "decoding a user")? else {
             return Ok(Err(Changed::NoSuchUser));
         };
-        let was_admin = user.disabled_at.is_none() && holds_admin(user.scopes.as_deref());
-        if was_admin && !leaves_admin(&user) && Self::admin_count(tx).await? <= 1 {
+        if !rule(&user, Self::admin_count(tx).await?) {
             return Ok(Err(Changed::LastAdmin));
         }
         Ok(Ok(user))
@@ -271,13 +283,10 @@ impl UserStore for SqlAuthStore {
         change: &UserChange,
         now: i64,
         events: &[NewEvent],
+        rule: AdminRule<'_>,
     ) -> Result<Changed, StoreError> {
         let mut tx = self.begin("starting a user change").await?;
-        let leaves_admin = |user: &User| {
-            change.disabled != Some(true)
-                && holds_admin(change.scopes.as_deref().or(user.scopes.as_deref()))
-        };
-        if let Err(refused) = self.user_for_change(&mut tx, user_id, leaves_admin).await? {
+        if let Err(refused) = self.user_for_change(&mut tx, user_id, rule).await? {
             return Ok(refused);
         }
         sqlx::query(
@@ -303,9 +312,14 @@ impl UserStore for SqlAuthStore {
         Ok(Changed::Yes)
     }
 
-    async fn delete_user(&self, user_id: &str, event: &NewEvent) -> Result<Changed, StoreError> {
+    async fn delete_user(
+        &self,
+        user_id: &str,
+        event: &NewEvent,
+        rule: AdminRule<'_>,
+    ) -> Result<Changed, StoreError> {
         let mut tx = self.begin("starting a user deletion").await?;
-        if let Err(refused) = self.user_for_change(&mut tx, user_id, |_| false).await? {
+        if let Err(refused) = self.user_for_change(&mut tx, user_id, rule).await? {
             return Ok(refused);
         }
         // Sessions and their tokens go by ON DELETE CASCADE; say so for SQLite
