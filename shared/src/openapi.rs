@@ -1,5 +1,6 @@
 //! What every service's OpenAPI 3.1 document shares: the security schemes,
-//! rendering, and (with `test-support`) the check that holds a service's
+//! the refusals many routes answer (declared once, listed in a route's
+//! `responses(...)` by name), rendering, and (with `test-support`) the check that holds a service's
 //! routes against its document. The operations every service has, and the
 //! serving of the document, are in `crate::operations`.
 //!
@@ -25,6 +26,30 @@ use utoipa::openapi::security::{
     ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
 };
 use utoipa::Modify;
+
+/// What a route that takes a JSON body answers before its handler runs
+/// when the body is not one it can read (`crate::body::Json`).
+#[derive(utoipa::IntoResponses)]
+pub enum JsonBodyRefusals {
+    /// The body is not JSON.
+    #[response(status = 400, content_type = "application/problem+json")]
+    NotJson(crate::problem::ProblemDetails),
+    /// The body is over 16 KiB.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(crate::problem::ProblemDetails),
+    /// The body is not `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJsonType(crate::problem::ProblemDetails),
+}
+
+/// What a list route answers to a `limit` or `cursor` it cannot use
+/// (`crate::page`).
+#[derive(utoipa::IntoResponses)]
+pub enum PageRefusals {
+    /// A bad limit or cursor.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadPage(crate::problem::ProblemDetails),
+}
 
 /// Adds the security schemes: `bearer` (a JWT access token in
 /// `Authorization: Bearer`, or `JWT` for Flask-JWT clients) and `oauth2`

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use shared::problem::{ApiError, Problem};
 
 use super::session::LiveCaller;
+use super::session::LiveTokenRefusal;
 use super::users::UserView;
 use crate::accounts::Accounts;
 
@@ -16,7 +17,7 @@ use crate::accounts::Accounts;
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The caller.", body = UserView<'static>),
-        (status = 401, description = "No valid access token, or its session has ended.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        LiveTokenRefusal,
         (status = 404, description = "The user no longer exists.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]

@@ -33,7 +33,8 @@ pub use refresh_cookie::RefreshCookie;
 /// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
 /// them through the same extractors as the routes do.
 pub mod bodies {
-    pub use super::admin::{NewClientRequest, UserPatch};
+    pub use super::admin::clients::NewClientRequest;
+    pub use super::admin::users::UserPatch;
     pub use super::introspect::IntrospectRequest;
     pub use super::login::FlaskLogin;
     pub use super::logout::LogoutRequest;
@@ -69,27 +70,28 @@ fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::Ser
     .service(resource("/v1/introspect").route(web::post().to(introspect::introspect)))
     .service(resource("/local/users/{username}/grant").route(web::post().to(local::grant)))
     .service(resource("/v1/me").route(web::get().to(me::me)))
-    .service(resource("/v1/admin/users").route(web::get().to(admin::list_users)))
+    .service(resource("/v1/admin/users").route(web::get().to(admin::users::list_users)))
     .service(
         resource("/v1/admin/users/{id}")
-            .route(web::get().to(admin::get_user))
-            .route(web::patch().to(admin::change_user))
-            .route(web::delete().to(admin::delete_user)),
+            .route(web::get().to(admin::users::get_user))
+            .route(web::patch().to(admin::users::change_user))
+            .route(web::delete().to(admin::users::delete_user)),
     )
     .service(
         resource("/v1/admin/users/{id}/sessions")
-            .route(web::get().to(admin::list_sessions))
-            .route(web::delete().to(admin::revoke_sessions)),
+            .route(web::get().to(admin::sessions::list_sessions))
+            .route(web::delete().to(admin::sessions::revoke_sessions)),
     )
     .service(
         resource("/v1/admin/clients")
-            .route(web::get().to(admin::list_clients))
-            .route(web::post().to(admin::create_client)),
+            .route(web::get().to(admin::clients::list_clients))
+            .route(web::post().to(admin::clients::create_client)),
     )
     .service(
-        resource("/v1/admin/clients/{client_id}").route(web::delete().to(admin::delete_client)),
+        resource("/v1/admin/clients/{client_id}")
+            .route(web::delete().to(admin::clients::delete_client)),
     )
-    .service(resource("/v1/admin/audit").route(web::get().to(admin::audit_log)))
+    .service(resource("/v1/admin/audit").route(web::get().to(admin::events::audit_log)))
     .configure(console::configure)
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
     .service(resource(discovery::JWKS_PATH).route(web::get().to(discovery::jwks)))
@@ -167,16 +169,16 @@ impl utoipa::Modify for ClientAuthentication {
         discovery::jwks,
         discovery::authorization_server,
         discovery::openid_configuration,
-        admin::list_users,
-        admin::get_user,
-        admin::change_user,
-        admin::delete_user,
-        admin::list_sessions,
-        admin::revoke_sessions,
-        admin::create_client,
-        admin::list_clients,
-        admin::delete_client,
-        admin::audit_log,
+        admin::users::list_users,
+        admin::users::get_user,
+        admin::users::change_user,
+        admin::users::delete_user,
+        admin::sessions::list_sessions,
+        admin::sessions::revoke_sessions,
+        admin::clients::create_client,
+        admin::clients::list_clients,
+        admin::clients::delete_client,
+        admin::events::audit_log,
     ),
     modifiers(&SECURITY, &ClientAuthentication),
     tags(

@@ -8,6 +8,7 @@ use shared::problem::ApiError;
 
 use super::client::ClientAddress;
 use super::session::LiveCaller;
+use super::session::LiveTokenRefusal;
 use crate::accounts::Accounts;
 
 /// `PUT /v1/me/password` body.
@@ -34,10 +35,8 @@ pub struct ChangePassword {
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 204, description = "Changed; every refresh token of the user revoked."),
-        (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token, or its session has ended.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        shared::openapi::JsonBodyRefusals,
+        LiveTokenRefusal,
         (status = 403, description = "The current password is wrong.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed password checks; see `Retry-After`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "The new password is weak.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),

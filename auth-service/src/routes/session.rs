@@ -33,6 +33,15 @@ impl<S> Authenticated for Authorized<S> {
     }
 }
 
+/// What a route for a live token answers without one.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "only the OpenAPI document reads it")]
+pub(super) enum LiveTokenRefusal {
+    /// No valid access token, or its session has ended.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(shared::problem::ProblemDetails),
+}
+
 /// `auth:admin`.
 pub(super) struct AdminScope;
 

@@ -58,9 +58,7 @@ pub struct RegisterRequest {
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered.", body = UserView<'static>),
-        (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        shared::openapi::JsonBodyRefusals,
         (status = 409, description = "The name is taken.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "An invalid name or a weak password.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),

@@ -9,7 +9,7 @@ use shared::auth::Authorized;
 use shared::body::Json;
 use shared::clock::Clock;
 use shared::page;
-use shared::problem::{ApiError, Problem};
+use shared::problem::{ApiError, Problem, ProblemDetails};
 
 use super::{ItemsRead, ItemsWrite};
 use crate::domain::{ItemName, Price};
@@ -77,6 +77,42 @@ pub(super) struct ListQuery {
     cursor: Option<String>,
 }
 
+/// A read's refusals of its token.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "only the OpenAPI document reads it")]
+enum ReadRefusals {
+    /// No valid access token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(ProblemDetails),
+    /// The token lacks `items:read`.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(ProblemDetails),
+}
+
+/// A write's refusals of its token.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "only the OpenAPI document reads it")]
+enum WriteRefusals {
+    /// No valid access token.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(ProblemDetails),
+    /// The token lacks `items:write`.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(ProblemDetails),
+}
+
+/// What a route naming one item answers when there is none.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "only the OpenAPI document reads it")]
+enum NoSuchItem {
+    /// No such item.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(ProblemDetails),
+    /// An invalid name.
+    #[response(status = 422, content_type = "application/problem+json")]
+    InvalidName(ProblemDetails),
+}
+
 /// List items: a page in name order.
 ///
 /// `limit` items (20 when absent, at most 100) after `cursor`, the
@@ -89,9 +125,8 @@ pub(super) struct ListQuery {
     security(("bearer" = []), ("oauth2" = ["items:read"])),
     responses(
         (status = 200, description = "A page.", body = ItemPage<'static>),
-        (status = 400, description = "A bad limit or cursor.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `items:read`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        shared::openapi::PageRefusals,
+        ReadRefusals,
     ),
 )]
 pub(super) async fn list(
@@ -121,10 +156,8 @@ pub(super) async fn list(
     security(("bearer" = []), ("oauth2" = ["items:read"])),
     responses(
         (status = 200, description = "The item.", body = ItemView<'static>),
-        (status = 401, description = "No valid access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `items:read`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such item.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid name.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        ReadRefusals,
+        NoSuchItem,
     ),
 )]
 pub(super) async fn get(
@@ -161,11 +194,8 @@ pub struct PutItem {
     responses(
         (status = 201, description = "Created; `Location` names it.", body = ItemView<'static>),
         (status = 200, description = "Replaced.", body = ItemView<'static>),
-        (status = 400, description = "The body is not JSON.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `items:write`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        shared::openapi::JsonBodyRefusals,
+        WriteRefusals,
         (status = 422, description = "An invalid name or price.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
@@ -203,10 +233,8 @@ pub(super) async fn put(
     security(("bearer" = []), ("oauth2" = ["items:write"])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "No valid access token.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks `items:write`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 404, description = "No such item.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid name.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        WriteRefusals,
+        NoSuchItem,
     ),
 )]
 pub(super) async fn delete(
