@@ -32,10 +32,10 @@ pub struct LogoutRequest {
     request_body = LogoutRequest,
     responses(
         (status = 204, description = "Revoked, or was never valid (RFC 7009)."),
+        // After the set: this 400 says more than its.
+        shared::openapi::JsonBodyRefusals,
         (status = 400, description = "The body is not JSON; or, with the refresh cookie on, the request carries more than one refresh cookie (cookie tossing), and nothing is revoked.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 403, description = "With the refresh cookie on, a browser request from a page that is neither this service's nor an allowed CORS origin.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 16 KiB.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not `application/json`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "The body is not `{\"refresh_token\"}`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
