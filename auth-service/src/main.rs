@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use auth_service::cli::{Cli, Command, KeyStep, UsersCommand};
 use auth_service::keys::KeyFolders;
-use auth_service::settings::Settings;
+use auth_service::settings::{AdminSocket, Settings};
 use auth_service::startup::Application;
 use clap::Parser as _;
 use shared::cli::ServiceCommand;
@@ -58,11 +58,12 @@ fn key_step(step: &KeyStep) -> Result<String, String> {
 /// answers, else on the configured database, migrated first.
 fn grant(username: &str, scopes: &[String]) -> Result<String, String> {
     let settings = Settings::load().map_err(|e| e.to_string())?;
-    let running = settings
-        .server
-        .admin_socket
-        .as_ref()
-        .and_then(|path| std::os::unix::net::UnixStream::connect(path).ok());
+    let running = match settings.admin_socket() {
+        AdminSocket::Set(path) | AdminSocket::BesideTheDatabase(path) => {
+            std::os::unix::net::UnixStream::connect(path).ok()
+        }
+        AdminSocket::Off => None,
+    };
     if let Some(socket) = running {
         return auth_service::cli::grant_over_socket(socket, username, scopes);
     }
@@ -76,8 +77,8 @@ fn grant(username: &str, scopes: &[String]) -> Result<String, String> {
             .map(|scopes| format!("{username} is granted: {scopes}"))
             .map_err(|e| {
                 let hint = if format!("{e:#}").contains("in use by another process") {
-                    "; the service is running: give it AUTH__SERVER__ADMIN_SOCKET (the images \
-                     do) and this command goes through it"
+                    "; the service is running without an admin socket (AUTH__SERVER__ADMIN_SOCKET \
+                     is set empty, or set otherwise for it than for this command)"
                 } else {
                     ""
                 };

@@ -2,7 +2,9 @@
 //! `AUTH_CONFIG_FILE`, then `AUTH__SECTION__KEY` and `JWT_*` variables.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
+use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 use shared::settings::{
     CorsSettings, DatabaseSettings, JwtSettings, ServerSettings, SettingsError,
@@ -133,5 +135,74 @@ impl Settings {
         crate::domain::scope::joined(&defaults)
             .map_err(|why| SettingsError::new(format!("AUTH__TOKENS__DEFAULT_SCOPES: {why}")))?;
         Ok(settings)
+    }
+}
+
+/// Where the admin socket is, and who chose it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminSocket {
+    /// `AUTH__SERVER__ADMIN_SOCKET`: the service does not start without it.
+    Set(PathBuf),
+    /// Unset: beside the SQLite database, named after its file
+    /// (`data/auth.db`: `data/auth.sock`), so that `auth-service users ...`
+    /// run with the service's own settings finds the service holding the
+    /// file. Another process serving the file (`?vfs=unix`) may hold it
+    /// already; then the service runs without one.
+    BesideTheDatabase(PathBuf),
+    /// Set empty, or PostgreSQL (where the command writes to the database
+    /// itself).
+    Off,
+}
+
+impl Settings {
+    /// The admin socket these settings give.
+    pub fn admin_socket(&self) -> AdminSocket {
+        admin_socket(
+            self.server.admin_socket.clone(),
+            self.database.url.expose_secret(),
+        )
+    }
+}
+
+fn admin_socket(set: Option<PathBuf>, database_url: &str) -> AdminSocket {
+    match set {
+        Some(path) if path.as_os_str().is_empty() => AdminSocket::Off,
+        Some(path) => AdminSocket::Set(path),
+        // Never the database itself (a file named `*.sock`): a stale
+        // socket file is removed at start.
+        None => shared::db::sqlite_file(database_url)
+            .map(|file| (file.with_extension("sock"), file))
+            .filter(|(socket, file)| socket != file)
+            .map_or(AdminSocket::Off, |(socket, _)| {
+                AdminSocket::BesideTheDatabase(socket)
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{admin_socket, AdminSocket};
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_admin_socket_is_beside_a_sqlite_file_unless_set() {
+        let sqlite = "sqlite://data/auth.db";
+        let beside = |path: &str| AdminSocket::BesideTheDatabase(PathBuf::from(path));
+        assert_eq!(admin_socket(None, sqlite), beside("data/auth.sock"));
+        assert_eq!(
+            admin_socket(None, "sqlite:///d/auth.db?vfs=unix"),
+            beside("/d/auth.sock")
+        );
+        assert_eq!(admin_socket(None, "postgres://db/auth"), AdminSocket::Off);
+        assert_eq!(admin_socket(None, "sqlite::memory:"), AdminSocket::Off);
+        let odd = admin_socket(None, "sqlite://data/odd.sock");
+        assert_eq!(odd, AdminSocket::Off, "never the database");
+        let empty = admin_socket(Some(PathBuf::new()), sqlite);
+        assert_eq!(empty, AdminSocket::Off, "empty turns it off");
+        let set = PathBuf::from("/run/auth/admin.sock");
+        assert_eq!(
+            admin_socket(Some(set.clone()), sqlite),
+            AdminSocket::Set(set)
+        );
     }
 }

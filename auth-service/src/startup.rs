@@ -17,7 +17,7 @@ use crate::clients::Clients;
 use crate::passwords::PasswordHasher;
 use crate::routes::{PublishedKeys, RefreshCookie, ServerMetadata, TrustedProxyHops};
 use crate::sessions::{SessionLifetimes, Sessions};
-use crate::settings::Settings;
+use crate::settings::{AdminSocket, Settings};
 use crate::store::{AuthStore, Purged, SqlAuthStore};
 use crate::throttle::Throttle;
 
@@ -113,7 +113,21 @@ impl Application {
         let ready_check: Arc<dyn ReadyCheck> = Arc::new(db.clone());
         let ready_check = web::Data::from(ready_check);
         let routes = crate::routes::routes();
-        let server = shared::http::bind("auth-service", &settings.server, &cors, move |cfg| {
+        let mut server_settings = settings.server.clone();
+        server_settings.admin_socket = match settings.admin_socket() {
+            AdminSocket::Set(path) => Some(path),
+            AdminSocket::BesideTheDatabase(path) if is_served(&path) => {
+                tracing::warn!(
+                    "another process serving this database answers on {}: running without an \
+                     admin socket",
+                    path.display()
+                );
+                None
+            }
+            AdminSocket::BesideTheDatabase(path) => Some(path),
+            AdminSocket::Off => None,
+        };
+        let server = shared::http::bind("auth-service", &server_settings, &cors, move |cfg| {
             cfg.app_data(accounts.clone())
                 .app_data(sessions.clone())
                 .app_data(admin.clone())
@@ -128,6 +142,11 @@ impl Application {
         })?;
         Ok(server.on_stop(async move { db.close().await }))
     }
+}
+
+/// Whether a process answers on the Unix socket at `path`.
+fn is_served(path: &std::path::Path) -> bool {
+    std::os::unix::net::UnixStream::connect(path).is_ok()
 }
 
 /// `auth-service users grant`: adds `scopes` to a user's grants on the

@@ -436,6 +436,29 @@ fn refuse_if_in_use(path: &std::path::Path) -> Result<(), SettingsError> {
     }
 }
 
+/// The file of a `sqlite://` URL: none for another database or one in
+/// memory.
+///
+/// ```
+/// use std::path::Path;
+/// use shared::db::sqlite_file;
+///
+/// assert_eq!(sqlite_file("sqlite://data/auth.db?vfs=unix").as_deref(), Some(Path::new("data/auth.db")));
+/// assert_eq!(sqlite_file("sqlite::memory:"), None);
+/// assert_eq!(sqlite_file("postgres://db/auth"), None);
+/// ```
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let path = url
+        .strip_prefix("sqlite:")?
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    let in_memory =
+        path.is_empty() || path == ":memory:" || query_parameter(url, "mode") == Some("memory");
+    (!in_memory).then(|| PathBuf::from(path))
+}
+
 /// `sqlite://data/a.db` creates `data/` when absent (mode 0700) and the
 /// file (mode 0600: SQLite gives its `-wal` file the same), so
 /// that no other user of the machine reads the hashes and sessions in it;
@@ -443,16 +466,9 @@ fn refuse_if_in_use(path: &std::path::Path) -> Result<(), SettingsError> {
 /// file that exists but cannot be written (a read-only volume). The file's
 /// path, unless the database lives in memory.
 fn prepare_sqlite_file(url: &str) -> Result<Option<PathBuf>, SettingsError> {
-    let path = url
-        .trim_start_matches("sqlite:")
-        .trim_start_matches("//")
-        .split('?')
-        .next()
-        .unwrap_or_default();
-    if path.is_empty() || path == ":memory:" || query_parameter(url, "mode") == Some("memory") {
+    let Some(path) = sqlite_file(url) else {
         return Ok(None);
-    }
-    let path = PathBuf::from(path);
+    };
     if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
         use std::os::unix::fs::DirBuilderExt as _;
         std::fs::DirBuilder::new()

@@ -14,10 +14,18 @@ const BINARY: &str = env!("CARGO_BIN_EXE_auth-service");
 /// `auth-service users grant ARGS...` for the service on `url` with
 /// `socket`: success, stdout, stderr.
 pub(crate) async fn grant(url: &str, socket: &Path, args: &[&str]) -> (bool, String, String) {
+    grant_with(url, Some(socket), args).await
+}
+
+/// `auth-service users grant ARGS...` with the settings a user would give:
+/// the database, and the socket if any.
+async fn grant_with(url: &str, socket: Option<&Path>, args: &[&str]) -> (bool, String, String) {
     let mut command = Command::new(BINARY);
+    if let Some(socket) = socket {
+        command.env("AUTH__SERVER__ADMIN_SOCKET", socket);
+    }
     command
         .env("AUTH__DATABASE__URL", url)
-        .env("AUTH__SERVER__ADMIN_SOCKET", socket)
         .env("JWT_SECRET", SECRET)
         .env("RUST_LOG", "warn")
         .args(["users", "grant"])
@@ -94,6 +102,31 @@ async fn the_first_admin_is_granted_from_the_command_line_while_the_service_runs
             .permissions(),
     );
     assert_eq!(mode & 0o777, 0o600, "only the service's user opens it");
+}
+
+/// A new user's first admin, as the README says it: the service started
+/// with no setting but its database, the command run with the same, while
+/// the service holds the SQLite file.
+#[tokio::test]
+async fn the_command_finds_the_running_service_with_no_setting() {
+    let db = TestDatabase::new().await;
+    let app = spawn_app_on(db.url(), &[]).await;
+    app.register("alice", PASSWORD).await;
+    let (ok, stdout, stderr) = grant_with(db.url(), None, &["alice", "auth:admin"]).await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("alice is granted"), "{stdout}");
+    assert_eq!(
+        scope_of(&app, "alice").await,
+        "items:read items:write auth:admin"
+    );
+    if !db.is_postgres() {
+        let socket = std::path::PathBuf::from(
+            db.url()
+                .trim_start_matches("sqlite://")
+                .replace("test.db", "test.sock"),
+        );
+        assert!(socket.exists(), "beside the database: {}", socket.display());
+    }
 }
 
 #[tokio::test]
