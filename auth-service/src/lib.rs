@@ -5,12 +5,17 @@
 //! below it):
 //!
 //! - `routes`: the HTTP edge; the only module that builds HTTP answers.
-//! - `accounts` (users, passwords, the throttle) and `sessions` (access and
-//!   refresh tokens): the decisions, returning domain errors; neither
-//!   imports the other.
-//! - `throttle`, `passwords`, `domain`: parts the decisions use.
-//! - `store`: all SQL. `failure`: what fails below a decision.
-//! - `startup`, `settings`, `cli`, `metrics`, `keys` (key files): wiring.
+//! - `accounts` (users, passwords, the throttle), `sessions` (access and
+//!   refresh tokens, revocation, introspection), `admin` (the admin API's
+//!   changes and the last-admin rule) and `clients` (client
+//!   authentication): the decisions, returning domain errors; none imports
+//!   another.
+//! - `throttle`, `passwords`, `audit` (events and who did them), `secret`
+//!   (random secrets and their stored hashes), `domain`: parts the
+//!   decisions use.
+//! - `store`: all SQL, a file per table. `failure`: what fails below a
+//!   decision.
+//! - `startup`, `settings`, `cli`, `metrics`, `key_files`: wiring.
 //!
 //! `docs/architecture.md` says where to add a route, a store method, a
 //! setting or a metric.
@@ -22,7 +27,7 @@ pub mod cli;
 pub mod clients;
 pub mod domain;
 pub mod failure;
-pub mod keys;
+pub mod key_files;
 pub mod metrics;
 pub mod passwords;
 pub mod routes;

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use auth_service::cli::{Cli, Command, KeyStep, UsersCommand};
-use auth_service::keys::KeyFolders;
+use auth_service::key_files::KeyFolders;
 use auth_service::settings::{AdminSocket, Settings};
 use auth_service::startup::Application;
 use clap::Parser as _;
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         }
         Command::GenerateSecret { path } => {
             let from_operator = std::env::var("JWT_SECRET").ok();
-            let written = auth_service::keys::generate_secret(&path, from_operator.as_deref());
+            let written = auth_service::key_files::generate_secret(&path, from_operator.as_deref());
             shared::cli::exit("auth-service", written)
         }
         Command::Keys { step } => shared::cli::exit("auth-service", key_step(&step)),

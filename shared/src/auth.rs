@@ -142,7 +142,7 @@ impl Authenticator {
             },
             kind,
         })?;
-        match self.verifier.verify_shared(token) {
+        match self.verifier.verify_remembered(token) {
             Ok(claims) => {
                 tracing::Span::current().record("user_id", claims.sub.as_str());
                 Ok(Caller { claims })

@@ -4,10 +4,11 @@
 //! | layer | feature | modules |
 //! |---|---|---|
 //! | the token and its actix-web extractors | *(default)* | [`token`], [`clock`], [`auth`], [`problem`], [`body`] |
+//! | keys from a JWK Set URL | `remote-keys` | `token::remote` |
 //! | configuration | `settings` | `settings` |
-//! | OpenAPI schemas and security schemes | `openapi` | `openapi` |
-//! | the service platform | `platform` (takes both above) | `http`, `operations`, `metrics`, `telemetry`, `cli` |
-//! | the database | `database` (takes `platform`) | `db` |
+//! | OpenAPI schemas, security schemes and refusal sets | `openapi` | `openapi` |
+//! | the service platform | `platform` (takes the three above) | `http`, `cors`, `page`, `operations`, `metrics`, `telemetry`, `cli` |
+//! | the database (SQLite by sqlx and rusqlite, PostgreSQL by sqlx and tokio-postgres) | `database` (takes `platform`) | `db` |
 //! | test support | `test-support` (takes `database`) | `testing` |
 //!
 //! A service that only verifies tokens depends on `shared` with default

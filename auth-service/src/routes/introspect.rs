@@ -15,7 +15,7 @@ use shared::body::{BodyError, JsonOrForm};
 use shared::problem::ApiError;
 use shared::token::{Audience, Claims};
 
-use super::client::ClientAddress;
+use super::client_address::ClientAddress;
 use super::client_auth;
 use super::oauth_error::{OAuthCode, OAuthError, TokenError};
 use crate::clients::Clients;

@@ -8,7 +8,7 @@ use shared::body::Json;
 use shared::problem::ApiError;
 use utoipa::ToSchema;
 
-use super::client::ClientAddress;
+use super::client_address::ClientAddress;
 use crate::accounts::{Accounts, LoginError};
 use crate::audit::Actor;
 use crate::sessions::Sessions;

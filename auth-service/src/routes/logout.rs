@@ -7,7 +7,7 @@ use serde::Deserialize;
 use shared::body::{BodyError, Json};
 use shared::problem::ApiError;
 
-use super::client::ClientAddress;
+use super::client_address::ClientAddress;
 use super::refresh_cookie::RefreshCookie;
 use crate::audit::{self, Actor};
 use crate::sessions::Sessions;

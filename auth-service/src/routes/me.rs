@@ -4,8 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use shared::problem::{ApiError, Problem};
 
-use super::session::LiveCaller;
-use super::session::LiveTokenRefusal;
+use super::live_token::LiveCaller;
+use super::live_token::LiveTokenRefusal;
 use super::users::UserView;
 use crate::accounts::Accounts;
 

@@ -8,12 +8,13 @@
 //! [`Sessions`]: crate::sessions::Sessions
 
 mod admin;
-mod client;
+mod client_address;
 mod client_auth;
 mod console;
 mod discovery;
 mod errors;
 mod introspect;
+mod live_token;
 mod local;
 mod login;
 mod logout;
@@ -22,11 +23,10 @@ mod oauth_error;
 mod password;
 mod refresh_cookie;
 mod revoke;
-mod session;
 mod token;
 mod users;
 
-pub use client::TrustedProxyHops;
+pub use client_address::TrustedProxyHops;
 pub use discovery::{PublishedKeys, ServerMetadata};
 pub use refresh_cookie::RefreshCookie;
 

@@ -6,9 +6,9 @@ use serde::Deserialize;
 use shared::body::Json;
 use shared::problem::ApiError;
 
-use super::client::ClientAddress;
-use super::session::LiveCaller;
-use super::session::LiveTokenRefusal;
+use super::client_address::ClientAddress;
+use super::live_token::LiveCaller;
+use super::live_token::LiveTokenRefusal;
 use crate::accounts::Accounts;
 
 /// `PUT /v1/me/password` body.

@@ -13,7 +13,7 @@ use shared::auth::Authenticator;
 use shared::body::{BodyError, JsonOrForm};
 use shared::problem::ApiError;
 
-use super::client::ClientAddress;
+use super::client_address::ClientAddress;
 use super::oauth_error::{OAuthCode, OAuthError, TokenError};
 use crate::audit::Actor;
 use crate::sessions::{Revocation, Sessions};

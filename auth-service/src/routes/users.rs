@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use shared::body::Json;
 use shared::problem::ApiError;
 
-use super::client::ClientAddress;
+use super::client_address::ClientAddress;
 use crate::accounts::Accounts;
 use crate::store::User;
 

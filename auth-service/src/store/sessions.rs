@@ -5,8 +5,10 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row as _;
 
-use super::sql::{commit_event, decode_all, decode_one, failed, Filter, Tx};
-use super::users::{set_last_login, user_from, User, USER_COLUMNS};
+use super::sql::{
+    commit_event, decode_all, decode_one, failed, revoke_user_families, set_last_login, Filter, Tx,
+};
+use super::users::{user_from, User, USER_COLUMNS};
 use super::{SqlAuthStore, StoreError};
 use crate::audit::NewEvent;
 
@@ -123,22 +125,6 @@ fn family_from(row: &AnyRow) -> Result<Family, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
     })
-}
-
-pub(super) async fn revoke_user_families(
-    tx: &mut Tx,
-    user_id: &str,
-    now: i64,
-) -> Result<u64, StoreError> {
-    sqlx::query(
-        "UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(user_id)
-    .bind(now)
-    .execute(&mut **tx)
-    .await
-    .map(|done| done.rows_affected())
-    .map_err(failed("revoking a user's sessions"))
 }
 
 async fn insert_token(tx: &mut Tx, token: &NewRefreshToken) -> Result<(), StoreError> {

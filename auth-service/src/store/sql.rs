@@ -217,3 +217,32 @@ impl AuthStore for SqlAuthStore {
         })
     }
 }
+
+/// Sets a user's last login (a login, in its transaction).
+pub(super) async fn set_last_login(tx: &mut Tx, user_id: &str, now: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+        .map_err(failed("setting the last login"))
+}
+
+/// Revokes every live session of a user (a disable, a password change, in
+/// its transaction); how many.
+pub(super) async fn revoke_user_families(
+    tx: &mut Tx,
+    user_id: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    sqlx::query(
+        "UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map(|done| done.rows_affected())
+    .map_err(failed("revoking a user's sessions"))
+}

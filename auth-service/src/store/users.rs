@@ -8,8 +8,10 @@ use shared::db::is_unique_violation;
 use sqlx::any::AnyRow;
 use sqlx::Row as _;
 
-use super::sessions::revoke_user_families;
-use super::sql::{commit_event, commit_events, decode_all, decode_one, failed, Filter, Tx};
+use super::sql::{
+    commit_event, commit_events, decode_all, decode_one, failed, revoke_user_families,
+    set_last_login, Filter, Tx,
+};
 use super::{SqlAuthStore, StoreError};
 use crate::audit::NewEvent;
 use crate::domain::scope::{self, ADMIN_SCOPE};
@@ -168,16 +170,6 @@ fn after_every_extension_of(prefix: &str) -> Option<String> {
         }
     }
     None
-}
-
-pub(super) async fn set_last_login(tx: &mut Tx, user_id: &str, now: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await
-        .map(|_| ())
-        .map_err(failed("setting the last login"))
 }
 
 impl SqlAuthStore {

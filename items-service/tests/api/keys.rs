@@ -205,8 +205,8 @@ impl Folders {
         }
     }
 
-    fn keys(&self, algorithm: jsonwebtoken::Algorithm) -> auth_service::keys::KeyFolders<'_> {
-        auth_service::keys::KeyFolders {
+    fn keys(&self, algorithm: jsonwebtoken::Algorithm) -> auth_service::key_files::KeyFolders<'_> {
+        auth_service::key_files::KeyFolders {
             algorithm,
             auth: &self.auth,
             items: &self.items,

@@ -255,7 +255,7 @@ impl TokenVerifier {
     /// [`TokenVerifier::verify`] for a request: the same answer, but a token
     /// this thread verified lately costs a lookup and the time checks instead
     /// of a signature check and the claims' JSON, and the claims are shared.
-    pub fn verify_shared(&self, token: &str) -> Result<Arc<Claims>, VerifyError> {
+    pub fn verify_remembered(&self, token: &str) -> Result<Arc<Claims>, VerifyError> {
         let now = self.clock.now_seconds();
         self.with_ring(token, |ring| {
             if let Some(claims) = recent::lookup(self.id, ring, token) {

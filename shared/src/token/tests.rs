@@ -94,8 +94,10 @@ impl Fixture {
         let checked = self.verifier().verify_at(token, NOW + 1);
         let remembering = self.verifier().with_clock(clock_at(NOW + 1));
         for attempt in ["first", "again"] {
-            let shared = remembering.verify_shared(token).map(Arc::unwrap_or_clone);
-            assert_eq!(shared, checked, "verify_shared, {attempt}");
+            let shared = remembering
+                .verify_remembered(token)
+                .map(Arc::unwrap_or_clone);
+            assert_eq!(shared, checked, "verify_remembered, {attempt}");
         }
         checked
     }
@@ -554,8 +556,8 @@ fn a_remembered_token_is_answered_from_memory_until_it_expires() {
     let clock = clock_at(NOW + 1);
     let verifier = f.verifier().with_clock(clock.clone());
     let token = f.craft(&f.header(), &claims());
-    let first = verifier.verify_shared(&token).expect("valid");
-    let again = verifier.verify_shared(&token).expect("still valid");
+    let first = verifier.verify_remembered(&token).expect("valid");
+    let again = verifier.verify_remembered(&token).expect("still valid");
     assert!(
         Arc::ptr_eq(&first, &again),
         "the second answer comes from memory"
@@ -566,11 +568,14 @@ fn a_remembered_token_is_answered_from_memory_until_it_expires() {
     tampered.replace_range(token.len() / 2..token.len() / 2 + 1, "A");
     tampered.replace_range(token.len() / 2 + 1..token.len() / 2 + 2, "B");
     assert_ne!(tampered, token);
-    assert!(verifier.verify_shared(&tampered).is_err());
-    assert!(verifier.verify_shared(&token).is_ok());
+    assert!(verifier.verify_remembered(&tampered).is_err());
+    assert!(verifier.verify_remembered(&token).is_ok());
 
     clock.advance(std::time::Duration::from_secs(600 + 30));
-    assert_eq!(verifier.verify_shared(&token), Err(VerifyError::Expired));
+    assert_eq!(
+        verifier.verify_remembered(&token),
+        Err(VerifyError::Expired)
+    );
 }
 
 #[test]
@@ -580,14 +585,17 @@ fn a_remembered_token_is_verified_again_when_the_ring_changes() {
     let signer = TokenSigner::new(keys.clone(), "auth-service", ["items-service"], 60);
     let token = signer.issue("u", "n", "s").expect("issue").access_token;
     let verifier = TokenVerifier::new(keys.clone(), "auth-service", "items-service", 30);
-    let first = verifier.verify_shared(&token).expect("valid");
+    let first = verifier.verify_remembered(&token).expect("valid");
 
     // The signing key is retired: the remembered answer must not outlive it.
     keys.replace(KeyRing::hmac([("new", &[2u8; 32][..])], "new").expect("ring"));
-    assert_eq!(verifier.verify_shared(&token), Err(VerifyError::UnknownKey));
+    assert_eq!(
+        verifier.verify_remembered(&token),
+        Err(VerifyError::UnknownKey)
+    );
 
     keys.replace(both().expect("ring"));
-    let again = verifier.verify_shared(&token).expect("valid again");
+    let again = verifier.verify_remembered(&token).expect("valid again");
     assert!(
         !Arc::ptr_eq(&first, &again),
         "verified afresh under the new ring"
@@ -601,9 +609,12 @@ fn a_token_remembered_by_one_verifier_is_checked_in_full_by_another() {
     let clock = clock_at(NOW + 1);
     let items = f.verifier().with_clock(clock.clone());
     items
-        .verify_shared(&token)
+        .verify_remembered(&token)
         .expect("meant for items-service");
     let reports =
         TokenVerifier::new(f.ring.clone(), "auth-service", "reports-service", 30).with_clock(clock);
-    assert_eq!(reports.verify_shared(&token), Err(VerifyError::Audience));
+    assert_eq!(
+        reports.verify_remembered(&token),
+        Err(VerifyError::Audience)
+    );
 }

@@ -11,8 +11,8 @@ use shared::problem::ApiError;
 use super::scope_names_schema;
 use super::{actor, cursor, limit, views, AdminRefusals, PageQuery};
 use crate::admin::Admin;
-use crate::routes::client::ClientAddress;
-use crate::routes::session::AdminCaller;
+use crate::routes::client_address::ClientAddress;
+use crate::routes::live_token::AdminCaller;
 use crate::store::Client;
 /// A service client, without its secret.
 #[derive(Serialize, utoipa::ToSchema)]

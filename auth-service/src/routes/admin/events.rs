@@ -9,7 +9,7 @@ use shared::problem::{ApiError, Problem};
 use super::{limit, AdminRefusals};
 use crate::admin::Admin;
 use crate::audit;
-use crate::routes::session::AdminCaller;
+use crate::routes::live_token::AdminCaller;
 use crate::store::{AuditEvent, AuditFilter};
 /// A page of audit events, newest first.
 #[derive(Serialize, utoipa::ToSchema)]

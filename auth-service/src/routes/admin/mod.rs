@@ -13,8 +13,8 @@ use serde::Deserialize;
 use shared::page::{self, Page};
 use shared::problem::{ApiError, Problem};
 
-use super::client::ClientAddress;
-use super::session::AdminCaller;
+use super::client_address::ClientAddress;
+use super::live_token::AdminCaller;
 use crate::admin::AdminError;
 use crate::audit::Actor;
 

@@ -7,8 +7,8 @@ use shared::problem::ApiError;
 
 use super::{actor, cursor, limit, views, AdminRefusals, NoSuchUser, PageQuery};
 use crate::admin::{Admin, AdminError};
-use crate::routes::client::ClientAddress;
-use crate::routes::session::AdminCaller;
+use crate::routes::client_address::ClientAddress;
+use crate::routes::live_token::AdminCaller;
 use crate::store::Family;
 /// A live login of a user (a refresh-token family).
 #[derive(Serialize, utoipa::ToSchema)]

@@ -12,8 +12,8 @@ use super::{actor, cursor, limit, views, AdminRefusals, LastAdminConflict, NoSuc
 use crate::accounts::Accounts;
 use crate::admin::{Admin, AdminError};
 use crate::domain::Username;
-use crate::routes::client::ClientAddress;
-use crate::routes::session::AdminCaller;
+use crate::routes::client_address::ClientAddress;
+use crate::routes::live_token::AdminCaller;
 use crate::store::User;
 /// A user as an administrator sees it: never the hash.
 #[derive(Serialize, utoipa::ToSchema)]

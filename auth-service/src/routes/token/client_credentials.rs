@@ -7,7 +7,7 @@ use shared::problem::ApiError;
 use super::{Issued, TokenRequest};
 use crate::clients::Clients;
 use crate::domain::scope;
-use crate::routes::client::ClientAddress;
+use crate::routes::client_address::ClientAddress;
 use crate::routes::client_auth;
 use crate::routes::oauth_error::{OAuthCode, TokenError};
 use crate::sessions::Sessions;

@@ -20,7 +20,7 @@ use shared::body::{BodyError, JsonOrForm};
 use shared::token::IssuedToken;
 use utoipa::ToSchema;
 
-use super::client::ClientAddress;
+use super::client_address::ClientAddress;
 use super::oauth_error::{OAuthCode, OAuthError, TokenError};
 use super::refresh_cookie::RefreshCookie;
 use crate::accounts::Accounts;

@@ -8,7 +8,7 @@ use super::{Issued, TokenRequest};
 use crate::accounts::{Accounts, LoginError};
 use crate::audit::Actor;
 use crate::domain::scope;
-use crate::routes::client::ClientAddress;
+use crate::routes::client_address::ClientAddress;
 use crate::routes::oauth_error::{OAuthCode, TokenError};
 use crate::routes::refresh_cookie::RefreshCookie;
 use crate::sessions::Sessions;
