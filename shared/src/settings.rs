@@ -166,7 +166,8 @@ pub struct DatabaseSettings {
 /// assert_eq!(settings.jwt.algorithm, "HS256");
 /// assert_eq!(settings.jwt.audiences(), ["reports-service"]);
 ///
-/// let keys = settings.jwt.keys().expect("a valid secret");
+/// let source = settings.jwt.key_source().expect("one key source");
+/// let keys = source.start(settings.jwt.algorithm().expect("known")).expect("a valid secret");
 /// let verifier = settings.jwt.verifier(keys).expect("a verifier for reports-service");
 /// assert!(verifier.verify("not.a.token").is_err());
 /// ```
@@ -223,13 +224,12 @@ impl JwtSettings {
         parse_algorithm(&self.algorithm)
     }
 
-    /// The keys these settings describe (see [`JwtSettings`]). Key files
-    /// are re-read when they change; a change that does not load is logged
-    /// and the last good ring stays.
-    pub fn keys(&self) -> Result<Keys, SettingsError> {
+    /// The key source these settings name, checked: exactly one, and one
+    /// that fits `JWT_ALGORITHM` (see [`JwtSettings`]). Reads no file.
+    pub fn key_source(&self) -> Result<KeySource, SettingsError> {
         let algorithm = self.algorithm()?;
         if algorithm == Algorithm::HS256 {
-            return self.hmac_ring().map(Keys::fixed);
+            return self.hmac_source();
         }
         if [&self.secret, &self.keys].iter().any(|s| s.is_some())
             || self.secret_file.is_some()
@@ -242,64 +242,42 @@ impl JwtSettings {
                 self.algorithm
             )));
         }
-        let sources = [
-            self.public_key_file.is_some(),
-            self.jwks_file.is_some(),
-            self.jwks_url.is_some(),
-        ];
-        if sources.iter().filter(|set| **set).count() != 1 {
-            return Err(SettingsError::new(format!(
-                "JWT_ALGORITHM={} needs one key source: JWT_PUBLIC_KEY_FILE (PEM public keys, \
-                 `openssl pkey -in private.pem -pubout`), JWT_JWKS_FILE (a JWK Set file) or \
-                 JWT_JWKS_URL (a JWK Set URL, e.g. http://auth-service:8081/.well-known/jwks.json)",
-                self.algorithm
-            )));
-        }
         if self.private_key_file.is_some() && self.public_key_file.is_none() {
             return Err(SettingsError::new(
                 "JWT_PRIVATE_KEY_FILE needs JWT_PUBLIC_KEY_FILE: the issuer publishes the public \
                  keys it reads there",
             ));
         }
-        if let Some(public) = &self.public_key_file {
-            let mut paths = vec![public.clone()];
-            paths.extend(self.private_key_file.clone());
-            return Keys::watch_files(paths, KEY_FILE_POLL, move |files| {
-                let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-                let private = files.get(1).map(|bytes| text(bytes));
-                KeyRing::from_pem(algorithm, &text(&files[0]), private.as_deref())
-                    .map_err(|e| format!("JWT_PUBLIC_KEY_FILE / JWT_PRIVATE_KEY_FILE: {e}"))
-            })
-            .map_err(|e| SettingsError::new(format!("JWT_PUBLIC_KEY_FILE: {e}")));
-        }
-        if let Some(path) = &self.jwks_file {
-            return Keys::watch_files(vec![path.clone()], KEY_FILE_POLL, move |files| {
-                KeyRing::from_jwks(algorithm, &files[0]).map_err(|e| format!("JWT_JWKS_FILE: {e}"))
-            })
-            .map_err(|e| SettingsError::new(format!("JWT_JWKS_FILE: {e}")));
-        }
-        self.remote_keys(algorithm)
-    }
-
-    #[cfg(feature = "remote-keys")]
-    fn remote_keys(&self, algorithm: Algorithm) -> Result<Keys, SettingsError> {
-        let url = self.jwks_url.as_deref().unwrap_or_default();
-        let options = crate::token::RemoteKeyOptions {
-            cooldown: Duration::from_secs(self.jwks_cooldown_seconds),
-            ..Default::default()
+        let source = match (&self.public_key_file, &self.jwks_file, &self.jwks_url) {
+            (Some(public), None, None) => KeySource::KeyFiles {
+                public: public.clone(),
+                private: self.private_key_file.clone(),
+            },
+            (None, Some(path), None) => KeySource::JwksFile(path.clone()),
+            (None, None, Some(url)) => KeySource::JwksUrl {
+                url: url.clone(),
+                cooldown: Duration::from_secs(self.jwks_cooldown_seconds),
+            },
+            _ => {
+                return Err(SettingsError::new(format!(
+                    "JWT_ALGORITHM={} needs one key source: JWT_PUBLIC_KEY_FILE (PEM public \
+                     keys, `openssl pkey -in private.pem -pubout`), JWT_JWKS_FILE (a JWK Set \
+                     file) or JWT_JWKS_URL (a JWK Set URL, e.g. \
+                     http://auth-service:8081/.well-known/jwks.json)",
+                    self.algorithm
+                )))
+            }
         };
-        Keys::fetch_jwks(url, algorithm, options)
-            .map_err(|e| SettingsError::new(format!("JWT_JWKS_URL: {e}")))
+        Ok(source)
     }
 
-    #[cfg(not(feature = "remote-keys"))]
-    fn remote_keys(&self, _: Algorithm) -> Result<Keys, SettingsError> {
-        Err(SettingsError::new(
-            "JWT_JWKS_URL needs shared's `remote-keys` feature, which this build lacks",
-        ))
+    /// [`Self::key_source`] started: shorthand for
+    /// `self.key_source()?.start(self.algorithm()?)`.
+    pub fn start_keys(&self) -> Result<Keys, SettingsError> {
+        self.key_source()?.start(self.algorithm()?)
     }
 
-    fn hmac_ring(&self) -> Result<KeyRing, SettingsError> {
+    fn hmac_source(&self) -> Result<KeySource, SettingsError> {
         if self.public_key_file.is_some()
             || self.private_key_file.is_some()
             || self.jwks_file.is_some()
@@ -310,69 +288,26 @@ impl JwtSettings {
                  for JWT_ALGORITHM=EdDSA or ES256; HS256 uses JWT_SECRET",
             ));
         }
-        let sources = [
-            self.secret.is_some(),
-            self.secret_file.is_some(),
-            self.keys.is_some(),
-            self.keys_file.is_some(),
-        ];
-        match sources.iter().filter(|set| **set).count() {
-            0 => {
-                return Err(SettingsError::new(format!(
-                    "JWT_SECRET is not set: set JWT_SECRET (or JWT_SECRET_FILE, a file holding \
-                     it) to {HMAC_HINT}"
-                )))
-            }
-            1 => {}
-            _ => {
-                return Err(SettingsError::new(
-                    "set only one of JWT_SECRET, JWT_SECRET_FILE, JWT_KEYS and JWT_KEYS_FILE",
-                ))
-            }
+        let active_kid = self.active_kid.clone();
+        match (&self.secret, &self.secret_file, &self.keys, &self.keys_file) {
+            (Some(secret), None, None, None) => Ok(KeySource::Secret(secret.clone())),
+            (None, Some(path), None, None) => Ok(KeySource::SecretFile(path.clone())),
+            (None, None, Some(keys), None) => Ok(KeySource::Secrets {
+                keys: keys.clone(),
+                active_kid,
+            }),
+            (None, None, None, Some(path)) => Ok(KeySource::SecretsFile {
+                path: path.clone(),
+                active_kid,
+            }),
+            (None, None, None, None) => Err(SettingsError::new(format!(
+                "JWT_SECRET is not set: set JWT_SECRET (or JWT_SECRET_FILE, a file holding \
+                 it) to {HMAC_HINT}"
+            ))),
+            _ => Err(SettingsError::new(
+                "set only one of JWT_SECRET, JWT_SECRET_FILE, JWT_KEYS and JWT_KEYS_FILE",
+            )),
         }
-        let single = match (&self.secret, &self.secret_file) {
-            (Some(secret), _) => Some(secret.expose_secret().to_owned()),
-            // A secret file written by `echo` ends with a newline that is not part of it.
-            (_, Some(path)) => Some(
-                read_setting_file("JWT_SECRET_FILE", path)?
-                    .trim_end_matches(['\r', '\n'])
-                    .to_owned(),
-            ),
-            _ => None,
-        };
-        if let Some(secret) = single {
-            return KeyRing::single_hmac(secret.as_bytes()).map_err(|e| match e {
-                KeyError::SecretTooShort { len, .. } => SettingsError::new(format!(
-                    "JWT_SECRET is {len} bytes; it must be at least 32 bytes (RFC 7518 3.2): \
-                     {HMAC_HINT}"
-                )),
-                other => SettingsError::new(format!("JWT_SECRET: {other}")),
-            });
-        }
-        let (variable, text) = match (&self.keys, &self.keys_file) {
-            (Some(keys), _) => ("JWT_KEYS", keys.expose_secret().to_owned()),
-            (_, Some(path)) => ("JWT_KEYS_FILE", read_setting_file("JWT_KEYS_FILE", path)?),
-            _ => unreachable!("one source is set"),
-        };
-        let entries = parse_key_entries(&text).map_err(|why| {
-            SettingsError::new(format!("{variable}: {why}; write `kid:secret` entries"))
-        })?;
-        let active = match (&self.active_kid, entries.as_slice()) {
-            (Some(kid), _) => kid.clone(),
-            (None, [(kid, _)]) => kid.clone(),
-            (None, _) => {
-                return Err(SettingsError::new(format!(
-                    "{variable} lists several keys: set JWT_ACTIVE_KID to the one that signs"
-                )))
-            }
-        };
-        KeyRing::hmac(
-            entries
-                .iter()
-                .map(|(kid, secret)| (kid.as_str(), secret.as_bytes())),
-            &active,
-        )
-        .map_err(|e| SettingsError::new(format!("{variable}: {e} ({HMAC_HINT})")))
     }
 
     /// A verifier for tokens addressed to this service (the first audience).
@@ -389,6 +324,144 @@ impl JwtSettings {
             self.leeway_seconds,
         ))
     }
+}
+
+/// Where a service's keys come from, as [`JwtSettings::key_source`] read
+/// it from the `JWT_*` settings: exactly one. Nothing is read, watched or
+/// fetched until [`KeySource::start`].
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// `JWT_SECRET`: one HS256 secret.
+    Secret(SecretString),
+    /// `JWT_SECRET_FILE`: a file holding one HS256 secret.
+    SecretFile(PathBuf),
+    /// `JWT_KEYS`: HS256 `kid:secret` entries, `JWT_ACTIVE_KID` signing.
+    Secrets {
+        /// The entries.
+        keys: SecretString,
+        /// The signing key's id; may be left out when there is one key.
+        active_kid: Option<String>,
+    },
+    /// `JWT_KEYS_FILE`: those entries in a file.
+    SecretsFile {
+        /// The file.
+        path: PathBuf,
+        /// As for [`KeySource::Secrets`].
+        active_kid: Option<String>,
+    },
+    /// `JWT_PUBLIC_KEY_FILE` (and `JWT_PRIVATE_KEY_FILE` for the issuer):
+    /// PEM files, re-read when they change.
+    KeyFiles {
+        /// One or more SPKI public keys.
+        public: PathBuf,
+        /// The PKCS#8 private key that signs, on the issuer.
+        private: Option<PathBuf>,
+    },
+    /// `JWT_JWKS_FILE`: a JWK Set file, re-read when it changes.
+    JwksFile(PathBuf),
+    /// `JWT_JWKS_URL`: a JWK Set fetched in the background.
+    JwksUrl {
+        /// Where.
+        url: String,
+        /// `JWT_JWKS_COOLDOWN_SECONDS`: least time between two fetches that
+        /// tokens with unknown key ids ask for.
+        cooldown: Duration,
+    },
+}
+
+impl KeySource {
+    /// Loads the keys for `algorithm`: a secret or a file now; a key file
+    /// or JWK Set file with a thread that re-reads it when it changes (a
+    /// change that does not load is logged and the last good ring stays);
+    /// a JWK Set URL with its fetcher (`remote-keys`).
+    pub fn start(&self, algorithm: Algorithm) -> Result<Keys, SettingsError> {
+        match self {
+            Self::Secret(secret) => single_hmac(secret.expose_secret()).map(Keys::fixed),
+            // A secret file written by `echo` ends with a newline that is not part of it.
+            Self::SecretFile(path) => {
+                let text = read_setting_file("JWT_SECRET_FILE", path)?;
+                single_hmac(text.trim_end_matches(['\r', '\n'])).map(Keys::fixed)
+            }
+            Self::Secrets { keys, active_kid } => {
+                hmac_ring("JWT_KEYS", keys.expose_secret(), active_kid.as_deref()).map(Keys::fixed)
+            }
+            Self::SecretsFile { path, active_kid } => {
+                let text = read_setting_file("JWT_KEYS_FILE", path)?;
+                hmac_ring("JWT_KEYS_FILE", &text, active_kid.as_deref()).map(Keys::fixed)
+            }
+            Self::KeyFiles { public, private } => {
+                let mut paths = vec![public.clone()];
+                paths.extend(private.clone());
+                Keys::watch_files(paths, KEY_FILE_POLL, move |files| {
+                    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+                    let private = files.get(1).map(|bytes| text(bytes));
+                    KeyRing::from_pem(algorithm, &text(&files[0]), private.as_deref())
+                        .map_err(|e| format!("JWT_PUBLIC_KEY_FILE / JWT_PRIVATE_KEY_FILE: {e}"))
+                })
+                .map_err(|e| SettingsError::new(format!("JWT_PUBLIC_KEY_FILE: {e}")))
+            }
+            Self::JwksFile(path) => {
+                Keys::watch_files(vec![path.clone()], KEY_FILE_POLL, move |files| {
+                    KeyRing::from_jwks(algorithm, &files[0])
+                        .map_err(|e| format!("JWT_JWKS_FILE: {e}"))
+                })
+                .map_err(|e| SettingsError::new(format!("JWT_JWKS_FILE: {e}")))
+            }
+            Self::JwksUrl { url, cooldown } => remote_keys(url, *cooldown, algorithm),
+        }
+    }
+}
+
+fn single_hmac(secret: &str) -> Result<KeyRing, SettingsError> {
+    KeyRing::single_hmac(secret.as_bytes()).map_err(|e| match e {
+        KeyError::SecretTooShort { len, .. } => SettingsError::new(format!(
+            "JWT_SECRET is {len} bytes; it must be at least 32 bytes (RFC 7518 3.2): {HMAC_HINT}"
+        )),
+        other => SettingsError::new(format!("JWT_SECRET: {other}")),
+    })
+}
+
+fn hmac_ring(
+    variable: &str,
+    text: &str,
+    active_kid: Option<&str>,
+) -> Result<KeyRing, SettingsError> {
+    let entries = parse_key_entries(text).map_err(|why| {
+        SettingsError::new(format!("{variable}: {why}; write `kid:secret` entries"))
+    })?;
+    let active = match (active_kid, entries.as_slice()) {
+        (Some(kid), _) => kid.to_owned(),
+        (None, [(kid, _)]) => kid.clone(),
+        (None, _) => {
+            return Err(SettingsError::new(format!(
+                "{variable} lists several keys: set JWT_ACTIVE_KID to the one that signs"
+            )))
+        }
+    };
+    KeyRing::hmac(
+        entries
+            .iter()
+            .map(|(kid, secret)| (kid.as_str(), secret.as_bytes())),
+        &active,
+    )
+    .map_err(|e| SettingsError::new(format!("{variable}: {e} ({HMAC_HINT})")))
+}
+
+#[cfg(feature = "remote-keys")]
+fn remote_keys(url: &str, cooldown: Duration, algorithm: Algorithm) -> Result<Keys, SettingsError> {
+    let options = crate::token::RemoteKeyOptions {
+        cooldown,
+        ..Default::default()
+    };
+    Keys::fetch_jwks(url, algorithm, options)
+        .map_err(|e| SettingsError::new(format!("JWT_JWKS_URL: {e}")))
+}
+
+#[cfg(not(feature = "remote-keys"))]
+fn remote_keys(_: &str, _: Duration, _: Algorithm) -> Result<Keys, SettingsError> {
+    Err(SettingsError::new(
+        "JWT_JWKS_URL needs shared's `remote-keys` feature, which this build lacks",
+    ))
 }
 
 /// An algorithm a key ring offers, by its `JWT_ALGORITHM` name.
@@ -517,9 +590,43 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    #[test]
+    fn the_key_source_is_parsed_once_into_its_kind_and_starts_nothing() {
+        let secret = load_test(&[("JWT_SECRET", "a-secret-of-at-least-32-bytes-long!")]);
+        let source = secret.expect("settings").jwt.key_source().expect("one");
+        assert!(matches!(source, KeySource::Secret(_)));
+        let files = load_test(&[
+            ("JWT_ALGORITHM", "EdDSA"),
+            ("JWT_PUBLIC_KEY_FILE", "/nowhere/public.pem"),
+        ]);
+        let source = files.expect("settings").jwt.key_source().expect("one");
+        let KeySource::KeyFiles { public, private } = &source else {
+            panic!("{source:?}")
+        };
+        assert_eq!(
+            (public.to_str(), private),
+            (Some("/nowhere/public.pem"), &None)
+        );
+        let started = source.start(Algorithm::EdDSA).expect_err("no such file");
+        assert!(
+            started.to_string().contains("JWT_PUBLIC_KEY_FILE"),
+            "{started}"
+        );
+        let url = load_test(&[
+            ("JWT_ALGORITHM", "ES256"),
+            ("JWT_JWKS_URL", "http://127.0.0.1:9/jwks.json"),
+            ("JWT_JWKS_COOLDOWN_SECONDS", "7"),
+        ]);
+        let source = url.expect("settings").jwt.key_source().expect("one");
+        assert!(
+            matches!(&source, KeySource::JwksUrl { cooldown, .. } if cooldown.as_secs() == 7),
+            "{source:?}"
+        );
+    }
+
     fn ring_of(jwt: &JwtSettings) -> Result<Arc<KeyRing>, SettingsError> {
         Ok(jwt
-            .keys()?
+            .start_keys()?
             .current()
             .expect("secrets and files load at once"))
     }
@@ -774,7 +881,7 @@ mod tests {
             ("JWT_JWKS_FILE", "/nonexistent"),
         ])
         .expect("loads");
-        let err = missing.jwt.keys().expect_err("no file");
+        let err = missing.jwt.start_keys().expect_err("no file");
         assert!(err.to_string().contains("JWT_JWKS_FILE"), "{err}");
     }
 
@@ -807,12 +914,12 @@ mod tests {
         ];
         for pairs in cases {
             let settings = load_test(pairs).expect("loads");
-            let err = settings.jwt.keys().expect_err("ambiguous");
+            let err = settings.jwt.key_source().expect_err("ambiguous");
             assert!(err.to_string().contains("JWT_"), "{pairs:?}: {err}");
         }
         let remote =
             load_test(&[("JWT_ALGORITHM", "ES256"), ("JWT_JWKS_URL", url)]).expect("loads");
-        let keys = remote.jwt.keys().expect("fetched in the background");
+        let keys = remote.jwt.start_keys().expect("fetched in the background");
         assert_eq!(keys.status().source, "url");
     }
 }
