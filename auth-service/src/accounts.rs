@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use shared::clock::Clock;
 
 use crate::audit::{self, Actor};
-use crate::domain::{scope, NewPassword, Username, MAX_PASSWORD_BYTES};
+use crate::domain::{MAX_PASSWORD_BYTES, NewPassword, Username, scope};
 use crate::failure::Failure;
 use crate::passwords::{HashError, PasswordHasher};
 use crate::store::{AuthStore, Changed, InsertUserError, StoreError, User, UserChange};

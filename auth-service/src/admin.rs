@@ -11,7 +11,7 @@ use shared::clock::Clock;
 use crate::audit::{self, Actor};
 use crate::domain::scope::{self, ADMIN_SCOPE};
 use crate::secret;
-use crate::store::{holds_admin, AuthStore, Changed, Client, StoreError, User, UserChange};
+use crate::store::{AuthStore, Changed, Client, StoreError, User, UserChange, holds_admin};
 
 /// The administration service, shared by every worker.
 pub struct Admin {

@@ -21,8 +21,8 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
-use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::Algorithm;
 use shared::token::{KeyRing, MIN_HMAC_SECRET_BYTES};
 
@@ -37,12 +37,12 @@ pub fn generate_secret(path: &Path, from_operator: Option<&str>) -> Result<Strin
                 "JWT_SECRET is {} bytes; it must be at least {MIN_HMAC_SECRET_BYTES} bytes \
                  (RFC 7518 3.2), e.g. `openssl rand -base64 48`",
                 secret.len()
-            ))
+            ));
         }
         Some(secret) => secret.to_owned(),
         None => match existing.as_deref() {
             Some(kept) if !kept.trim().is_empty() => {
-                return Ok(format!("kept the secret in {}", path.display()))
+                return Ok(format!("kept the secret in {}", path.display()));
             }
             _ => {
                 let mut bytes = [0u8; 48];
@@ -66,7 +66,7 @@ pub fn generate(algorithm: Algorithm) -> Result<(String, String), String> {
     let failed = |e: &dyn std::fmt::Display| format!("cannot encode the new key: {e}");
     let private = match algorithm {
         Algorithm::EdDSA => {
-            use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey as _};
+            use ed25519_dalek::pkcs8::{EncodePrivateKey as _, spki::der::pem::LineEnding};
             let mut seed = [0u8; 32];
             OsRng.fill_bytes(&mut seed);
             let key = ed25519_dalek::SigningKey::from_bytes(&seed);
@@ -239,7 +239,7 @@ fn public_half(algorithm: Algorithm, private_pem: &str) -> Result<String, String
     match algorithm {
         Algorithm::EdDSA => {
             use ed25519_dalek::pkcs8::{
-                spki::der::pem::LineEnding, DecodePrivateKey as _, EncodePublicKey as _,
+                DecodePrivateKey as _, EncodePublicKey as _, spki::der::pem::LineEnding,
             };
             let key =
                 ed25519_dalek::SigningKey::from_pkcs8_pem(private_pem).map_err(|e| bad(&e))?;
@@ -376,9 +376,11 @@ mod tests {
         let secret = "an-operator-secret-of-more-than-32-bytes";
         keys.init(Some(secret)).expect("init");
         assert_eq!(read(&items.join("jwt_secret")).expect("secret"), secret);
-        assert!(read(&items.join("items.toml"))
-            .expect("toml")
-            .contains("HS256"));
+        assert!(
+            read(&items.join("items.toml"))
+                .expect("toml")
+                .contains("HS256")
+        );
     }
 
     #[test]

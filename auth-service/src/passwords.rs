@@ -9,8 +9,8 @@
 //! hash instead lets the allocator keep freed buffers in per-thread arenas,
 //! and a login flood grew the process past 1 GiB.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context as _;
 use argon2::password_hash::rand_core::OsRng;
@@ -359,12 +359,16 @@ mod tests {
             .await
             .expect("hash");
         let parsed = PasswordHash::new(&ours).expect("PHC");
-        assert!(Argon2::default()
-            .verify_password(b"a-password-1", &parsed)
-            .is_ok());
-        assert!(Argon2::default()
-            .verify_password(b"a-password-2", &parsed)
-            .is_err());
+        assert!(
+            Argon2::default()
+                .verify_password(b"a-password-1", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"a-password-2", &parsed)
+                .is_err()
+        );
 
         let params = Params::new(2048, 1, 1, None).expect("params");
         let salt = SaltString::generate(&mut OsRng);

@@ -3,8 +3,8 @@
 //! SHA-256, which is enough for 256 random bits (no slow hash needed).
 
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 /// `bytes` random bytes, base64url without padding.

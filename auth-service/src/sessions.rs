@@ -15,8 +15,8 @@
 use std::sync::Arc;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use shared::clock::Clock;
 use shared::token::{Claims, IssuedToken, TokenSigner, TokenVerifier};

@@ -181,7 +181,7 @@ fn admin_socket(set: Option<PathBuf>, database_url: &str) -> AdminSocket {
 
 #[cfg(test)]
 mod tests {
-    use super::{admin_socket, AdminSocket};
+    use super::{AdminSocket, admin_socket};
     use std::path::PathBuf;
 
     #[test]

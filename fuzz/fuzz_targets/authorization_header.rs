@@ -5,10 +5,10 @@
 
 use std::sync::LazyLock;
 
-use actix_web::http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
-use actix_web::http::StatusCode;
-use actix_web::test::TestRequest;
 use actix_web::ResponseError as _;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+use actix_web::test::TestRequest;
 use jwtpair_fuzz::{authenticator, hmac_ring};
 use libfuzzer_sys::fuzz_target;
 use shared::auth::Authenticator;

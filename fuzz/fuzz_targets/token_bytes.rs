@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use jwtpair_fuzz::{eddsa_ring, hmac_ring, verifier, NOW};
+use jwtpair_fuzz::{NOW, eddsa_ring, hmac_ring, verifier};
 use libfuzzer_sys::fuzz_target;
 use shared::token::TokenVerifier;
 

@@ -8,12 +8,12 @@
 use std::sync::{Arc, LazyLock};
 
 use arbitrary::Arbitrary;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use jwtpair_fuzz::*;
 use libfuzzer_sys::fuzz_target;
-use shared::token::{KeyRing, TokenVerifier, MAX_TOKEN_BYTES};
+use shared::token::{KeyRing, MAX_TOKEN_BYTES, TokenVerifier};
 
 struct Fixture {
     algorithm: Algorithm,

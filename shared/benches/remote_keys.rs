@@ -11,8 +11,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
-use criterion::{criterion_group, criterion_main, Criterion};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::Algorithm;
 use shared::token::{KeyRing, Keys, RemoteKeyOptions, TokenSigner, TokenVerifier};
 

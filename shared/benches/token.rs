@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use actix_web::test::TestRequest;
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::Algorithm;
 use sha2::Sha256;

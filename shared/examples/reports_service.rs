@@ -25,10 +25,10 @@
 //! `shared = { version = "...", features = ["settings"] }`. No database
 //! driver, metrics registry or logging subscriber comes with them.
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use serde::Deserialize;
 use shared::auth::{Authenticator, Authorized, RequiredScope};
-use shared::settings::{load, process_env, JwtSettings};
+use shared::settings::{JwtSettings, load, process_env};
 
 /// The scope `GET /reports` requires.
 struct ReportsRead;

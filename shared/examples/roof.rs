@@ -8,7 +8,7 @@
 //! ```
 
 use actix_web::http::header::ContentType;
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{App, HttpResponse, HttpServer, web};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {

@@ -15,15 +15,15 @@
 //! [`Keys::refresh_for_unknown_kid`]: crate::token::Keys::refresh_for_unknown_kid
 
 use std::fmt;
-use std::future::{ready, Ready};
+use std::future::{Ready, ready};
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_web::http::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use futures_util::future::{Either, LocalBoxFuture};
 
 use crate::problem::Problem;

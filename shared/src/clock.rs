@@ -2,8 +2,8 @@
 //! [`Clock`] handed in at start, never the system time directly, so tests
 //! move time forward instead of sleeping.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The system clock in production; a manual one in tests, shared by every

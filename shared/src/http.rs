@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::HeaderValue;
 use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderValue;
 use actix_web::middleware::Next;
-use actix_web::{web, HttpRequest};
+use actix_web::{HttpRequest, web};
 use futures_util::future::BoxFuture;
 use tracing::Instrument as _;
 
@@ -474,7 +474,7 @@ where
 /// Waits for SIGTERM (what container runtimes send) or SIGINT (Ctrl-C);
 /// both drain in-flight requests.
 async fn shutdown_signal() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
 
     match (
         signal(SignalKind::terminate()),

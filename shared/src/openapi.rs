@@ -22,10 +22,10 @@
 //! ```
 
 use actix_web::http::Method;
+use utoipa::Modify;
 use utoipa::openapi::security::{
     ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
 };
-use utoipa::Modify;
 
 /// What a route that takes a JSON body answers before its handler runs
 /// when the body is not one it can read (`crate::body::Json`).
@@ -163,7 +163,7 @@ pub async fn mismatches<F>(configure: F, document: &utoipa::openapi::OpenApi) ->
 where
     F: Fn(&mut actix_web::web::ServiceConfig) + Clone,
 {
-    use actix_web::test::{call_service, init_service, TestRequest};
+    use actix_web::test::{TestRequest, call_service, init_service};
 
     let documented: std::collections::BTreeSet<(String, String)> = documented_methods(document)
         .flat_map(|(path, methods)| {

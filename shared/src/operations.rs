@@ -39,12 +39,12 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{web, HttpResponse, ResponseError as _};
+use actix_web::{HttpResponse, ResponseError as _, web};
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::{resource, AllowedMethods};
+use crate::http::{AllowedMethods, resource};
 use crate::problem::ProblemDetails;
 
 /// `GET /health/live`'s answer: `{"status": "ok"}`.
@@ -227,8 +227,8 @@ async fn serve(document: web::Data<RenderedDocument>) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
-    use actix_web::test::{call_service, init_service, TestRequest};
     use actix_web::App;
+    use actix_web::test::{TestRequest, call_service, init_service};
 
     #[actix_web::test]
     async fn the_docs_page_cannot_be_framed_or_sniffed() {

@@ -3,10 +3,10 @@
 //! clients, and a deep page costs what the first does.
 
 use actix_web::http::StatusCode;
-use base64::alphabet;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
-use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use serde::Serialize;
 
 use crate::problem::{ApiError, Problem};

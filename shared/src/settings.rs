@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use config::{Config, ConfigError, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use std::time::Duration;
 
@@ -265,7 +265,7 @@ impl JwtSettings {
                      file) or JWT_JWKS_URL (a JWK Set URL, e.g. \
                      http://auth-service:8081/.well-known/jwks.json)",
                     self.algorithm
-                )))
+                )));
             }
         };
         Ok(source)
@@ -435,7 +435,7 @@ fn hmac_ring(
         (None, _) => {
             return Err(SettingsError::new(format!(
                 "{variable} lists several keys: set JWT_ACTIVE_KID to the one that signs"
-            )))
+            )));
         }
     };
     KeyRing::hmac(

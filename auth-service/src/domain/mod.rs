@@ -7,5 +7,5 @@ pub mod scope;
 mod username;
 
 pub use grant_type::GrantType;
-pub use password::{NewPassword, MAX_PASSWORD_BYTES, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+pub use password::{MAX_PASSWORD_BYTES, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, NewPassword};
 pub use username::Username;

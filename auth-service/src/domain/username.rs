@@ -18,8 +18,8 @@
 
 use std::borrow::Cow;
 
-use precis_core::profile::Profile as _;
 use precis_core::Error as PrecisError;
+use precis_core::profile::Profile as _;
 use precis_profiles::{UsernameCaseMapped, UsernameCasePreserved};
 use unicode_security::{GeneralSecurityProfile, RestrictionLevel, RestrictionLevelDetection};
 

@@ -1,11 +1,11 @@
 //! The client's address, computed once per request by an extractor: the
 //! throttle counts failed logins per address.
 
-use std::future::{ready, Ready};
+use std::future::{Ready, ready};
 use std::net::IpAddr;
 
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest, web};
 
 /// How many proxies in front of the service append to `X-Forwarded-For`
 /// (`AUTH__THROTTLE__TRUSTED_PROXY_HOPS`); app data, 0 when absent.

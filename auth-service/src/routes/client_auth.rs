@@ -3,10 +3,10 @@
 //! An unknown client and a wrong secret answer alike: 401 `invalid_client`;
 //! too many recent failures, 429 (`clients` throttles them).
 
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::HttpRequest;
-use base64::engine::general_purpose::STANDARD;
+use actix_web::http::header::AUTHORIZATION;
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 use secrecy::SecretString;
 

@@ -4,7 +4,7 @@
 //! from the configured public URL, never from the request's `Host`.
 
 use actix_web::http::header::CACHE_CONTROL;
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use shared::token::Keys;
 

@@ -1,8 +1,8 @@
 //! Domain errors as HTTP answers: the one place that gives them statuses,
 //! headers and bodies. A failure below is logged once, by `ApiError`.
 
-use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use shared::problem::{ApiError, Problem};
 
 use crate::accounts::{ChangePasswordError, LoginError, RegisterError};

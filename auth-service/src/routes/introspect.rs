@@ -7,7 +7,7 @@
 //! else, refresh tokens included, is `{"active": false}`.
 
 use actix_web::http::header::CACHE_CONTROL;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use shared::auth::Authenticator;

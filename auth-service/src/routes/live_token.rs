@@ -9,7 +9,7 @@ use std::ops::Deref;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest, web};
 use shared::auth::{AuthError, Authorized, Caller, RequiredScope};
 use shared::problem::ApiError;
 

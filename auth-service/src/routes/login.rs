@@ -1,7 +1,7 @@
 //! `POST /auth`, as Flask-JWT answers it.
 
 use actix_web::http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use shared::body::Json;

@@ -1,7 +1,7 @@
 //! `POST /v1/logout`.
 
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use shared::body::{BodyError, Json};

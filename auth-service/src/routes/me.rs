@@ -1,7 +1,7 @@
 //! `GET /v1/me`.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 use shared::problem::{ApiError, Problem};
 
 use super::live_token::LiveCaller;

@@ -1,6 +1,6 @@
 //! `PUT /v1/me/password`.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 use shared::body::Json;

@@ -25,9 +25,9 @@
 //! public URL. The cost: a tossed cookie stops this browser's renewals
 //! until it expires (a denial of service, never a takeover).
 
-use actix_web::cookie::{time::Duration, Cookie, SameSite};
-use actix_web::http::header::ORIGIN;
+use actix_web::cookie::{Cookie, SameSite, time::Duration};
 use actix_web::http::StatusCode;
+use actix_web::http::header::ORIGIN;
 use actix_web::{HttpRequest, HttpResponseBuilder};
 use secrecy::SecretString;
 use shared::cors::Cors;
@@ -354,11 +354,13 @@ mod tests {
             request.to_http_request()
         };
         assert!(jar.check_login(&request(&[])).is_ok());
-        assert!(jar
-            .check_login(&request(&[("Sec-Fetch-Site", "same-origin")]))
-            .is_ok());
-        assert!(jar
-            .check_login(&request(&[("Origin", "https://evil.example")]))
-            .is_err());
+        assert!(
+            jar.check_login(&request(&[("Sec-Fetch-Site", "same-origin")]))
+                .is_ok()
+        );
+        assert!(
+            jar.check_login(&request(&[("Origin", "https://evil.example")]))
+                .is_err()
+        );
     }
 }

@@ -6,7 +6,7 @@
 //! a 200 that would let its holder believe it ended.
 
 use actix_web::http::header::CACHE_CONTROL;
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use shared::auth::Authenticator;

@@ -1,6 +1,6 @@
 //! `POST /v1/users`, and the user as every route shows it.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use shared::body::Json;

@@ -3,10 +3,10 @@
 //! they are read, and those that record no change are written.
 
 use async_trait::async_trait;
-use sqlx::any::AnyRow;
 use sqlx::Row as _;
+use sqlx::any::AnyRow;
 
-use super::sql::{commit_event, decode_all, failed, Filter};
+use super::sql::{Filter, commit_event, decode_all, failed};
 use super::{SqlAuthStore, StoreError};
 use crate::audit::NewEvent;
 

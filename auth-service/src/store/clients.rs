@@ -2,10 +2,10 @@
 //! hashes.
 
 use async_trait::async_trait;
-use sqlx::any::AnyRow;
 use sqlx::Row as _;
+use sqlx::any::AnyRow;
 
-use super::sql::{commit_event, decode_all, decode_one, failed, Filter};
+use super::sql::{Filter, commit_event, decode_all, decode_one, failed};
 use super::{SqlAuthStore, StoreError};
 use crate::audit::NewEvent;
 

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 pub use audit::{AuditEvent, AuditFilter, AuditStore};
 pub use clients::{Client, ClientStore};
 pub use sessions::{Family, NewRefreshToken, RefreshToken, SessionStore};
-pub use sql::{SqlAuthStore, MIGRATIONS};
+pub use sql::{MIGRATIONS, SqlAuthStore};
 pub use throttle::{ThrottleKey, ThrottleStore};
 pub(crate) use users::holds_admin;
 pub use users::{AdminRule, Changed, InsertUserError, User, UserChange, UserStore};

@@ -2,13 +2,13 @@
 //! login's family) and their rotating refresh tokens, stored as hashes.
 
 use async_trait::async_trait;
-use sqlx::any::AnyRow;
 use sqlx::Row as _;
+use sqlx::any::AnyRow;
 
 use super::sql::{
-    commit_event, decode_all, decode_one, failed, revoke_user_families, set_last_login, Filter, Tx,
+    Filter, Tx, commit_event, decode_all, decode_one, failed, revoke_user_families, set_last_login,
 };
-use super::users::{user_from, User, USER_COLUMNS};
+use super::users::{USER_COLUMNS, User, user_from};
 use super::{SqlAuthStore, StoreError};
 use crate::audit::NewEvent;
 

@@ -5,12 +5,12 @@
 
 use async_trait::async_trait;
 use shared::db::is_unique_violation;
-use sqlx::any::AnyRow;
 use sqlx::Row as _;
+use sqlx::any::AnyRow;
 
 use super::sql::{
-    commit_event, commit_events, decode_all, decode_one, failed, revoke_user_families,
-    set_last_login, Filter, Tx,
+    Filter, Tx, commit_event, commit_events, decode_all, decode_one, failed, revoke_user_families,
+    set_last_login,
 };
 use super::{SqlAuthStore, StoreError};
 use crate::audit::NewEvent;
@@ -136,8 +136,7 @@ pub trait UserStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 }
 
-pub(super) const USER_COLUMNS: &str =
-    "SELECT id, username, username_key, password_hash, created_at, \
+pub(super) const USER_COLUMNS: &str = "SELECT id, username, username_key, password_hash, created_at, \
                             scopes, disabled_at, last_login_at FROM users";
 
 pub(super) fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {

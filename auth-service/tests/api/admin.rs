@@ -1,10 +1,10 @@
 //! The admin API (`auth:admin`): users, sessions, service clients,
 //! introspection and the audit log.
 
-use serde_json::{json, Value};
-use shared::testing::{send, TestApp, TestDatabase};
+use serde_json::{Value, json};
+use shared::testing::{TestApp, TestDatabase, send};
 
-use crate::helpers::{spawn_app_on, AuthApi as _, PASSWORD};
+use crate::helpers::{AuthApi as _, PASSWORD, spawn_app_on};
 use crate::users_cli::grant;
 
 /// auth-service with `root` made admin from the command line; root's token.
@@ -248,10 +248,12 @@ async fn a_disabled_user_gets_no_token_by_any_grant_and_loses_every_session() {
     };
     let right: Value = grant(PASSWORD).await.json().await.expect("json");
     assert_eq!(right["error"], "invalid_grant");
-    assert!(right["error_description"]
-        .as_str()
-        .expect("text")
-        .contains("disabled"));
+    assert!(
+        right["error_description"]
+            .as_str()
+            .expect("text")
+            .contains("disabled")
+    );
     let wrong: Value = grant("not bob's password")
         .await
         .json()
@@ -325,10 +327,12 @@ async fn the_last_admin_cannot_be_disabled_deleted_or_demoted() {
         admin.delete(&path).await,
     ] {
         assert_eq!(status, 409, "{body}");
-        assert!(body["detail"]
-            .as_str()
-            .expect("detail")
-            .contains("auth:admin"));
+        assert!(
+            body["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("auth:admin")
+        );
     }
     assert!(
         admin.audit("event=user_disabled").await.is_empty(),
@@ -731,9 +735,11 @@ async fn failed_client_authentication_is_throttled_counted_and_audited() {
     let failed = admin.audit("event=client_auth_failed").await;
     assert_eq!(failed.len(), 7, "{failed:?}");
     assert!(failed.iter().all(|e| e["client_id"] == id.as_str()));
-    assert!(!serde_json::to_string(&failed)
-        .expect("json")
-        .contains("wrong-secret"));
+    assert!(
+        !serde_json::to_string(&failed)
+            .expect("json")
+            .contains("wrong-secret")
+    );
     // Other tests of this process count too: at least ours.
     let after = counted().await;
     assert!(
@@ -834,10 +840,12 @@ async fn the_audit_log_records_each_change_once_without_secrets() {
     );
     let (status, body) = admin.get("/v1/admin/audit?event=no_such_event").await;
     assert_eq!(status, 400);
-    assert!(body["detail"]
-        .as_str()
-        .expect("detail")
-        .contains("login_failed"));
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("login_failed")
+    );
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-use crate::helpers::{json_body, spawn_app, AuthApi as _, PASSWORD};
+use crate::helpers::{AuthApi as _, PASSWORD, json_body, spawn_app};
 
 #[tokio::test]
 async fn malformed_or_mistyped_bodies_get_a_4xx_that_says_what_was_wrong() {

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with, AuthApi as _, PASSWORD};
+use crate::helpers::{AuthApi as _, PASSWORD, spawn_app_with};
 
 const APP: &str = "https://app.example.com";
 

@@ -1,12 +1,12 @@
 //! The JWK Set and the RFC 8414 metadata: what other verifiers read.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::token::KeyRing;
 
-use crate::helpers::{builder, json_body, spawn_app, start, AuthApi as _};
+use crate::helpers::{AuthApi as _, builder, json_body, spawn_app, start};
 
 fn fixture(name: &str) -> String {
     format!("{}/../shared/testdata/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -133,10 +133,12 @@ async fn the_metadata_is_built_from_the_public_url_never_from_the_host_header() 
             .await
             .expect("request");
         assert_eq!(response.status(), 200, "{path}");
-        assert!(response.headers()["cache-control"]
-            .to_str()
-            .expect("ascii")
-            .starts_with("public"));
+        assert!(
+            response.headers()["cache-control"]
+                .to_str()
+                .expect("ascii")
+                .starts_with("public")
+        );
         assert_eq!(json_body(response).await, expected, "{path}");
     }
 }

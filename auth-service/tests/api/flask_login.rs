@@ -1,7 +1,7 @@
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::token::KeyRing;
 
-use crate::helpers::{json_body, spawn_app, AuthApi as _, PASSWORD, SECRET};
+use crate::helpers::{AuthApi as _, PASSWORD, SECRET, json_body, spawn_app};
 
 fn verify(token: &str) -> shared::token::Claims {
     let ring = std::sync::Arc::new(KeyRing::single_hmac(SECRET.as_bytes()).expect("ring"));

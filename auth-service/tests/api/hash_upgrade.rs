@@ -3,7 +3,7 @@ use sqlx::Row as _;
 
 use shared::testing::TestDatabase;
 
-use crate::helpers::{spawn_app_on, AuthApi as _, PASSWORD};
+use crate::helpers::{AuthApi as _, PASSWORD, spawn_app_on};
 
 async fn stored_hash(url: &str) -> String {
     sqlx::any::install_default_drivers();

@@ -5,8 +5,8 @@
 use auth_service::settings::Settings;
 use auth_service::startup::Application;
 use reqwest::Response;
-use serde_json::{json, Value};
-pub(crate) use shared::testing::{TestApp, TestAppBuilder, TEST_SECRET as SECRET};
+use serde_json::{Value, json};
+pub(crate) use shared::testing::{TEST_SECRET as SECRET, TestApp, TestAppBuilder};
 
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 

@@ -1,6 +1,6 @@
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::helpers::{json_body, spawn_app, AuthApi as _, TestApp, PASSWORD};
+use crate::helpers::{AuthApi as _, PASSWORD, TestApp, json_body, spawn_app};
 
 fn refresh_token(body: &Value) -> String {
     body["refresh_token"]

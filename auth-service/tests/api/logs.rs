@@ -1,9 +1,9 @@
 //! The real binary, logging at debug level: no password or token in any line.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::testing::RunningBinary;
 
-use crate::helpers::{builder, PASSWORD, SECRET};
+use crate::helpers::{PASSWORD, SECRET, builder};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_auth-service");
 

@@ -1,4 +1,4 @@
-use crate::helpers::{json_body, spawn_app, AuthApi as _};
+use crate::helpers::{AuthApi as _, json_body, spawn_app};
 
 #[tokio::test]
 async fn me_returns_the_callers_record() {

@@ -1,7 +1,7 @@
 use serde_json::json;
 use shared::metrics::sample;
 
-use crate::helpers::{spawn_app_with, AuthApi as _, TestApp, PASSWORD};
+use crate::helpers::{AuthApi as _, PASSWORD, TestApp, spawn_app_with};
 
 async fn scrape(app: &TestApp) -> String {
     let response = app.get("/metrics").send().await.expect("scrape");

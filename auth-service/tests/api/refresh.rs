@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, spawn_app_with, AuthApi as _, TestApp, PASSWORD};
+use crate::helpers::{AuthApi as _, PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 async fn logged_in(app: &TestApp) -> Value {
     assert_eq!(app.register("alice", PASSWORD).await.status(), 201);

@@ -6,7 +6,7 @@
 use reqwest::{RequestBuilder, Response};
 use serde_json::Value;
 
-use crate::helpers::{json_body, spawn_app_with, AuthApi as _, TestApp, PASSWORD};
+use crate::helpers::{AuthApi as _, PASSWORD, TestApp, json_body, spawn_app_with};
 
 const OWN: &str = "https://auth.example.com";
 const APP: &str = "https://app.example.com";
@@ -139,9 +139,11 @@ async fn a_page_of_this_service_refreshes_and_logs_out_with_the_cookie() {
     assert_eq!(logout.status(), 204);
     let cleared = set_cookies(&logout);
     assert_eq!(cleared.len(), 2);
-    assert!(cleared
-        .iter()
-        .all(|c| c.starts_with("refresh_token=;") && c.contains("Max-Age=0")));
+    assert!(
+        cleared
+            .iter()
+            .all(|c| c.starts_with("refresh_token=;") && c.contains("Max-Age=0"))
+    );
 
     let after = same_origin(cookie_refresh(&app, &second))
         .send()
@@ -305,8 +307,10 @@ async fn with_the_cookie_off_nothing_reads_or_sets_one() {
     assert_eq!(from_cookie.status(), 400);
     assert_eq!(json_body(from_cookie).await["error"], "invalid_request");
     let preflight = preflight(&app).await;
-    assert!(preflight
-        .headers()
-        .get("access-control-allow-credentials")
-        .is_none());
+    assert!(
+        preflight
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
 }

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{json_body, spawn_app, AuthApi as _, PASSWORD};
+use crate::helpers::{AuthApi as _, PASSWORD, json_body, spawn_app};
 
 #[tokio::test]
 async fn register_returns_201_with_the_user_and_never_the_hash() {

@@ -1,11 +1,11 @@
 //! Sessions: access tokens name their login (`sid`), auth-service's own
 //! routes refuse a token whose session ended, and RFC 7009 revocation.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde_json::{json, Value};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
 
-use crate::helpers::{json_body, spawn_app, AuthApi as _, TestApp, PASSWORD};
+use crate::helpers::{AuthApi as _, PASSWORD, TestApp, json_body, spawn_app};
 
 pub(crate) fn claims_of(access_token: &str) -> Value {
     let payload = access_token.split('.').nth(1).expect("a payload");

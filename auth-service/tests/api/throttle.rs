@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app_with, AuthApi as _, TestApp, PASSWORD};
+use crate::helpers::{AuthApi as _, PASSWORD, TestApp, spawn_app_with};
 
 async fn login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
     app.flask_login(&json!({ "username": username, "password": password }))

@@ -1,6 +1,6 @@
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::helpers::{json_body, spawn_app, AuthApi as _, PASSWORD};
+use crate::helpers::{AuthApi as _, PASSWORD, json_body, spawn_app};
 
 #[tokio::test]
 async fn the_password_grant_form_encoded_returns_an_rfc6749_response() {

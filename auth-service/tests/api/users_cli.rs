@@ -7,7 +7,7 @@ use std::process::Command;
 
 use shared::testing::TestDatabase;
 
-use crate::helpers::{spawn_app_on, AuthApi as _, PASSWORD, SECRET};
+use crate::helpers::{AuthApi as _, PASSWORD, SECRET, spawn_app_on};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_auth-service");
 

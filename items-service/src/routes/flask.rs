@@ -4,9 +4,9 @@
 use std::fmt;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError, web};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::auth::Authorized;
 use shared::body::{FlaskMessage, Json};
 use shared::clock::Clock;

@@ -1,9 +1,9 @@
 //! `/v1/items`: list, get, put, delete, with problem-details errors.
 
-use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, web};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use shared::auth::Authorized;
 use shared::body::Json;

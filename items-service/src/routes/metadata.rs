@@ -2,7 +2,7 @@
 //! needs to call this service, found from the URL in a 401's challenge.
 
 use actix_web::http::header::CACHE_CONTROL;
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use super::{ItemsRead, ItemsWrite};

@@ -7,7 +7,7 @@ mod flask;
 mod items;
 mod metadata;
 
-pub use metadata::{ResourceMetadata, PATH as METADATA_PATH};
+pub use metadata::{PATH as METADATA_PATH, ResourceMetadata};
 
 /// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
 /// them through the same extractors as the routes do.

@@ -9,7 +9,7 @@ mod sql;
 use async_trait::async_trait;
 use shared::clock::Clock;
 
-pub use sql::{SqlItemStore, MIGRATIONS};
+pub use sql::{MIGRATIONS, SqlItemStore};
 
 /// A stored item.
 #[derive(Debug, Clone, PartialEq)]

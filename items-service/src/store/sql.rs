@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use rusqlite::OptionalExtension as _;
 use shared::db::{Database, Migrations};
+use sqlx::Row as _;
 use sqlx::any::AnyRow;
 use sqlx::migrate::Migrator;
-use sqlx::Row as _;
 
 use super::{Item, ItemStore, Put, StoreError};
 
@@ -264,10 +264,12 @@ mod tests {
             .await
             .expect("opens at version 1");
         let item = Item::new("kept", 1.5, "alice", &shared::clock::Clock::system());
-        assert!(SqlItemStore::new(old.clone())
-            .create(&item)
-            .await
-            .expect("creates"));
+        assert!(
+            SqlItemStore::new(old.clone())
+                .create(&item)
+                .await
+                .expect("creates")
+        );
         old.close().await;
 
         let upgraded = shared::db::open(&settings(database.url()), MIGRATIONS)

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 use shared::token::Audience;
 
-use crate::helpers::{builder, send, signer_with, spawn_app, start, ItemsApp, ALL_SCOPES, SECRET};
+use crate::helpers::{ALL_SCOPES, ItemsApp, SECRET, builder, send, signer_with, spawn_app, start};
 
 fn challenge(response: &reqwest::Response) -> String {
     response

@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 
-use crate::helpers::{builder, signer_with, start, SECRET};
+use crate::helpers::{SECRET, builder, signer_with, start};
 
 const APP: &str = "https://app.example.com";
 const OTHER: &str = "https://evil.example";

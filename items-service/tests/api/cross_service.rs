@@ -3,7 +3,7 @@
 use serde_json::json;
 use shared::testing::TestDatabase;
 
-use crate::helpers::{send, start_on, TestApp, SECRET};
+use crate::helpers::{SECRET, TestApp, send, start_on};
 
 /// auth-service, in this process, over the database at `url`, with `jwt` as
 /// its `JWT_*` settings; its address.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use items_service::settings::Settings;
 use items_service::startup::Application;
 use reqwest::{Method, RequestBuilder};
-pub(crate) use shared::testing::{send, TestApp, TestAppBuilder, TEST_SECRET as SECRET};
+pub(crate) use shared::testing::{TEST_SECRET as SECRET, TestApp, TestAppBuilder, send};
 use shared::token::{Claims, KeyRing, TokenSigner};
 
 pub(crate) const ALL_SCOPES: &str = "items:read items:write";

@@ -1,9 +1,9 @@
 //! Key rotation with no downtime, and EdDSA, across both services.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::FutureExt as _;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::testing::TestDatabase;
 
 use crate::cross_service::spawn_auth_service_with;
@@ -72,10 +72,12 @@ async fn keys_rotate_with_no_failed_request() {
     register(&client, &auth).await;
     let old_token = login(&client, &auth).await;
     assert_eq!(kid_of(&old_token), "old");
-    assert!(reads(&client, &items, &old_token, 5)
-        .await
-        .iter()
-        .all(|s| *s == 200));
+    assert!(
+        reads(&client, &items, &old_token, 5)
+            .await
+            .iter()
+            .all(|s| *s == 200)
+    );
 
     // Step 1: verifiers learn the new key (a rolling restart of items-service).
     let items = start_with_keys(
@@ -84,10 +86,12 @@ async fn keys_rotate_with_no_failed_request() {
     )
     .await
     .address;
-    assert!(reads(&client, &items, &old_token, 5)
-        .await
-        .iter()
-        .all(|s| *s == 200));
+    assert!(
+        reads(&client, &items, &old_token, 5)
+            .await
+            .iter()
+            .all(|s| *s == 200)
+    );
 
     // Step 2: the issuer signs with the new key; old tokens still verify.
     let auth = spawn_auth_service_with(
@@ -98,20 +102,24 @@ async fn keys_rotate_with_no_failed_request() {
     let new_token = login(&client, &auth).await;
     assert_eq!(kid_of(&new_token), "new");
     for token in [&old_token, &new_token] {
-        assert!(reads(&client, &items, token, 5)
-            .await
-            .iter()
-            .all(|s| *s == 200));
+        assert!(
+            reads(&client, &items, token, 5)
+                .await
+                .iter()
+                .all(|s| *s == 200)
+        );
     }
 
     // Step 3, after the access-token lifetime: the old key goes.
     let items = start_with_keys(items_db.url(), &[("JWT_KEYS", &new_only)])
         .await
         .address;
-    assert!(reads(&client, &items, &new_token, 5)
-        .await
-        .iter()
-        .all(|s| *s == 200));
+    assert!(
+        reads(&client, &items, &new_token, 5)
+            .await
+            .iter()
+            .all(|s| *s == 200)
+    );
     let response = client
         .get(format!("{items}/v1/items"))
         .bearer_auth(&old_token)
@@ -156,10 +164,12 @@ async fn eddsa_tokens_from_auth_service_verify_on_items_service_with_the_public_
     )
     .expect("json");
     assert_eq!(header["alg"], "EdDSA");
-    assert!(reads(&client, &items, &token, 3)
-        .await
-        .iter()
-        .all(|s| *s == 200));
+    assert!(
+        reads(&client, &items, &token, 3)
+            .await
+            .iter()
+            .all(|s| *s == 200)
+    );
 
     // Algorithm confusion: HMAC with the (public) key as the secret.
     let public_pem = std::fs::read(&public).expect("public key");
@@ -343,7 +353,7 @@ struct JwksServer {
 impl JwksServer {
     /// Serves the file at `path` as it is at each request.
     fn start(path: std::path::PathBuf) -> Self {
-        use actix_web::{web, App, HttpResponse, HttpServer};
+        use actix_web::{App, HttpResponse, HttpServer, web};
         use std::sync::atomic::Ordering;
         let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -396,8 +406,8 @@ fn with_kid(token: &str, kid: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_jwks_url_verifier_bounds_fetches_under_a_kid_flood_and_survives_an_outage_and_a_rotation(
-) {
+async fn a_jwks_url_verifier_bounds_fetches_under_a_kid_flood_and_survives_an_outage_and_a_rotation()
+ {
     let client = shared::testing::client();
     let folders = Folders::new();
     let keys = folders.keys(jsonwebtoken::Algorithm::EdDSA);

@@ -1,7 +1,7 @@
 use reqwest::Method;
 use shared::metrics::sample;
 
-use crate::helpers::{send, spawn_app, ItemsApp};
+use crate::helpers::{ItemsApp, send, spawn_app};
 
 async fn scrape(app: &ItemsApp) -> String {
     let response = app
@@ -11,11 +11,13 @@ async fn scrape(app: &ItemsApp) -> String {
         .await
         .expect("scrape");
     assert_eq!(response.status(), 200);
-    assert!(response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/openmetrics-text")));
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/openmetrics-text"))
+    );
     response.text().await.expect("text")
 }
 

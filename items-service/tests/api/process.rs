@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use shared::testing::{RunningBinary, TestApp, TestDatabase};
 
-use crate::helpers::{send, signer_with, ALL_SCOPES, SECRET};
+use crate::helpers::{ALL_SCOPES, SECRET, send, signer_with};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_items-service");
 

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use shared::testing::TestDatabase;
 
 use crate::cross_service::spawn_auth_service_with;
-use crate::helpers::{send, start_on, tally, SECRET};
+use crate::helpers::{SECRET, send, start_on, tally};
 
 const NO_GRACE: (&str, &str) = ("AUTH__TOKENS__REFRESH_REUSE_GRACE_SECONDS", "0");
 

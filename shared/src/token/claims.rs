@@ -5,7 +5,7 @@ use std::fmt;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::json::{once, remember, Name};
+use super::json::{Name, once, remember};
 
 /// The payload of an access token (RFC 7519 registered claims plus ours).
 ///

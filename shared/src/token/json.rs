@@ -4,8 +4,8 @@
 
 use std::borrow::Cow;
 
-use serde::de;
 use serde::Deserialize;
+use serde::de;
 
 /// The message of the error a repeated member name raises.
 pub(super) const DUPLICATE_MEMBER: &str = "duplicate member name";

@@ -8,8 +8,8 @@
 //! Rotation with no downtime: publish the next key, make it active, remove
 //! the old one once the longest access-token lifetime has passed.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac as _};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,9 @@ pub const MIN_HMAC_SECRET_BYTES: usize = 32;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeyError {
     /// An HMAC secret shorter than [`MIN_HMAC_SECRET_BYTES`].
-    #[error("the secret for key `{kid}` is {len} bytes; an HMAC secret must be at least {MIN_HMAC_SECRET_BYTES} bytes (RFC 7518 3.2)")]
+    #[error(
+        "the secret for key `{kid}` is {len} bytes; an HMAC secret must be at least {MIN_HMAC_SECRET_BYTES} bytes (RFC 7518 3.2)"
+    )]
     SecretTooShort {
         /// The key's id.
         kid: String,

@@ -19,11 +19,11 @@ mod source;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
@@ -31,7 +31,7 @@ use crate::clock::Clock;
 
 pub use claims::{Audience, Claims};
 pub use keys::{
-    algorithm_name, derive_kid, JwkSet, KeyError, KeyRing, PublicJwk, MIN_HMAC_SECRET_BYTES,
+    JwkSet, KeyError, KeyRing, MIN_HMAC_SECRET_BYTES, PublicJwk, algorithm_name, derive_kid,
 };
 #[cfg(feature = "remote-keys")]
 pub use remote::RemoteKeyOptions;
@@ -394,10 +394,10 @@ fn verify_signature(
             match URL_SAFE_NO_PAD.decode_slice(signature_b64, &mut signature) {
                 Ok(32) => {}
                 Ok(_) | Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
-                    return Err(VerifyError::Signature)
+                    return Err(VerifyError::Signature);
                 }
                 Err(base64::DecodeSliceError::DecodeError(_)) => {
-                    return Err(VerifyError::Malformed)
+                    return Err(VerifyError::Malformed);
                 }
             }
             let mut mac = prepared.clone();

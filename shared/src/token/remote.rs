@@ -14,7 +14,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
-use reqwest::header::{HeaderMap, ACCEPT, CACHE_CONTROL};
+use reqwest::header::{ACCEPT, CACHE_CONTROL, HeaderMap};
 
 use super::source::{Refresh, Shared};
 use super::{KeyRing, Keys};

@@ -249,7 +249,7 @@ impl Keys {
     /// source cannot change that way or its cooldown since the last such
     /// fetch has not passed, so forged ids cost at most one fetch per
     /// cooldown. A fetch already under way is waited for, not repeated.
-    pub fn refresh_for_unknown_kid(&self) -> Option<impl Future<Output = ()> + 'static> {
+    pub fn refresh_for_unknown_kid(&self) -> Option<impl Future<Output = ()> + 'static + use<>> {
         let refresh = self.shared.refresh.clone()?;
         let mut done = refresh.done.subscribe();
         if !refresh.in_flight.load(Ordering::Acquire) {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::*;
 use jsonwebtoken::{Algorithm, EncodingKey};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
 const ED_PUBLIC: &str = include_str!("../../testdata/ed25519-1.public.pem");

@@ -1,7 +1,7 @@
 //! `/v1/admin/clients`: register, list and delete service clients.
 
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use shared::body::Json;
@@ -9,7 +9,7 @@ use shared::page;
 use shared::problem::ApiError;
 
 use super::scope_names_schema;
-use super::{actor, cursor, limit, views, AdminRefusals, PageQuery};
+use super::{AdminRefusals, PageQuery, actor, cursor, limit, views};
 use crate::admin::Admin;
 use crate::routes::client_address::ClientAddress;
 use crate::routes::live_token::AdminCaller;

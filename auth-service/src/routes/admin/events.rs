@@ -1,12 +1,12 @@
 //! `/v1/admin/audit`: the audit log's events, newest first.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use shared::page;
 use shared::problem::{ApiError, Problem};
 
-use super::{limit, AdminRefusals};
+use super::{AdminRefusals, limit};
 use crate::admin::Admin;
 use crate::audit;
 use crate::routes::live_token::AdminCaller;

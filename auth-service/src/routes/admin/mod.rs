@@ -77,13 +77,13 @@ fn scope_names() -> utoipa::openapi::schema::ArrayBuilder {
     )
 }
 
-pub(super) fn scope_names_schema(
-) -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+pub(super) fn scope_names_schema()
+-> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
     scope_names()
 }
 
-pub(super) fn nullable_scope_names_schema(
-) -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+pub(super) fn nullable_scope_names_schema()
+-> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
     use utoipa::openapi::schema::{SchemaType, Type};
     scope_names().schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
 }

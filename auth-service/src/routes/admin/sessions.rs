@@ -1,11 +1,11 @@
 //! `/v1/admin/users/{id}/sessions`: a user's live logins, and ending them.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use shared::page;
 use shared::problem::ApiError;
 
-use super::{actor, cursor, limit, views, AdminRefusals, NoSuchUser, PageQuery};
+use super::{AdminRefusals, NoSuchUser, PageQuery, actor, cursor, limit, views};
 use crate::admin::{Admin, AdminError};
 use crate::routes::client_address::ClientAddress;
 use crate::routes::live_token::AdminCaller;

@@ -1,14 +1,14 @@
 //! `/v1/admin/users` and `/v1/admin/users/{id}`: find, change, disable
 //! and delete users.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use shared::body::Json;
 use shared::page;
 use shared::problem::ApiError;
 
 use super::nullable_scope_names_schema;
-use super::{actor, cursor, limit, views, AdminRefusals, LastAdminConflict, NoSuchUser};
+use super::{AdminRefusals, LastAdminConflict, NoSuchUser, actor, cursor, limit, views};
 use crate::accounts::Accounts;
 use crate::admin::{Admin, AdminError};
 use crate::domain::Username;

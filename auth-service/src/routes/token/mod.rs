@@ -13,7 +13,7 @@ mod password;
 mod refresh_token;
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use shared::body::{BodyError, JsonOrForm};
@@ -121,13 +121,13 @@ pub(super) async fn token(
             return Err(TokenError::oauth(
                 OAuthCode::UnsupportedGrantType,
                 "grant_type must be `password`, `refresh_token` or `client_credentials`",
-            ))
+            ));
         }
         None => {
             return Err(TokenError::oauth(
                 OAuthCode::InvalidRequest,
                 "grant_type is required",
-            ))
+            ));
         }
     };
     let issued = match grant {

@@ -34,13 +34,13 @@ pub(super) async fn grant(
             return Err(TokenError::oauth(
                 OAuthCode::InvalidGrant,
                 "the username or password is wrong",
-            ))
+            ));
         }
         Err(LoginError::Disabled) => {
             return Err(TokenError::oauth(
                 OAuthCode::InvalidGrant,
                 LoginError::Disabled.to_string(),
-            ))
+            ));
         }
         Err(e) => return Err(ApiError::from(e).into()),
     };
