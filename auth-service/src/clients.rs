@@ -36,10 +36,11 @@ impl Clients {
         client_address: &str,
     ) -> Result<Option<Client>, ThrottleError> {
         let store = self.store.as_ref();
-        let attempt = LoginAttempt::client(client_id, client_address);
-        let now = self.clock.now_ms();
-        // The id is the caller's text: the audit log keeps a bounded prefix.
+        // The id is the caller's text: the throttle and the audit log keep
+        // a bounded prefix.
         let shown_id: String = client_id.chars().take(64).collect();
+        let attempt = LoginAttempt::client(&shown_id, client_address);
+        let now = self.clock.now_ms();
         let failed = |reason: &str| {
             Actor::from_address(client_address)
                 .event(audit::CLIENT_AUTH_FAILED, now)
