@@ -6,6 +6,11 @@ and noisy, so ratios, not absolute numbers, are the targets).
     scripts/bench.py                # BENCH_SECONDS=10 per load run by default
     BENCH_POSTGRES_URL=postgres://user:pass@127.0.0.1:5432/postgres scripts/bench.py
                                     # and the PostgreSQL figures (psql, pgbench)
+    scripts/bench.py reads          # only the reads: against the roof and health,
+                                    # and PostgreSQL / SQLite with BENCH_POSTGRES_URL
+    BENCH_BINARIES=/tmp/old scripts/bench.py reads
+                                    # binaries built before (auth-service,
+                                    # items-service, roof), to compare a change
 
 Needs wrk (Debian package `wrk`; installed when missing and run as root).
 Builds release binaries and the roof (a bare actix-web server, `cargo run -p
@@ -40,6 +45,15 @@ USER = {"username": "bench", "password": "bench-password-for-load"}
 AUTH_PORT, ITEMS_PORT, SCALE_PORT, ROOF_PORT, PG_PORT, TOKENS_PORT = (
     19081, 19082, 19083, 19084, 19085, 19086)
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL")
+BINARIES = os.environ.get("BENCH_BINARIES")
+ONLY_READS = sys.argv[1:] == ["reads"]
+
+
+def binary(name):
+    """A release binary: from BENCH_BINARIES when set, else this tree's."""
+    if BINARIES:
+        return os.path.join(BINARIES, os.path.basename(name))
+    return os.path.join(ROOT, "target/release", name)
 
 
 def run(*args, **kwargs):
@@ -101,7 +115,7 @@ class Service:
         started = time.perf_counter()
         with open(self.log if self.log else os.devnull, "a") as log:
             self.process = subprocess.Popen(
-                [os.path.join(ROOT, "target/release", self.name)], env=self.environment, stdout=log)
+                [binary(self.name)], env=self.environment, stdout=log)
         while not ready(self.port):
             if self.process.poll() is not None:
                 sys.exit(f"bench: {self.name} exited at start")
@@ -213,7 +227,7 @@ class Roof(Service):
 
     def start(self):
         self.process = subprocess.Popen(
-            [os.path.join(ROOT, "target/release/examples/roof"), str(self.port), self.body])
+            [binary("examples/roof"), str(self.port), self.body])
         while not ready(self.port):
             time.sleep(0.001)
 
@@ -344,7 +358,7 @@ def token_grants(folder, services):
         services.append(auth)
         auth.start()
         http("POST", TOKENS_PORT, "/v1/users", USER)
-        run(os.path.join(ROOT, "target/release/auth-service"), "users", "grant", USER["username"],
+        run(binary("auth-service"), "users", "grant", USER["username"],
             "auth:admin", env=auth.environment, stdout=subprocess.DEVNULL)
         grant = {"grant_type": "password", **USER}
         admin = http("POST", TOKENS_PORT, "/v1/token", {**grant, "scope": "auth:admin"})[1]
@@ -436,6 +450,9 @@ def postgres_reads(folder, services, token):
         show_ratio(f"{path.split('?')[0]}: PostgreSQL / SQLite", rounds, f"postgres {name}",
                    f"sqlite {name}", "target >= 0.4x" + ("" if name == "list" else ", zero non-2xx"))
     postgres.stop()
+    if ONLY_READS:
+        psql(POSTGRES, "DROP DATABASE bench_items")
+        return
 
     print(f"\nScaling with data on PostgreSQL: random names, 1,000 vs 1,000,000 items, {ROUNDS}"
           " interleaved rounds")
@@ -479,12 +496,14 @@ def main():
     ensure_wrk()
     print(f"bench: building release binaries; load runs of {SECONDS} s on {os.cpu_count()} cores"
           " (the services at their default, two workers per core)")
-    run("cargo", "build", "-q", "--release", "-p", "auth-service", "-p", "items-service")
-    run("cargo", "build", "-q", "--release", "-p", "shared", "--example", "roof")
+    if not BINARIES:
+        run("cargo", "build", "-q", "--release", "-p", "auth-service", "-p", "items-service")
+        run("cargo", "build", "-q", "--release", "-p", "shared", "--example", "roof")
     folder = tempfile.mkdtemp(prefix="jwt-pair-bench-")
     services = []
     try:
-        token_benchmark()
+        if not ONLY_READS:
+            token_benchmark()
 
         print("\nStart-up and idle memory (SQLite, fresh database, migrations included)")
         # One token serves the whole run.
@@ -529,6 +548,8 @@ def main():
 
         if POSTGRES:
             postgres_reads(folder, services, token)
+        if ONLY_READS:
+            return
 
         print("\nThe same read with ?vfs=unix (other processes may open the file; a file lock per read)")
         items.stop()

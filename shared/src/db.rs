@@ -13,14 +13,17 @@
 //!   the URL names a `vfs`): a second process is refused at start, and
 //!   reads take no file lock.
 //! - PostgreSQL: `statement_timeout` and `lock_timeout` of
-//!   `statement_timeout_seconds` on every connection. Hot reads can go
-//!   through [`PostgresReads`] instead of the pool: pipelined, one
-//!   connection per thread.
+//!   `statement_timeout_seconds` on every connection.
+//! - Reads ([`Database::fetch_all`], [`Database::fetch_optional`]) go where
+//!   they are fastest: on SQLite, a read-only connection on the calling
+//!   thread; on PostgreSQL, a connection per thread that pipelines them;
+//!   else, and when that fails, the pool.
 //! - Both: a connection is awaited at most `connect_timeout_seconds`
 //!   (connecting included), then the request fails with 503; the pool
 //!   reconnects by itself when the database comes back.
 
 mod postgres_reads;
+mod read;
 mod sqlite_reads;
 
 use std::path::PathBuf;
@@ -35,8 +38,9 @@ use sqlx::{Any, AnyPool, Connection as _, Executor as _, Transaction};
 
 use crate::settings::{DatabaseSettings, SettingsError};
 
-pub use postgres_reads::{PostgresReads, ReadError};
-pub use sqlite_reads::SqliteReads;
+use postgres_reads::PostgresReads;
+pub use read::{FromRow, Param, ReadError, Row, Value};
+use sqlite_reads::SqliteReads;
 
 /// SQLite's unix VFS that locks the file for this process alone: other
 /// processes cannot open the database while the service runs, and the
@@ -147,9 +151,9 @@ pub struct Database {
     /// What is behind it.
     pub backend: Backend,
     /// Reads on the calling thread, for a SQLite file (not `:memory:`).
-    pub sqlite_reads: Option<Arc<SqliteReads>>,
+    sqlite_reads: Option<Arc<SqliteReads>>,
     /// Reads pipelined on a connection per thread, for PostgreSQL.
-    pub postgres_reads: Option<Arc<PostgresReads>>,
+    postgres_reads: Option<Arc<PostgresReads>>,
     /// SQLite has one writer at a time. Writers of this process wait their
     /// turn here, first come first served, rather than in SQLite's busy
     /// handler, which sleeps and retries (up to 100 ms a time) while later
@@ -596,10 +600,100 @@ mod tests {
         );
     }
 
+    /// What the read tests decode: a column of each kind a store reads.
+    #[derive(Debug, PartialEq)]
+    struct Sample {
+        word: String,
+        number: i64,
+        price: f64,
+        missing: Option<String>,
+    }
+
+    impl FromRow for Sample {
+        fn from_row(row: &impl Row) -> Result<Self, ReadError> {
+            Ok(Self {
+                word: row.get(0)?,
+                number: row.get(1)?,
+                price: row.get(2)?,
+                missing: row.get(3)?,
+            })
+        }
+    }
+
+    const SAMPLE_TABLE: &str = "CREATE TABLE samples (word TEXT, number BIGINT, price DOUBLE PRECISION, missing TEXT); \
+         INSERT INTO samples VALUES ('a', 1, 0.5, NULL), ('b', 2, 1.5, NULL), ('c', 3, 2.5, 'here');";
+    const SAMPLES_AFTER: &str =
+        "SELECT word, number, price, missing FROM samples WHERE word > $1 ORDER BY word LIMIT $2";
+
+    /// Each path of `fetch_all` (this thread's SQLite connection, the pool
+    /// on an in-memory SQLite, PostgreSQL's pipelined reads when
+    /// `TEST_POSTGRES_URL` is set) binds and decodes alike.
+    #[tokio::test]
+    async fn every_read_path_binds_and_decodes_alike() {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let file = format!("sqlite://{}/read.db", folder.path().display());
+        #[allow(unused_mut)]
+        let mut urls = vec![file, "sqlite::memory:".to_owned()];
+        #[cfg(feature = "test-support")]
+        let fresh = crate::testing::TestDatabase::new().await;
+        #[cfg(feature = "test-support")]
+        urls.push(fresh.url().to_owned());
+        for url in urls {
+            // One connection: each in-memory SQLite connection is a database of its own.
+            let one = DatabaseSettings {
+                max_connections: 1,
+                ..settings(&url)
+            };
+            let database = open(&one, NO_MIGRATIONS).await.expect("opens");
+            let mut setup = database.pool.acquire().await.expect("a connection");
+            setup.execute(SAMPLE_TABLE).await.expect("written");
+            drop(setup);
+            let read: Vec<Sample> = database
+                .fetch_all(SAMPLES_AFTER, &["a".into(), 5_u32.into()])
+                .await
+                .expect("read");
+            let second = Sample {
+                word: "b".to_owned(),
+                number: 2,
+                price: 1.5,
+                missing: None,
+            };
+            let third = Sample {
+                word: "c".to_owned(),
+                number: 3,
+                price: 2.5,
+                missing: Some("here".to_owned()),
+            };
+            assert_eq!(read, [second, third], "{url}");
+            let none: Option<Sample> = database
+                .fetch_optional(SAMPLES_AFTER, &["c".into(), 1_i64.into()])
+                .await
+                .expect("read");
+            assert_eq!(none, None, "{url}");
+            let bad = database
+                .fetch_all::<Sample>("SELECT word FROM samples", &[])
+                .await;
+            assert!(
+                bad.is_err(),
+                "{url}: too few columns is an error, not a panic"
+            );
+            database.close().await;
+        }
+    }
+
+    /// The first row of `sql` read through `reads`.
+    async fn query_opt(
+        reads: &PostgresReads,
+        sql: &'static str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Option<tokio_postgres::Row>, ReadError> {
+        Ok(reads.query(sql, params).await?.into_iter().next())
+    }
+
     /// The backend serving a read: which connection it took.
     #[cfg(feature = "test-support")]
     async fn read_backend(reads: &PostgresReads) -> Result<i32, ReadError> {
-        let row = reads.query_opt("SELECT pg_backend_pid()", &[]).await?;
+        let row = query_opt(reads, "SELECT pg_backend_pid()", &[]).await?;
         Ok(row.expect("a row").get(0))
     }
 
@@ -649,8 +743,7 @@ mod tests {
             .expect("opens");
         let reads = database.postgres_reads.as_ref().expect("PostgreSQL");
         let first = read_backend(reads).await.expect("read");
-        let timeout = reads
-            .query_opt("SELECT current_setting('statement_timeout')", &[])
+        let timeout = query_opt(reads, "SELECT current_setting('statement_timeout')", &[])
             .await
             .expect("read")
             .expect("a row");
@@ -660,8 +753,7 @@ mod tests {
         // gets its own answer.
         let numbers: Vec<i32> = (0..64).collect();
         let answers = futures_util::future::join_all(numbers.iter().map(|n| async move {
-            let row = reads
-                .query_opt("SELECT $1::int4, pg_backend_pid()", &[n])
+            let row = query_opt(reads, "SELECT $1::int4, pg_backend_pid()", &[n])
                 .await
                 .expect("read")
                 .expect("a row");
@@ -675,14 +767,13 @@ mod tests {
 
         // A statement that fails, and a read cancelled before its answer,
         // leave the connection in use; the next read gets its own answer.
-        assert!(reads.query_opt("SELECT 1 / 0", &[]).await.is_err());
+        assert!(query_opt(reads, "SELECT 1 / 0", &[]).await.is_err());
         let cancelled = tokio::time::timeout(
             Duration::from_millis(50),
-            reads.query_opt("SELECT pg_sleep(0.3)", &[]),
+            query_opt(reads, "SELECT pg_sleep(0.3)", &[]),
         );
         assert!(cancelled.await.is_err(), "cancelled");
-        let after = reads
-            .query_opt("SELECT 'after', pg_backend_pid()", &[])
+        let after = query_opt(reads, "SELECT 'after', pg_backend_pid()", &[])
             .await
             .expect("read")
             .expect("a row");
@@ -727,7 +818,7 @@ mod tests {
         let wait = Duration::from_millis(300);
         let reads = PostgresReads::new(url.parse().expect("a URL"), String::new(), 1, wait);
         let started = std::time::Instant::now();
-        let read = reads.query_opt("SELECT 1", &[]).await;
+        let read = query_opt(&reads, "SELECT 1", &[]).await;
         assert!(matches!(read, Err(ReadError::TimedOut(_))), "{read:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
     }

@@ -2,10 +2,7 @@
 //! (sqlx binds `$N` on each), the schema once per dialect.
 
 use async_trait::async_trait;
-use rusqlite::OptionalExtension as _;
-use shared::db::{Database, Migrations};
-use sqlx::Row as _;
-use sqlx::any::AnyRow;
+use shared::db::{Database, FromRow, Migrations, Param, ReadError, Row};
 use sqlx::migrate::Migrator;
 
 use super::{Item, ItemStore, Put, StoreError};
@@ -19,7 +16,8 @@ pub const MIGRATIONS: Migrations<'static> = Migrations {
     postgres: &POSTGRES,
 };
 
-/// The item columns, as a literal for `concat!`.
+/// The item columns, as a literal for `concat!`; [`Item`]'s [`FromRow`]
+/// reads them in this order.
 macro_rules! columns {
     () => {
         "name, price, created_by, created_at, updated_at"
@@ -46,51 +44,19 @@ impl SqlItemStore {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+}
 
-    /// Reads on this thread when the database is a SQLite file (see
-    /// [`shared::db::SqliteReads`]); `None` sends the caller to the pool.
-    fn read_here<T>(
-        &self,
-        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
-    ) -> Option<T> {
-        let reads = self.db.sqlite_reads.as_ref()?;
-        reads
-            .read(read)
-            .inspect_err(
-                |e| tracing::debug!(error = %e, "read on this thread failed; using the pool"),
-            )
-            .ok()
+/// The columns of [`columns!`], in order.
+impl FromRow for Item {
+    fn from_row(row: &impl Row) -> Result<Self, ReadError> {
+        Ok(Item {
+            name: row.get(0)?,
+            price: row.get(1)?,
+            created_by: row.get(2)?,
+            created_at: row.get(3)?,
+            updated_at: row.get(4)?,
+        })
     }
-}
-
-fn item_from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
-    Ok(Item {
-        name: row.get(0)?,
-        price: row.get(1)?,
-        created_by: row.get(2)?,
-        created_at: row.get(3)?,
-        updated_at: row.get(4)?,
-    })
-}
-
-fn item_from(row: &AnyRow) -> Result<Item, sqlx::Error> {
-    Ok(Item {
-        name: row.try_get("name")?,
-        price: row.try_get("price")?,
-        created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
-fn item_from_postgres(row: &tokio_postgres::Row) -> Result<Item, tokio_postgres::Error> {
-    Ok(Item {
-        name: row.try_get(0)?,
-        price: row.try_get(1)?,
-        created_by: row.try_get(2)?,
-        created_at: row.try_get(3)?,
-        updated_at: row.try_get(4)?,
-    })
 }
 
 fn failed<E>(context: &'static str) -> impl FnOnce(E) -> StoreError
@@ -103,34 +69,10 @@ where
 #[async_trait]
 impl ItemStore for SqlItemStore {
     async fn get(&self, name: &str) -> Result<Option<Item>, StoreError> {
-        let here = self.read_here(|c| {
-            c.prepare_cached(GET)?
-                .query_row([name], item_from_sqlite)
-                .optional()
-        });
-        if let Some(item) = here {
-            return Ok(item);
-        }
-        if let Some(reads) = &self.db.postgres_reads {
-            let row = reads
-                .query_opt(GET, &[&name])
-                .await
-                .map_err(failed("reading an item"))?;
-            return row
-                .as_ref()
-                .map(item_from_postgres)
-                .transpose()
-                .map_err(failed("decoding an item"));
-        }
-        let row = sqlx::query(GET)
-            .bind(name)
-            .fetch_optional(&self.db.pool)
+        self.db
+            .fetch_optional(GET, &[name.into()])
             .await
-            .map_err(failed("reading an item"))?;
-        row.as_ref()
-            .map(item_from)
-            .transpose()
-            .map_err(failed("decoding an item"))
+            .map_err(failed("reading an item"))
     }
 
     async fn create(&self, item: &Item) -> Result<bool, StoreError> {
@@ -166,7 +108,7 @@ impl ItemStore for SqlItemStore {
             .await
             .map_err(failed("replacing an item"))?;
             if let Some(row) = row {
-                let replaced = item_from(&row).map_err(failed("decoding an item"))?;
+                let replaced = Item::from_row(&row).map_err(failed("decoding an item"))?;
                 return Ok((replaced, Put::Replaced));
             }
         }
@@ -182,45 +124,14 @@ impl ItemStore for SqlItemStore {
     }
 
     async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<Item>, StoreError> {
-        let here = self.read_here(|c| match after {
-            Some(after) => c
-                .prepare_cached(LIST_AFTER)?
-                .query_map(rusqlite::params![after, limit], item_from_sqlite)?
-                .collect(),
-            None => c
-                .prepare_cached(LIST_FIRST)?
-                .query_map([limit], item_from_sqlite)?
-                .collect(),
-        });
-        if let Some(items) = here {
-            return Ok(items);
-        }
-        if let Some(reads) = &self.db.postgres_reads {
-            let limit = i64::from(limit);
-            let rows = match after {
-                Some(after) => reads.query(LIST_AFTER, &[&after, &limit]).await,
-                None => reads.query(LIST_FIRST, &[&limit]).await,
-            }
-            .map_err(failed("listing items"))?;
-            return rows
-                .iter()
-                .map(item_from_postgres)
-                .collect::<Result<_, _>>()
-                .map_err(failed("decoding an item"));
-        }
-        let query = match after {
-            Some(after) => sqlx::query(LIST_AFTER).bind(after),
-            None => sqlx::query(LIST_FIRST),
+        let (sql, params): (_, &[Param<'_>]) = match after {
+            Some(after) => (LIST_AFTER, &[after.into(), limit.into()]),
+            None => (LIST_FIRST, &[limit.into()]),
         };
-        let rows = query
-            .bind(i64::from(limit))
-            .fetch_all(&self.db.pool)
+        self.db
+            .fetch_all(sql, params)
             .await
-            .map_err(failed("listing items"))?;
-        rows.iter()
-            .map(item_from)
-            .collect::<Result<_, _>>()
-            .map_err(failed("decoding an item"))
+            .map_err(failed("listing items"))
     }
 }
 
@@ -278,7 +189,7 @@ mod tests {
         let store = SqlItemStore::new(upgraded.clone());
         assert_eq!(store.get("kept").await.expect("reads"), Some(item.clone()));
         assert_eq!(store.list(None, 10).await.expect("lists"), vec![item]);
-        if upgraded.sqlite_reads.is_some() {
+        if upgraded.backend == shared::db::Backend::Sqlite {
             let schema: String =
                 sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'items'")
                     .fetch_one(&upgraded.pool)

@@ -24,22 +24,11 @@ use std::time::{Duration, Instant};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement};
 
-use super::PING_WHEN_IDLE_FOR;
-
-/// A read failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    /// No connection in time: the server is down or unreachable.
-    #[error("no PostgreSQL connection for reads within {0:?}")]
-    TimedOut(Duration),
-    /// The server refused the connection or the statement.
-    #[error(transparent)]
-    Postgres(#[from] tokio_postgres::Error),
-}
+use super::{PING_WHEN_IDLE_FOR, ReadError};
 
 /// Connections to one PostgreSQL database for reads, one per reading thread.
 #[derive(Debug)]
-pub struct PostgresReads {
+pub(crate) struct PostgresReads {
     config: tokio_postgres::Config,
     /// Run on each new connection (the pool's `after_connect`).
     setup: String,
@@ -97,18 +86,8 @@ impl PostgresReads {
         }
     }
 
-    /// At most one row.
-    pub async fn query_opt(
-        &self,
-        sql: &'static str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Option<Row>, ReadError> {
-        let (pipe, statement) = self.prepared(sql).await?;
-        Ok(pipe.client.query_opt(&statement, params).await?)
-    }
-
     /// Any number of rows.
-    pub async fn query(
+    pub(crate) async fn query(
         &self,
         sql: &'static str,
         params: &[&(dyn ToSql + Sync)],

@@ -36,22 +36,8 @@ const MAX_IDLE: usize = 64;
 pub(super) const MMAP_BYTES: i64 = 1 << 30;
 
 /// Read-only connections to one SQLite file, used on the calling thread.
-///
-/// ```
-/// # let folder = tempfile::tempdir().expect("a folder");
-/// # let settings = shared::settings::DatabaseSettings {
-/// #     url: format!("sqlite://{}/doc.db", folder.path().display()).into(),
-/// #     max_connections: 2, connect_timeout_seconds: 5, statement_timeout_seconds: 5,
-/// # };
-/// # tokio::runtime::Runtime::new().expect("runtime").block_on(async {
-/// let database = shared::db::open(&settings, shared::db::Migrations::NONE).await.expect("opens");
-/// let reads = database.sqlite_reads.as_ref().expect("a SQLite file");
-/// let one: i64 = reads.read(|c| c.query_row("SELECT 1", [], |row| row.get(0))).expect("read");
-/// assert_eq!(one, 1);
-/// # });
-/// ```
 #[derive(Debug)]
-pub struct SqliteReads {
+pub(crate) struct SqliteReads {
     path: PathBuf,
     /// The pool's VFS: connections of one process must agree on it.
     vfs: String,
@@ -69,10 +55,10 @@ impl SqliteReads {
 
     /// Runs `read` on an idle connection (or a new one) on this thread.
     /// Prefer `prepare_cached`: each connection keeps its statements.
-    pub fn read<T>(
+    pub(crate) fn read<T, E: From<rusqlite::Error>>(
         &self,
-        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<T> {
+        read: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let idle = self.idle().pop();
         let connection = match idle {
             Some(connection) => connection,
