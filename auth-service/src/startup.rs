@@ -32,7 +32,7 @@ impl Application {
         // Pages on the CORS origins send the refresh cookie when it is on.
         let cors = shared::cors::Cors::parse(&settings.cors.allowed_origins)?
             .with_credentials(settings.tokens.refresh_cookie);
-        let keys = settings.jwt.start_keys()?;
+        let keys = settings.jwt.start_keys(&clock)?;
         if keys
             .current()
             .and_then(|ring| ring.active_kid().map(drop))

@@ -21,7 +21,7 @@ impl Application {
     /// token expiry and item timestamps read `clock`.
     pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<BoundServer> {
         let cors = shared::cors::Cors::parse(&settings.cors.allowed_origins)?;
-        let keys = settings.jwt.start_keys()?;
+        let keys = settings.jwt.start_keys(&clock)?;
         shared::metrics::watch_keys(keys.clone());
         let verifier = settings
             .jwt

@@ -56,7 +56,9 @@ const DEFAULTS: &str = "[jwt]\nissuer = \"auth-service\"\naudience = \"reports-s
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let settings: Settings = load("REPORTS", DEFAULTS, &process_env())?;
-    let verifier = settings.jwt.verifier(settings.jwt.start_keys()?)?;
+    let verifier = settings
+        .jwt
+        .verifier(settings.jwt.start_keys(&shared::clock::Clock::system())?)?;
     let authenticator = web::Data::new(Authenticator::new(verifier, "reports-service"));
 
     println!("reports-service listening on http://127.0.0.1:8083");

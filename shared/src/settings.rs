@@ -20,10 +20,8 @@ use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
 
+use crate::clock::Clock;
 use crate::token::{KeyError, KeyRing, Keys, TokenVerifier};
-
-/// How often key files are compared with what was loaded.
-const KEY_FILE_POLL: Duration = Duration::from_secs(1);
 
 /// A setting that stops start-up, with what to fix.
 ///
@@ -167,7 +165,8 @@ pub struct DatabaseSettings {
 /// assert_eq!(settings.jwt.audiences(), ["reports-service"]);
 ///
 /// let source = settings.jwt.key_source().expect("one key source");
-/// let keys = source.start(settings.jwt.algorithm().expect("known")).expect("a valid secret");
+/// let clock = shared::clock::Clock::system();
+/// let keys = source.start(settings.jwt.algorithm().expect("known"), &clock).expect("a valid secret");
 /// let verifier = settings.jwt.verifier(keys).expect("a verifier for reports-service");
 /// assert!(verifier.verify("not.a.token").is_err());
 /// ```
@@ -188,6 +187,8 @@ pub struct JwtSettings {
     /// Least seconds between two fetches of `JWT_JWKS_URL` that tokens with
     /// unknown key ids ask for.
     pub jwks_cooldown_seconds: u64,
+    /// How often key files and JWK Set files are checked for a change.
+    pub key_files_poll_milliseconds: u64,
     /// `iss` written and required.
     pub issuer: String,
     /// Comma-separated audiences: auth-service writes them all into `aud`;
@@ -252,8 +253,12 @@ impl JwtSettings {
             (Some(public), None, None) => KeySource::KeyFiles {
                 public: public.clone(),
                 private: self.private_key_file.clone(),
+                poll: self.key_files_poll(),
             },
-            (None, Some(path), None) => KeySource::JwksFile(path.clone()),
+            (None, Some(path), None) => KeySource::JwksFile {
+                path: path.clone(),
+                poll: self.key_files_poll(),
+            },
             (None, None, Some(url)) => KeySource::JwksUrl {
                 url: url.clone(),
                 cooldown: Duration::from_secs(self.jwks_cooldown_seconds),
@@ -272,9 +277,14 @@ impl JwtSettings {
     }
 
     /// [`Self::key_source`] started: shorthand for
-    /// `self.key_source()?.start(self.algorithm()?)`.
-    pub fn start_keys(&self) -> Result<Keys, SettingsError> {
-        self.key_source()?.start(self.algorithm()?)
+    /// `self.key_source()?.start(self.algorithm()?, clock)`.
+    pub fn start_keys(&self, clock: &Clock) -> Result<Keys, SettingsError> {
+        self.key_source()?.start(self.algorithm()?, clock)
+    }
+
+    /// At least a millisecond: a zero poll would spin.
+    fn key_files_poll(&self) -> Duration {
+        Duration::from_millis(self.key_files_poll_milliseconds.max(1))
     }
 
     fn hmac_source(&self) -> Result<KeySource, SettingsError> {
@@ -356,9 +366,16 @@ pub enum KeySource {
         public: PathBuf,
         /// The PKCS#8 private key that signs, on the issuer.
         private: Option<PathBuf>,
+        /// `JWT_KEY_FILES_POLL_MILLISECONDS`: how often they are checked.
+        poll: Duration,
     },
     /// `JWT_JWKS_FILE`: a JWK Set file, re-read when it changes.
-    JwksFile(PathBuf),
+    JwksFile {
+        /// The file.
+        path: PathBuf,
+        /// `JWT_KEY_FILES_POLL_MILLISECONDS`: how often it is checked.
+        poll: Duration,
+    },
     /// `JWT_JWKS_URL`: a JWK Set fetched in the background.
     JwksUrl {
         /// Where.
@@ -373,8 +390,9 @@ impl KeySource {
     /// Loads the keys for `algorithm`: a secret or a file now; a key file
     /// or JWK Set file with a thread that re-reads it when it changes (a
     /// change that does not load is logged and the last good ring stays);
-    /// a JWK Set URL with its fetcher (`remote-keys`).
-    pub fn start(&self, algorithm: Algorithm) -> Result<Keys, SettingsError> {
+    /// a JWK Set URL with its fetcher (`remote-keys`), its cooldown counted
+    /// on `clock`.
+    pub fn start(&self, algorithm: Algorithm, clock: &Clock) -> Result<Keys, SettingsError> {
         match self {
             Self::Secret(secret) => single_hmac(secret.expose_secret()).map(Keys::fixed),
             // A secret file written by `echo` ends with a newline that is not part of it.
@@ -389,10 +407,14 @@ impl KeySource {
                 let text = read_setting_file("JWT_KEYS_FILE", path)?;
                 hmac_ring("JWT_KEYS_FILE", &text, active_kid.as_deref()).map(Keys::fixed)
             }
-            Self::KeyFiles { public, private } => {
+            Self::KeyFiles {
+                public,
+                private,
+                poll,
+            } => {
                 let mut paths = vec![public.clone()];
                 paths.extend(private.clone());
-                Keys::watch_files(paths, KEY_FILE_POLL, move |files| {
+                Keys::watch_files(paths, *poll, move |files| {
                     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
                     let private = files.get(1).map(|bytes| text(bytes));
                     KeyRing::from_pem(algorithm, &text(&files[0]), private.as_deref())
@@ -400,14 +422,14 @@ impl KeySource {
                 })
                 .map_err(|e| SettingsError::new(format!("JWT_PUBLIC_KEY_FILE: {e}")))
             }
-            Self::JwksFile(path) => {
-                Keys::watch_files(vec![path.clone()], KEY_FILE_POLL, move |files| {
+            Self::JwksFile { path, poll } => {
+                Keys::watch_files(vec![path.clone()], *poll, move |files| {
                     KeyRing::from_jwks(algorithm, &files[0])
                         .map_err(|e| format!("JWT_JWKS_FILE: {e}"))
                 })
                 .map_err(|e| SettingsError::new(format!("JWT_JWKS_FILE: {e}")))
             }
-            Self::JwksUrl { url, cooldown } => remote_keys(url, *cooldown, algorithm),
+            Self::JwksUrl { url, cooldown } => remote_keys(url, *cooldown, algorithm, clock),
         }
     }
 }
@@ -448,9 +470,15 @@ fn hmac_ring(
 }
 
 #[cfg(feature = "remote-keys")]
-fn remote_keys(url: &str, cooldown: Duration, algorithm: Algorithm) -> Result<Keys, SettingsError> {
+fn remote_keys(
+    url: &str,
+    cooldown: Duration,
+    algorithm: Algorithm,
+    clock: &Clock,
+) -> Result<Keys, SettingsError> {
     let options = crate::token::RemoteKeyOptions {
         cooldown,
+        clock: clock.clone(),
         ..Default::default()
     };
     Keys::fetch_jwks(url, algorithm, options)
@@ -458,7 +486,7 @@ fn remote_keys(url: &str, cooldown: Duration, algorithm: Algorithm) -> Result<Ke
 }
 
 #[cfg(not(feature = "remote-keys"))]
-fn remote_keys(_: &str, _: Duration, _: Algorithm) -> Result<Keys, SettingsError> {
+fn remote_keys(_: &str, _: Duration, _: Algorithm, _: &Clock) -> Result<Keys, SettingsError> {
     Err(SettingsError::new(
         "JWT_JWKS_URL needs shared's `remote-keys` feature, which this build lacks",
     ))
@@ -503,9 +531,10 @@ const JWT_DEFAULTS: &str = r#"
 algorithm = "HS256"
 leeway_seconds = 30
 jwks_cooldown_seconds = 30
+key_files_poll_milliseconds = 1000
 "#;
 
-const JWT_VARIABLES: [&str; 14] = [
+const JWT_VARIABLES: [&str; 15] = [
     "ALGORITHM",
     "SECRET",
     "SECRET_FILE",
@@ -517,6 +546,7 @@ const JWT_VARIABLES: [&str; 14] = [
     "JWKS_FILE",
     "JWKS_URL",
     "JWKS_COOLDOWN_SECONDS",
+    "KEY_FILES_POLL_MILLISECONDS",
     "ISSUER",
     "AUDIENCE",
     "LEEWAY_SECONDS",
@@ -600,14 +630,19 @@ mod tests {
             ("JWT_PUBLIC_KEY_FILE", "/nowhere/public.pem"),
         ]);
         let source = files.expect("settings").jwt.key_source().expect("one");
-        let KeySource::KeyFiles { public, private } = &source else {
+        let KeySource::KeyFiles {
+            public, private, ..
+        } = &source
+        else {
             panic!("{source:?}")
         };
         assert_eq!(
             (public.to_str(), private),
             (Some("/nowhere/public.pem"), &None)
         );
-        let started = source.start(Algorithm::EdDSA).expect_err("no such file");
+        let started = source
+            .start(Algorithm::EdDSA, &Clock::system())
+            .expect_err("no such file");
         assert!(
             started.to_string().contains("JWT_PUBLIC_KEY_FILE"),
             "{started}"
@@ -626,7 +661,7 @@ mod tests {
 
     fn ring_of(jwt: &JwtSettings) -> Result<Arc<KeyRing>, SettingsError> {
         Ok(jwt
-            .start_keys()?
+            .start_keys(&Clock::system())?
             .current()
             .expect("secrets and files load at once"))
     }
@@ -881,7 +916,10 @@ mod tests {
             ("JWT_JWKS_FILE", "/nonexistent"),
         ])
         .expect("loads");
-        let err = missing.jwt.start_keys().expect_err("no file");
+        let err = missing
+            .jwt
+            .start_keys(&Clock::system())
+            .expect_err("no file");
         assert!(err.to_string().contains("JWT_JWKS_FILE"), "{err}");
     }
 
@@ -919,7 +957,10 @@ mod tests {
         }
         let remote =
             load_test(&[("JWT_ALGORITHM", "ES256"), ("JWT_JWKS_URL", url)]).expect("loads");
-        let keys = remote.jwt.start_keys().expect("fetched in the background");
+        let keys = remote
+            .jwt
+            .start_keys(&Clock::system())
+            .expect("fetched in the background");
         assert_eq!(keys.status().source, "url");
     }
 }

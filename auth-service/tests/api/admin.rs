@@ -4,36 +4,24 @@
 use serde_json::{Value, json};
 use shared::testing::{TestApp, TestDatabase, send};
 
-use crate::helpers::{AuthApi as _, PASSWORD, spawn_app_on};
-use crate::users_cli::grant;
+use crate::helpers::{AuthApi as _, PASSWORD, seed_users, spawn_app_on};
 
-/// auth-service with `root` made admin from the command line; root's token.
+/// auth-service with `root` written in as an admin; root's token.
 struct Admin {
     app: TestApp,
     token: String,
     db: TestDatabase,
-    _dir: tempfile::TempDir,
 }
 
 async fn admin_app() -> Admin {
     let db = TestDatabase::new().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let socket = dir.path().join("admin.sock");
-    let setting = socket.display().to_string();
-    let app = spawn_app_on(db.url(), &[("AUTH__SERVER__ADMIN_SOCKET", &setting)]).await;
-    assert_eq!(app.register("root", PASSWORD).await.status(), 201);
-    let (ok, _, stderr) = grant(db.url(), &socket, &["root", "auth:admin"]).await;
-    assert!(ok, "{stderr}");
+    seed_users(db.url(), &[("root", "auth:admin")]).await;
+    let app = spawn_app_on(db.url(), &[]).await;
     let token = login(&app, "root").await["access_token"]
         .as_str()
         .expect("token")
         .to_owned();
-    Admin {
-        app,
-        token,
-        db,
-        _dir: dir,
-    }
+    Admin { app, token, db }
 }
 
 /// `method path` with `token`, and a JSON body if any: status and body.

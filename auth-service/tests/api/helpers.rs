@@ -2,18 +2,83 @@
 //! what its tests say to it. Requests carry no credentials unless a test
 //! adds them.
 
+use std::sync::Arc;
+
+use auth_service::accounts::Accounts;
+use auth_service::passwords::PasswordHasher;
 use auth_service::settings::Settings;
 use auth_service::startup::Application;
+use auth_service::store::{MIGRATIONS, SqlAuthStore};
+use auth_service::throttle::Throttle;
 use reqwest::Response;
 use serde_json::{Value, json};
+use shared::clock::Clock;
 pub(crate) use shared::testing::{TEST_SECRET as SECRET, TestApp, TestAppBuilder};
 
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
+/// argon2id at 1 MiB and one pass instead of OWASP's 19 MiB and two: a
+/// test's logins then cost about a millisecond. The tests of hashing
+/// itself set their own.
+const CHEAP_HASHING: [(&str, &str); 2] = [
+    ("AUTH__PASSWORDS__MEMORY_KIB", "1024"),
+    ("AUTH__PASSWORDS__ITERATIONS", "1"),
+];
+
 /// auth-service's builder: port 0, a fresh database, the test secret, a
-/// manual clock.
+/// manual clock, cheap hashing.
 pub(crate) async fn builder() -> TestAppBuilder {
-    TestApp::builder("AUTH").await
+    TestApp::builder("AUTH").await.envs(&CHEAP_HASHING)
+}
+
+/// The same over the database at `url`.
+pub(crate) fn builder_on(url: &str) -> TestAppBuilder {
+    TestApp::builder_on("AUTH", url).envs(&CHEAP_HASHING)
+}
+
+/// Writes users into the database at `url` through the store, as the
+/// command line's `users grant` does, before an app starts on it: each
+/// `(username, scopes to add)` with [`PASSWORD`], hashed as the tests'
+/// apps hash.
+pub(crate) async fn seed_users(url: &str, users: &[(&str, &str)]) {
+    // SQLite: the seed's connections share the file (`vfs=unix`), so that
+    // one closing a moment after `close` does not lock the app out.
+    let url = match url.starts_with("sqlite:") {
+        true if url.contains('?') => format!("{url}&vfs=unix"),
+        true => format!("{url}?vfs=unix"),
+        false => url.to_owned(),
+    };
+    let settings = Settings::load_from(builder_on(&url).environment()).expect("settings");
+    let db = shared::db::open(&settings.database, MIGRATIONS)
+        .await
+        .expect("the database opens");
+    let accounts = Accounts {
+        store: Arc::new(SqlAuthStore::new(db.clone())),
+        hasher: PasswordHasher::new(&settings.passwords).expect("a hasher"),
+        throttle: Throttle::new(settings.throttle.clone()),
+        default_scope: settings.tokens.default_scope(),
+        clock: Clock::system(),
+    };
+    for (username, scopes) in users {
+        accounts
+            .register(username, PASSWORD.into(), "seed")
+            .await
+            .expect("registered");
+        let scopes: Vec<String> = scopes.split_whitespace().map(str::to_owned).collect();
+        if !scopes.is_empty() {
+            let store = accounts.store.as_ref();
+            auth_service::accounts::grant(
+                store,
+                &accounts.default_scope,
+                username,
+                &scopes,
+                &accounts.clock,
+            )
+            .await
+            .expect("granted");
+        }
+    }
+    db.close().await;
 }
 
 /// Starts auth-service in this process from a builder.
@@ -38,7 +103,7 @@ pub(crate) async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 /// auth-service over the database at `url` (a restart, when another app
 /// used it).
 pub(crate) async fn spawn_app_on(url: &str, overrides: &[(&str, &str)]) -> TestApp {
-    start(TestApp::builder_on("AUTH", url).envs(overrides)).await
+    start(builder_on(url).envs(overrides)).await
 }
 
 /// What auth-service's tests ask of it.

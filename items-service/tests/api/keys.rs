@@ -251,8 +251,11 @@ async fn published_kids(client: &reqwest::Client, auth: &str) -> usize {
     set["keys"].as_array().map_or(0, Vec::len)
 }
 
+/// How often both services check their key files here (1 s by default).
+const FILE_POLL: (&str, &str) = ("JWT_KEY_FILES_POLL_MILLISECONDS", "100");
+
 /// The key files' poll interval, and a margin: a verifier has reloaded by then.
-const FILE_RELOAD: std::time::Duration = std::time::Duration::from_millis(2500);
+const FILE_RELOAD: std::time::Duration = std::time::Duration::from_millis(500);
 
 #[tokio::test]
 async fn asymmetric_keys_rotate_through_the_key_files_with_no_restart_and_no_refused_request() {
@@ -263,11 +266,18 @@ async fn asymmetric_keys_rotate_through_the_key_files_with_no_restart_and_no_ref
     let auth_db = TestDatabase::new().await;
     let items_db = TestDatabase::new().await;
     let auth_toml = folders.setting("auth");
-    let auth = spawn_auth_service_with(auth_db.url(), &[("AUTH_CONFIG_FILE", &auth_toml)]).await;
+    let auth = spawn_auth_service_with(
+        auth_db.url(),
+        &[("AUTH_CONFIG_FILE", &auth_toml), FILE_POLL],
+    )
+    .await;
     let items_toml = folders.setting("items");
-    let items = start_with_keys(items_db.url(), &[("ITEMS_CONFIG_FILE", &items_toml)])
-        .await
-        .address;
+    let items = start_with_keys(
+        items_db.url(),
+        &[("ITEMS_CONFIG_FILE", &items_toml), FILE_POLL],
+    )
+    .await
+    .address;
     register(&client, &auth).await;
     let first = login(&client, &auth).await;
 
@@ -324,7 +334,7 @@ async fn asymmetric_keys_rotate_through_the_key_files_with_no_restart_and_no_ref
 
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (count, refused) = reader.await.expect("reader");
-    assert!(count > 100, "only {count} reads");
+    assert!(count > 20, "only {count} reads");
     assert!(
         refused.is_empty(),
         "{} of {count} refused: {refused:?}",
@@ -416,26 +426,30 @@ async fn a_jwks_url_verifier_bounds_fetches_under_a_kid_flood_and_survives_an_ou
     let auth_db = TestDatabase::new().await;
     let items_db = TestDatabase::new().await;
     let auth_toml = folders.setting("auth");
-    let auth = spawn_auth_service_with(auth_db.url(), &[("AUTH_CONFIG_FILE", &auth_toml)]).await;
+    let auth = spawn_auth_service_with(
+        auth_db.url(),
+        &[("AUTH_CONFIG_FILE", &auth_toml), FILE_POLL],
+    )
+    .await;
     let url = format!("{}/jwks.json", jwks.address);
-    let cooldown = std::time::Duration::from_secs(2);
-    let items = start_with_keys(
+    // Counted on items-service's clock, which moves only when told.
+    let cooldown = std::time::Duration::from_secs(30);
+    let items_app = start_with_keys(
         items_db.url(),
         &[
             ("JWT_ALGORITHM", "EdDSA"),
             ("JWT_JWKS_URL", &url),
-            ("JWT_JWKS_COOLDOWN_SECONDS", "2"),
+            ("JWT_JWKS_COOLDOWN_SECONDS", "30"),
         ],
     )
-    .await
-    .address;
+    .await;
+    let items = items_app.address.clone();
     register(&client, &auth).await;
     let token = login(&client, &auth).await;
     assert_eq!(reads(&client, &items, &token, 3).await, [200, 200, 200]);
     assert_eq!(jwks.fetches(), 1, "fetched once at start, then kept");
 
-    // A flood of made-up key ids: at most one fetch per cooldown.
-    let started = std::time::Instant::now();
+    // A flood of made-up key ids within one cooldown: one fetch.
     let forged: Vec<String> = (0..400)
         .map(|i| with_kid(&token, &format!("forged-{i}")))
         .collect();
@@ -444,20 +458,14 @@ async fn a_jwks_url_verifier_bounds_fetches_under_a_kid_flood_and_survives_an_ou
         async move { send(request).await.0 }
     }))
     .await;
-    let flood = started.elapsed();
     assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
-    let allowed = 1 + usize::try_from(flood.as_millis() / cooldown.as_millis()).expect("small") + 1;
-    let during_flood = jwks.fetches() - 1;
-    assert!(
-        (1..=allowed).contains(&during_flood),
-        "{during_flood} fetches for 400 forged key ids in {flood:?}"
-    );
+    assert_eq!(jwks.fetches() - 1, 1, "fetches for 400 forged key ids");
     assert_eq!(reads(&client, &items, &token, 3).await, [200, 200, 200]);
 
     // The issuer's keys are down: a fetch fails, valid tokens still verify.
     jwks.failing
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    tokio::time::sleep(cooldown).await;
+    items_app.clock.advance(cooldown);
     let before = jwks.fetches();
     assert_eq!(
         reads(&client, &items, &with_kid(&token, "forged-again"), 1).await,
@@ -473,7 +481,7 @@ async fn a_jwks_url_verifier_bounds_fetches_under_a_kid_flood_and_survives_an_ou
         .store(false, std::sync::atomic::Ordering::SeqCst);
 
     // A rotation the verifier has not seen yet: the new key id fetches the set once.
-    tokio::time::sleep(cooldown).await;
+    items_app.clock.advance(cooldown);
     keys.next().expect("next");
     keys.activate().expect("activate");
     until("auth-service signs with the next key", || async {

@@ -18,6 +18,7 @@ use reqwest::header::{ACCEPT, CACHE_CONTROL, HeaderMap};
 
 use super::source::{Refresh, Shared};
 use super::{KeyRing, Keys};
+use crate::clock::Clock;
 
 /// A JWK Set larger than this is refused (ours is well under 1 KiB a key).
 const MAX_JWKS_BYTES: usize = 256 * 1024;
@@ -36,6 +37,8 @@ pub struct RemoteKeyOptions {
     /// One fetch's limit, connecting included; also the longest a request
     /// with an unknown key id waits for the fetch it asked for.
     pub timeout: Duration,
+    /// What the cooldown is counted on.
+    pub clock: Clock,
 }
 
 impl Default for RemoteKeyOptions {
@@ -45,6 +48,7 @@ impl Default for RemoteKeyOptions {
             min_refresh: Duration::from_secs(30),
             max_refresh: Duration::from_secs(3600),
             timeout: Duration::from_secs(3),
+            clock: Clock::system(),
         }
     }
 }
@@ -90,7 +94,11 @@ impl Keys {
             .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let refresh = Arc::new(Refresh::new(options.cooldown, options.timeout));
+        let refresh = Arc::new(Refresh::new(
+            options.cooldown,
+            options.timeout,
+            options.clock.clone(),
+        ));
         let keys = Keys::new(None, "url", Some(refresh.clone()));
         let shared = keys.downgrade();
         let url = parsed.to_string();
@@ -314,6 +322,7 @@ mod tests {
             // The issuer says a day: the bound wins.
             max_refresh: Duration::from_millis(100),
             timeout: Duration::from_secs(1),
+            clock: Clock::system(),
         };
         let keys = Keys::fetch_jwks(&issuer.url, Algorithm::EdDSA, options).expect("keys");
         wait_for("the first fetch", || keys.current().is_some());

@@ -12,7 +12,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::{ArcSwapOption, Guard};
 use sha2::{Digest, Sha256};
@@ -89,8 +89,10 @@ pub(crate) struct Refresh {
     pub(crate) done: tokio::sync::watch::Sender<u64>,
     pub(crate) in_flight: AtomicBool,
     pub(crate) closed: AtomicBool,
-    last_unknown_kid_fetch: Mutex<Option<Instant>>,
+    /// When (the clock's milliseconds) an unknown key id last asked for a fetch.
+    last_unknown_kid_fetch: Mutex<Option<i64>>,
     cooldown: Duration,
+    clock: crate::clock::Clock,
     wait: Duration,
 }
 
@@ -98,7 +100,7 @@ impl Refresh {
     #[cfg(feature = "remote-keys")]
     /// The first fetch counts as under way from the start: a request that
     /// comes before it waits for it rather than asking for another.
-    pub(crate) fn new(cooldown: Duration, wait: Duration) -> Self {
+    pub(crate) fn new(cooldown: Duration, wait: Duration, clock: crate::clock::Clock) -> Self {
         Self {
             wake: tokio::sync::Notify::new(),
             done: tokio::sync::watch::Sender::new(0),
@@ -106,6 +108,7 @@ impl Refresh {
             closed: AtomicBool::new(false),
             last_unknown_kid_fetch: Mutex::new(None),
             cooldown,
+            clock,
             wait,
         }
     }
@@ -257,10 +260,12 @@ impl Keys {
                 .last_unknown_kid_fetch
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if last.is_some_and(|at| at.elapsed() < refresh.cooldown) {
+            let now = refresh.clock.now_ms();
+            let cooldown_ms = i64::try_from(refresh.cooldown.as_millis()).unwrap_or(i64::MAX);
+            if last.is_some_and(|at| now.saturating_sub(at) < cooldown_ms) {
                 return None;
             }
-            *last = Some(Instant::now());
+            *last = Some(now);
             refresh.wake.notify_one();
         }
         Some(async move {
