@@ -10,8 +10,11 @@ use shared::clock::Clock;
 
 use crate::audit::{self, Actor};
 use crate::domain::scope::{self, ADMIN_SCOPE};
+use crate::domain::{GrantType, redirect_uri};
 use crate::secret;
-use crate::store::{AuthStore, Changed, Client, StoreError, User, UserChange, holds_admin};
+use crate::store::{
+    AuthStore, Changed, Client, ClientChange, StoreError, User, UserChange, holds_admin,
+};
 
 /// The administration service, shared by every worker.
 pub struct Admin {
@@ -41,12 +44,128 @@ pub enum AdminError {
     Store(#[from] StoreError),
 }
 
-/// A new client with its secret, shown once.
+/// A client as stored, with its new secret, shown once (a confidential
+/// client's registration, or a public client made confidential).
 pub struct NewClient {
     /// As stored.
     pub client: Client,
     /// The secret; only its hash is kept.
-    pub secret: SecretString,
+    pub secret: Option<SecretString>,
+}
+
+/// What an administrator sets on a client; `None` keeps (or, at
+/// registration, defaults) a field.
+#[derive(Debug, Default)]
+pub struct ClientFields<'a> {
+    /// For people: 1 to 100 characters, no control characters.
+    pub name: Option<&'a str>,
+    /// The scopes its tokens may carry (not `auth:admin`).
+    pub scopes: Option<&'a [String]>,
+    /// The grants it may use (default `client_credentials`).
+    pub grant_types: Option<&'a [String]>,
+    /// Where the code flow may send the browser back.
+    pub redirect_uris: Option<&'a [String]>,
+    /// Where end-session may send the browser.
+    pub post_logout_redirect_uris: Option<&'a [String]>,
+    /// No secret (default false).
+    pub public: Option<bool>,
+}
+
+impl ClientFields<'_> {
+    /// Sets these fields on `client`, then checks the whole of it.
+    fn apply_to(&self, client: &mut Client) -> Result<(), AdminError> {
+        if let Some(name) = self.name {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+                return Err(AdminError::Invalid(
+                    "name",
+                    "must be 1 to 100 characters, no control characters".into(),
+                ));
+            }
+            name.clone_into(&mut client.name);
+        }
+        if let Some(scopes) = self.scopes {
+            let scopes = scope::joined(scopes).map_err(|why| AdminError::Invalid("scopes", why))?;
+            if scope::includes(&scopes, ADMIN_SCOPE) {
+                return Err(AdminError::Invalid(
+                    "scopes",
+                    format!("`{ADMIN_SCOPE}` is for users; a client cannot hold it"),
+                ));
+            }
+            client.scopes = scopes;
+        }
+        if let Some(grants) = self.grant_types {
+            client.grant_types = grant_types(grants)?;
+        }
+        for (field, given, stored) in [
+            (
+                "redirect_uris",
+                self.redirect_uris,
+                &mut client.redirect_uris,
+            ),
+            (
+                "post_logout_redirect_uris",
+                self.post_logout_redirect_uris,
+                &mut client.post_logout_redirect_uris,
+            ),
+        ] {
+            if let Some(uris) = given {
+                redirect_uri::check_all(uris).map_err(|why| AdminError::Invalid(field, why))?;
+                *stored = uris.join(" ");
+            }
+        }
+        if let Some(public) = self.public {
+            client.public = public;
+        }
+        let allows = |grant: GrantType| client.allows(grant);
+        if allows(GrantType::AuthorizationCode) && client.redirect_uris.is_empty() {
+            return Err(AdminError::Invalid(
+                "redirect_uris",
+                "the authorization_code grant needs at least one redirect URI".into(),
+            ));
+        }
+        if client.public && allows(GrantType::ClientCredentials) {
+            return Err(AdminError::Invalid(
+                "grant_types",
+                "a public client has no secret: it cannot use client_credentials".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Grant type names, checked and joined; at least one, each known.
+fn grant_types(names: &[String]) -> Result<String, AdminError> {
+    let invalid = |why: String| AdminError::Invalid("grant_types", why);
+    if names.is_empty() {
+        return Err(invalid("name at least one grant type".into()));
+    }
+    let mut joined: Vec<&str> = Vec::new();
+    for name in names {
+        let grant = GrantType::parse(name).ok_or_else(|| {
+            invalid(format!(
+                "`{}` is not one of {}",
+                name.chars().take(40).collect::<String>(),
+                GrantType::ALL.map(GrantType::as_str).join(", ")
+            ))
+        })?;
+        if !joined.contains(&grant.as_str()) {
+            joined.push(grant.as_str());
+        }
+    }
+    Ok(joined.join(" "))
+}
+
+/// What the audit log keeps of a client: no secret, no hash.
+fn client_detail(client: &Client) -> serde_json::Value {
+    serde_json::json!({
+        "name": client.name,
+        "scopes": client.scopes,
+        "grant_types": client.grant_types,
+        "redirect_uris": client.redirect_uris,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "public": client.public,
+    })
 }
 
 /// The last-admin rule: no change made through the API may leave no
@@ -146,43 +265,80 @@ impl Admin {
         Ok(self.store.revoke_sessions(user_id, now, &event).await?)
     }
 
-    /// Registers a service client; its secret is returned once.
+    /// Registers a client; a confidential one's secret is returned once.
     pub async fn create_client(
         &self,
-        name: &str,
-        scopes: &[String],
+        fields: &ClientFields<'_>,
         actor: &Actor,
     ) -> Result<NewClient, AdminError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(AdminError::Invalid(
-                "name",
-                "must be 1 to 100 characters, no control characters".into(),
-            ));
-        }
-        let scopes = scope::joined(scopes).map_err(|why| AdminError::Invalid("scopes", why))?;
-        if scope::includes(&scopes, ADMIN_SCOPE) {
-            return Err(AdminError::Invalid(
-                "scopes",
-                format!("`{ADMIN_SCOPE}` is for users; a client cannot hold it"),
-            ));
-        }
-        let client_secret = secret::random(32);
-        let client = Client {
+        let mut client = Client {
             client_id: format!("client_{}", secret::random(12)),
-            name: name.to_owned(),
-            secret_hash: secret::stored_hash(&client_secret),
-            scopes,
+            grant_types: GrantType::ClientCredentials.as_str().to_owned(),
             created_at: self.clock.now_ms(),
+            ..Client::default()
         };
+        fields.apply_to(&mut client)?;
+        let secret = (!client.public).then(|| secret::random(32));
+        client.secret_hash = secret
+            .as_deref()
+            .map(secret::stored_hash)
+            .unwrap_or_default();
         let event = actor
             .event(audit::CLIENT_CREATED, client.created_at)
             .client(&client.client_id)
-            .detail(serde_json::json!({"name": client.name, "scopes": client.scopes}));
+            .detail(client_detail(&client));
         self.store.insert_client(&client, &event).await?;
         Ok(NewClient {
             client,
-            secret: client_secret.into(),
+            secret: secret.map(SecretString::from),
+        })
+    }
+
+    /// Changes a client. One made confidential gets a secret, returned
+    /// once; one made public loses its secret.
+    pub async fn change_client(
+        &self,
+        client_id: &str,
+        fields: &ClientFields<'_>,
+        actor: &Actor,
+    ) -> Result<NewClient, AdminError> {
+        let before = self
+            .store
+            .find_client(client_id)
+            .await?
+            .ok_or(AdminError::NotFound("no client has this id"))?;
+        let mut client = before.clone();
+        fields.apply_to(&mut client)?;
+        let secret = (before.public && !client.public).then(|| secret::random(32));
+        if client.public != before.public {
+            client.secret_hash = secret
+                .as_deref()
+                .map(secret::stored_hash)
+                .unwrap_or_default();
+        }
+        let changed = |after: &String, before: &String| (after != before).then(|| after.clone());
+        let change = ClientChange {
+            name: changed(&client.name, &before.name),
+            scopes: changed(&client.scopes, &before.scopes),
+            grant_types: changed(&client.grant_types, &before.grant_types),
+            redirect_uris: changed(&client.redirect_uris, &before.redirect_uris),
+            post_logout_redirect_uris: changed(
+                &client.post_logout_redirect_uris,
+                &before.post_logout_redirect_uris,
+            ),
+            public: (client.public != before.public).then_some(client.public),
+            secret_hash: (client.public != before.public).then(|| client.secret_hash.clone()),
+        };
+        let event = actor
+            .event(audit::CLIENT_CHANGED, self.clock.now_ms())
+            .client(client_id)
+            .detail(client_detail(&client));
+        if !self.store.update_client(client_id, &change, &event).await? {
+            return Err(AdminError::NotFound("no client has this id"));
+        }
+        Ok(NewClient {
+            client,
+            secret: secret.map(SecretString::from),
         })
     }
 

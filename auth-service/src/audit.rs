@@ -18,6 +18,8 @@ events! {
     LOGIN_FAILED = "login_failed",
     LOGIN_THROTTLED = "login_throttled",
     TOKEN_REFRESHED = "token_refreshed",
+    CODE_EXCHANGED = "code_exchanged",
+    CODE_REUSE_DETECTED = "code_reuse_detected",
     REFRESH_REUSE_DETECTED = "refresh_reuse_detected",
     LOGOUT = "logout",
     TOKEN_REVOKED = "token_revoked",
@@ -28,6 +30,7 @@ events! {
     SCOPES_CHANGED = "scopes_changed",
     SESSIONS_REVOKED = "sessions_revoked",
     CLIENT_CREATED = "client_created",
+    CLIENT_CHANGED = "client_changed",
     CLIENT_DELETED = "client_deleted",
     CLIENT_AUTH_FAILED = "client_auth_failed",
 }

@@ -7,9 +7,9 @@
 //! - `routes`: the HTTP edge; the only module that builds HTTP answers.
 //! - `accounts` (users, passwords, the throttle), `sessions` (access and
 //!   refresh tokens, revocation, introspection), `admin` (the admin API's
-//!   changes and the last-admin rule) and `clients` (client
-//!   authentication): the decisions, returning domain errors; none imports
-//!   another.
+//!   changes and the last-admin rule), `clients` (client authentication)
+//!   and `authorization` (the code flow: browser sessions, codes): the
+//!   decisions, returning domain errors; none imports another.
 //! - `throttle`, `passwords`, `audit` (events and who did them), `secret`
 //!   (random secrets and their stored hashes), `domain`: parts the
 //!   decisions use.
@@ -23,6 +23,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod authorization;
 pub mod cli;
 pub mod clients;
 pub mod domain;

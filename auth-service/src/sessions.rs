@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use shared::clock::Clock;
 use shared::token::{Claims, IssuedToken, TokenSigner, TokenVerifier};
 
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, NewEvent};
 use crate::domain::scope::{self, ADMIN_SCOPE, INTROSPECT_SCOPE};
 use crate::failure::Failure;
 use crate::secret;
@@ -136,20 +136,43 @@ impl Sessions {
             .min(family_expires_at)
     }
 
-    /// Starts a refresh family for a fresh login.
+    /// A new session (refresh family) id.
+    pub fn new_session_id() -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+
+    /// Starts a refresh family for a fresh login; `client_id`: the client
+    /// it is issued to, which alone may refresh it.
     pub async fn start(
         &self,
         user: &User,
         scope: String,
+        client_id: Option<&str>,
         actor: &Actor,
+    ) -> Result<TokenPair, Failure> {
+        let event = actor.event(audit::LOGIN_SUCCEEDED, self.clock.now_ms());
+        self.start_as(Self::new_session_id(), user, scope, client_id, event)
+            .await
+    }
+
+    /// [`Self::start`] with the family's id chosen, and `event` (its user
+    /// and the session are added) written with it.
+    pub async fn start_as(
+        &self,
+        family_id: String,
+        user: &User,
+        scope: String,
+        client_id: Option<&str>,
+        event: NewEvent,
     ) -> Result<TokenPair, Failure> {
         let now = self.clock.now_ms();
         let family = Family {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: family_id,
             user_id: user.id.clone(),
             scope,
             created_at: now,
             expires_at: now.saturating_add(self.lifetimes.absolute),
+            client_id: client_id.map(str::to_owned),
         };
         let refresh_token = random_token();
         let first = NewRefreshToken {
@@ -157,8 +180,7 @@ impl Sessions {
             family_id: family.id.clone(),
             expires_at: self.token_expiry(now, family.expires_at),
         };
-        let event = actor
-            .event(audit::LOGIN_SUCCEEDED, now)
+        let event = event
             .user(&user.id)
             .detail(serde_json::json!({"session": family.id, "scope": family.scope}));
         self.store.create_family(&family, &first, &event).await?;
@@ -187,10 +209,13 @@ impl Sessions {
     }
 
     /// Rotates a refresh token: a new access token and a new refresh token.
+    /// `client_id`: the client presenting it, which must be the one it was
+    /// issued to (none for a password login's, OAuth 2.1 4.3.1).
     pub async fn refresh(
         &self,
         presented: &str,
         requested_scope: Option<&str>,
+        client_id: Option<&str>,
         actor: &Actor,
     ) -> Result<TokenPair, RefreshError> {
         let hash = secret::stored_hash(presented);
@@ -202,6 +227,11 @@ impl Sessions {
                 .find_refresh(&hash)
                 .await?
                 .ok_or(RefreshError::InvalidGrant("the refresh token is not valid"))?;
+            if token.client_id.as_deref() != client_id {
+                return Err(RefreshError::InvalidGrant(
+                    "the refresh token was issued to another client",
+                ));
+            }
             if token.family_revoked {
                 return Err(RefreshError::InvalidGrant(
                     "the refresh token has been revoked",
@@ -314,7 +344,7 @@ impl Sessions {
     }
 
     /// The scopes `user` holds now.
-    fn granted<'a>(&'a self, user: &'a User) -> &'a str {
+    pub fn granted<'a>(&'a self, user: &'a User) -> &'a str {
         user.granted(&self.default_scope)
     }
 

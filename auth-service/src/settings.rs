@@ -30,9 +30,22 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     /// The audit log.
     pub audit: AuditSettings,
+    /// Sign-in for apps (`AUTH__OAUTH__*`).
+    pub oauth: OAuthSettings,
     /// Browser origins allowed to call (`AUTH__CORS__ALLOWED_ORIGINS`).
     #[serde(default)]
     pub cors: CorsSettings,
+}
+
+/// `AUTH__OAUTH__*`: the code flow and the password entry points.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthSettings {
+    /// `grant_type=password` and the Flask `/auth` login; `false` turns
+    /// them off (RFC 9700 2.4), leaving the sign-in page.
+    pub password_grant: bool,
+    /// How long a browser stays signed in to the sign-in page.
+    pub browser_session_seconds: u64,
 }
 
 /// `AUTH__AUDIT__*`.

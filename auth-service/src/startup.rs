@@ -13,9 +13,12 @@ use shared::token::TokenSigner;
 
 use crate::accounts::Accounts;
 use crate::admin::Admin;
+use crate::authorization::Authorizations;
 use crate::clients::Clients;
 use crate::passwords::PasswordHasher;
-use crate::routes::{PublishedKeys, RefreshCookie, ServerMetadata, TrustedProxyHops};
+use crate::routes::{
+    PasswordGrant, PublishedKeys, RefreshCookie, ServerMetadata, SignInPage, TrustedProxyHops,
+};
 use crate::sessions::{SessionLifetimes, Sessions};
 use crate::settings::{AdminSocket, Settings};
 use crate::store::{AuthStore, Purged, SqlAuthStore};
@@ -46,11 +49,14 @@ impl Application {
         }
         shared::metrics::watch_keys(keys.clone());
         let public_url = settings.server.public_url()?;
+        let password_grant = PasswordGrant(settings.oauth.password_grant);
         let metadata = web::Data::new(ServerMetadata::new(
             &public_url,
             &settings.jwt.issuer,
             &settings.tokens.default_scopes,
+            password_grant,
         ));
+        let password_grant = web::Data::new(password_grant);
         let published = web::Data::new(PublishedKeys {
             keys: keys.clone(),
             max_age_seconds: settings.tokens.jwks_max_age_seconds,
@@ -91,6 +97,15 @@ impl Application {
             store: store.clone(),
             clock: clock.clone(),
         });
+        let authorizations = web::Data::new(Authorizations {
+            store: store.clone(),
+            clock: clock.clone(),
+            browser_session_ms: i64::try_from(
+                settings.oauth.browser_session_seconds.saturating_mul(1000),
+            )
+            .unwrap_or(i64::MAX),
+        });
+        let sign_in_page = web::Data::new(SignInPage::new(&public_url, &settings.jwt.issuer));
         spawn_janitor(store, clock, settings.audit.retention_days);
         let refresh_cookie = web::Data::new(RefreshCookie::new(
             settings.tokens.refresh_cookie,
@@ -132,6 +147,9 @@ impl Application {
                 .app_data(sessions.clone())
                 .app_data(admin.clone())
                 .app_data(clients.clone())
+                .app_data(authorizations.clone())
+                .app_data(sign_in_page.clone())
+                .app_data(password_grant.clone())
                 .app_data(proxies.clone())
                 .app_data(refresh_cookie.clone())
                 .app_data(ready_check.clone())
@@ -185,6 +203,8 @@ fn spawn_janitor(store: Arc<dyn AuthStore>, clock: Clock, retention_days: u32) {
                     audit_events = purged.audit_events,
                     sessions = purged.sessions,
                     throttle_windows = purged.throttle_windows,
+                    authorization_codes = purged.authorization_codes,
+                    browser_sessions = purged.browser_sessions,
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "purged expired rows"
                 ),

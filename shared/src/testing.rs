@@ -277,6 +277,11 @@ impl TestApp {
         self.client.put(self.url(path))
     }
 
+    /// A PATCH to `path`, without credentials.
+    pub fn patch(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.patch(self.url(path))
+    }
+
     /// A DELETE of `path`, without credentials.
     pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.delete(self.url(path))

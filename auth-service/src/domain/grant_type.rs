@@ -3,6 +3,8 @@
 /// A `grant_type` this service knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
+    /// RFC 6749 4.1 with PKCE: a code from the sign-in page.
+    AuthorizationCode,
     /// RFC 6749 4.3: a user's name and password.
     Password,
     /// RFC 6749 6: a refresh token.
@@ -13,7 +15,12 @@ pub enum GrantType {
 
 impl GrantType {
     /// Every grant type, in the order the metadata lists them.
-    pub const ALL: [Self; 3] = [Self::Password, Self::RefreshToken, Self::ClientCredentials];
+    pub const ALL: [Self; 4] = [
+        Self::AuthorizationCode,
+        Self::Password,
+        Self::RefreshToken,
+        Self::ClientCredentials,
+    ];
 
     /// The grant type named `name`, if it is one of ours (names are
     /// case-sensitive, RFC 6749 3.1).
@@ -24,6 +31,7 @@ impl GrantType {
     /// The name on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::AuthorizationCode => "authorization_code",
             Self::Password => "password",
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
@@ -40,7 +48,7 @@ mod tests {
         for grant in GrantType::ALL {
             assert_eq!(GrantType::parse(grant.as_str()), Some(grant));
         }
-        for unknown in ["Password", "authorization_code", "", "refresh-token"] {
+        for unknown in ["Password", "implicit", "", "refresh-token"] {
             assert_eq!(GrantType::parse(unknown), None, "{unknown}");
         }
     }

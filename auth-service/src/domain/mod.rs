@@ -3,6 +3,7 @@
 
 mod grant_type;
 mod password;
+pub mod redirect_uri;
 pub mod scope;
 mod username;
 

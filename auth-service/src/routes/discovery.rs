@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use shared::token::Keys;
 
+use super::PasswordGrant;
 use crate::domain::GrantType;
 
 /// Where the JWK Set is, under the public URL.
@@ -17,14 +18,18 @@ pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(example = json!({
     "issuer": "auth-service",
+    "authorization_endpoint": "http://localhost:8081/v1/authorize",
     "token_endpoint": "http://localhost:8081/v1/token",
     "jwks_uri": "http://localhost:8081/.well-known/jwks.json",
     "revocation_endpoint": "http://localhost:8081/v1/revoke",
     "revocation_endpoint_auth_methods_supported": ["none"],
     "introspection_endpoint": "http://localhost:8081/v1/introspect",
     "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-    "grant_types_supported": ["password", "refresh_token", "client_credentials"],
-    "response_types_supported": [],
+    "grant_types_supported": ["authorization_code", "password", "refresh_token", "client_credentials"],
+    "response_types_supported": ["code"],
+    "response_modes_supported": ["query"],
+    "code_challenge_methods_supported": ["S256"],
+    "authorization_response_iss_parameter_supported": true,
     "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
     "scopes_supported": ["items:read", "items:write"],
     "service_documentation": "http://localhost:8081/docs/"
@@ -32,6 +37,8 @@ pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
 pub struct ServerMetadata {
     /// `JWT_ISSUER`: every token's `iss`.
     issuer: String,
+    /// Where a browser signs in (the code flow, with PKCE S256).
+    authorization_endpoint: String,
     /// Where tokens are issued.
     token_endpoint: String,
     /// The public verification keys.
@@ -44,12 +51,19 @@ pub struct ServerMetadata {
     introspection_endpoint: String,
     /// How they authenticate there.
     introspection_endpoint_auth_methods_supported: [&'static str; 2],
-    /// The grants `/v1/token` takes.
-    grant_types_supported: [&'static str; 3],
-    /// None: there is no authorization endpoint (no browser redirect flows).
-    response_types_supported: [&'static str; 0],
-    /// Public clients send none (password and refresh grants); service
-    /// clients authenticate (client credentials).
+    /// The grants `/v1/token` takes (`password` only while
+    /// `AUTH__OAUTH__PASSWORD_GRANT` is on).
+    grant_types_supported: Vec<&'static str>,
+    /// The code flow only.
+    response_types_supported: [&'static str; 1],
+    /// The code comes back in the redirect URI's query.
+    response_modes_supported: [&'static str; 1],
+    /// PKCE: S256 only, for every client.
+    code_challenge_methods_supported: [&'static str; 1],
+    /// RFC 9207: `iss` in every answer of the authorization endpoint.
+    authorization_response_iss_parameter_supported: bool,
+    /// Public clients send none (their `client_id` alone); confidential
+    /// clients authenticate.
     token_endpoint_auth_methods_supported: [&'static str; 3],
     /// The scopes users are granted.
     scopes_supported: Vec<String>,
@@ -59,9 +73,15 @@ pub struct ServerMetadata {
 
 impl ServerMetadata {
     /// The document for the issuer at `public_url`.
-    pub fn new(public_url: &str, issuer: &str, scopes: &str) -> Self {
+    pub fn new(
+        public_url: &str,
+        issuer: &str,
+        scopes: &str,
+        password_grant: PasswordGrant,
+    ) -> Self {
         Self {
             issuer: issuer.to_owned(),
+            authorization_endpoint: format!("{public_url}/v1/authorize"),
             token_endpoint: format!("{public_url}/v1/token"),
             jwks_uri: format!("{public_url}{JWKS_PATH}"),
             revocation_endpoint: format!("{public_url}/v1/revoke"),
@@ -71,8 +91,15 @@ impl ServerMetadata {
                 "client_secret_basic",
                 "client_secret_post",
             ],
-            grant_types_supported: GrantType::ALL.map(GrantType::as_str),
-            response_types_supported: [],
+            grant_types_supported: GrantType::ALL
+                .into_iter()
+                .filter(|grant| password_grant.0 || *grant != GrantType::Password)
+                .map(GrantType::as_str)
+                .collect(),
+            response_types_supported: ["code"],
+            response_modes_supported: ["query"],
+            code_challenge_methods_supported: ["S256"],
+            authorization_response_iss_parameter_supported: true,
             token_endpoint_auth_methods_supported: [
                 "none",
                 "client_secret_basic",
@@ -144,9 +171,9 @@ fn metadata_response(metadata: &ServerMetadata) -> HttpResponse {
     path = "/.well-known/oauth-authorization-server",
     tag = "discovery",
     summary = "Authorization server metadata (RFC 8414).",
-    description = "The issuer, the token and revocation endpoints, the JWK Set URL, the \
-                   grants and scopes. Only what is supported is listed: no authorization \
-                   endpoint, no client authentication.",
+    description = "The issuer, the authorization, token, revocation and introspection \
+                   endpoints, the JWK Set URL, the grants and scopes. Only what is supported \
+                   is listed: the code flow with PKCE S256.",
     responses((status = 200, description = "The metadata.", body = ServerMetadata)),
 )]
 pub(super) async fn authorization_server(metadata: web::Data<ServerMetadata>) -> HttpResponse {

@@ -1,13 +1,14 @@
 //! `POST /auth`, as Flask-JWT answers it.
 
 use actix_web::http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use shared::body::Json;
+use shared::body::{BodyError, Json};
 use shared::problem::ApiError;
 use utoipa::ToSchema;
 
+use super::PasswordGrant;
 use super::client_address::ClientAddress;
 use crate::accounts::{Accounts, LoginError};
 use crate::audit::Actor;
@@ -56,11 +57,17 @@ pub(super) struct FlaskError<'a> {
     ),
 )]
 pub(super) async fn flask_login(
+    req: HttpRequest,
     client: ClientAddress,
     accounts: web::Data<Accounts>,
     sessions: web::Data<Sessions>,
-    Json(login): Json<FlaskLogin>,
-) -> Result<HttpResponse, ApiError> {
+    login: Result<Json<FlaskLogin>, BodyError>,
+) -> Result<HttpResponse, actix_web::Error> {
+    // Off, the route answers as if it did not exist, whatever the body.
+    if !PasswordGrant::of(&req) {
+        return Err(ApiError::from(shared::http::not_found().await).into());
+    }
+    let Json(login) = login?;
     let (Some(username), Some(password)) = (login.username, login.password) else {
         return Ok(invalid_credentials("Invalid credentials"));
     };
@@ -68,12 +75,13 @@ pub(super) async fn flask_login(
         Ok(Some(user)) => user,
         Ok(None) => return Ok(invalid_credentials("Invalid credentials")),
         Err(LoginError::Disabled) => return Ok(invalid_credentials("Account disabled")),
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(ApiError::from(e).into()),
     };
     let actor = Actor::from_address(&client.0);
     let issued = sessions
         .issue_without_session(&user, accounts.granted(&user), &actor)
-        .await?;
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(FlaskToken {

@@ -8,6 +8,7 @@
 //! [`Sessions`]: crate::sessions::Sessions
 
 mod admin;
+mod authorize;
 mod client_address;
 mod client_auth;
 mod console;
@@ -26,6 +27,20 @@ mod revoke;
 mod token;
 mod users;
 
+pub use authorize::SignInPage;
+
+/// `AUTH__OAUTH__PASSWORD_GRANT`: whether apps may send a user's password
+/// (`grant_type=password`, the Flask `/auth` login); app data, on when
+/// absent.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordGrant(pub bool);
+
+impl PasswordGrant {
+    /// Whether the request's app allows it.
+    fn of(req: &actix_web::HttpRequest) -> bool {
+        req.app_data::<web::Data<Self>>().is_none_or(|on| on.0)
+    }
+}
 pub use client_address::TrustedProxyHops;
 pub use discovery::{PublishedKeys, ServerMetadata};
 pub use refresh_cookie::RefreshCookie;
@@ -33,7 +48,7 @@ pub use refresh_cookie::RefreshCookie;
 /// The request bodies, reachable for the fuzz targets in `fuzz/`, which run
 /// them through the same extractors as the routes do.
 pub mod bodies {
-    pub use super::admin::clients::NewClientRequest;
+    pub use super::admin::clients::{ClientPatch, NewClientRequest};
     pub use super::admin::users::UserPatch;
     pub use super::introspect::IntrospectRequest;
     pub use super::login::FlaskLogin;
@@ -63,6 +78,11 @@ fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::Ser
             .app_data(ErrorStyle::Flask)
             .route(web::post().to(login::flask_login)),
     )
+    .service(
+        resource("/v1/authorize")
+            .route(web::get().to(authorize::authorize))
+            .route(web::post().to(authorize::sign_in)),
+    )
     .service(resource("/v1/users").route(web::post().to(users::register)))
     .service(resource("/v1/token").route(web::post().to(token::token)))
     .service(resource("/v1/logout").route(web::post().to(logout::logout)))
@@ -89,6 +109,7 @@ fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::Ser
     )
     .service(
         resource("/v1/admin/clients/{client_id}")
+            .route(web::patch().to(admin::clients::change_client))
             .route(web::delete().to(admin::clients::delete_client)),
     )
     .service(resource("/v1/admin/audit").route(web::get().to(admin::events::audit_log)))
@@ -159,6 +180,8 @@ impl utoipa::Modify for ClientAuthentication {
     paths(
         users::register,
         login::flask_login,
+        authorize::authorize,
+        authorize::sign_in,
         token::token,
         logout::logout,
         revoke::revoke,
@@ -177,6 +200,7 @@ impl utoipa::Modify for ClientAuthentication {
         admin::sessions::revoke_sessions,
         admin::clients::create_client,
         admin::clients::list_clients,
+        admin::clients::change_client,
         admin::clients::delete_client,
         admin::events::audit_log,
     ),
@@ -185,6 +209,7 @@ impl utoipa::Modify for ClientAuthentication {
         (name = "users", description = "Registration and the caller's account."),
         (name = "tokens", description = "OAuth 2.0 token endpoint and logout."),
         (name = "flask", description = "The Flask-JWT login, unchanged for its clients."),
+        (name = "sign-in", description = "The authorization code flow with PKCE: the hosted sign-in page."),
         (name = "discovery", description = "What clients and verifiers read to trust the tokens."),
         (name = "admin", description = "Users, sessions, service clients and the audit log (scope `auth:admin`)."),
         (name = "local", description = "The command line's requests, over the admin socket only (404 over TCP)."),

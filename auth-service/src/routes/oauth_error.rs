@@ -21,7 +21,13 @@ pub(super) enum OAuthCode {
     InvalidClient,
     InvalidGrant,
     InvalidScope,
+    /// The client's `grant_types` do not include what it asked for.
+    UnauthorizedClient,
     UnsupportedGrantType,
+    /// RFC 6749 4.1.2.1: only `code` is served.
+    UnsupportedResponseType,
+    /// OpenID Connect Core 3.1.2.6: `prompt=none` and no browser session.
+    LoginRequired,
     /// RFC 7009 2.2.1: a token this server cannot revoke.
     UnsupportedTokenType,
     /// 429 and 503.
@@ -30,13 +36,16 @@ pub(super) enum OAuthCode {
 }
 
 impl OAuthCode {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::InvalidRequest => "invalid_request",
             Self::InvalidClient => "invalid_client",
             Self::InvalidGrant => "invalid_grant",
             Self::InvalidScope => "invalid_scope",
+            Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::LoginRequired => "login_required",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::ServerError => "server_error",

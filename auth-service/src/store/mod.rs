@@ -1,5 +1,5 @@
 //! All SQL lives here, behind [`AuthStore`]: a trait and a file per table
-//! (`users`, `sessions`, `clients`, `audit`, `throttle`), each with its
+//! (`users`, `sessions`, `clients`, `authorizations`, `audit`, `throttle`), each with its
 //! row types and statements; `sql` holds what they share. One
 //! implementation, [`SqlAuthStore`], serves SQLite and PostgreSQL: each statement is written
 //! once with `$N` placeholders, which both drivers bind. Times passed in and
@@ -7,6 +7,7 @@
 //! nothing of HTTP; `routes` maps [`StoreError`] to 503.
 
 mod audit;
+mod authorizations;
 mod clients;
 mod sessions;
 mod sql;
@@ -16,7 +17,8 @@ mod users;
 use async_trait::async_trait;
 
 pub use audit::{AuditEvent, AuditFilter, AuditStore};
-pub use clients::{Client, ClientStore};
+pub use authorizations::{AuthorizationCode, AuthorizationStore, BrowserSession};
+pub use clients::{Client, ClientChange, ClientStore};
 pub use sessions::{Family, NewRefreshToken, RefreshToken, SessionStore};
 pub use sql::{MIGRATIONS, SqlAuthStore};
 pub use throttle::{ThrottleKey, ThrottleStore};
@@ -32,10 +34,19 @@ pub struct StoreError(#[source] pub anyhow::Error);
 /// pair of tables), and what spans them.
 #[async_trait]
 pub trait AuthStore:
-    UserStore + SessionStore + ClientStore + AuditStore + ThrottleStore + Send + Sync + 'static
+    UserStore
+    + SessionStore
+    + ClientStore
+    + AuthorizationStore
+    + AuditStore
+    + ThrottleStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Deletes ended families (and their tokens), ended throttle windows,
-    /// and audit events from before `audit_before`.
+    /// expired codes and browser sessions, and audit events from before
+    /// `audit_before`.
     async fn purge_expired(&self, now: i64, audit_before: i64) -> Result<Purged, StoreError>;
 }
 
@@ -46,4 +57,8 @@ pub struct Purged {
     /// Refresh families, each with its tokens.
     pub sessions: u64,
     pub throttle_windows: u64,
+    /// Expired authorization codes, spent or not.
+    pub authorization_codes: u64,
+    /// Ended or expired signed-in browsers.
+    pub browser_sessions: u64,
 }

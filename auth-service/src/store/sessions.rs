@@ -25,6 +25,9 @@ pub struct Family {
     pub created_at: i64,
     /// The absolute end of the family.
     pub expires_at: i64,
+    /// The client it was issued to; `None` for a password login without
+    /// client authentication.
+    pub client_id: Option<String>,
 }
 
 /// A refresh token to store.
@@ -57,6 +60,8 @@ pub struct RefreshToken {
     pub family_expires_at: i64,
     /// Whether the family was revoked.
     pub family_revoked: bool,
+    /// The client the family was issued to, if any.
+    pub client_id: Option<String>,
 }
 
 /// The sessions and their refresh tokens.
@@ -124,6 +129,7 @@ fn family_from(row: &AnyRow) -> Result<Family, sqlx::Error> {
         scope: row.try_get("scope")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
+        client_id: row.try_get("client_id")?,
     })
 }
 
@@ -150,14 +156,15 @@ impl SessionStore for SqlAuthStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin("starting a session").await?;
         sqlx::query(
-            "INSERT INTO refresh_families (id, user_id, scope, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO refresh_families (id, user_id, scope, created_at, expires_at, client_id) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&family.id)
         .bind(&family.user_id)
         .bind(&family.scope)
         .bind(family.created_at)
         .bind(family.expires_at)
+        .bind(family.client_id.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(failed("inserting a refresh family"))?;
@@ -169,7 +176,8 @@ impl SessionStore for SqlAuthStore {
     async fn find_refresh(&self, hash: &[u8]) -> Result<Option<RefreshToken>, StoreError> {
         let row = sqlx::query(
             "SELECT t.family_id, t.expires_at, t.spent_at, t.successor_salt, \
-                    f.user_id, f.scope, f.expires_at AS family_expires_at, f.revoked_at \
+                    f.user_id, f.scope, f.expires_at AS family_expires_at, f.revoked_at, \
+                    f.client_id \
              FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
              WHERE t.token_hash = $1",
         )
@@ -188,6 +196,7 @@ impl SessionStore for SqlAuthStore {
                 successor_salt: row.try_get("successor_salt")?,
                 family_expires_at: row.try_get("family_expires_at")?,
                 family_revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+                client_id: row.try_get("client_id")?,
             })
         };
         decode()
@@ -286,7 +295,7 @@ impl SessionStore for SqlAuthStore {
             filter.text("id >", after);
         }
         let sql = format!(
-            "SELECT id, user_id, scope, created_at, expires_at FROM refresh_families{} \
+            "SELECT id, user_id, scope, created_at, expires_at, client_id FROM refresh_families{} \
              AND revoked_at IS NULL ORDER BY id LIMIT {limit}",
             filter.clause()
         );

@@ -214,6 +214,12 @@ impl AuthStore for SqlAuthStore {
             throttle_windows: self
                 .purge_in_batches("login_throttle", "key", "window_ends_at", now)
                 .await?,
+            authorization_codes: self
+                .purge_in_batches("authorization_codes", "code_hash", "expires_at", now)
+                .await?,
+            browser_sessions: self
+                .purge_in_batches("browser_sessions", "id_hash", "expires_at", now)
+                .await?,
         })
     }
 }
@@ -229,13 +235,22 @@ pub(super) async fn set_last_login(tx: &mut Tx, user_id: &str, now: i64) -> Resu
         .map_err(failed("setting the last login"))
 }
 
-/// Revokes every live session of a user (a disable, a password change, in
-/// its transaction); how many.
+/// Ends a user's sessions: the refresh families (how many were live) and
+/// the signed-in browsers, so that no code is issued past the change (a
+/// disable, a password change, an admin's revoke; in its transaction).
 pub(super) async fn revoke_user_families(
     tx: &mut Tx,
     user_id: &str,
     now: i64,
 ) -> Result<u64, StoreError> {
+    sqlx::query(
+        "UPDATE browser_sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(failed("ending a user's browser sessions"))?;
     sqlx::query(
         "UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
     )

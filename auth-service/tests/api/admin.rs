@@ -1009,6 +1009,8 @@ async fn expired_rows_are_purged_in_batches_and_counted() {
             audit_events: backlog as u64 + 3,
             sessions: backlog as u64,
             throttle_windows: 0,
+            authorization_codes: 0,
+            browser_sessions: 0,
         }
     );
     let kept = store

@@ -109,14 +109,18 @@ async fn the_metadata_is_built_from_the_public_url_never_from_the_host_header() 
     .await;
     let expected = json!({
         "issuer": "https://auth.example",
+        "authorization_endpoint": "https://auth.example/v1/authorize",
         "token_endpoint": "https://auth.example/v1/token",
         "jwks_uri": "https://auth.example/.well-known/jwks.json",
         "revocation_endpoint": "https://auth.example/v1/revoke",
         "revocation_endpoint_auth_methods_supported": ["none"],
         "introspection_endpoint": "https://auth.example/v1/introspect",
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "grant_types_supported": ["password", "refresh_token", "client_credentials"],
-        "response_types_supported": [],
+        "grant_types_supported": ["authorization_code", "password", "refresh_token", "client_credentials"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "scopes_supported": ["items:read", "items:write"],
         "service_documentation": "https://auth.example/docs/"

@@ -20,6 +20,7 @@ mod refresh_cookie;
 mod register;
 mod sessions;
 mod shutdown;
+mod sign_in;
 mod startup;
 mod throttle;
 mod token;

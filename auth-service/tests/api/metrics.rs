@@ -47,6 +47,7 @@ async fn failed_and_throttled_logins_are_counted_and_no_name_or_password_shows()
 async fn the_password_hash_queue_depth_is_seen_during_a_flood_and_overflow_counted() {
     // Slow hashes (about 0.1 s) keep the queue standing while it is watched.
     let app = spawn_app_with(&[
+        ("AUTH__PASSWORDS__MEMORY_KIB", "19456"),
         ("AUTH__PASSWORDS__ITERATIONS", "8"),
         ("AUTH__PASSWORDS__MAX_CONCURRENT", "1"),
         ("AUTH__PASSWORDS__MAX_QUEUED", "6"),

@@ -78,7 +78,7 @@ async fn wrong_credentials_return_invalid_grant() {
 
 #[tokio::test]
 async fn an_unknown_grant_type_returns_unsupported_grant_type() {
-    let (status, body) = oauth_error(&[("grant_type", "authorization_code")]).await;
+    let (status, body) = oauth_error(&[("grant_type", "implicit")]).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "unsupported_grant_type");
 }

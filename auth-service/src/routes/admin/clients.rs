@@ -1,4 +1,5 @@
-//! `/v1/admin/clients`: register, list and delete service clients.
+//! `/v1/admin/clients`: register, list, change and delete clients: service
+//! clients (RFC 6749 4.4) and apps that sign users in (the code flow).
 
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpResponse, web};
@@ -8,21 +9,37 @@ use shared::body::Json;
 use shared::page;
 use shared::problem::ApiError;
 
-use super::scope_names_schema;
 use super::{AdminRefusals, PageQuery, actor, cursor, limit, views};
-use crate::admin::Admin;
+use super::{nullable_scope_names_schema, scope_names_schema};
+use crate::admin::{Admin, ClientFields, NewClient};
 use crate::routes::client_address::ClientAddress;
 use crate::routes::live_token::AdminCaller;
 use crate::store::Client;
-/// A service client, without its secret.
+/// A client, without its secret.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(in crate::routes) struct ClientView {
     client_id: String,
     name: String,
     /// The scopes its tokens may carry.
     scopes: Vec<String>,
+    /// The grants it may use.
+    grant_types: Vec<String>,
+    /// Where the code flow may send the browser back (exact match; any
+    /// port for `http` on a loopback host).
+    redirect_uris: Vec<String>,
+    /// Where end-session may send the browser.
+    post_logout_redirect_uris: Vec<String>,
+    /// No secret: a single-page or native app.
+    public: bool,
+    /// `none` for a public client; `client_secret_basic` (or
+    /// `client_secret_post`) for a confidential one.
+    token_endpoint_auth_method: &'static str,
     /// RFC 3339, UTC.
     created_at: String,
+}
+
+fn words(list: &str) -> Vec<String> {
+    list.split_ascii_whitespace().map(str::to_owned).collect()
 }
 
 impl From<Client> for ClientView {
@@ -30,23 +47,37 @@ impl From<Client> for ClientView {
         Self {
             client_id: client.client_id,
             name: client.name,
-            scopes: client
-                .scopes
-                .split_ascii_whitespace()
-                .map(str::to_owned)
-                .collect(),
+            scopes: words(&client.scopes),
+            grant_types: words(&client.grant_types),
+            redirect_uris: words(&client.redirect_uris),
+            post_logout_redirect_uris: words(&client.post_logout_redirect_uris),
+            public: client.public,
+            token_endpoint_auth_method: match client.public {
+                true => "none",
+                false => "client_secret_basic",
+            },
             created_at: shared::db::timestamp(client.created_at),
         }
     }
 }
 
-/// A new client: the secret is shown this once.
+/// A client with a new secret, shown this once (absent for a public client).
 #[derive(Serialize, utoipa::ToSchema)]
-pub(in crate::routes) struct CreatedClient {
+pub(in crate::routes) struct ClientWithSecret {
     #[serde(flatten)]
     client: ClientView,
     /// Store it now: only its hash is kept.
-    client_secret: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+}
+
+impl From<NewClient> for ClientWithSecret {
+    fn from(new: NewClient) -> Self {
+        Self {
+            client_secret: new.secret.map(|s| s.expose_secret().to_owned()),
+            client: ClientView::from(new.client),
+        }
+    }
 }
 
 /// A page of clients.
@@ -68,12 +99,77 @@ pub struct NewClientRequest {
         pattern = r"^[^\u0000-\u001F\u007F-\u009F]*\S[^\u0000-\u001F\u007F-\u009F]*$"
     )]
     name: String,
-    /// The scopes its tokens may carry (not `auth:admin`).
+    /// The scopes its tokens may carry (not `auth:admin`). The OpenID
+    /// scopes (`openid`, `profile`, `email`) need not be listed.
     #[schema(schema_with = scope_names_schema)]
     scopes: Vec<String>,
+    /// Among `authorization_code`, `refresh_token`, `client_credentials`,
+    /// `password`; default `["client_credentials"]`.
+    #[schema(example = json!(["authorization_code", "refresh_token"]))]
+    grant_types: Option<Vec<String>>,
+    /// Absolute, no fragment; `https`, `http` on a loopback host, or a
+    /// private scheme with a dot (RFC 8252). At most 20.
+    #[schema(example = json!(["https://app.example.com/callback"]))]
+    redirect_uris: Option<Vec<String>>,
+    /// Where end-session may send the browser: the same rules.
+    post_logout_redirect_uris: Option<Vec<String>>,
+    /// No secret (a single-page or native app); default false.
+    public: Option<bool>,
 }
 
-/// Register a service client (RFC 6749 4.4): its secret is shown once.
+impl NewClientRequest {
+    fn fields(&self) -> ClientFields<'_> {
+        ClientFields {
+            name: Some(&self.name),
+            scopes: Some(&self.scopes),
+            grant_types: self.grant_types.as_deref(),
+            redirect_uris: self.redirect_uris.as_deref(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.as_deref(),
+            public: self.public,
+        }
+    }
+}
+
+/// `PATCH /v1/admin/clients/{client_id}` body: what to change; absent or
+/// null keeps a field.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPatch {
+    /// A new name.
+    name: Option<String>,
+    /// New scopes.
+    #[schema(schema_with = nullable_scope_names_schema)]
+    scopes: Option<Vec<String>>,
+    /// Among `authorization_code`, `refresh_token`, `client_credentials`,
+    /// `password`; default `["client_credentials"]`.
+    #[schema(example = json!(["authorization_code", "refresh_token"]))]
+    grant_types: Option<Vec<String>>,
+    /// Absolute, no fragment; `https`, `http` on a loopback host, or a
+    /// private scheme with a dot (RFC 8252). At most 20.
+    #[schema(example = json!(["https://app.example.com/callback"]))]
+    redirect_uris: Option<Vec<String>>,
+    /// Where end-session may send the browser: the same rules.
+    post_logout_redirect_uris: Option<Vec<String>>,
+    /// Made public, the client's secret is dropped; made confidential, it
+    /// gets one, shown once in the answer.
+    public: Option<bool>,
+}
+
+impl ClientPatch {
+    fn fields(&self) -> ClientFields<'_> {
+        ClientFields {
+            name: self.name.as_deref(),
+            scopes: self.scopes.as_deref(),
+            grant_types: self.grant_types.as_deref(),
+            redirect_uris: self.redirect_uris.as_deref(),
+            post_logout_redirect_uris: self.post_logout_redirect_uris.as_deref(),
+            public: self.public,
+        }
+    }
+}
+
+/// Register a client: a service client (RFC 6749 4.4, the default) or an
+/// app that signs users in; a confidential client's secret is shown once.
 #[utoipa::path(
     post,
     path = "/v1/admin/clients",
@@ -81,10 +177,10 @@ pub struct NewClientRequest {
     request_body = NewClientRequest,
     security(("bearer" = []), ("oauth2" = ["auth:admin"])),
     responses(
-        (status = 201, description = "Registered; `client_secret` is shown this once.", body = CreatedClient),
+        (status = 201, description = "Registered; `client_secret` (a confidential client's) is shown this once.", body = ClientWithSecret),
         shared::openapi::JsonBodyRefusals,
         AdminRefusals,
-        (status = 422, description = "A bad name or scope.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name, scope, grant type or redirect URI (named).", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(in crate::routes) async fn create_client(
@@ -94,16 +190,45 @@ pub(in crate::routes) async fn create_client(
     Json(request): Json<NewClientRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let created = admin
-        .create_client(&request.name, &request.scopes, &actor(&caller, &client))
+        .create_client(&request.fields(), &actor(&caller, &client))
         .await?;
     let location = format!("/v1/admin/clients/{}", created.client.client_id);
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, location))
         .insert_header((CACHE_CONTROL, "no-store"))
-        .json(CreatedClient {
-            client_secret: created.secret.expose_secret().to_owned(),
-            client: ClientView::from(created.client),
-        }))
+        .json(ClientWithSecret::from(created)))
+}
+
+/// Change a client: any field but its secret. Made confidential, it gets a
+/// secret, shown this once; made public, its secret is dropped.
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/clients/{client_id}",
+    tag = "admin",
+    params(("client_id" = String, Path, description = "The client's id.")),
+    request_body = ClientPatch,
+    security(("bearer" = []), ("oauth2" = ["auth:admin"])),
+    responses(
+        (status = 200, description = "The client as it is now; `client_secret` only when it was made confidential.", body = ClientWithSecret),
+        shared::openapi::JsonBodyRefusals,
+        AdminRefusals,
+        (status = 404, description = "No client has this id.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name, scope, grant type or redirect URI (named).", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+pub(in crate::routes) async fn change_client(
+    caller: AdminCaller,
+    client: ClientAddress,
+    client_id: web::Path<String>,
+    admin: web::Data<Admin>,
+    Json(patch): Json<ClientPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let changed = admin
+        .change_client(&client_id, &patch.fields(), &actor(&caller, &client))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(ClientWithSecret::from(changed)))
 }
 
 /// List service clients, by id.

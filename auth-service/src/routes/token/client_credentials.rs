@@ -6,7 +6,7 @@ use shared::problem::ApiError;
 
 use super::{Issued, TokenRequest};
 use crate::clients::Clients;
-use crate::domain::scope;
+use crate::domain::{GrantType, scope};
 use crate::routes::client_address::ClientAddress;
 use crate::routes::client_auth;
 use crate::routes::oauth_error::{OAuthCode, TokenError};
@@ -27,6 +27,7 @@ pub(super) async fn grant(
         request.client_secret,
     )
     .await?;
+    client_auth::allowed(&client, GrantType::ClientCredentials)?;
     let scope = scope::narrow(&client.scopes, request.scope.as_deref())
         .map_err(|why| TokenError::oauth(OAuthCode::InvalidScope, why))?;
     let access = sessions

@@ -1,13 +1,15 @@
 //! `POST /v1/token`, the OAuth 2.0 token endpoint (RFC 6749 4.3, 5.1, 5.2).
 //!
 //! This file parses the request, dispatches on its [`GrantType`] and
-//! writes the answer; each grant is a module of its own: `password` (starts
-//! a refresh family), `refresh_token` (rotates it), `client_credentials` (a
-//! service client's own token, RFC 6749 4.4). A new grant is a new module
-//! and one line of the dispatch. Unknown parameters are ignored (RFC 6749
-//! 3.2); the password and refresh grants need no client, so a `client_id`
-//! sent along is ignored.
+//! writes the answer; each grant is a module of its own:
+//! `authorization_code` (a code from the sign-in page starts a refresh
+//! family), `password` (so does a name and password), `refresh_token`
+//! (rotates it), `client_credentials` (a service client's own token, RFC
+//! 6749 4.4). A new grant is a new module and one line of the dispatch.
+//! Unknown parameters are ignored (RFC 6749 3.2); the password grant needs
+//! no client, so a `client_id` sent along is ignored.
 
+mod authorization_code;
 mod client_credentials;
 mod password;
 mod refresh_token;
@@ -20,19 +22,24 @@ use shared::body::{BodyError, JsonOrForm};
 use shared::token::IssuedToken;
 use utoipa::ToSchema;
 
+use super::PasswordGrant;
 use super::client_address::ClientAddress;
+use super::client_auth;
 use super::oauth_error::{OAuthCode, OAuthError, TokenError};
 use super::refresh_cookie::RefreshCookie;
 use crate::accounts::Accounts;
-use crate::audit::Actor;
+use crate::authorization::Authorizations;
 use crate::clients::Clients;
 use crate::domain::GrantType;
 use crate::sessions::{Sessions, TokenPair};
+use crate::store::Client;
 
-/// `POST /v1/token` body (RFC 6749 4.3 and 6), JSON or form-encoded.
+/// `POST /v1/token` body (RFC 6749 4.1.3, 4.3, 4.4 and 6), JSON or
+/// form-encoded.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
-    /// `password` or `refresh_token` (RFC 6749 4.3, 6).
+    /// `authorization_code`, `password`, `refresh_token` or
+    /// `client_credentials`.
     #[schema(schema_with = grant_type_schema, required = true)]
     grant_type: Option<String>,
     /// For the password grant.
@@ -47,11 +54,38 @@ pub struct TokenRequest {
     /// Space-separated scopes, no more than the user (or client) has.
     #[schema(example = "items:read")]
     scope: Option<String>,
-    /// For the client_credentials grant, without HTTP Basic.
+    /// A public client's id; a confidential client's without HTTP Basic.
     client_id: Option<String>,
-    /// For the client_credentials grant, without HTTP Basic.
+    /// A confidential client's secret, without HTTP Basic.
     #[schema(value_type = Option<String>, format = Password)]
     client_secret: Option<SecretString>,
+    /// For the authorization_code grant: the code.
+    code: Option<String>,
+    /// For the authorization_code grant: the redirect URI of the
+    /// authorization request, exactly.
+    redirect_uri: Option<String>,
+    /// For the authorization_code grant: the PKCE verifier (RFC 7636).
+    code_verifier: Option<String>,
+}
+
+impl TokenRequest {
+    /// The request's client, public (`client_id` alone) or authenticated,
+    /// if it names one.
+    async fn client(
+        &mut self,
+        req: &HttpRequest,
+        clients: &Clients,
+        address: &ClientAddress,
+    ) -> Result<Option<Client>, TokenError> {
+        client_auth::identified(
+            req,
+            clients,
+            &address.0,
+            self.client_id.as_deref(),
+            self.client_secret.take(),
+        )
+        .await
+    }
 }
 
 /// The grant types this endpoint serves; any other is
@@ -59,7 +93,7 @@ pub struct TokenRequest {
 fn grant_type_schema() -> impl Into<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(["password", "refresh_token", "client_credentials"]))
+        .enum_values(Some(GrantType::ALL.map(GrantType::as_str)))
         .examples(["password"])
 }
 
@@ -108,9 +142,7 @@ pub(super) struct TokenResponse<'a> {
 pub(super) async fn token(
     req: HttpRequest,
     client: ClientAddress,
-    accounts: web::Data<Accounts>,
-    sessions: web::Data<Sessions>,
-    clients: web::Data<Clients>,
+    (accounts, sessions, clients, authorizations): Grants,
     cookie: web::Data<RefreshCookie>,
     request: Result<JsonOrForm<TokenRequest>, BodyError>,
 ) -> Result<HttpResponse, TokenError> {
@@ -120,7 +152,8 @@ pub(super) async fn token(
         Some(None) => {
             return Err(TokenError::oauth(
                 OAuthCode::UnsupportedGrantType,
-                "grant_type must be `password`, `refresh_token` or `client_credentials`",
+                "grant_type must be `authorization_code`, `password`, `refresh_token` or \
+                 `client_credentials`",
             ));
         }
         None => {
@@ -130,13 +163,23 @@ pub(super) async fn token(
             ));
         }
     };
+    if grant == GrantType::Password && !PasswordGrant::of(&req) {
+        return Err(TokenError::oauth(
+            OAuthCode::UnsupportedGrantType,
+            "the password grant is off here (AUTH__OAUTH__PASSWORD_GRANT): sign users in with \
+             the authorization code flow",
+        ));
+    }
     let issued = match grant {
+        GrantType::AuthorizationCode => {
+            authorization_code::grant(&req, &client, &clients, &authorizations, &sessions, request)
+                .await?
+        }
         GrantType::Password => {
             password::grant(&req, &client, &accounts, &sessions, &cookie, request).await?
         }
         GrantType::RefreshToken => {
-            let actor = Actor::from_address(&client.0);
-            refresh_token::grant(&req, &actor, &sessions, &cookie, request).await?
+            refresh_token::grant(&req, &client, &clients, &sessions, &cookie, request).await?
         }
         GrantType::ClientCredentials => {
             client_credentials::grant(&req, &client, &clients, &sessions, request).await?
@@ -144,6 +187,14 @@ pub(super) async fn token(
     };
     Ok(respond(issued, &cookie))
 }
+
+/// The decisions the grants call (one extractor).
+type Grants = (
+    web::Data<Accounts>,
+    web::Data<Sessions>,
+    web::Data<Clients>,
+    web::Data<Authorizations>,
+);
 
 /// What a grant issues.
 struct Issued {

@@ -47,7 +47,7 @@ pub(super) async fn grant(
     let scope = scope::narrow(accounts.granted(&user), request.scope.as_deref())
         .map_err(|why| TokenError::oauth(OAuthCode::InvalidScope, why))?;
     let pair = sessions
-        .start(&user, scope, &Actor::from_address(&client.0))
+        .start(&user, scope, None, &Actor::from_address(&client.0))
         .await
         .map_err(ApiError::from)?;
     Ok(pair.into())

@@ -1,0 +1,76 @@
+//! `grant_type=authorization_code` (OAuth 2.1 4.1.3): a code from the
+//! sign-in page, with its PKCE verifier, for the client it was issued to
+//! (public: `client_id` alone; confidential: authenticated).
+
+use actix_web::HttpRequest;
+use shared::problem::ApiError;
+
+use super::{Issued, TokenRequest};
+use crate::audit::{self, Actor};
+use crate::authorization::{Authorizations, Exchange, ExchangeError};
+use crate::clients::Clients;
+use crate::domain::{GrantType, scope};
+use crate::routes::client_address::ClientAddress;
+use crate::routes::client_auth;
+use crate::routes::oauth_error::{OAuthCode, TokenError};
+use crate::sessions::Sessions;
+
+pub(super) async fn grant(
+    req: &HttpRequest,
+    address: &ClientAddress,
+    clients: &Clients,
+    authorizations: &Authorizations,
+    sessions: &Sessions,
+    mut request: TokenRequest,
+) -> Result<Issued, TokenError> {
+    let client = request
+        .client(req, clients, address)
+        .await?
+        .ok_or_else(|| {
+            TokenError::oauth(
+                OAuthCode::InvalidRequest,
+                "the authorization_code grant needs client_id (or client authentication)",
+            )
+        })?;
+    client_auth::allowed(&client, GrantType::AuthorizationCode)?;
+    let code = request.code.as_deref().ok_or_else(|| {
+        TokenError::oauth(
+            OAuthCode::InvalidRequest,
+            "the authorization_code grant needs `code`",
+        )
+    })?;
+    let exchange = Exchange {
+        code,
+        client: &client,
+        redirect_uri: request.redirect_uri.as_deref(),
+        code_verifier: request.code_verifier.as_deref(),
+    };
+    let actor = Actor::from_address(&address.0);
+    let redeemed = authorizations
+        .redeem(&exchange, &actor)
+        .await
+        .map_err(|e| match e {
+            ExchangeError::InvalidGrant(why) => TokenError::oauth(OAuthCode::InvalidGrant, why),
+            ExchangeError::Failed(e) => ApiError::from(e).into(),
+        })?;
+    // What the user holds now bounds the code's scopes.
+    let scope = scope::intersection(&redeemed.code.scope, sessions.granted(&redeemed.user));
+    let event = actor.event(audit::CODE_EXCHANGED, authorizations.clock.now_ms());
+    let tokens = sessions
+        .start_as(
+            redeemed.session_id,
+            &redeemed.user,
+            scope,
+            Some(&client.client_id),
+            event.client(&client.client_id),
+        )
+        .await
+        .map_err(ApiError::from)?;
+    let mut issued = Issued::from(tokens);
+    // The session exists either way (it can be ended); only a client with
+    // the refresh_token grant holds its refresh token.
+    if !client.allows(GrantType::RefreshToken) {
+        issued.refresh_token = None;
+    }
+    Ok(issued)
+}

@@ -1,0 +1,680 @@
+//! The code flow with PKCE through the hosted sign-in page, driven as a
+//! browser and an app would drive it: a cookie jar, the form's fields as
+//! the page wrote them, redirects read from `Location`.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use shared::testing::{TestApp, TestDatabase, send};
+
+use crate::helpers::{AuthApi as _, PASSWORD, seed_users, spawn_app_on};
+
+const APP: &str = "http://127.0.0.1/callback";
+/// `AUTH__SERVER__PUBLIC_URL`'s origin (the default).
+const PUBLIC_ORIGIN: &str = "http://localhost:8081";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// auth-service with `root` (admin) and `alice`, and root's token.
+struct SignIn {
+    app: TestApp,
+    root: String,
+    db: TestDatabase,
+}
+
+async fn sign_in_app() -> SignIn {
+    let db = TestDatabase::new().await;
+    seed_users(db.url(), &[("root", "auth:admin"), ("alice", "")]).await;
+    let app = spawn_app_on(db.url(), &[]).await;
+    let root = app.password_grant("root", PASSWORD).await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    SignIn { app, root, db }
+}
+
+impl SignIn {
+    /// Registers a client; its answer.
+    async fn client(&self, body: Value) -> (u16, Value) {
+        send(
+            self.app
+                .post("/v1/admin/clients")
+                .bearer_auth(&self.root)
+                .json(&body),
+        )
+        .await
+    }
+
+    /// `PATCH path` with `body` as root.
+    async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        send(self.app.patch(path).bearer_auth(&self.root).json(&body)).await
+    }
+
+    /// A public single-page app with the code and refresh grants; its id.
+    async fn public_app(&self) -> String {
+        let (status, client) = self
+            .client(json!({
+                "name": "Notes",
+                "scopes": ["items:read", "items:write"],
+                "grant_types": ["authorization_code", "refresh_token"],
+                "redirect_uris": [APP],
+                "public": true,
+            }))
+            .await;
+        assert_eq!(status, 201, "{client}");
+        assert!(client.get("client_secret").is_none(), "{client}");
+        client["client_id"].as_str().expect("id").to_owned()
+    }
+}
+
+/// A browser: the cookies this service set, sent back on each request.
+#[derive(Default)]
+struct Browser {
+    cookies: HashMap<String, String>,
+}
+
+/// A page or a redirect.
+struct Answer {
+    status: u16,
+    location: Option<String>,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    /// The query of the redirect, as pairs.
+    fn redirect_query(&self) -> HashMap<String, String> {
+        let location = self.location.as_deref().expect("a redirect");
+        let url = url::Url::parse(location).expect("an absolute URL");
+        url.query_pairs().into_owned().collect()
+    }
+
+    /// The hidden fields of the page's form.
+    fn hidden_fields(&self) -> Vec<(String, String)> {
+        let mut fields = Vec::new();
+        let mut rest = self.body.as_str();
+        while let Some(at) = rest.find("<input type=\"hidden\" name=\"") {
+            rest = &rest[at + 27..];
+            let (name, after) = rest.split_once('"').expect("a name");
+            let after = after.strip_prefix(" value=\"").expect("a value");
+            let (value, after) = after.split_once('"').expect("its end");
+            let value = value
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&");
+            fields.push((name.to_owned(), value));
+            rest = after;
+        }
+        fields
+    }
+}
+
+impl Browser {
+    async fn answer(&mut self, request: reqwest::RequestBuilder) -> Answer {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let request = match cookie.is_empty() {
+            true => request,
+            false => request.header(COOKIE, cookie),
+        };
+        let response = request.send().await.expect("request");
+        for set in response.headers().get_all(SET_COOKIE) {
+            let set = set.to_str().expect("ascii");
+            let (pair, _) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let location = headers
+            .get(LOCATION)
+            .map(|l| l.to_str().expect("ascii").to_owned());
+        let body = response.text().await.expect("body");
+        Answer {
+            status,
+            location,
+            headers,
+            body,
+        }
+    }
+
+    /// `GET /v1/authorize` with these parameters.
+    async fn authorize(&mut self, app: &TestApp, params: &[(&str, &str)]) -> Answer {
+        self.answer(app.get("/v1/authorize").query(params)).await
+    }
+
+    /// Posts the page's form with these credentials, from the page's origin
+    /// (the service's public URL, as a browser there would send it).
+    async fn submit(
+        &mut self,
+        app: &TestApp,
+        page: &Answer,
+        username: &str,
+        password: &str,
+    ) -> Answer {
+        let mut form = page.hidden_fields();
+        form.push(("username".into(), username.into()));
+        form.push(("password".into(), password.into()));
+        self.answer(
+            app.post("/v1/authorize")
+                .header("origin", PUBLIC_ORIGIN)
+                .header("sec-fetch-site", "same-origin")
+                .form(&form),
+        )
+        .await
+    }
+}
+
+/// The parameters of an authorization request by `client_id`.
+fn request<'a>(client_id: &'a str, challenge: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", APP),
+        ("scope", "items:read"),
+        ("state", "opaque-state 1"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ]
+}
+
+/// The whole flow for alice: the code in the redirect.
+async fn code_for(browser: &mut Browser, app: &TestApp, client_id: &str) -> String {
+    let challenge = challenge(VERIFIER);
+    let page = browser
+        .authorize(app, &request(client_id, &challenge))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let back = browser.submit(app, &page, "alice", PASSWORD).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let query = back.redirect_query();
+    assert!(back.location.as_deref().is_some_and(|l| l.starts_with(APP)));
+    assert_eq!(query["state"], "opaque-state 1");
+    assert_eq!(query["iss"], "auth-service");
+    query["code"].clone()
+}
+
+async fn exchange(
+    app: &TestApp,
+    client_id: &str,
+    code: &str,
+    verifier: Option<&str>,
+) -> (u16, Value) {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", APP),
+        ("client_id", client_id),
+    ];
+    if let Some(verifier) = verifier {
+        form.push(("code_verifier", verifier));
+    }
+    send(app.post("/v1/token").form(&form)).await
+}
+
+async fn refresh_as(app: &TestApp, refresh_token: &str, client_id: Option<&str>) -> (u16, Value) {
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    if let Some(client_id) = client_id {
+        form.push(("client_id", client_id));
+    }
+    send(app.post("/v1/token").form(&form)).await
+}
+
+#[tokio::test]
+async fn a_public_app_signs_alice_in_with_pkce_and_refreshes_as_itself_only() {
+    let test = sign_in_app().await;
+    let client_id = test.public_app().await;
+    let mut browser = Browser::default();
+    let code = code_for(&mut browser, &test.app, &client_id).await;
+
+    let (status, tokens) = exchange(&test.app, &client_id, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["scope"], "items:read");
+    let access = tokens["access_token"].as_str().expect("access");
+    let (status, me) = send(test.app.get("/v1/me").bearer_auth(access)).await;
+    assert_eq!((status, me["username"].as_str()), (200, Some("alice")));
+
+    // Refresh tokens are bound to the client (OAuth 2.1 4.3.1).
+    let refresh = tokens["refresh_token"].as_str().expect("refresh");
+    let (status, body) = refresh_as(&test.app, refresh, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let other = test.public_app().await;
+    let (status, body) = refresh_as(&test.app, refresh, Some(&other)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, renewed) = refresh_as(&test.app, refresh, Some(&client_id)).await;
+    assert_eq!(status, 200, "{renewed}");
+
+    // A password grant's refresh token is refused to a client.
+    let grant = test.app.password_grant("alice", PASSWORD).await;
+    let theirs = grant["refresh_token"].as_str().expect("refresh");
+    let (status, _) = refresh_as(&test.app, theirs, Some(&client_id)).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused_and_ends_what_its_first_use_issued() {
+    let test = sign_in_app().await;
+    let client_id = test.public_app().await;
+    let mut browser = Browser::default();
+    let code = code_for(&mut browser, &test.app, &client_id).await;
+    let (status, first) = exchange(&test.app, &client_id, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200);
+    let (status, replay) = exchange(&test.app, &client_id, &code, Some(VERIFIER)).await;
+    assert_eq!(
+        (status, replay["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let refresh = first["refresh_token"].as_str().expect("refresh");
+    let (status, body) = refresh_as(&test.app, refresh, Some(&client_id)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let access = first["access_token"].as_str().expect("access");
+    let (status, _) = send(test.app.get("/v1/me").bearer_auth(access)).await;
+    assert_eq!(status, 401, "the first exchange's session is ended");
+    let (status, events) = send(
+        test.app
+            .get("/v1/admin/audit?event=code_reuse_detected")
+            .bearer_auth(&test.root),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        events["items"].as_array().map(Vec::len),
+        Some(1),
+        "{events}"
+    );
+}
+
+#[tokio::test]
+async fn a_code_is_bound_to_its_verifier_client_redirect_and_lifetime() {
+    let test = sign_in_app().await;
+    let client_id = test.public_app().await;
+    let other = test.public_app().await;
+    let mut browser = Browser::default();
+    let code = code_for(&mut browser, &test.app, &client_id).await;
+
+    let wrong_verifier = "x".repeat(43);
+    for (verifier, by) in [
+        (None, client_id.as_str()),
+        (Some(wrong_verifier.as_str()), client_id.as_str()),
+        (Some(VERIFIER), other.as_str()),
+    ] {
+        let (status, body) = exchange(&test.app, by, &code, verifier).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{body}"
+        );
+    }
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", "http://127.0.0.1:9/callback"),
+        ("client_id", client_id.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, body) = send(test.app.post("/v1/token").form(&form)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    let (status, body) = exchange(&test.app, "client_nobody", &code, Some(VERIFIER)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+
+    // None of those spent it; 61 s later it is no good.
+    let late = code_for(&mut Browser::default(), &test.app, &client_id).await;
+    test.app.clock.advance(std::time::Duration::from_secs(61));
+    let (status, body) = exchange(&test.app, &client_id, &late, Some(VERIFIER)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    let (status, _) = exchange(&test.app, &client_id, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 400, "expired too");
+}
+
+#[tokio::test]
+async fn until_the_client_and_redirect_uri_are_known_errors_are_pages_never_redirects() {
+    let test = sign_in_app().await;
+    let client_id = test.public_app().await;
+    let challenge = challenge(VERIFIER);
+    let mut browser = Browser::default();
+    let evil = "https://evil.example/steal";
+    for params in [
+        vec![("response_type", "code"), ("redirect_uri", APP)],
+        vec![("client_id", "client_nobody"), ("redirect_uri", APP)],
+        vec![("client_id", client_id.as_str()), ("redirect_uri", evil)],
+        vec![("client_id", client_id.as_str())],
+        vec![
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", "http://127.0.0.1/callback/../other"),
+        ],
+    ] {
+        let answer = browser.authorize(&test.app, &params).await;
+        assert_eq!(answer.status, 400, "{params:?}");
+        assert!(answer.location.is_none(), "{params:?}");
+        assert!(answer.body.contains("Cannot sign in"), "{}", answer.body);
+    }
+    // Known client and redirect URI: errors go back, with state and iss.
+    let mut plain = request(&client_id, &challenge);
+    plain.retain(|(name, _)| *name != "code_challenge_method");
+    plain.push(("code_challenge_method", "plain"));
+    let mut none = request(&client_id, &challenge);
+    none.retain(|(name, _)| !name.starts_with("code_challenge"));
+    let mut token = request(&client_id, &challenge);
+    token[0] = ("response_type", "token");
+    let mut scope = request(&client_id, &challenge);
+    scope[3] = ("scope", "auth:admin");
+    for (params, error) in [
+        (plain, "invalid_request"),
+        (none, "invalid_request"),
+        (token, "unsupported_response_type"),
+        (scope, "invalid_scope"),
+    ] {
+        let answer = browser.authorize(&test.app, &params).await;
+        assert_eq!(answer.status, 303, "{params:?}: {}", answer.body);
+        let query = answer.redirect_query();
+        assert_eq!(query["error"], error, "{params:?}");
+        assert_eq!(query["state"], "opaque-state 1");
+        assert_eq!(query["iss"], "auth-service");
+    }
+    // A loopback redirect URI matches on any port (RFC 8252 7.3).
+    let mut port = request(&client_id, &challenge);
+    port[2] = ("redirect_uri", "http://127.0.0.1:43123/callback");
+    assert_eq!(browser.authorize(&test.app, &port).await.status, 200);
+}
+
+#[tokio::test]
+async fn the_page_cannot_be_framed_and_refuses_a_cross_site_post() {
+    let test = sign_in_app().await;
+    let client_id = test.public_app().await;
+    let challenge = challenge(VERIFIER);
+    let mut browser = Browser::default();
+    let page = browser
+        .authorize(&test.app, &request(&client_id, &challenge))
+        .await;
+    assert_eq!(page.status, 200);
+    let policy = page.headers["content-security-policy"]
+        .to_str()
+        .expect("ascii");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+    assert!(!policy.contains("script-src"), "no script at all: {policy}");
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+    assert!(page.body.contains("<label>Username"), "{}", page.body);
+    assert!(page.body.contains("name=\"password\""));
+
+    let mut form = page.hidden_fields();
+    form.push(("username".into(), "alice".into()));
+    form.push(("password".into(), PASSWORD.into()));
+    // From another site: the browser says so.
+    let cross = browser
+        .answer(
+            test.app
+                .post("/v1/authorize")
+                .header("origin", "https://evil.example")
+                .header("sec-fetch-site", "cross-site")
+                .form(&form),
+        )
+        .await;
+    assert_eq!(cross.status, 403, "{}", cross.body);
+    assert!(cross.location.is_none());
+    // Without the page's form cookie (another browser, a forged form).
+    let mut stranger = Browser::default();
+    let forged = stranger
+        .answer(test.app.post("/v1/authorize").form(&form))
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    // The page itself still signs in.
+    let back = browser.submit(&test.app, &page, "alice", PASSWORD).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+}
+
+#[tokio::test]
+async fn the_page_says_what_went_wrong_and_a_disabled_user_gets_no_code() {
+    let test = sign_in_app().await;
+    let client_id = test.public_app().await;
+    let challenge = challenge(VERIFIER);
+    let mut browser = Browser::default();
+    let page = browser
+        .authorize(&test.app, &request(&client_id, &challenge))
+        .await;
+    let wrong = browser
+        .submit(&test.app, &page, "alice", "not her password")
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(
+        wrong.body.contains("The username or password is wrong."),
+        "{}",
+        wrong.body
+    );
+    assert!(wrong.body.contains("value=\"alice\""), "the name is kept");
+
+    let (status, user) = send(
+        test.app
+            .get("/v1/admin/users?prefix=alice")
+            .bearer_auth(&test.root),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let alice = user["items"][0]["id"].as_str().expect("id").to_owned();
+    let (status, _) = test
+        .patch(
+            &format!("/v1/admin/users/{alice}"),
+            json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let disabled = browser.submit(&test.app, &wrong, "alice", PASSWORD).await;
+    assert_eq!(disabled.status, 403, "{}", disabled.body);
+    assert!(disabled.body.contains("disabled"), "{}", disabled.body);
+    assert!(disabled.location.is_none());
+}
+
+#[tokio::test]
+async fn a_browser_session_signs_in_to_a_second_app_and_prompt_none_works_only_with_one() {
+    let test = sign_in_app().await;
+    let first = test.public_app().await;
+    let second = test.public_app().await;
+    let challenge = challenge(VERIFIER);
+
+    // No session: prompt=none answers login_required at the redirect URI.
+    let mut fresh = Browser::default();
+    let mut silent = request(&second, &challenge);
+    silent.push(("prompt", "none"));
+    let answer = fresh.authorize(&test.app, &silent).await;
+    assert_eq!(answer.redirect_query()["error"], "login_required");
+
+    let mut browser = Browser::default();
+    code_for(&mut browser, &test.app, &first).await;
+    // Signed in: the second app gets a code without the password, even silently.
+    let answer = browser.authorize(&test.app, &silent).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let code = answer.redirect_query()["code"].clone();
+    let (status, tokens) = exchange(&test.app, &second, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200, "{tokens}");
+    // prompt=login asks again; so does a max_age older than the sign-in.
+    let mut again = request(&second, &challenge);
+    again.push(("prompt", "login"));
+    assert_eq!(browser.authorize(&test.app, &again).await.status, 200);
+    test.app.clock.advance(std::time::Duration::from_secs(120));
+    let mut recent = request(&second, &challenge);
+    recent.push(("max_age", "60"));
+    assert_eq!(browser.authorize(&test.app, &recent).await.status, 200);
+
+    // A password change ends the browser session too.
+    let token = test.app.password_grant("alice", PASSWORD).await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (status, _) =
+        send(test.app.put("/v1/me/password").bearer_auth(&token).json(
+            &json!({"current_password": PASSWORD, "new_password": "a new and long passphrase"}),
+        ))
+        .await;
+    assert_eq!(status, 204);
+    let answer = browser.authorize(&test.app, &silent).await;
+    assert_eq!(answer.redirect_query()["error"], "login_required");
+}
+
+#[tokio::test]
+async fn a_client_without_the_code_grant_is_unauthorized_and_redirect_uris_are_checked() {
+    let test = sign_in_app().await;
+    let (status, service) = test
+        .client(json!({"name": "svc", "scopes": ["items:read"], "redirect_uris": [APP]}))
+        .await;
+    assert_eq!(status, 201, "{service}");
+    assert!(service["client_secret"].is_string());
+    assert_eq!(service["grant_types"], json!(["client_credentials"]));
+    let id = service["client_id"].as_str().expect("id");
+    let challenge = challenge(VERIFIER);
+    let mut browser = Browser::default();
+    let answer = browser.authorize(&test.app, &request(id, &challenge)).await;
+    assert_eq!(answer.redirect_query()["error"], "unauthorized_client");
+
+    for (body, named) in [
+        (
+            json!({"redirect_uris": ["http://app.example.com/cb"]}),
+            "http://app.example.com/cb",
+        ),
+        (
+            json!({"redirect_uris": ["https://app.example.com/cb#x"]}),
+            "https://app.example.com/cb#x",
+        ),
+        (
+            json!({"post_logout_redirect_uris": ["javascript:alert(1)"]}),
+            "javascript:alert(1)",
+        ),
+        (
+            json!({"grant_types": ["authorization_code"], "redirect_uris": []}),
+            "redirect_uris",
+        ),
+        (json!({"grant_types": ["implicit"]}), "implicit"),
+        (json!({"public": true}), "client_credentials"),
+    ] {
+        let mut full = json!({"name": "x", "scopes": ["items:read"]});
+        full.as_object_mut()
+            .expect("object")
+            .extend(body.as_object().expect("object").clone());
+        let (status, problem) = test.client(full).await;
+        assert_eq!(status, 422, "{body}: {problem}");
+        assert!(problem.to_string().contains(named), "{body}: {problem}");
+        let (status, problem) = test
+            .patch(&format!("/v1/admin/clients/{id}"), body.clone())
+            .await;
+        assert_eq!(status, 422, "PATCH {body}: {problem}");
+    }
+
+    // PATCH: made a public app, it loses its secret; made confidential again, it gets a new one.
+    let public = json!({"public": true, "grant_types": ["authorization_code"]});
+    let (status, changed) = test.patch(&format!("/v1/admin/clients/{id}"), public).await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["token_endpoint_auth_method"], "none");
+    assert!(changed.get("client_secret").is_none());
+    let answer = browser.authorize(&test.app, &request(id, &challenge)).await;
+    assert_eq!(answer.status, 200, "now it may");
+    let (status, changed) = test
+        .patch(&format!("/v1/admin/clients/{id}"), json!({"public": false}))
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert!(changed["client_secret"].is_string(), "{changed}");
+    let (status, _) = test
+        .patch("/v1/admin/clients/client_nobody", json!({"name": "y"}))
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_code_issued_by_one_replica_is_exchanged_and_replayed_at_another() {
+    let test = sign_in_app().await;
+    let client_id = test.public_app().await;
+    let other = spawn_app_on(test.db.url(), &[]).await;
+    let mut browser = Browser::default();
+    let code = code_for(&mut browser, &test.app, &client_id).await;
+    let (status, tokens) = exchange(&other, &client_id, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200, "{tokens}");
+    let (status, _) = exchange(&test.app, &client_id, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 400);
+    let refresh = tokens["refresh_token"].as_str().expect("refresh");
+    let (status, _) = refresh_as(&other, refresh, Some(&client_id)).await;
+    assert_eq!(status, 400, "the replay at one replica ended it for all");
+    // The browser session, started at the first, signs in at the second.
+    let challenge = challenge(VERIFIER);
+    let mut silent = request(&client_id, &challenge);
+    silent.push(("prompt", "none"));
+    let answer = browser.authorize(&other, &silent).await;
+    assert!(answer.redirect_query().contains_key("code"));
+}
+
+#[tokio::test]
+async fn with_the_password_grant_off_only_the_sign_in_page_takes_passwords() {
+    let db = TestDatabase::new().await;
+    seed_users(db.url(), &[("root", "auth:admin"), ("alice", "")]).await;
+    let on = spawn_app_on(db.url(), &[]).await;
+    let root = on.password_grant("root", PASSWORD).await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let off = spawn_app_on(db.url(), &[("AUTH__OAUTH__PASSWORD_GRANT", "false")]).await;
+    let test = SignIn { app: off, root, db };
+
+    let form = [
+        ("grant_type", "password"),
+        ("username", "alice"),
+        ("password", PASSWORD),
+    ];
+    let (status, body) = send(test.app.post("/v1/token").form(&form)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    let flask = json!({"username": "alice", "password": PASSWORD});
+    let (status, _) = send(test.app.post("/auth").json(&flask)).await;
+    assert_eq!(status, 404);
+    let (status, _) = send(test.app.post("/auth").body("not json")).await;
+    assert_eq!(status, 404, "whatever the body");
+    let (_, metadata) = send(test.app.get("/.well-known/oauth-authorization-server")).await;
+    assert_eq!(
+        metadata["grant_types_supported"],
+        json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
+
+    let client_id = test.public_app().await;
+    let code = code_for(&mut Browser::default(), &test.app, &client_id).await;
+    let (status, tokens) = exchange(&test.app, &client_id, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200, "{tokens}");
+}
