@@ -423,8 +423,10 @@ fn refuse_if_in_use(path: &std::path::Path) -> Result<(), SettingsError> {
         // No file yet, or one the pool will report on.
         return Ok(());
     };
-    // rusqlite waits 5 s by default; busy is the answer here.
-    if probe.busy_timeout(Duration::ZERO).is_err() {
+    // rusqlite waits 5 s by default. A quarter second lets a process that
+    // is closing the file (its last connection checkpoints under an
+    // exclusive lock) finish; one that keeps it open is still refused.
+    if probe.busy_timeout(Duration::from_millis(250)).is_err() {
         return Ok(());
     }
     match probe.query_row("PRAGMA schema_version", [], |row| row.get::<_, i64>(0)) {

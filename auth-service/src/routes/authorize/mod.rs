@@ -1,0 +1,421 @@
+//! `GET`/`POST /v1/authorize`: the authorization endpoint (OAuth 2.1 4.1)
+//! and the hosted sign-in page.
+//!
+//! Policy (api.md, "The authorization endpoint and the hosted sign-in
+//! page"):
+//! - Until `client_id` and `redirect_uri` are known and match, every error
+//!   is a page (400), never a redirect: no open redirector. After that,
+//!   errors go back to the redirect URI with `error`, `error_description`,
+//!   `state` and `iss` (RFC 6749 4.1.2.1, RFC 9207).
+//! - `response_type=code` only; PKCE S256 for every client (`plain` and a
+//!   missing challenge are refused).
+//! - A browser signed in here (the `auth_session` cookie, `HttpOnly;
+//!   Secure; SameSite=Lax`, under `/v1/`) signs in to another client
+//!   without the password; `prompt=login`, or a `max_age` older than the
+//!   sign-in, asks again; `prompt=none` without a session answers
+//!   `login_required`. More than one such cookie (cookie tossing) counts as
+//!   none.
+//! - The form post is checked by the server, not by SameSite alone: a
+//!   browser's `Origin` must be this service's and `Sec-Fetch-Site` must
+//!   not be cross-site or same-site, and the form carries a token equal to
+//!   the `auth_form` cookie the page set (`SameSite=Strict`), compared in
+//!   constant time. The page is HTML with one inline style allowed by its
+//!   hash: no script, no other origin, no framing.
+
+mod page;
+mod request;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{ORIGIN, RETRY_AFTER};
+use actix_web::{HttpRequest, HttpResponse, web};
+use subtle::ConstantTimeEq as _;
+
+use super::client_address::ClientAddress;
+use super::oauth_error::OAuthCode;
+use crate::accounts::{Accounts, LoginError};
+use crate::audit::Actor;
+use crate::authorization::{Authorizations, CodeRequest};
+use crate::domain::scope;
+use crate::failure::Failure;
+use crate::passwords::HashError;
+use crate::store::{BrowserSession, User};
+use page::{message_html, page, sign_in_page};
+use request::{
+    AuthorizeParams, Prompt, SignInForm, ValidRequest, back_to, query_params, see_other, validate,
+};
+
+const SESSION_COOKIE: &str = "auth_session";
+const FORM_COOKIE: &str = "auth_form";
+
+/// What the page needs to know of this service (app data).
+#[derive(Debug, Clone)]
+pub struct SignInPage {
+    /// `iss` of the answers (RFC 9207): `JWT_ISSUER`.
+    issuer: String,
+    /// This service's origin, for the form's `Origin` check.
+    own_origin: String,
+    /// The public URL's path, under which the cookies are scoped.
+    path_prefix: String,
+}
+
+impl SignInPage {
+    /// For the service at `public_url` that issues as `issuer`.
+    pub fn new(public_url: &str, issuer: &str) -> Self {
+        let (own_origin, path_prefix) = match url::Url::parse(public_url) {
+            Ok(url) => (
+                url.origin().ascii_serialization(),
+                url.path().trim_end_matches('/').to_owned(),
+            ),
+            Err(_) => (public_url.trim_end_matches('/').to_owned(), String::new()),
+        };
+        Self {
+            issuer: issuer.to_owned(),
+            own_origin,
+            path_prefix,
+        }
+    }
+}
+
+/// Why a request stops: a page, or an error at the redirect URI (its
+/// location).
+enum Refusal {
+    Page(StatusCode, String),
+    Redirect(String),
+}
+
+impl Refusal {
+    fn respond(self) -> HttpResponse {
+        match self {
+            Self::Page(status, message) => page(status, "Cannot sign in", &message_html(&message)),
+            Self::Redirect(location) => see_other(&location),
+        }
+    }
+}
+
+impl From<Failure> for Refusal {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Hashing(HashError::Busy) => Self::Page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many sign-ins at once. Try again in a moment.".into(),
+            ),
+            other => {
+                tracing::error!(error = %other, "the sign-in page failed");
+                Self::Page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Signing in is unavailable right now. Try again in a moment.".into(),
+                )
+            }
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for Refusal {
+    fn from(error: crate::store::StoreError) -> Self {
+        Failure::from(error).into()
+    }
+}
+
+/// The browser session of the request, if exactly one cookie names a live one.
+async fn current_session(
+    req: &HttpRequest,
+    authorizations: &Authorizations,
+) -> Result<Option<(BrowserSession, User)>, Refusal> {
+    let mut cookies = req
+        .cookies()
+        .map(|cookies| {
+            cookies
+                .iter()
+                .filter(|cookie| cookie.name() == SESSION_COOKIE)
+                .map(|cookie| cookie.value().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    if cookies.len() != 1 {
+        return Ok(None);
+    }
+    let id = cookies.pop().unwrap_or_default();
+    Ok(authorizations.browser_session(&id).await?)
+}
+
+/// Sends the browser back with a code for `user`.
+async fn issue(
+    request: &ValidRequest,
+    user: &User,
+    session: &BrowserSession,
+    authorizations: &Authorizations,
+    accounts: &Accounts,
+    page: &SignInPage,
+) -> Result<HttpResponse, Refusal> {
+    // What the user holds now bounds what the client asked for.
+    let scope = scope::intersection(&request.scope, accounts.granted(user));
+    let code = authorizations
+        .issue_code(
+            &CodeRequest {
+                client: &request.client,
+                redirect_uri: &request.redirect_uri,
+                code_challenge: &request.code_challenge,
+                scope: &scope,
+                nonce: request.nonce.as_deref(),
+            },
+            user,
+            session,
+        )
+        .await?;
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(state) = &request.state {
+        pairs.push(("state", state));
+    }
+    Ok(see_other(&back_to(
+        &request.redirect_uri,
+        &pairs,
+        &page.issuer,
+    )))
+}
+
+/// Sign in (OAuth 2.1 authorization code flow with PKCE): a code at once
+/// for a browser signed in here, else the sign-in page.
+///
+/// Until `client_id` and `redirect_uri` are known and match, errors are a
+/// page (400); after that they go back to the redirect URI (`error`,
+/// `error_description`, `state`, `iss`). The success redirect carries
+/// `code`, `state` and `iss` (RFC 9207). `docs/sign-in.md` walks through it.
+#[utoipa::path(
+    get,
+    path = "/v1/authorize",
+    tag = "sign-in",
+    params(AuthorizeParams),
+    responses(
+        (status = 200, description = "The sign-in page.", content_type = "text/html"),
+        (status = 303, description = "Back to the redirect URI: `code`, `state`, `iss`; or `error`, `error_description`, `state`, `iss`."),
+        (status = 400, description = "A page: the client or redirect URI is unknown or does not match, or a parameter is repeated.", content_type = "text/html"),
+        (status = 503, description = "A page: the database cannot answer now.", content_type = "text/html"),
+    ),
+)]
+pub(super) async fn authorize(
+    req: HttpRequest,
+    authorizations: web::Data<Authorizations>,
+    accounts: web::Data<Accounts>,
+    page_data: web::Data<SignInPage>,
+) -> HttpResponse {
+    let outcome = async {
+        let params = query_params(&req)?;
+        let request = validate(&params, &authorizations, &page_data).await?;
+        let session = current_session(&req, &authorizations).await?;
+        let now = authorizations.clock.now_ms();
+        let fresh = |session: &BrowserSession| {
+            request.prompt != Prompt::Login
+                && request
+                    .max_age_ms
+                    .is_none_or(|max_age| now - session.auth_time <= max_age)
+        };
+        match session {
+            Some((session, user)) if fresh(&session) => {
+                issue(
+                    &request,
+                    &user,
+                    &session,
+                    &authorizations,
+                    &accounts,
+                    &page_data,
+                )
+                .await
+            }
+            _ if request.prompt == Prompt::None => Err(request.error(
+                &page_data,
+                OAuthCode::LoginRequired,
+                "the user is not signed in",
+            )),
+            _ => Ok(sign_in_page(
+                StatusCode::OK,
+                &request,
+                &params,
+                request.login_hint.as_deref().unwrap_or_default(),
+                None,
+                &page_data,
+            )),
+        }
+    };
+    outcome.await.unwrap_or_else(Refusal::respond)
+}
+
+/// The sign-in page's form: the request's parameters, `username`,
+/// `password` and `form_token`.
+///
+/// Accepted only from the page itself: the browser's `Origin` and
+/// `Sec-Fetch-Site` say so when sent, and `form_token` equals the cookie the
+/// page set. A right password starts a browser session (the `auth_session`
+/// cookie) and goes back to the redirect URI with a code.
+#[utoipa::path(
+    post,
+    path = "/v1/authorize",
+    tag = "sign-in",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "The page's form."),
+    responses(
+        (status = 303, description = "Signed in: back to the redirect URI with `code`, `state`, `iss`."),
+        (status = 400, description = "The page again: a field is missing; or a page: the request is not valid.", content_type = "text/html"),
+        (status = 401, description = "The page again: the username or password is wrong.", content_type = "text/html"),
+        (status = 403, description = "The page again: the account is disabled; or a page: the form did not come from this page.", content_type = "text/html"),
+        (status = 429, description = "The page again: too many failed sign-ins; see `Retry-After`.", content_type = "text/html"),
+        (status = 503, description = "A page: too many sign-ins at once, or the database cannot answer now.", content_type = "text/html"),
+    ),
+)]
+pub(super) async fn sign_in(
+    req: HttpRequest,
+    address: ClientAddress,
+    authorizations: web::Data<Authorizations>,
+    accounts: web::Data<Accounts>,
+    page_data: web::Data<SignInPage>,
+    form: Result<web::Form<SignInForm>, actix_web::Error>,
+) -> HttpResponse {
+    let outcome = async {
+        let web::Form(form) = form.map_err(|_| {
+            Refusal::Page(
+                StatusCode::BAD_REQUEST,
+                "The sign-in form could not be read.".into(),
+            )
+        })?;
+        if !form_is_ours(&req, form.form_token.as_deref(), &page_data) {
+            return Err(Refusal::Page(
+                StatusCode::FORBIDDEN,
+                "This sign-in form did not come from this page. Go back to the app and sign in \
+                 again."
+                    .into(),
+            ));
+        }
+        let request = validate(&form.params, &authorizations, &page_data).await?;
+        let username = form.username.as_deref().unwrap_or_default();
+        let again = |status: StatusCode, message: &str| {
+            sign_in_page(
+                status,
+                &request,
+                &form.params,
+                username,
+                Some(message),
+                &page_data,
+            )
+        };
+        let (Some(password), false) = (form.password, username.is_empty()) else {
+            return Ok(again(
+                StatusCode::BAD_REQUEST,
+                "Enter your username and password.",
+            ));
+        };
+        let user = match accounts.login(username, password, &address.0).await {
+            Ok(Some(user)) => user,
+            Ok(None) => {
+                return Ok(again(
+                    StatusCode::UNAUTHORIZED,
+                    "The username or password is wrong.",
+                ));
+            }
+            Err(LoginError::Disabled) => {
+                return Ok(again(
+                    StatusCode::FORBIDDEN,
+                    "This account is disabled. Ask an administrator.",
+                ));
+            }
+            Err(LoginError::Throttled {
+                retry_after_seconds,
+            }) => {
+                let mut response = again(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &format!(
+                        "Too many failed sign-ins. Try again in {retry_after_seconds} seconds."
+                    ),
+                );
+                response.headers_mut().insert(
+                    RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(retry_after_seconds),
+                );
+                return Ok(response);
+            }
+            Err(LoginError::Failed(failure)) => return Err(failure.into()),
+        };
+        let actor = Actor::from_address(&address.0);
+        let (cookie_value, session) = authorizations
+            .sign_in(&user, &request.client, &actor)
+            .await?;
+        let mut response = issue(
+            &request,
+            &user,
+            &session,
+            &authorizations,
+            &accounts,
+            &page_data,
+        )
+        .await?;
+        let max_age = authorizations.browser_session_ms / 1000;
+        let cookies = [
+            session_cookie(&page_data, cookie_value, max_age),
+            form_cookie(&page_data, String::new(), 0),
+        ];
+        for cookie in cookies {
+            response
+                .add_cookie(&cookie)
+                .map_err(|_| Refusal::Page(StatusCode::INTERNAL_SERVER_ERROR, String::new()))?;
+        }
+        Ok(response)
+    };
+    outcome.await.unwrap_or_else(Refusal::respond)
+}
+
+/// The form's post came from our page: the browser's `Origin` and
+/// `Sec-Fetch-Site` say so when sent, and the form token matches the
+/// cookie the page set.
+fn form_is_ours(req: &HttpRequest, form_token: Option<&str>, page: &SignInPage) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let origin_ok = header(ORIGIN.as_str()).is_none_or(|origin| origin == page.own_origin);
+    let fetch_ok = header("sec-fetch-site").is_none_or(|site| site == "same-origin");
+    let cookie = req.cookie(FORM_COOKIE);
+    let token_ok = match (cookie, form_token) {
+        (Some(cookie), Some(token)) if !token.is_empty() => {
+            bool::from(cookie.value().as_bytes().ct_eq(token.as_bytes()))
+        }
+        _ => false,
+    };
+    origin_ok && fetch_ok && token_ok
+}
+
+/// The browser session: sent to `/v1/authorize` and `/v1/end-session`,
+/// and on the top-level navigation from an app back to the page (Lax).
+fn session_cookie(page: &SignInPage, value: String, max_age_seconds: i64) -> Cookie<'static> {
+    page.cookie(
+        SESSION_COOKIE,
+        "/v1/",
+        SameSite::Lax,
+        value,
+        max_age_seconds,
+    )
+}
+
+/// The form token: only the page's own post carries it (Strict).
+fn form_cookie(page: &SignInPage, value: String, max_age_seconds: i64) -> Cookie<'static> {
+    page.cookie(
+        FORM_COOKIE,
+        "/v1/authorize",
+        SameSite::Strict,
+        value,
+        max_age_seconds,
+    )
+}
+
+impl SignInPage {
+    fn cookie(
+        &self,
+        name: &'static str,
+        path: &str,
+        same_site: SameSite,
+        value: String,
+        max_age_seconds: i64,
+    ) -> Cookie<'static> {
+        Cookie::build(name, value)
+            .path(format!("{}{path}", self.path_prefix))
+            .http_only(true)
+            .secure(true)
+            .same_site(same_site)
+            .max_age(actix_web::cookie::time::Duration::seconds(max_age_seconds))
+            .finish()
+    }
+}
