@@ -162,11 +162,35 @@ impl Authorizations {
         Ok((id, session))
     }
 
-    /// Ends the browser session whose cookie holds `id`; whether it was live.
-    pub async fn sign_out(&self, id: &str) -> Result<bool, StoreError> {
-        self.store
-            .end_browser_session(&secret::stored_hash(id), self.clock.now_ms())
-            .await
+    /// Ends the browser session whose cookie holds `id`, and the sessions
+    /// of the apps it signed in to; whether it was live.
+    pub async fn sign_out(&self, id: &str, actor: &Actor) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let hash = secret::stored_hash(id);
+        let Some(session) = self.store.find_browser_session(&hash, now).await? else {
+            return Ok(false);
+        };
+        let event = actor
+            .event(audit::LOGOUT, now)
+            .user(&session.user_id)
+            .detail(serde_json::json!({"via": "end-session"}));
+        self.store.end_browser_session(&hash, now, &event).await
+    }
+
+    /// Ends the session (refresh family) `session_id` of `user_id`, named
+    /// by an app signing out; whether it was live.
+    pub async fn end_app_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        actor: &Actor,
+    ) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let event = actor
+            .event(audit::LOGOUT, now)
+            .user(user_id)
+            .detail(serde_json::json!({"session": session_id, "via": "end-session"}));
+        self.store.revoke_family(session_id, now, &event).await
     }
 
     /// A new code for `user`, signed in by `session`.

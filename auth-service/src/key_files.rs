@@ -270,6 +270,57 @@ fn remove(path: &Path) -> Result<(), String> {
     }
 }
 
+/// The ES256 ring that signs ID tokens from the PKCS#8 key at `path`,
+/// made (0600, its folder created 0700) when there is none yet.
+pub fn id_token_ring(path: &Path) -> Result<KeyRing, String> {
+    let private = match fs::read_to_string(path) {
+        Ok(private) => private,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+                use std::os::unix::fs::DirBuilderExt as _;
+                fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(folder)
+                    .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+            }
+            let (private, _) = generate(Algorithm::ES256)?;
+            create_once(path, private.as_bytes())?
+        }
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let public = public_half(Algorithm::ES256, &private)?;
+    KeyRing::from_pem(Algorithm::ES256, &public, Some(&private))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Writes `bytes` (0600) to `path` unless another process or thread got
+/// there first; what `path` holds after.
+fn create_once(path: &Path, bytes: &[u8]) -> Result<String, String> {
+    let staged = path.with_extension(format!("partial-{}", crate::secret::random(8)));
+    let failed = |e: std::io::Error| format!("cannot write {}: {e}", staged.display());
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&staged)
+        .map_err(failed)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(failed)?;
+    // A link fails where the name exists: the first writer wins, whole.
+    let linked = fs::hard_link(&staged, path);
+    let _ = fs::remove_file(&staged);
+    match linked {
+        Ok(()) => {
+            tracing::info!(path = %path.display(), "made the ID token signing key");
+            Ok(String::from_utf8_lossy(bytes).into_owned())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
+        Err(e) => Err(format!("cannot write {}: {e}", path.display())),
+    }
+}
+
 /// Writes beside and renames over, so a reader sees the old file or the new.
 fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
     let partial = path.with_extension("partial");

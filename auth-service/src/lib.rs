@@ -11,8 +11,8 @@
 //!   and `authorization` (the code flow: browser sessions, codes): the
 //!   decisions, returning domain errors; none imports another.
 //! - `throttle`, `passwords`, `audit` (events and who did them), `secret`
-//!   (random secrets and their stored hashes), `domain`: parts the
-//!   decisions use.
+//!   (random secrets and their stored hashes), `id_tokens` (OpenID Connect
+//!   ID tokens), `domain`: parts the decisions use.
 //! - `store`: all SQL, a file per table. `failure`: what fails below a
 //!   decision.
 //! - `startup`, `settings`, `cli`, `metrics`, `key_files`: wiring.
@@ -28,6 +28,7 @@ pub mod cli;
 pub mod clients;
 pub mod domain;
 pub mod failure;
+pub mod id_tokens;
 pub mod key_files;
 pub mod metrics;
 pub mod passwords;

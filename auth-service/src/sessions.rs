@@ -151,11 +151,12 @@ impl Sessions {
         actor: &Actor,
     ) -> Result<TokenPair, Failure> {
         let event = actor.event(audit::LOGIN_SUCCEEDED, self.clock.now_ms());
-        self.start_as(Self::new_session_id(), user, scope, client_id, event)
+        self.start_as(Self::new_session_id(), user, scope, client_id, None, event)
             .await
     }
 
-    /// [`Self::start`] with the family's id chosen, and `event` (its user
+    /// [`Self::start`] with the family's id chosen, the browser session it
+    /// comes from (signing that browser out ends it), and `event` (its user
     /// and the session are added) written with it.
     pub async fn start_as(
         &self,
@@ -163,6 +164,7 @@ impl Sessions {
         user: &User,
         scope: String,
         client_id: Option<&str>,
+        browser_session_hash: Option<&[u8]>,
         event: NewEvent,
     ) -> Result<TokenPair, Failure> {
         let now = self.clock.now_ms();
@@ -173,6 +175,7 @@ impl Sessions {
             created_at: now,
             expires_at: now.saturating_add(self.lifetimes.absolute),
             client_id: client_id.map(str::to_owned),
+            browser_session_hash: browser_session_hash.map(<[u8]>::to_vec),
         };
         let refresh_token = random_token();
         let first = NewRefreshToken {

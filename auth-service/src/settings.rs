@@ -32,6 +32,9 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// Sign-in for apps (`AUTH__OAUTH__*`).
     pub oauth: OAuthSettings,
+    /// OpenID Connect (`AUTH__OIDC__*`).
+    #[serde(default)]
+    pub oidc: OidcSettings,
     /// Browser origins allowed to call (`AUTH__CORS__ALLOWED_ORIGINS`).
     #[serde(default)]
     pub cors: CorsSettings,
@@ -46,6 +49,30 @@ pub struct OAuthSettings {
     pub password_grant: bool,
     /// How long a browser stays signed in to the sign-in page.
     pub browser_session_seconds: u64,
+}
+
+/// `AUTH__OIDC__*`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    /// The PKCS#8 P-256 key that signs ID tokens when `JWT_ALGORITHM` is
+    /// not ES256 (under ES256 the access tokens' key signs them); unset,
+    /// `id-token.pem` beside the SQLite file (or in `data/`), made at first
+    /// start.
+    pub id_token_key_file: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Where the ID token key is, and whether it was set.
+    pub fn id_token_key_file(&self) -> (PathBuf, bool) {
+        if let Some(path) = &self.oidc.id_token_key_file {
+            return (path.clone(), true);
+        }
+        let folder = shared::db::sqlite_file(self.database.url.expose_secret())
+            .and_then(|file| file.parent().map(std::path::Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from("data"));
+        (folder.join("id-token.pem"), false)
+    }
 }
 
 /// `AUTH__AUDIT__*`.

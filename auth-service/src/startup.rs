@@ -5,16 +5,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
+use secrecy::ExposeSecret as _;
 use shared::auth::Authenticator;
 use shared::clock::Clock;
 use shared::http::BoundServer;
 use shared::operations::ReadyCheck;
-use shared::token::TokenSigner;
+use shared::token::{Keys, TokenSigner};
 
 use crate::accounts::Accounts;
 use crate::admin::Admin;
 use crate::authorization::Authorizations;
 use crate::clients::Clients;
+use crate::id_tokens::IdTokens;
 use crate::passwords::PasswordHasher;
 use crate::routes::{
     PasswordGrant, PublishedKeys, RefreshCookie, ServerMetadata, SignInPage, TrustedProxyHops,
@@ -57,9 +59,25 @@ impl Application {
             password_grant,
         ));
         let password_grant = web::Data::new(password_grant);
+        let separate_id_token_keys = id_token_keys(&settings, &keys)?;
         let published = web::Data::new(PublishedKeys {
             keys: keys.clone(),
+            id_token_keys: separate_id_token_keys.clone(),
             max_age_seconds: settings.tokens.jwks_max_age_seconds,
+        });
+        let id_token_keys = separate_id_token_keys.unwrap_or_else(|| keys.clone());
+        let id_tokens = web::Data::new(IdTokens {
+            keys: id_token_keys.clone(),
+            signer: TokenSigner::new(
+                id_token_keys,
+                settings.jwt.issuer.clone(),
+                Vec::<String>::new(),
+                settings.tokens.access_token_seconds,
+            )
+            .with_clock(clock.clone()),
+            issuer: settings.jwt.issuer.clone(),
+            lifetime_seconds: settings.tokens.access_token_seconds,
+            clock: clock.clone(),
         });
         let verifier = settings
             .jwt
@@ -150,6 +168,7 @@ impl Application {
                 .app_data(authorizations.clone())
                 .app_data(sign_in_page.clone())
                 .app_data(password_grant.clone())
+                .app_data(id_tokens.clone())
                 .app_data(proxies.clone())
                 .app_data(refresh_cookie.clone())
                 .app_data(ready_check.clone())
@@ -160,6 +179,36 @@ impl Application {
         })?;
         Ok(server.on_stop(async move { db.close().await }))
     }
+}
+
+/// The ring that signs ID tokens when it is not the access tokens' (it is
+/// under `JWT_ALGORITHM=ES256`, rotated with them): a P-256 key from its
+/// file, made at first start. Replicas on PostgreSQL must share the file:
+/// each would make its own.
+fn id_token_keys(settings: &Settings, keys: &Keys) -> anyhow::Result<Option<Keys>> {
+    let (path, set) = settings.id_token_key_file();
+    let es256 = keys
+        .current()
+        .is_some_and(|ring| ring.algorithm() == jsonwebtoken::Algorithm::ES256);
+    if es256 {
+        if set {
+            tracing::warn!(
+                "AUTH__OIDC__ID_TOKEN_KEY_FILE is not read: with JWT_ALGORITHM=ES256 ID tokens \
+                 are signed with the access tokens' key"
+            );
+        }
+        return Ok(None);
+    }
+    if !set && shared::db::sqlite_file(settings.database.url.expose_secret()).is_none() {
+        tracing::warn!(
+            path = %path.display(),
+            "ID tokens are signed with a key made here: replicas must share one, so set \
+             AUTH__OIDC__ID_TOKEN_KEY_FILE to the same file on each (or use JWT_ALGORITHM=ES256)"
+        );
+    }
+    let ring = crate::key_files::id_token_ring(&path)
+        .map_err(|e| anyhow::anyhow!("AUTH__OIDC__ID_TOKEN_KEY_FILE: {e}"))?;
+    Ok(Some(Keys::fixed(ring)))
 }
 
 /// Whether a process answers on the Unix socket at `path`.

@@ -10,8 +10,12 @@ ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT '
 ALTER TABLE clients ADD COLUMN is_public BIGINT NOT NULL DEFAULT 0;
 
 -- The client a refresh family was issued to; NULL: a password login
--- without client authentication (the seed's flow).
+-- without client authentication (the seed's flow). The browser session
+-- it came from (the code flow): signing that browser out ends it.
 ALTER TABLE refresh_families ADD COLUMN client_id TEXT;
+ALTER TABLE refresh_families ADD COLUMN browser_session_hash BYTEA;
+
+CREATE INDEX refresh_families_by_browser_session ON refresh_families (browser_session_hash);
 
 -- A signed-in browser: the cookie holds the id, the table its SHA-256.
 CREATE TABLE browser_sessions (

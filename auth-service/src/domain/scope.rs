@@ -14,6 +14,29 @@ pub const ADMIN_SCOPE: &str = "auth:admin";
 /// `/v1/introspect` (RFC 7662 4).
 pub const INTROSPECT_SCOPE: &str = "auth:introspect";
 
+/// OpenID Connect's scopes: they ask about the signed-in user themself, so
+/// every user holds them and a client need not list them (api.md, "The
+/// authorization endpoint"). They never reach a token without a user.
+pub const IDENTITY_SCOPES: [&str; 3] = ["openid", "profile", "email"];
+
+/// `openid`: the code flow adds an ID token, and userinfo answers.
+pub const OPENID_SCOPE: &str = "openid";
+
+fn is_identity(scope: &str) -> bool {
+    IDENTITY_SCOPES.contains(&scope)
+}
+
+/// What a client may ask a user for: its scopes and the identity scopes.
+pub fn with_identity(client_scopes: &str) -> String {
+    let mut all: Vec<&str> = client_scopes.split_ascii_whitespace().collect();
+    for identity in IDENTITY_SCOPES {
+        if !all.contains(&identity) {
+            all.push(identity);
+        }
+    }
+    all.join(" ")
+}
+
 /// The longest scope name.
 pub const MAX_NAME_CHARS: usize = 64;
 
@@ -25,18 +48,20 @@ pub fn includes(scopes: &str, scope: &str) -> bool {
     scopes.split_ascii_whitespace().any(|s| s == scope)
 }
 
-/// Whether every name of `scopes` is among `granted`.
+/// Whether a user who was granted `granted` holds every name of `scopes`
+/// (the identity scopes they always hold).
 pub fn within(scopes: &str, granted: &str) -> bool {
     scopes
         .split_ascii_whitespace()
-        .all(|scope| includes(granted, scope))
+        .all(|scope| is_identity(scope) || includes(granted, scope))
 }
 
-/// The names of `scopes` that `granted` also holds, in `scopes`' order.
+/// The names of `scopes` that a user granted `granted` holds, in `scopes`'
+/// order (the identity scopes they always hold).
 pub fn intersection(scopes: &str, granted: &str) -> String {
     scopes
         .split_ascii_whitespace()
-        .filter(|scope| includes(granted, scope))
+        .filter(|scope| is_identity(scope) || includes(granted, scope))
         .collect::<Vec<_>>()
         .join(" ")
 }

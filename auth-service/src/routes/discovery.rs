@@ -10,6 +10,7 @@ use shared::token::Keys;
 
 use super::PasswordGrant;
 use crate::domain::GrantType;
+use crate::domain::scope::IDENTITY_SCOPES;
 
 /// Where the JWK Set is, under the public URL.
 pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
@@ -20,6 +21,8 @@ pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
     "issuer": "auth-service",
     "authorization_endpoint": "http://localhost:8081/v1/authorize",
     "token_endpoint": "http://localhost:8081/v1/token",
+    "userinfo_endpoint": "http://localhost:8081/v1/userinfo",
+    "end_session_endpoint": "http://localhost:8081/v1/end-session",
     "jwks_uri": "http://localhost:8081/.well-known/jwks.json",
     "revocation_endpoint": "http://localhost:8081/v1/revoke",
     "revocation_endpoint_auth_methods_supported": ["none"],
@@ -31,7 +34,12 @@ pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
     "code_challenge_methods_supported": ["S256"],
     "authorization_response_iss_parameter_supported": true,
     "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
-    "scopes_supported": ["items:read", "items:write"],
+    "scopes_supported": ["items:read", "items:write", "openid", "profile", "email"],
+    "subject_types_supported": ["public"],
+    "id_token_signing_alg_values_supported": ["ES256"],
+    "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "preferred_username"],
+    "acr_values_supported": ["aal1"],
+    "prompt_values_supported": ["none", "login"],
     "service_documentation": "http://localhost:8081/docs/"
 }))]
 pub struct ServerMetadata {
@@ -41,6 +49,10 @@ pub struct ServerMetadata {
     authorization_endpoint: String,
     /// Where tokens are issued.
     token_endpoint: String,
+    /// OpenID Connect userinfo.
+    userinfo_endpoint: String,
+    /// OpenID Connect RP-Initiated Logout.
+    end_session_endpoint: String,
     /// The public verification keys.
     jwks_uri: String,
     /// Where tokens are revoked (RFC 7009).
@@ -65,8 +77,18 @@ pub struct ServerMetadata {
     /// Public clients send none (their `client_id` alone); confidential
     /// clients authenticate.
     token_endpoint_auth_methods_supported: [&'static str; 3],
-    /// The scopes users are granted.
+    /// The scopes users are granted, and OpenID Connect's.
     scopes_supported: Vec<String>,
+    /// A user's `sub` is the same for every client.
+    subject_types_supported: [&'static str; 1],
+    /// ID tokens are ES256.
+    id_token_signing_alg_values_supported: [&'static str; 1],
+    /// What ID tokens and userinfo may say.
+    claims_supported: [&'static str; 12],
+    /// `aal1`: a password.
+    acr_values_supported: [&'static str; 1],
+    /// `none` (silent renewal) and `login` (ask again).
+    prompt_values_supported: [&'static str; 2],
     /// The interactive API documentation.
     service_documentation: String,
 }
@@ -83,6 +105,8 @@ impl ServerMetadata {
             issuer: issuer.to_owned(),
             authorization_endpoint: format!("{public_url}/v1/authorize"),
             token_endpoint: format!("{public_url}/v1/token"),
+            userinfo_endpoint: format!("{public_url}/v1/userinfo"),
+            end_session_endpoint: format!("{public_url}/v1/end-session"),
             jwks_uri: format!("{public_url}{JWKS_PATH}"),
             revocation_endpoint: format!("{public_url}/v1/revoke"),
             revocation_endpoint_auth_methods_supported: ["none"],
@@ -105,7 +129,29 @@ impl ServerMetadata {
                 "client_secret_basic",
                 "client_secret_post",
             ],
-            scopes_supported: scopes.split_ascii_whitespace().map(str::to_owned).collect(),
+            scopes_supported: scopes
+                .split_ascii_whitespace()
+                .chain(IDENTITY_SCOPES)
+                .map(str::to_owned)
+                .collect(),
+            subject_types_supported: ["public"],
+            id_token_signing_alg_values_supported: ["ES256"],
+            claims_supported: [
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "amr",
+                "acr",
+                "sid",
+                "azp",
+                "preferred_username",
+            ],
+            acr_values_supported: ["aal1"],
+            prompt_values_supported: ["none", "login"],
             service_documentation: format!("{public_url}/docs/"),
         }
     }
@@ -116,6 +162,8 @@ impl ServerMetadata {
 pub struct PublishedKeys {
     /// The signer's keys (the public halves are published).
     pub keys: Keys,
+    /// The ID tokens' keys, when not the same.
+    pub id_token_keys: Option<Keys>,
     /// `Cache-Control: max-age` of the JWK Set.
     pub max_age_seconds: u64,
 }
@@ -137,20 +185,24 @@ pub(super) struct JwkSetDoc {
     get,
     path = "/.well-known/jwks.json",
     tag = "discovery",
-    summary = "The public keys that verify access tokens (JWK Set, RFC 7517).",
+    summary = "The public keys that verify access tokens and ID tokens (JWK Set, RFC 7517).",
     description = "Every key a verifier may see: the active key, and during a rotation the \
                    next one (published before it signs) and the previous one (until its tokens \
-                   expire). Each `kid` is the key's RFC 7638 thumbprint. Never a secret: under \
-                   HS256 the set is empty. Cacheable for `max-age` seconds \
+                   expire); and the ES256 key of ID tokens when it is not the same. Each `kid` \
+                   is the key's RFC 7638 thumbprint. Never a secret: under HS256 only the ID \
+                   token key is listed. Cacheable for `max-age` seconds \
                    (`AUTH__TOKENS__JWKS_MAX_AGE_SECONDS`).",
     responses((status = 200, description = "The JWK Set.", body = JwkSetDoc)),
 )]
 pub(super) async fn jwks(published: web::Data<PublishedKeys>) -> HttpResponse {
-    let set = published
+    let mut set = published
         .keys
         .current()
         .map(|ring| ring.jwks())
         .unwrap_or_default();
+    if let Some(ring) = published.id_token_keys.as_ref().and_then(Keys::current) {
+        set.keys.extend(ring.jwks().keys);
+    }
     HttpResponse::Ok()
         .insert_header((
             CACHE_CONTROL,
@@ -186,9 +238,8 @@ pub(super) async fn authorization_server(metadata: web::Data<ServerMetadata>) ->
     path = "/.well-known/openid-configuration",
     tag = "discovery",
     summary = "The same metadata where OpenID Connect verifiers look for it.",
-    description = "The RFC 8414 document again, for verifiers (ASP.NET, Spring and others) that \
-                   find `jwks_uri` here. This is not an OpenID Provider: no ID tokens, no \
-                   userinfo endpoint.",
+    description = "OpenID Connect discovery: the same document, for relying parties and for \
+                   verifiers (ASP.NET, Spring and others) that find `jwks_uri` here.",
     responses((status = 200, description = "The metadata.", body = ServerMetadata)),
 )]
 pub(super) async fn openid_configuration(metadata: web::Data<ServerMetadata>) -> HttpResponse {

@@ -13,7 +13,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use shared::auth::{AuthError, Authorized, Caller, RequiredScope};
 use shared::problem::ApiError;
 
-use crate::domain::scope::ADMIN_SCOPE;
+use crate::domain::scope::{ADMIN_SCOPE, OPENID_SCOPE};
 use crate::sessions::Sessions;
 
 /// A caller as an extractor gives it.
@@ -48,6 +48,16 @@ pub(super) struct AdminScope;
 impl RequiredScope for AdminScope {
     const SCOPE: &'static str = ADMIN_SCOPE;
 }
+
+/// `openid`: the caller may read who they are at userinfo.
+pub(super) struct OpenIdScope;
+
+impl RequiredScope for OpenIdScope {
+    const SCOPE: &'static str = OPENID_SCOPE;
+}
+
+/// A caller with a live token granting `openid`.
+pub(super) type OpenIdCaller = Live<Authorized<OpenIdScope>>;
 
 /// What `C` extracts, once its token is known to be live.
 pub(super) struct Live<C>(C);

@@ -25,6 +25,7 @@ mod password;
 mod refresh_cookie;
 mod revoke;
 mod token;
+mod userinfo;
 mod users;
 
 pub use authorize::SignInPage;
@@ -82,6 +83,16 @@ fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::Ser
         resource("/v1/authorize")
             .route(web::get().to(authorize::authorize))
             .route(web::post().to(authorize::sign_in)),
+    )
+    .service(
+        resource("/v1/end-session")
+            .route(web::get().to(authorize::end_session::end_session))
+            .route(web::post().to(authorize::end_session::end_session_post)),
+    )
+    .service(
+        resource("/v1/userinfo")
+            .route(web::get().to(userinfo::userinfo))
+            .route(web::post().to(userinfo::userinfo_post)),
     )
     .service(resource("/v1/users").route(web::post().to(users::register)))
     .service(resource("/v1/token").route(web::post().to(token::token)))
@@ -182,6 +193,10 @@ impl utoipa::Modify for ClientAuthentication {
         login::flask_login,
         authorize::authorize,
         authorize::sign_in,
+        authorize::end_session::end_session,
+        authorize::end_session::end_session_post,
+        userinfo::userinfo,
+        userinfo::userinfo_post,
         token::token,
         logout::logout,
         revoke::revoke,

@@ -86,8 +86,14 @@ pub trait AuthorizationStore: Send + Sync + 'static {
         now: i64,
     ) -> Result<Option<BrowserSession>, StoreError>;
 
-    /// Ends a browser session; whether it was live.
-    async fn end_browser_session(&self, id_hash: &[u8], now: i64) -> Result<bool, StoreError>;
+    /// Ends a browser session and the sessions of the apps it signed in to
+    /// (`event` written when it was live); whether it was.
+    async fn end_browser_session(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+        event: &NewEvent,
+    ) -> Result<bool, StoreError>;
 }
 
 const CODE_COLUMNS: &str = "SELECT code_hash, client_id, user_id, redirect_uri, code_challenge, \
@@ -211,16 +217,36 @@ impl AuthorizationStore for SqlAuthStore {
         decode_one(row.as_ref(), session_from, "decoding a browser session")
     }
 
-    async fn end_browser_session(&self, id_hash: &[u8], now: i64) -> Result<bool, StoreError> {
+    async fn end_browser_session(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+        event: &NewEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin("starting a sign-out").await?;
         let ended = sqlx::query(
             "UPDATE browser_sessions SET ended_at = $2 WHERE id_hash = $1 AND ended_at IS NULL",
         )
         .bind(id_hash)
         .bind(now)
-        .execute(&self.db.pool)
+        .execute(&mut *tx)
         .await
         .map_err(failed("ending a browser session"))?
-        .rows_affected();
-        Ok(ended > 0)
+        .rows_affected()
+            > 0;
+        if !ended {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE refresh_families SET revoked_at = $2 \
+             WHERE browser_session_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(failed("ending a browser's app sessions"))?;
+        commit_event(tx, event, "committing a sign-out").await?;
+        Ok(true)
     }
 }

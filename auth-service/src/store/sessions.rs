@@ -28,6 +28,8 @@ pub struct Family {
     /// The client it was issued to; `None` for a password login without
     /// client authentication.
     pub client_id: Option<String>,
+    /// The browser session it came from (the code flow), as its hash.
+    pub browser_session_hash: Option<Vec<u8>>,
 }
 
 /// A refresh token to store.
@@ -130,6 +132,7 @@ fn family_from(row: &AnyRow) -> Result<Family, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         client_id: row.try_get("client_id")?,
+        browser_session_hash: row.try_get("browser_session_hash")?,
     })
 }
 
@@ -156,8 +159,8 @@ impl SessionStore for SqlAuthStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin("starting a session").await?;
         sqlx::query(
-            "INSERT INTO refresh_families (id, user_id, scope, created_at, expires_at, client_id) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO refresh_families (id, user_id, scope, created_at, expires_at, client_id, \
+             browser_session_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&family.id)
         .bind(&family.user_id)
@@ -165,6 +168,7 @@ impl SessionStore for SqlAuthStore {
         .bind(family.created_at)
         .bind(family.expires_at)
         .bind(family.client_id.as_deref())
+        .bind(family.browser_session_hash.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(failed("inserting a refresh family"))?;
@@ -295,7 +299,8 @@ impl SessionStore for SqlAuthStore {
             filter.text("id >", after);
         }
         let sql = format!(
-            "SELECT id, user_id, scope, created_at, expires_at, client_id FROM refresh_families{} \
+            "SELECT id, user_id, scope, created_at, expires_at, client_id, browser_session_hash \
+             FROM refresh_families{} \
              AND revoked_at IS NULL ORDER BY id LIMIT {limit}",
             filter.clause()
         );

@@ -20,7 +20,7 @@ fn kid_of(token: &str) -> String {
 }
 
 #[tokio::test]
-async fn under_hs256_the_jwk_set_is_empty_and_cacheable() {
+async fn under_hs256_the_jwk_set_holds_only_the_id_token_key_and_is_cacheable() {
     let app = spawn_app().await;
     let response = app
         .get("/.well-known/jwks.json")
@@ -29,7 +29,18 @@ async fn under_hs256_the_jwk_set_is_empty_and_cacheable() {
         .expect("request");
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "public, max-age=300");
-    assert_eq!(json_body(response).await, json!({ "keys": [] }));
+    let set = json_body(response).await;
+    let keys = set["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 1, "{set}");
+    assert_eq!(
+        (
+            keys[0]["alg"].as_str(),
+            keys[0]["crv"].as_str(),
+            keys[0].get("d")
+        ),
+        (Some("ES256"), Some("P-256"), None),
+        "no secret, only the ID token key: {set}"
+    );
 }
 
 #[tokio::test]
@@ -64,15 +75,24 @@ async fn the_jwk_set_holds_the_public_key_that_verifies_the_tokens_under_its_thu
                 .expect("request"),
         )
         .await;
-        let keys = set["keys"].as_array().expect("keys");
+        let all = set["keys"].as_array().expect("keys");
+        let keys: Vec<&Value> = all.iter().filter(|k| k["alg"] == name).collect();
         assert_eq!(
             keys.len(),
             2,
             "the next key is published before it signs: {set}"
         );
+        // ES256 signs ID tokens with the same ring; EdDSA needs a key of their own.
+        let id_token_keys = all.len() - keys.len();
+        assert_eq!(
+            id_token_keys,
+            usize::from(algorithm == Algorithm::EdDSA),
+            "{set}"
+        );
         let signing = keys
             .iter()
             .find(|k| k["kid"] == kid_of(&token))
+            .copied()
             .expect("the token's key");
         assert_eq!(
             (
@@ -111,6 +131,8 @@ async fn the_metadata_is_built_from_the_public_url_never_from_the_host_header() 
         "issuer": "https://auth.example",
         "authorization_endpoint": "https://auth.example/v1/authorize",
         "token_endpoint": "https://auth.example/v1/token",
+        "userinfo_endpoint": "https://auth.example/v1/userinfo",
+        "end_session_endpoint": "https://auth.example/v1/end-session",
         "jwks_uri": "https://auth.example/.well-known/jwks.json",
         "revocation_endpoint": "https://auth.example/v1/revoke",
         "revocation_endpoint_auth_methods_supported": ["none"],
@@ -122,7 +144,12 @@ async fn the_metadata_is_built_from_the_public_url_never_from_the_host_header() 
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
-        "scopes_supported": ["items:read", "items:write"],
+        "scopes_supported": ["items:read", "items:write", "openid", "profile", "email"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "preferred_username"],
+        "acr_values_supported": ["aal1"],
+        "prompt_values_supported": ["none", "login"],
         "service_documentation": "https://auth.example/docs/"
     });
     for path in [

@@ -28,12 +28,25 @@ const CHEAP_HASHING: [(&str, &str); 2] = [
 /// auth-service's builder: port 0, a fresh database, the test secret, a
 /// manual clock, cheap hashing.
 pub(crate) async fn builder() -> TestAppBuilder {
-    TestApp::builder("AUTH").await.envs(&CHEAP_HASHING)
+    let builder = TestApp::builder("AUTH").await.envs(&CHEAP_HASHING);
+    let url = builder.environment()["AUTH__DATABASE__URL"].clone();
+    with_id_token_key(builder, &url)
 }
 
 /// The same over the database at `url`.
 pub(crate) fn builder_on(url: &str) -> TestAppBuilder {
-    TestApp::builder_on("AUTH", url).envs(&CHEAP_HASHING)
+    with_id_token_key(TestApp::builder_on("AUTH", url).envs(&CHEAP_HASHING), url)
+}
+
+/// On PostgreSQL, one ID token key file for the test process, in the
+/// temporary folder (replicas must share one; on SQLite it is made beside
+/// the database file, not in the working directory).
+fn with_id_token_key(builder: TestAppBuilder, url: &str) -> TestAppBuilder {
+    if !url.starts_with("postgres") {
+        return builder;
+    }
+    let key = std::env::temp_dir().join(format!("jwt-pair-id-token-{}.pem", std::process::id()));
+    builder.env("AUTH__OIDC__ID_TOKEN_KEY_FILE", &key.display().to_string())
 }
 
 /// Writes users into the database at `url` through the store, as the

@@ -678,3 +678,187 @@ async fn with_the_password_grant_off_only_the_sign_in_page_takes_passwords() {
     let (status, tokens) = exchange(&test.app, &client_id, &code, Some(VERIFIER)).await;
     assert_eq!(status, 200, "{tokens}");
 }
+
+/// The claims of a JWT, unverified (the test verifies it separately).
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("JSON")
+}
+
+#[tokio::test]
+async fn openid_adds_an_id_token_userinfo_answers_and_an_id_token_is_no_access_token() {
+    let test = sign_in_app().await;
+    let (status, app) = test
+        .client(json!({
+            "name": "Notes",
+            "scopes": ["items:read"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "redirect_uris": [APP],
+            "post_logout_redirect_uris": ["http://127.0.0.1/signed-out"],
+            "public": true,
+        }))
+        .await;
+    assert_eq!(status, 201, "{app}");
+    let client_id = app["client_id"].as_str().expect("id").to_owned();
+    let challenge = challenge(VERIFIER);
+    let mut params = request(&client_id, &challenge);
+    params[3] = ("scope", "openid profile items:read");
+    params.push(("nonce", "n-0S6_WzA2Mj"));
+    let mut browser = Browser::default();
+    let page = browser.authorize(&test.app, &params).await;
+    let back = browser.submit(&test.app, &page, "alice", PASSWORD).await;
+    let code = back.redirect_query()["code"].clone();
+    let (status, tokens) = exchange(&test.app, &client_id, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["scope"], "openid profile items:read");
+    let id_token = tokens["id_token"].as_str().expect("an ID token");
+
+    // Verified with the published key, as any relying party would.
+    let (_, set) = send(test.app.get("/.well-known/jwks.json")).await;
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(id_token.split('.').next().expect("header"))
+            .expect("b64"),
+    )
+    .expect("JSON");
+    assert_eq!(header["alg"], "ES256");
+    let jwk = set["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("the ID token's key is published");
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone()).expect("a JWK");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.set_audience(&[&client_id]);
+    validation.set_issuer(&["auth-service"]);
+    jsonwebtoken::decode::<Value>(
+        id_token,
+        &jsonwebtoken::DecodingKey::from_jwk(&jwk).expect("key"),
+        &validation,
+    )
+    .expect("the ID token verifies");
+    let claims = claims_of(id_token);
+    let access = tokens["access_token"].as_str().expect("access");
+    assert_eq!(claims["sub"], claims_of(access)["sub"]);
+    assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(claims["azp"], client_id.as_str());
+    assert_eq!(claims["amr"], json!(["pwd"]));
+    assert_eq!(claims["acr"], "aal1");
+    assert_eq!(claims["preferred_username"], "alice");
+    assert_eq!(claims["sid"], claims_of(access)["sid"]);
+    assert!(
+        claims["auth_time"]
+            .as_u64()
+            .is_some_and(|t| t <= claims["iat"].as_u64().expect("iat"))
+    );
+
+    let (status, info) = send(test.app.get("/v1/userinfo").bearer_auth(access)).await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(
+        info,
+        json!({"sub": claims["sub"], "preferred_username": "alice"})
+    );
+    let (status, _) = send(test.app.post("/v1/userinfo").bearer_auth(access)).await;
+    assert_eq!(status, 200);
+    // An ID token is not an access token: its audience is the app.
+    let (status, _) = send(test.app.get("/v1/me").bearer_auth(id_token)).await;
+    assert_eq!(status, 401);
+    let (status, _) = send(test.app.get("/v1/userinfo").bearer_auth(id_token)).await;
+    assert_eq!(status, 401);
+    // A token without openid reads no userinfo.
+    let plain = test.app.password_grant("alice", PASSWORD).await;
+    let plain = plain["access_token"].as_str().expect("access");
+    let (status, _) = send(test.app.get("/v1/userinfo").bearer_auth(plain)).await;
+    assert_eq!(status, 403);
+
+    // A refresh keeps openid (the identity scopes are the user's own).
+    let refresh = tokens["refresh_token"].as_str().expect("refresh");
+    let (status, renewed) = refresh_as(&test.app, refresh, Some(&client_id)).await;
+    assert_eq!(
+        (status, renewed["scope"].as_str()),
+        (200, Some("openid profile items:read"))
+    );
+
+    // RP-initiated logout with the ID token: the browser and the app's session end.
+    let hint_logout = [
+        ("id_token_hint", id_token),
+        ("post_logout_redirect_uri", "http://127.0.0.1/signed-out"),
+        ("state", "bye"),
+    ];
+    let unregistered = [
+        ("id_token_hint", id_token),
+        ("post_logout_redirect_uri", "https://evil.example/"),
+    ];
+    let answer = browser
+        .answer(test.app.get("/v1/end-session").query(&unregistered))
+        .await;
+    assert_eq!(answer.status, 400);
+    assert!(answer.location.is_none());
+    let answer = browser
+        .answer(test.app.get("/v1/end-session").query(&hint_logout))
+        .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    assert_eq!(
+        answer.location.as_deref(),
+        Some("http://127.0.0.1/signed-out?state=bye")
+    );
+    let renewed = renewed["refresh_token"].as_str().expect("refresh");
+    let (status, _) = refresh_as(&test.app, renewed, Some(&client_id)).await;
+    assert_eq!(status, 400, "the app's session ended");
+    let mut silent = request(&client_id, &challenge);
+    silent.push(("prompt", "none"));
+    let answer = browser.authorize(&test.app, &silent).await;
+    assert_eq!(answer.redirect_query()["error"], "login_required");
+}
+
+#[tokio::test]
+async fn without_an_id_token_hint_end_session_asks_first() {
+    let test = sign_in_app().await;
+    let client_id = test.public_app().await;
+    let mut browser = Browser::default();
+    let code = code_for(&mut browser, &test.app, &client_id).await;
+    let (_, tokens) = exchange(&test.app, &client_id, &code, Some(VERIFIER)).await;
+    let challenge = challenge(VERIFIER);
+    let mut silent = request(&client_id, &challenge);
+    silent.push(("prompt", "none"));
+
+    // A bare link (another page's, say) ends nothing: it asks.
+    let ask = browser.answer(test.app.get("/v1/end-session")).await;
+    assert_eq!(ask.status, 200);
+    assert!(ask.body.contains("Sign out"), "{}", ask.body);
+    assert!(
+        browser
+            .authorize(&test.app, &silent)
+            .await
+            .redirect_query()
+            .contains_key("code")
+    );
+    // A post from elsewhere is refused.
+    let forged = Browser::default()
+        .answer(
+            test.app
+                .post("/v1/end-session")
+                .form(&[("form_token", "x")]),
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    // The user confirms on the page.
+    let mut form = ask.hidden_fields();
+    form.retain(|(name, _)| name == "form_token");
+    let done = browser
+        .answer(
+            test.app
+                .post("/v1/end-session")
+                .header("origin", PUBLIC_ORIGIN)
+                .form(&form),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("signed out"), "{}", done.body);
+    let answer = browser.authorize(&test.app, &silent).await;
+    assert_eq!(answer.redirect_query()["error"], "login_required");
+    let refresh = tokens["refresh_token"].as_str().expect("refresh");
+    let (status, _) = refresh_as(&test.app, refresh, Some(&client_id)).await;
+    assert_eq!(status, 400, "the apps it signed in to are signed out too");
+}

@@ -590,11 +590,17 @@ impl TokenSigner {
     /// Signs any claims as they are (tests use it to mint expired or
     /// mis-addressed tokens).
     pub fn sign(&self, claims: &Claims) -> Result<String, SignError> {
+        self.sign_json(claims)
+    }
+
+    /// Signs another kind of token with this signer's active key (an
+    /// OpenID Connect ID token): `payload` as it serializes.
+    pub fn sign_json(&self, payload: &impl serde::Serialize) -> Result<String, SignError> {
         // What `jsonwebtoken::encode` does, with the header the ring encoded once.
         let ring = self.keys.load();
         let ring = ring.as_deref().ok_or(SignError::NoSigningKey)?;
         let (header_b64, key) = ring.signing_key().ok_or(SignError::NoSigningKey)?;
-        let payload = serde_json::to_vec(claims).map_err(jsonwebtoken::errors::Error::from)?;
+        let payload = serde_json::to_vec(payload).map_err(jsonwebtoken::errors::Error::from)?;
         let mut token = format!("{header_b64}.");
         URL_SAFE_NO_PAD.encode_string(payload, &mut token);
         let signature = jsonwebtoken::crypto::sign(token.as_bytes(), key, ring.algorithm())?;

@@ -22,6 +22,7 @@
 //!   constant time. The page is HTML with one inline style allowed by its
 //!   hash: no script, no other origin, no framing.
 
+pub(super) mod end_session;
 mod page;
 mod request;
 
@@ -47,6 +48,8 @@ use request::{
 
 const SESSION_COOKIE: &str = "auth_session";
 const FORM_COOKIE: &str = "auth_form";
+const AUTHORIZE_PATH: &str = "/v1/authorize";
+const END_SESSION_PATH: &str = "/v1/end-session";
 
 /// What the page needs to know of this service (app data).
 #[derive(Debug, Clone)]
@@ -122,21 +125,22 @@ async fn current_session(
     req: &HttpRequest,
     authorizations: &Authorizations,
 ) -> Result<Option<(BrowserSession, User)>, Refusal> {
-    let mut cookies = req
-        .cookies()
-        .map(|cookies| {
-            cookies
-                .iter()
-                .filter(|cookie| cookie.name() == SESSION_COOKIE)
-                .map(|cookie| cookie.value().to_owned())
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    if cookies.len() != 1 {
-        return Ok(None);
+    match session_cookie_value(req) {
+        Some(id) => Ok(authorizations.browser_session(&id).await?),
+        None => Ok(None),
     }
-    let id = cookies.pop().unwrap_or_default();
-    Ok(authorizations.browser_session(&id).await?)
+}
+
+/// The browser session cookie's value, when the request carries exactly
+/// one (more is cookie tossing: none counts).
+fn session_cookie_value(req: &HttpRequest) -> Option<String> {
+    let cookies = req.cookies().ok()?;
+    let mut values = cookies
+        .iter()
+        .filter(|cookie| cookie.name() == SESSION_COOKIE)
+        .map(|cookie| cookie.value().to_owned());
+    let first = values.next()?;
+    values.next().is_none().then_some(first)
 }
 
 /// Sends the browser back with a code for `user`.
@@ -349,7 +353,7 @@ pub(super) async fn sign_in(
         let max_age = authorizations.browser_session_ms / 1000;
         let cookies = [
             session_cookie(&page_data, cookie_value, max_age),
-            form_cookie(&page_data, String::new(), 0),
+            form_cookie(&page_data, AUTHORIZE_PATH, String::new(), 0),
         ];
         for cookie in cookies {
             response
@@ -391,14 +395,13 @@ fn session_cookie(page: &SignInPage, value: String, max_age_seconds: i64) -> Coo
 }
 
 /// The form token: only the page's own post carries it (Strict).
-fn form_cookie(page: &SignInPage, value: String, max_age_seconds: i64) -> Cookie<'static> {
-    page.cookie(
-        FORM_COOKIE,
-        "/v1/authorize",
-        SameSite::Strict,
-        value,
-        max_age_seconds,
-    )
+fn form_cookie(
+    page: &SignInPage,
+    path: &str,
+    value: String,
+    max_age_seconds: i64,
+) -> Cookie<'static> {
+    page.cookie(FORM_COOKIE, path, SameSite::Strict, value, max_age_seconds)
 }
 
 impl SignInPage {

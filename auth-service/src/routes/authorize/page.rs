@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest as _, Sha256};
 
 use super::request::{AuthorizeParams, ValidRequest};
-use super::{SignInPage, form_cookie};
+use super::{AUTHORIZE_PATH, END_SESSION_PATH, SignInPage, form_cookie};
 use crate::secret;
 
 /// The sign-in form, with a new form token in its cookie.
@@ -61,7 +61,36 @@ pub(super) fn sign_in_page(
     );
     // A new token each time the form is shown; adding a cookie to a
     // response we built cannot fail.
-    let _ = response.add_cookie(&form_cookie(page_data, token, 600));
+    let _ = response.add_cookie(&form_cookie(page_data, AUTHORIZE_PATH, token, 600));
+    response
+}
+
+/// "Sign out?": asked when end-session cannot tell which app sent the
+/// browser (no `id_token_hint`), so that no other page signs a user out.
+pub(super) fn sign_out_page(
+    hidden: &[(&str, &str)],
+    redirect_uri: Option<&str>,
+    page_data: &SignInPage,
+) -> HttpResponse {
+    let token = secret::random(32);
+    let hidden: String = hidden
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">\n",
+                escape(value)
+            )
+        })
+        .collect();
+    let body = format!(
+        "<p>Sign out of every app you signed in to in this browser?</p>\n\
+         <form method=\"post\" action=\"end-session\">\n{hidden}\
+         <input type=\"hidden\" name=\"form_token\" value=\"{token}\">\n\
+         <button type=\"submit\" autofocus>Sign out</button>\n</form>\n"
+    );
+    let action = redirect_uri.map_or_else(|| "'self'".to_owned(), form_action);
+    let mut response = page_with(StatusCode::OK, "Sign out", &body, &action);
+    let _ = response.add_cookie(&form_cookie(page_data, END_SESSION_PATH, token, 600));
     response
 }
 

@@ -256,7 +256,7 @@ pub(super) async fn validate(
         }
     };
     let requested = params.scope.as_deref().unwrap_or(&client.scopes);
-    let requested = scope::narrow(&client.scopes, Some(requested))
+    let requested = scope::narrow(&scope::with_identity(&client.scopes), Some(requested))
         .map_err(|why| redirect(OAuthCode::InvalidScope, &why))?;
     let prompt = match params.prompt.as_deref().map(str::trim) {
         None | Some("") => Prompt::Default,

@@ -9,7 +9,10 @@ use super::{Issued, TokenRequest};
 use crate::audit::{self, Actor};
 use crate::authorization::{Authorizations, Exchange, ExchangeError};
 use crate::clients::Clients;
-use crate::domain::{GrantType, scope};
+use crate::domain::GrantType;
+use crate::domain::scope::{self, OPENID_SCOPE};
+use crate::failure::Failure;
+use crate::id_tokens::{IdToken, IdTokens};
 use crate::routes::client_address::ClientAddress;
 use crate::routes::client_auth;
 use crate::routes::oauth_error::{OAuthCode, TokenError};
@@ -18,9 +21,12 @@ use crate::sessions::Sessions;
 pub(super) async fn grant(
     req: &HttpRequest,
     address: &ClientAddress,
-    clients: &Clients,
-    authorizations: &Authorizations,
-    sessions: &Sessions,
+    (clients, authorizations, sessions, id_tokens): (
+        &Clients,
+        &Authorizations,
+        &Sessions,
+        &IdTokens,
+    ),
     mut request: TokenRequest,
 ) -> Result<Issued, TokenError> {
     let client = request
@@ -58,15 +64,30 @@ pub(super) async fn grant(
     let event = actor.event(audit::CODE_EXCHANGED, authorizations.clock.now_ms());
     let tokens = sessions
         .start_as(
-            redeemed.session_id,
+            redeemed.session_id.clone(),
             &redeemed.user,
             scope,
             Some(&client.client_id),
+            redeemed.code.session_hash.as_deref(),
             event.client(&client.client_id),
         )
         .await
         .map_err(ApiError::from)?;
+    let id_token = scope::includes(&tokens.scope, OPENID_SCOPE)
+        .then(|| {
+            id_tokens.issue(&IdToken {
+                user: &redeemed.user,
+                client_id: &client.client_id,
+                session_id: &redeemed.session_id,
+                auth_time_ms: redeemed.code.auth_time,
+                nonce: redeemed.code.nonce.as_deref(),
+                scope: &tokens.scope,
+            })
+        })
+        .transpose()
+        .map_err(|e| ApiError::from(Failure::from(e)))?;
     let mut issued = Issued::from(tokens);
+    issued.id_token = id_token;
     // The session exists either way (it can be ended); only a client with
     // the refresh_token grant holds its refresh token.
     if !client.allows(GrantType::RefreshToken) {

@@ -37,5 +37,6 @@ pub(super) async fn grant(
         access,
         refresh_token: None,
         scope,
+        id_token: None,
     })
 }

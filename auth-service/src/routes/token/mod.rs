@@ -31,6 +31,7 @@ use crate::accounts::Accounts;
 use crate::authorization::Authorizations;
 use crate::clients::Clients;
 use crate::domain::GrantType;
+use crate::id_tokens::IdTokens;
 use crate::sessions::{Sessions, TokenPair};
 use crate::store::Client;
 
@@ -110,6 +111,10 @@ pub(super) struct TokenResponse<'a> {
     refresh_token: Option<&'a str>,
     /// The granted scopes, space-separated.
     scope: &'a str,
+    /// OpenID Connect: who signed in, for the client (the code flow with
+    /// the scope `openid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<&'a str>,
 }
 
 /// Get tokens: the OAuth 2.0 token endpoint.
@@ -142,7 +147,7 @@ pub(super) struct TokenResponse<'a> {
 pub(super) async fn token(
     req: HttpRequest,
     client: ClientAddress,
-    (accounts, sessions, clients, authorizations): Grants,
+    (accounts, sessions, clients, authorizations, id_tokens): Grants,
     cookie: web::Data<RefreshCookie>,
     request: Result<JsonOrForm<TokenRequest>, BodyError>,
 ) -> Result<HttpResponse, TokenError> {
@@ -172,8 +177,8 @@ pub(super) async fn token(
     }
     let issued = match grant {
         GrantType::AuthorizationCode => {
-            authorization_code::grant(&req, &client, &clients, &authorizations, &sessions, request)
-                .await?
+            let decisions = (&**clients, &**authorizations, &**sessions, &**id_tokens);
+            authorization_code::grant(&req, &client, decisions, request).await?
         }
         GrantType::Password => {
             password::grant(&req, &client, &accounts, &sessions, &cookie, request).await?
@@ -194,6 +199,7 @@ type Grants = (
     web::Data<Sessions>,
     web::Data<Clients>,
     web::Data<Authorizations>,
+    web::Data<IdTokens>,
 );
 
 /// What a grant issues.
@@ -202,6 +208,8 @@ struct Issued {
     /// None for a service client.
     refresh_token: Option<String>,
     scope: String,
+    /// The code flow with `openid`.
+    id_token: Option<String>,
 }
 
 impl From<TokenPair> for Issued {
@@ -210,6 +218,7 @@ impl From<TokenPair> for Issued {
             access: pair.access,
             refresh_token: Some(pair.refresh_token),
             scope: pair.scope,
+            id_token: None,
         }
     }
 }
@@ -234,5 +243,6 @@ fn respond(issued: Issued, cookie: &RefreshCookie) -> HttpResponse {
             expires_in: issued.access.expires_in,
             refresh_token,
             scope: &issued.scope,
+            id_token: issued.id_token.as_deref(),
         })
 }

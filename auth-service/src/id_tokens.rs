@@ -1,0 +1,122 @@
+//! OpenID Connect ID tokens (Core 2, 3.1.3.6): what the code flow adds for
+//! the scope `openid`, so a relying party learns who signed in.
+//!
+//! Policy: ES256 always (every relying party can check it with the JWK
+//! Set), with the access tokens' key when `JWT_ALGORITHM=ES256`, otherwise
+//! with a key of its own (`AUTH__OIDC__ID_TOKEN_KEY_FILE`, made at first
+//! start when unset). `aud` is the client, never a resource server, so no
+//! verifier of access tokens (`shared`) accepts one. `amr` is `["pwd"]` and
+//! `acr` `aal1`: a password is all this service asks for today.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use shared::clock::Clock;
+use shared::token::{Keys, SignError, TokenSigner};
+
+use crate::domain::scope;
+use crate::store::User;
+
+/// Signs ID tokens, shared by every worker.
+pub struct IdTokens {
+    /// An ES256 signer (its audiences and scopes are not used).
+    pub signer: TokenSigner,
+    /// Its keys, to read an `id_token_hint` back.
+    pub keys: Keys,
+    /// `iss`: `JWT_ISSUER`.
+    pub issuer: String,
+    /// Seconds an ID token lives.
+    pub lifetime_seconds: u64,
+    /// Where "now" comes from.
+    pub clock: Clock,
+}
+
+/// What one ID token says.
+#[derive(Debug)]
+pub struct IdToken<'a> {
+    /// Who signed in.
+    pub user: &'a User,
+    /// The client it is for (`aud`, `azp`).
+    pub client_id: &'a str,
+    /// The session the code started (`sid`).
+    pub session_id: &'a str,
+    /// When the user typed the password, in milliseconds.
+    pub auth_time_ms: i64,
+    /// The authorization request's `nonce`.
+    pub nonce: Option<&'a str>,
+    /// The scopes granted: `profile` adds `preferred_username`.
+    pub scope: &'a str,
+}
+
+#[derive(Serialize)]
+struct IdClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    exp: u64,
+    iat: u64,
+    auth_time: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    amr: [&'static str; 1],
+    acr: &'static str,
+    sid: &'a str,
+    azp: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preferred_username: Option<&'a str>,
+}
+
+/// What an `id_token_hint` (RP-Initiated Logout 1.0) tells: an ID token
+/// this service signed, perhaps expired.
+#[derive(Debug, Deserialize)]
+pub struct Hint {
+    /// The user.
+    pub sub: String,
+    /// The client it was issued to.
+    pub aud: String,
+    /// The session its code started.
+    pub sid: Option<String>,
+    iss: String,
+}
+
+impl IdTokens {
+    /// The claims of an ID token this service signed (its expiry aside: a
+    /// relying party may send an old one to sign out); `None` otherwise.
+    pub fn read_hint(&self, token: &str) -> Option<Hint> {
+        let (message, signature) = token.rsplit_once('.')?;
+        let (header, payload) = message.split_once('.')?;
+        let header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+        let ring = self.keys.current()?;
+        if header["alg"] != serde_json::json!(shared::token::algorithm_name(ring.algorithm())) {
+            return None;
+        }
+        let key = ring.decoding_key(header["kid"].as_str()?)?;
+        let verified =
+            jsonwebtoken::crypto::verify(signature, message.as_bytes(), key, ring.algorithm())
+                .ok()?;
+        let hint: Hint = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        (verified && hint.iss == self.issuer).then_some(hint)
+    }
+
+    /// A signed ID token.
+    pub fn issue(&self, token: &IdToken<'_>) -> Result<String, SignError> {
+        let now = self.clock.now_seconds();
+        let claims = IdClaims {
+            iss: &self.issuer,
+            sub: &token.user.id,
+            aud: token.client_id,
+            exp: now + self.lifetime_seconds,
+            iat: now,
+            auth_time: u64::try_from(token.auth_time_ms / 1000).unwrap_or(0),
+            nonce: token.nonce,
+            amr: ["pwd"],
+            acr: "aal1",
+            sid: token.session_id,
+            azp: token.client_id,
+            preferred_username: scope::includes(token.scope, "profile")
+                .then_some(token.user.username.as_str()),
+        };
+        self.signer.sign_json(&claims)
+    }
+}

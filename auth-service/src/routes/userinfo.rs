@@ -1,0 +1,58 @@
+//! `GET`/`POST /v1/userinfo` (OpenID Connect Core 5.3): who the holder of an
+//! access token with the scope `openid` is.
+
+use actix_web::HttpResponse;
+use serde::Serialize;
+use shared::problem::ApiError;
+
+use super::live_token::{LiveTokenRefusal, OpenIdCaller};
+use crate::domain::scope;
+
+/// OpenID Connect standard claims this service knows.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct UserInfo<'a> {
+    /// The user's id, as in the ID token.
+    sub: &'a str,
+    /// With the scope `profile`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preferred_username: Option<&'a str>,
+}
+
+/// Who the caller is (OpenID Connect userinfo).
+#[utoipa::path(
+    get,
+    path = "/v1/userinfo",
+    tag = "sign-in",
+    security(("bearer" = []), ("oauth2" = ["openid"])),
+    responses(
+        (status = 200, description = "`sub`, and `preferred_username` with the scope `profile`.", body = UserInfo<'static>),
+        LiveTokenRefusal,
+        (status = 403, description = "`insufficient_scope`: the token lacks `openid`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+pub(super) async fn userinfo(caller: OpenIdCaller) -> Result<HttpResponse, ApiError> {
+    let claims = caller.claims();
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(UserInfo {
+            sub: &claims.sub,
+            preferred_username: scope::includes(&claims.scope, "profile")
+                .then_some(claims.username.as_str()),
+        }))
+}
+
+/// The same, posted (OpenID Connect Core 5.3.1).
+#[utoipa::path(
+    post,
+    path = "/v1/userinfo",
+    tag = "sign-in",
+    security(("bearer" = []), ("oauth2" = ["openid"])),
+    responses(
+        (status = 200, description = "As `GET`.", body = UserInfo<'static>),
+        LiveTokenRefusal,
+        (status = 403, description = "`insufficient_scope`: the token lacks `openid`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+pub(super) async fn userinfo_post(caller: OpenIdCaller) -> Result<HttpResponse, ApiError> {
+    userinfo(caller).await
+}
