@@ -39,7 +39,9 @@ start_services() {
     local credentials='{"username": "scripted", "password": "scripted-run-passphrase"}'
     curl -fsS "$auth/v1/users" -H 'Content-Type: application/json' -d "$credentials" >/dev/null
     target/debug/auth-service users grant scripted auth:admin >/dev/null
-    token=$(curl -fsS "$auth/auth" -H 'Content-Type: application/json' -d "$credentials" |
+    # The password grant: a session's token, which may carry auth:admin.
+    token=$(curl -fsS "$auth/v1/token" -d grant_type=password -d username=scripted \
+        -d password=scripted-run-passphrase |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
 }
 

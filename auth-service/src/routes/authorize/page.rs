@@ -139,7 +139,9 @@ fn page_with(status: StatusCode, title: &str, body: &str, form_action: &str) -> 
         .insert_header((CONTENT_SECURITY_POLICY, policy))
         .insert_header((X_FRAME_OPTIONS, "DENY"))
         .insert_header((X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((REFERRER_POLICY, "no-referrer"))
+        // `same-origin`: the form's post carries `Origin` (under `no-referrer`
+        // browsers send `Origin: null`), and no other site sees a referrer.
+        .insert_header((REFERRER_POLICY, "same-origin"))
         .insert_header((CACHE_CONTROL, "no-store"));
     response.body(html)
 }

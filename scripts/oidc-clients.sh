@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Sign-in with clients nobody here wrote (versions pinned in
+# scripts/oidc-clients/ and scripts/foreign-verifiers/requirements.txt):
+# - oidc-client-ts in a single-page app on its own origin, in headless
+#   Chromium: the code flow with PKCE through the sign-in page, then
+#   items-service called with the token across origins (spa.mjs; it also
+#   takes docs/screenshots/sign-in*.png);
+# - openid-client (Node), a public client, the page driven in Chromium
+#   (flow.mjs); authlib (Python), a confidential client, the page driven over
+#   HTTP (flow.py): PKCE, nonce, RFC 9207 iss, the ID token checked against
+#   the JWK Set, userinfo.
+# JWT_ISSUER is the public URL, as relying parties require. Needs chromium,
+# node, npm, python3 with venv, curl. Usage: scripts/oidc-clients.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+node_work=target/oidc-clients
+if ! cmp -s scripts/oidc-clients/package.json "$node_work/package.json"; then
+    mkdir -p "$node_work"
+    cp scripts/oidc-clients/package.json "$node_work/"
+    npm install --prefix "$node_work" --no-audit --no-fund --silent
+fi
+cp scripts/chromium.mjs scripts/oidc-clients/flow.mjs scripts/oidc-clients/spa.mjs "$node_work/"
+venv=target/foreign-verifiers/venv
+if ! cmp -s scripts/foreign-verifiers/requirements.txt "$venv/requirements.txt"; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q -r scripts/foreign-verifiers/requirements.txt
+    cp scripts/foreign-verifiers/requirements.txt "$venv/"
+fi
+
+source scripts/services.sh
+auth_port=${OIDC_AUTH_PORT:-18141}
+items_port=${OIDC_ITEMS_PORT:-18142}
+spa_port=${OIDC_SPA_PORT:-18143}
+spa=http://127.0.0.1:$spa_port
+export JWT_ISSUER=http://127.0.0.1:$auth_port AUTH__SERVER__PUBLIC_URL=http://127.0.0.1:$auth_port
+export AUTH__CORS__ALLOWED_ORIGINS=$spa ITEMS__CORS__ALLOWED_ORIGINS=$spa
+start_services "$auth_port" "$items_port"
+
+register() {
+    curl -fsS "$auth/v1/admin/clients" -H "Authorization: Bearer $token" \
+        -H 'Content-Type: application/json' -d "$1"
+}
+field() { python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
+user='{"username": "alice", "password": "alice-signs-in-with-apps"}'
+curl -fsS "$auth/v1/users" -H 'Content-Type: application/json' -d "$user" >/dev/null
+spa_client=$(register "{\"name\": \"Notes (single-page app)\", \"scopes\": [\"items:read\"],
+    \"public\": true, \"grant_types\": [\"authorization_code\", \"refresh_token\"],
+    \"redirect_uris\": [\"$spa/callback.html\"]}" | field client_id)
+node_client=$(register '{"name": "Node app", "scopes": ["items:read"], "public": true,
+    "grant_types": ["authorization_code"], "redirect_uris": ["http://127.0.0.1/node-callback"]}' |
+    field client_id)
+python_answer=$(register '{"name": "Python web app", "scopes": ["items:read"],
+    "grant_types": ["authorization_code", "refresh_token"],
+    "redirect_uris": ["http://127.0.0.1:8765/python-callback"]}')
+python_client=$(echo "$python_answer" | field client_id)
+python_secret=$(echo "$python_answer" | field client_secret)
+
+spa_files=$(mktemp -d)
+cp scripts/oidc-clients/spa/*.html "$node_work/node_modules/oidc-client-ts/dist/browser/oidc-client-ts.min.js" "$spa_files/"
+cat >"$spa_files/config.js" <<CONFIG
+const settings = { authority: "$auth", client_id: "$spa_client",
+  redirect_uri: location.origin + "/callback.html", scope: "openid profile items:read",
+  response_type: "code" };
+const items = "$items";
+CONFIG
+python3 -m http.server "$spa_port" --bind 127.0.0.1 --directory "$spa_files" >/dev/null 2>&1 &
+services_pids+=($!)
+for _ in $(seq 1 50); do curl -fs "$spa/index.html" >/dev/null 2>&1 && break; sleep 0.1; done
+
+mkdir -p docs/screenshots
+node "$node_work/spa.mjs" "$spa" alice alice-signs-in-with-apps "$PWD/docs/screenshots"
+node "$node_work/flow.mjs" "$auth" "$node_client" http://127.0.0.1/node-callback alice \
+    alice-signs-in-with-apps
+"$venv/bin/python" scripts/oidc-clients/flow.py "$auth" "$python_client" "$python_secret" \
+    http://127.0.0.1:8765/python-callback alice alice-signs-in-with-apps
+rm -rf "$spa_files"
+if services_panicked; then echo "a service panicked" >&2; exit 1; fi
