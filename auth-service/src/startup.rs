@@ -124,6 +124,7 @@ impl Application {
             .unwrap_or(i64::MAX),
         });
         let sign_in_page = web::Data::new(SignInPage::new(&public_url, &settings.jwt.issuer));
+        warn_when_apps_cannot_trust_the_issuer(&settings.jwt.issuer, &public_url, &*store).await;
         spawn_janitor(store, clock, settings.audit.retention_days);
         let refresh_cookie = web::Data::new(RefreshCookie::new(
             settings.tokens.refresh_cookie,
@@ -209,6 +210,30 @@ fn id_token_keys(settings: &Settings, keys: &Keys) -> anyhow::Result<Option<Keys
     let ring = crate::key_files::id_token_ring(&path)
         .map_err(|e| anyhow::anyhow!("AUTH__OIDC__ID_TOKEN_KEY_FILE: {e}"))?;
     Ok(Some(Keys::fixed(ring)))
+}
+
+/// Relying parties compare `iss` with the URL they read discovery from: with
+/// apps signing in here, `JWT_ISSUER` must be the public URL.
+async fn warn_when_apps_cannot_trust_the_issuer(
+    issuer: &str,
+    public_url: &str,
+    store: &dyn AuthStore,
+) {
+    if issuer.trim_end_matches('/') == public_url.trim_end_matches('/') {
+        return;
+    }
+    let clients = store.list_clients(None, 1000).await.unwrap_or_default();
+    if clients
+        .iter()
+        .any(|client| client.allows(crate::domain::GrantType::AuthorizationCode))
+    {
+        tracing::warn!(
+            issuer,
+            public_url,
+            "apps sign in here, but JWT_ISSUER is not AUTH__SERVER__PUBLIC_URL: OpenID Connect \
+             and OAuth libraries refuse an issuer other than the URL they discovered it at"
+        );
+    }
 }
 
 /// Whether a process answers on the Unix socket at `path`.

@@ -49,11 +49,9 @@ fn with_id_token_key(builder: TestAppBuilder, url: &str) -> TestAppBuilder {
     builder.env("AUTH__OIDC__ID_TOKEN_KEY_FILE", &key.display().to_string())
 }
 
-/// Writes users into the database at `url` through the store, as the
-/// command line's `users grant` does, before an app starts on it: each
-/// `(username, scopes to add)` with [`PASSWORD`], hashed as the tests'
-/// apps hash.
-pub(crate) async fn seed_users(url: &str, users: &[(&str, &str)]) {
+/// The store over the database at `url`, as the command line opens it,
+/// beside an app that may start on it after.
+async fn open_store(url: &str) -> (Settings, shared::db::Database) {
     // SQLite: the seed's connections share the file (`vfs=unix`), so that
     // one closing a moment after `close` does not lock the app out.
     let url = match url.starts_with("sqlite:") {
@@ -65,6 +63,33 @@ pub(crate) async fn seed_users(url: &str, users: &[(&str, &str)]) {
     let db = shared::db::open(&settings.database, MIGRATIONS)
         .await
         .expect("the database opens");
+    (settings, db)
+}
+
+/// Closes what [`open_store`] opened, and on SQLite waits until the last
+/// connection has let go of the file (sqlx closes each on a thread of its
+/// own; SQLite removes the `-shm` file then), so that another process
+/// may open it at once.
+async fn close_store(url: &str, db: shared::db::Database) {
+    db.close().await;
+    let Some(file) = shared::db::sqlite_file(url) else {
+        return;
+    };
+    let shm = format!("{}-shm", file.display());
+    for _ in 0..200 {
+        if !std::path::Path::new(&shm).exists() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Writes users into the database at `url` through the store, as the
+/// command line's `users grant` does, before an app starts on it: each
+/// `(username, scopes to add)` with [`PASSWORD`], hashed as the tests'
+/// apps hash.
+pub(crate) async fn seed_users(url: &str, users: &[(&str, &str)]) {
+    let (settings, db) = open_store(url).await;
     let accounts = Accounts {
         store: Arc::new(SqlAuthStore::new(db.clone())),
         hasher: PasswordHasher::new(&settings.passwords).expect("a hasher"),
@@ -91,7 +116,32 @@ pub(crate) async fn seed_users(url: &str, users: &[(&str, &str)]) {
             .expect("granted");
         }
     }
-    db.close().await;
+    close_store(url, db).await;
+}
+
+/// Writes a public client with these grants and redirect URIs into the
+/// database at `url` through the store; its id.
+pub(crate) async fn seed_client(url: &str, grant_types: &[&str], redirect_uris: &[&str]) -> String {
+    let (_, db) = open_store(url).await;
+    let admin = auth_service::admin::Admin {
+        store: Arc::new(SqlAuthStore::new(db.clone())),
+        clock: Clock::system(),
+    };
+    let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let (grant_types, redirect_uris) = (owned(grant_types), owned(redirect_uris));
+    let scopes = vec!["items:read".to_owned()];
+    let fields = auth_service::admin::ClientFields {
+        name: Some("seeded"),
+        scopes: Some(&scopes),
+        grant_types: Some(&grant_types),
+        redirect_uris: Some(&redirect_uris),
+        public: Some(true),
+        ..Default::default()
+    };
+    let actor = auth_service::audit::Actor::from_address("seed");
+    let created = admin.create_client(&fields, &actor).await.expect("created");
+    close_store(url, db).await;
+    created.client.client_id
 }
 
 /// Starts auth-service in this process from a builder.

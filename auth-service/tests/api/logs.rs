@@ -140,3 +140,29 @@ async fn the_refresh_cookie_with_a_cross_site_cors_origin_is_warned_about_at_sta
     assert_eq!(warned.len(), 1, "{log}");
     assert!(warned[0].contains("https://app.elsewhere.example"), "{log}");
 }
+
+#[tokio::test]
+async fn an_issuer_other_than_the_public_url_is_warned_about_once_apps_sign_in() {
+    let db = shared::testing::TestDatabase::new().await;
+    let start = |seeded: bool| {
+        let builder = crate::helpers::builder_on(db.url()).envs(&[
+            ("RUST_LOG", "info"),
+            ("AUTH__SERVER__PUBLIC_URL", "https://auth.example.com"),
+        ]);
+        let mut service = RunningBinary::start(builder.command(BINARY));
+        service.kill();
+        let warned = service
+            .log()
+            .contains("JWT_ISSUER is not AUTH__SERVER__PUBLIC_URL");
+        assert_eq!(warned, seeded, "{}", service.log());
+    };
+    // No app signs in yet: `auth-service` is a fine issuer for the seed's flow.
+    start(false);
+    crate::helpers::seed_client(
+        db.url(),
+        &["authorization_code"],
+        &["https://app.example.com/cb"],
+    )
+    .await;
+    start(true);
+}
