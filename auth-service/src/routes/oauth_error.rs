@@ -28,6 +28,10 @@ pub(super) enum OAuthCode {
     UnsupportedResponseType,
     /// OpenID Connect Core 3.1.2.6: `prompt=none` and no browser session.
     LoginRequired,
+    /// OpenID Connect Core 3.1.2.6: no request objects here.
+    RequestNotSupported,
+    /// The same, by reference.
+    RequestUriNotSupported,
     /// RFC 7009 2.2.1: a token this server cannot revoke.
     UnsupportedTokenType,
     /// 429 and 503.
@@ -46,6 +50,8 @@ impl OAuthCode {
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::LoginRequired => "login_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::ServerError => "server_error",

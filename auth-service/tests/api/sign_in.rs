@@ -862,3 +862,41 @@ async fn without_an_id_token_hint_end_session_asks_first() {
     let (status, _) = refresh_as(&test.app, refresh, Some(&client_id)).await;
     assert_eq!(status, 400, "the apps it signed in to are signed out too");
 }
+
+#[tokio::test]
+async fn an_authorization_request_may_be_posted_and_request_objects_are_refused() {
+    let test = sign_in_app().await;
+    let client_id = test.public_app().await;
+    let challenge = challenge(VERIFIER);
+    // OpenID Connect Core 3.1.2.1: the same request as a form post.
+    let mut browser = Browser::default();
+    let page = browser
+        .answer(
+            test.app
+                .post("/v1/authorize")
+                .form(&request(&client_id, &challenge)),
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let back = browser.submit(&test.app, &page, "alice", PASSWORD).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    // Signed in, a posted request gets its code at once.
+    let again = browser
+        .answer(
+            test.app
+                .post("/v1/authorize")
+                .form(&request(&client_id, &challenge)),
+        )
+        .await;
+    assert!(again.redirect_query().contains_key("code"));
+
+    for (name, error) in [
+        ("request", "request_not_supported"),
+        ("request_uri", "request_uri_not_supported"),
+    ] {
+        let mut params = request(&client_id, &challenge);
+        params.push((name, "eyJhbGciOiJub25lIn0.e30."));
+        let answer = browser.authorize(&test.app, &params).await;
+        assert_eq!(answer.redirect_query()["error"], error);
+    }
+}

@@ -205,43 +205,55 @@ pub(super) async fn authorize(
 ) -> HttpResponse {
     let outcome = async {
         let params = query_params(&req)?;
-        let request = validate(&params, &authorizations, &page_data).await?;
-        let session = current_session(&req, &authorizations).await?;
-        let now = authorizations.clock.now_ms();
-        let fresh = |session: &BrowserSession| {
-            request.prompt != Prompt::Login
-                && request
-                    .max_age_ms
-                    .is_none_or(|max_age| now - session.auth_time <= max_age)
-        };
-        match session {
-            Some((session, user)) if fresh(&session) => {
-                issue(
-                    &request,
-                    &user,
-                    &session,
-                    &authorizations,
-                    &accounts,
-                    &page_data,
-                )
-                .await
-            }
-            _ if request.prompt == Prompt::None => Err(request.error(
-                &page_data,
-                OAuthCode::LoginRequired,
-                "the user is not signed in",
-            )),
-            _ => Ok(sign_in_page(
-                StatusCode::OK,
-                &request,
-                &params,
-                request.login_hint.as_deref().unwrap_or_default(),
-                None,
-                &page_data,
-            )),
-        }
+        answer(&req, &params, &authorizations, &accounts, &page_data).await
     };
     outcome.await.unwrap_or_else(Refusal::respond)
+}
+
+/// An authorization request, by `GET` or as a posted form (OpenID Connect
+/// Core 3.1.2.1): a code at once for a signed-in browser, else the page.
+async fn answer(
+    req: &HttpRequest,
+    params: &AuthorizeParams,
+    authorizations: &Authorizations,
+    accounts: &Accounts,
+    page_data: &SignInPage,
+) -> Result<HttpResponse, Refusal> {
+    let request = validate(params, authorizations, page_data).await?;
+    let session = current_session(req, authorizations).await?;
+    let now = authorizations.clock.now_ms();
+    let fresh = |session: &BrowserSession| {
+        request.prompt != Prompt::Login
+            && request
+                .max_age_ms
+                .is_none_or(|max_age| now - session.auth_time <= max_age)
+    };
+    match session {
+        Some((session, user)) if fresh(&session) => {
+            issue(
+                &request,
+                &user,
+                &session,
+                authorizations,
+                accounts,
+                page_data,
+            )
+            .await
+        }
+        _ if request.prompt == Prompt::None => Err(request.error(
+            page_data,
+            OAuthCode::LoginRequired,
+            "the user is not signed in",
+        )),
+        _ => Ok(sign_in_page(
+            StatusCode::OK,
+            &request,
+            params,
+            request.login_hint.as_deref().unwrap_or_default(),
+            None,
+            page_data,
+        )),
+    }
 }
 
 /// The sign-in page's form: the request's parameters, `username`,
@@ -280,6 +292,11 @@ pub(super) async fn sign_in(
                 "The sign-in form could not be read.".into(),
             )
         })?;
+        // No credentials and no form token: an authorization request sent
+        // as a form by an app, answered as a GET is.
+        if form.form_token.is_none() && form.username.is_none() && form.password.is_none() {
+            return answer(&req, &form.params, &authorizations, &accounts, &page_data).await;
+        }
         if !form_is_ours(&req, form.form_token.as_deref(), &page_data) {
             return Err(Refusal::Page(
                 StatusCode::FORBIDDEN,

@@ -57,6 +57,12 @@ pub(in crate::routes) struct AuthorizeParams {
     login_hint: Option<String>,
     /// Accepted; `aal1` is all this service asserts today.
     acr_values: Option<String>,
+    /// Request objects are not supported: `request_not_supported`.
+    #[param(ignore)]
+    request: Option<String>,
+    /// Request objects are not supported: `request_uri_not_supported`.
+    #[param(ignore)]
+    request_uri: Option<String>,
 }
 
 impl AuthorizeParams {
@@ -209,6 +215,18 @@ pub(super) async fn validate(
         .is_some_and(|s| s.chars().count() > MAX_ECHOED_CHARS)
     {
         return Err(redirect(OAuthCode::InvalidRequest, "state is too long"));
+    }
+    if params.request.is_some() {
+        return Err(redirect(
+            OAuthCode::RequestNotSupported,
+            "request objects are not supported: send the parameters themselves",
+        ));
+    }
+    if params.request_uri.is_some() {
+        return Err(redirect(
+            OAuthCode::RequestUriNotSupported,
+            "request objects are not supported: send the parameters themselves",
+        ));
     }
     match params.response_type.as_deref() {
         Some("code") => {}
