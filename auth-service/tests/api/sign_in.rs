@@ -900,3 +900,24 @@ async fn an_authorization_request_may_be_posted_and_request_objects_are_refused(
         assert_eq!(answer.redirect_query()["error"], error);
     }
 }
+
+#[tokio::test]
+async fn without_a_nonce_the_code_flow_still_gives_an_id_token_without_one() {
+    let test = sign_in_app().await;
+    let client_id = test.public_app().await;
+    let challenge = challenge(VERIFIER);
+    let mut params = request(&client_id, &challenge);
+    params[3] = ("scope", "openid");
+    let mut browser = Browser::default();
+    let page = browser.authorize(&test.app, &params).await;
+    let back = browser.submit(&test.app, &page, "alice", PASSWORD).await;
+    let code = back.redirect_query()["code"].clone();
+    let (status, tokens) = exchange(&test.app, &client_id, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200, "{tokens}");
+    let claims = claims_of(tokens["id_token"].as_str().expect("an ID token"));
+    assert!(claims.get("nonce").is_none(), "{claims}");
+    assert!(
+        claims.get("preferred_username").is_none(),
+        "no profile: {claims}"
+    );
+}
