@@ -46,7 +46,7 @@ impl SqlItemStore {
     }
 }
 
-/// The columns of [`columns!`], in order.
+/// The columns of `columns!`, in order.
 impl FromRow for Item {
     fn from_row(row: &impl Row) -> Result<Self, ReadError> {
         Ok(Item {

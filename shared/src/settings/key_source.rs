@@ -12,7 +12,7 @@ use super::{HMAC_HINT, SettingsError, read_setting_file};
 use crate::clock::Clock;
 use crate::token::{KeyError, KeyRing, Keys};
 
-/// Where a service's keys come from, as [`JwtSettings::key_source`] read
+/// Where a service's keys come from, as [`super::JwtSettings::key_source`] read
 /// it from the `JWT_*` settings: exactly one. Nothing is read, watched or
 /// fetched until [`KeySource::start`].
 #[derive(Debug, Clone)]

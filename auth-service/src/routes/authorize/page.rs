@@ -48,7 +48,7 @@ pub(super) fn sign_in_page(
          autocomplete=\"current-password\" required{focus_password}></label>\n\
          <button type=\"submit\">Sign in</button>\n</form>\n",
         client = escape(&request.client.name),
-        hidden = params.hidden_fields(),
+        hidden = hidden_inputs(&params.carried()),
         username = escape(username),
         focus_name = autofocus(username.is_empty()),
         focus_password = autofocus(!username.is_empty()),
@@ -73,15 +73,7 @@ pub(super) fn sign_out_page(
     page_data: &SignInPage,
 ) -> HttpResponse {
     let token = secret::random(32);
-    let hidden: String = hidden
-        .iter()
-        .map(|(name, value)| {
-            format!(
-                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">\n",
-                escape(value)
-            )
-        })
-        .collect();
+    let hidden = hidden_inputs(hidden);
     let body = format!(
         "<p>Sign out of every app you signed in to in this browser?</p>\n\
          <form method=\"post\" action=\"end-session\">\n{hidden}\
@@ -92,6 +84,19 @@ pub(super) fn sign_out_page(
     let mut response = page_with(StatusCode::OK, "Sign out", &body, &action);
     let _ = response.add_cookie(&form_cookie(page_data, END_SESSION_PATH, token, 600));
     response
+}
+
+/// Fields a form carries on without showing them.
+fn hidden_inputs(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">\n",
+                escape(value)
+            )
+        })
+        .collect()
 }
 
 /// `form-action` allows the redirect the post answers with (Chromium
@@ -147,7 +152,7 @@ fn page_with(status: StatusCode, title: &str, body: &str, form_action: &str) -> 
 }
 
 /// Text for HTML, in an element or an attribute.
-pub(super) fn escape(text: &str) -> String {
+fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

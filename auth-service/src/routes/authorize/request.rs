@@ -9,7 +9,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::page::escape;
 use super::{Refusal, SignInPage};
 use crate::authorization::{Authorizations, is_s256_challenge};
 use crate::domain::{GrantType, redirect_uri, scope};
@@ -66,9 +65,8 @@ pub(in crate::routes) struct AuthorizeParams {
 }
 
 impl AuthorizeParams {
-    /// The parameters as hidden fields, so that the form's post carries
-    /// the request on.
-    pub(super) fn hidden_fields(&self) -> String {
+    /// The parameters the page's form carries on (as hidden fields).
+    pub(super) fn carried(&self) -> Vec<(&'static str, &str)> {
         let fields = [
             ("response_type", &self.response_type),
             ("client_id", &self.client_id),
@@ -83,15 +81,8 @@ impl AuthorizeParams {
             ("acr_values", &self.acr_values),
         ];
         fields
-            .iter()
-            .filter_map(|(name, value)| {
-                value.as_deref().map(|value| {
-                    format!(
-                        "<input type=\"hidden\" name=\"{name}\" value=\"{}\">\n",
-                        escape(value)
-                    )
-                })
-            })
+            .into_iter()
+            .filter_map(|(name, value)| value.as_deref().map(|value| (name, value)))
             .collect()
     }
 }
