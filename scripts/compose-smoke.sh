@@ -121,8 +121,12 @@ kid_of() {
     python3 -c 'import base64, json, sys; h = sys.argv[1].split(".")[0]; print(json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))["kid"])' "$1"
 }
 
+# The published keys of an algorithm (default: $JWT_ALGORITHM); beside
+# EdDSA's, the set holds the ES256 key of ID tokens.
 published_keys() {
-    expect 200 GET "$auth/.well-known/jwks.json" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["keys"]))'
+    expect 200 GET "$auth/.well-known/jwks.json" |
+        python3 -c 'import json, sys; print(sum(k["alg"] == sys.argv[1] for k in json.load(sys.stdin)["keys"]))' \
+            "${1:-$JWT_ALGORITHM}"
 }
 
 # Key files are re-read every second: after this, every service has them.
@@ -141,6 +145,7 @@ for algorithm in EdDSA ES256; do
     expect 201 POST "$items/item/item1" -H "Authorization: JWT $token" \
         -H 'Content-Type: application/json' -d '{"price": 15.99}' >/dev/null
     [ "$(published_keys)" = 1 ] || fail "the JWK Set should hold one key"
+    [ "$(published_keys ES256)" = 1 ] || fail "the JWK Set should hold the ID token key"
     given=$("${compose[@]}" exec -T items-service ls /items-keys | sort | tr '\n' ' ')
     [ "$given" = "items.toml jwks.json " ] || fail "items-service was given: $given"
     "${compose[@]}" exec -T items-service sh -c 'grep -l PRIVATE -r /items-keys' &&
