@@ -484,8 +484,9 @@ def sign_ins(folder, services, allowed):
         "grant_type": "authorization_code", "client_id": client,
         "redirect_uri": "http://127.0.0.1/cb", "code_verifier": verifier}) + "&code="
 
+    # `prompt=login`: the page each time, though the browser is signed in.
     def with_password(browser):
-        sign_in_once(browser, authorize, exchange, with_password=True)
+        sign_in_once(browser, authorize + "&prompt=login", exchange, with_password=True)
     with_password.start = lambda _: Browser(SIGN_IN_PORT)
 
     def by_session(browser):
