@@ -26,7 +26,9 @@ use shared::clock::Clock;
 use crate::audit::{self, Actor};
 use crate::failure::Failure;
 use crate::secret;
-use crate::store::{AuthStore, AuthorizationCode, BrowserSession, Client, StoreError, User};
+use crate::store::{
+    AuthStore, AuthorizationCode, BrowserSession, Client, Family, StoreError, User,
+};
 
 /// How long a code may wait for its exchange.
 pub const CODE_SECONDS: i64 = 60;
@@ -264,7 +266,7 @@ impl Authorizations {
             .ok_or(ExchangeError::InvalidGrant(
                 "the user can no longer sign in",
             ))?;
-        let session_id = uuid::Uuid::new_v4().to_string();
+        let session_id = Family::new_id();
         if !self.store.spend_code(&hash, &session_id, now).await? {
             // Another exchange of the same code won the race.
             let code = self.store.find_code(&hash).await?.unwrap_or(code);

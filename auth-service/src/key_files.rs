@@ -298,16 +298,7 @@ pub fn id_token_ring(path: &Path) -> Result<KeyRing, String> {
 /// there first; what `path` holds after.
 fn create_once(path: &Path, bytes: &[u8]) -> Result<String, String> {
     let staged = path.with_extension(format!("partial-{}", crate::secret::random(8)));
-    let failed = |e: std::io::Error| format!("cannot write {}: {e}", staged.display());
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&staged)
-        .map_err(failed)?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(failed)?;
+    write_new(&staged, bytes, 0o600)?;
     // A link fails where the name exists: the first writer wins, whole.
     let linked = fs::hard_link(&staged, path);
     let _ = fs::remove_file(&staged);
@@ -324,18 +315,23 @@ fn create_once(path: &Path, bytes: &[u8]) -> Result<String, String> {
 /// Writes beside and renames over, so a reader sees the old file or the new.
 fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
     let partial = path.with_extension("partial");
-    let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     let _ = fs::remove_file(&partial);
+    write_new(&partial, bytes, mode)?;
+    fs::rename(&partial, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Creates `path` (which must not exist) with `mode`, and its bytes on disk.
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
+    let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(mode)
-        .open(&partial)
+        .open(path)
         .map_err(failed)?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(failed)?;
-    fs::rename(&partial, path).map_err(failed)
+        .map_err(failed)
 }
 
 #[cfg(test)]

@@ -136,11 +136,6 @@ impl Sessions {
             .min(family_expires_at)
     }
 
-    /// A new session (refresh family) id.
-    pub fn new_session_id() -> String {
-        uuid::Uuid::new_v4().to_string()
-    }
-
     /// Starts a refresh family for a fresh login; `client_id`: the client
     /// it is issued to, which alone may refresh it.
     pub async fn start(
@@ -151,7 +146,7 @@ impl Sessions {
         actor: &Actor,
     ) -> Result<TokenPair, Failure> {
         let event = actor.event(audit::LOGIN_SUCCEEDED, self.clock.now_ms());
-        self.start_as(Self::new_session_id(), user, scope, client_id, None, event)
+        self.start_as(Family::new_id(), user, scope, client_id, None, event)
             .await
     }
 

@@ -62,16 +62,42 @@ pub struct OidcSettings {
     pub id_token_key_file: Option<PathBuf>,
 }
 
-impl Settings {
-    /// Where the ID token key is, and whether it was set.
-    pub fn id_token_key_file(&self) -> (PathBuf, bool) {
-        if let Some(path) = &self.oidc.id_token_key_file {
-            return (path.clone(), true);
+/// Where the ID token key is ([`Settings::id_token_key_file`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdTokenKeyFile {
+    /// `AUTH__OIDC__ID_TOKEN_KEY_FILE`.
+    Set(PathBuf),
+    /// Unset: `id-token.pem` beside the SQLite file.
+    BesideTheDatabase(PathBuf),
+    /// Unset, and the database is PostgreSQL: `data/id-token.pem`, which
+    /// replicas would each make for themselves.
+    InTheDataFolder(PathBuf),
+}
+
+impl IdTokenKeyFile {
+    /// The file.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Self::Set(path) | Self::BesideTheDatabase(path) | Self::InTheDataFolder(path) => path,
         }
-        let folder = shared::db::sqlite_file(self.database.url.expose_secret())
-            .and_then(|file| file.parent().map(std::path::Path::to_path_buf))
-            .unwrap_or_else(|| PathBuf::from("data"));
-        (folder.join("id-token.pem"), false)
+    }
+}
+
+impl Settings {
+    /// Where the ID token key is.
+    pub fn id_token_key_file(&self) -> IdTokenKeyFile {
+        if let Some(path) = &self.oidc.id_token_key_file {
+            return IdTokenKeyFile::Set(path.clone());
+        }
+        let folder = shared::db::sqlite_file(self.database.url.expose_secret()).map(|file| {
+            file.parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default()
+        });
+        match folder {
+            Some(folder) => IdTokenKeyFile::BesideTheDatabase(folder.join("id-token.pem")),
+            None => IdTokenKeyFile::InTheDataFolder(PathBuf::from("data").join("id-token.pem")),
+        }
     }
 }
 

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
-use secrecy::ExposeSecret as _;
 use shared::auth::Authenticator;
 use shared::clock::Clock;
 use shared::http::BoundServer;
@@ -22,7 +21,7 @@ use crate::routes::{
     PasswordGrant, PublishedKeys, RefreshCookie, ServerMetadata, SignInPage, TrustedProxyHops,
 };
 use crate::sessions::{SessionLifetimes, Sessions};
-use crate::settings::{AdminSocket, Settings};
+use crate::settings::{AdminSocket, IdTokenKeyFile, Settings};
 use crate::store::{AuthStore, Purged, SqlAuthStore};
 use crate::throttle::Throttle;
 
@@ -187,12 +186,12 @@ impl Application {
 /// file, made at first start. Replicas on PostgreSQL must share the file:
 /// each would make its own.
 fn id_token_keys(settings: &Settings, keys: &Keys) -> anyhow::Result<Option<Keys>> {
-    let (path, set) = settings.id_token_key_file();
+    let file = settings.id_token_key_file();
     let es256 = keys
         .current()
         .is_some_and(|ring| ring.algorithm() == jsonwebtoken::Algorithm::ES256);
     if es256 {
-        if set {
+        if matches!(file, IdTokenKeyFile::Set(_)) {
             tracing::warn!(
                 "AUTH__OIDC__ID_TOKEN_KEY_FILE is not read: with JWT_ALGORITHM=ES256 ID tokens \
                  are signed with the access tokens' key"
@@ -200,14 +199,14 @@ fn id_token_keys(settings: &Settings, keys: &Keys) -> anyhow::Result<Option<Keys
         }
         return Ok(None);
     }
-    if !set && shared::db::sqlite_file(settings.database.url.expose_secret()).is_none() {
+    if let IdTokenKeyFile::InTheDataFolder(path) = &file {
         tracing::warn!(
             path = %path.display(),
             "ID tokens are signed with a key made here: replicas must share one, so set \
              AUTH__OIDC__ID_TOKEN_KEY_FILE to the same file on each (or use JWT_ALGORITHM=ES256)"
         );
     }
-    let ring = crate::key_files::id_token_ring(&path)
+    let ring = crate::key_files::id_token_ring(file.path())
         .map_err(|e| anyhow::anyhow!("AUTH__OIDC__ID_TOKEN_KEY_FILE: {e}"))?;
     Ok(Some(Keys::fixed(ring)))
 }

@@ -30,6 +30,17 @@ mod users;
 
 pub use authorize::SignInPage;
 
+/// The public URL (as the settings checked it: no trailing slash) split
+/// into its origin, which a browser sends as `Origin`, and its path, under
+/// which the cookies are scoped.
+fn origin_and_path(public_url: &str) -> (&str, &str) {
+    let after_scheme = public_url.find("://").map_or(0, |i| i + 3);
+    let path_start = public_url[after_scheme..]
+        .find('/')
+        .map_or(public_url.len(), |i| after_scheme + i);
+    public_url.split_at(path_start)
+}
+
 /// `AUTH__OAUTH__PASSWORD_GRANT`: whether apps may send a user's password
 /// (`grant_type=password`, the Flask `/auth` login); app data, on when
 /// absent.

@@ -101,11 +101,7 @@ impl From<Refused> for ApiError {
 impl RefreshCookie {
     /// `public_url` as checked by the settings (no trailing slash).
     pub fn new(enabled: bool, max_age_seconds: u64, public_url: &str, cors: Cors) -> Self {
-        let after_scheme = public_url.find("://").map_or(0, |i| i + 3);
-        let path_start = public_url[after_scheme..]
-            .find('/')
-            .map_or(public_url.len(), |i| after_scheme + i);
-        let (own_origin, prefix) = public_url.split_at(path_start);
+        let (own_origin, prefix) = super::origin_and_path(public_url);
         Self {
             enabled,
             max_age_seconds: i64::try_from(max_age_seconds).unwrap_or(i64::MAX),

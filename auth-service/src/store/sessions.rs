@@ -32,6 +32,13 @@ pub struct Family {
     pub browser_session_hash: Option<Vec<u8>>,
 }
 
+impl Family {
+    /// A new family's id: a UUID, as text.
+    pub fn new_id() -> String {
+        uuid::Uuid::new_v4().to_string()
+    }
+}
+
 /// A refresh token to store.
 #[derive(Debug, Clone)]
 pub struct NewRefreshToken {

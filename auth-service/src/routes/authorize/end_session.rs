@@ -16,7 +16,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::page::{message_html, page, sign_out_page};
-use super::request::see_other;
+use super::request::{query_params, see_other, with_query};
 use super::{
     END_SESSION_PATH, Refusal, SignInPage, form_cookie, form_is_ours, session_cookie,
     session_cookie_value,
@@ -42,6 +42,20 @@ pub(in crate::routes) struct EndSessionParams {
     /// The sign-out form's token (the confirmation page's post).
     #[param(ignore)]
     form_token: Option<String>,
+}
+
+impl EndSessionParams {
+    /// The parameters the confirmation page's form carries on.
+    fn carried(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("post_logout_redirect_uri", &self.post_logout_redirect_uri),
+            ("state", &self.state),
+            ("client_id", &self.client_id),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_deref().map(|value| (name, value)))
+        .collect()
+    }
 }
 
 /// Where to go once signed out, checked; and the hinted session, if any.
@@ -89,14 +103,10 @@ async fn check(
                     "The post_logout_redirect_uri is not one registered for this client.",
                 ));
             }
-            let mut location = uri.to_owned();
-            if let Some(state) = &params.state {
-                let mut query = url::form_urlencoded::Serializer::new(String::new());
-                query.append_pair("state", state);
-                let separator = if uri.contains('?') { '&' } else { '?' };
-                location = format!("{uri}{separator}{}", query.finish());
-            }
-            Some(location)
+            Some(match &params.state {
+                Some(state) => with_query(uri, [("state", state.as_str())]),
+                None => uri.to_owned(),
+            })
         }
     };
     Ok(Checked {
@@ -159,28 +169,11 @@ pub(in crate::routes) async fn end_session(
     page_data: web::Data<SignInPage>,
 ) -> HttpResponse {
     let outcome = async {
-        let params = web::Query::<EndSessionParams>::from_query(req.query_string())
-            .map(web::Query::into_inner)
-            .map_err(|_| {
-                Refusal::Page(
-                    StatusCode::BAD_REQUEST,
-                    "The request's parameters cannot be read.".into(),
-                )
-            })?;
+        let params: EndSessionParams = query_params(&req)?;
         let checked = check(&params, &authorizations, &id_tokens).await?;
         if params.id_token_hint.is_none() {
-            let mut hidden = Vec::new();
-            for (name, value) in [
-                ("post_logout_redirect_uri", &params.post_logout_redirect_uri),
-                ("state", &params.state),
-                ("client_id", &params.client_id),
-            ] {
-                if let Some(value) = value {
-                    hidden.push((name, value.as_str()));
-                }
-            }
             let uri = params.post_logout_redirect_uri.as_deref();
-            return Ok(sign_out_page(&hidden, uri, &page_data));
+            return Ok(sign_out_page(&params.carried(), uri, &page_data));
         }
         let actor = Actor::from_address(&address.0);
         sign_out(&req, checked, &authorizations, &page_data, &actor).await

@@ -63,19 +63,14 @@ pub struct SignInPage {
 }
 
 impl SignInPage {
-    /// For the service at `public_url` that issues as `issuer`.
+    /// For the service at `public_url` (as the settings checked it) that
+    /// issues as `issuer`.
     pub fn new(public_url: &str, issuer: &str) -> Self {
-        let (own_origin, path_prefix) = match url::Url::parse(public_url) {
-            Ok(url) => (
-                url.origin().ascii_serialization(),
-                url.path().trim_end_matches('/').to_owned(),
-            ),
-            Err(_) => (public_url.trim_end_matches('/').to_owned(), String::new()),
-        };
+        let (own_origin, path_prefix) = super::origin_and_path(public_url);
         Self {
             issuer: issuer.to_owned(),
-            own_origin,
-            path_prefix,
+            own_origin: own_origin.to_owned(),
+            path_prefix: path_prefix.to_owned(),
         }
     }
 }

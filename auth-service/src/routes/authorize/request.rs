@@ -8,6 +8,7 @@ use actix_web::http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::{Refusal, SignInPage};
 use crate::authorization::{Authorizations, is_s256_challenge};
@@ -121,13 +122,18 @@ pub(super) struct ValidRequest {
 /// Where the browser goes back to: `redirect_uri` with `pairs` and `iss`
 /// added to its query.
 pub(super) fn back_to(redirect_uri: &str, pairs: &[(&str, &str)], issuer: &str) -> String {
+    with_query(redirect_uri, pairs.iter().copied().chain([("iss", issuer)]))
+}
+
+/// `uri` with `pairs` added to its query, form-encoded.
+pub(super) fn with_query<'a>(
+    uri: &str,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in pairs {
-        query.append_pair(name, value);
-    }
-    query.append_pair("iss", issuer);
-    let separator = if redirect_uri.contains('?') { '&' } else { '?' };
-    format!("{redirect_uri}{separator}{}", query.finish())
+    query.extend_pairs(pairs);
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{separator}{}", query.finish())
 }
 
 pub(super) fn see_other(location: &str) -> HttpResponse {
@@ -315,8 +321,8 @@ pub(super) async fn validate(
 
 /// The request's parameters, or a page saying they cannot be read
 /// (a repeated parameter, RFC 6749 3.1).
-pub(super) fn query_params(req: &HttpRequest) -> Result<AuthorizeParams, Refusal> {
-    web::Query::<AuthorizeParams>::from_query(req.query_string())
+pub(super) fn query_params<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, Refusal> {
+    web::Query::<T>::from_query(req.query_string())
         .map(web::Query::into_inner)
         .map_err(|_| {
             Refusal::Page(
