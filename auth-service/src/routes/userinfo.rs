@@ -5,8 +5,20 @@ use actix_web::HttpResponse;
 use serde::Serialize;
 use shared::problem::ApiError;
 
-use super::live_token::{LiveTokenRefusal, OpenIdCaller};
+use super::live_token::OpenIdCaller;
 use crate::domain::scope;
+
+/// What userinfo answers a token it does not take.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "only the OpenAPI document reads it")]
+enum OpenIdRefusals {
+    /// No valid access token, or its session has ended.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(shared::problem::ProblemDetails),
+    /// `insufficient_scope`: the token lacks `openid`.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(shared::problem::ProblemDetails),
+}
 
 /// OpenID Connect standard claims this service knows.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -26,8 +38,7 @@ pub(super) struct UserInfo<'a> {
     security(("bearer" = []), ("oauth2" = ["openid"])),
     responses(
         (status = 200, description = "`sub`, and `preferred_username` with the scope `profile`.", body = UserInfo<'static>),
-        LiveTokenRefusal,
-        (status = 403, description = "`insufficient_scope`: the token lacks `openid`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        OpenIdRefusals,
     ),
 )]
 pub(super) async fn userinfo(caller: OpenIdCaller) -> Result<HttpResponse, ApiError> {
@@ -49,8 +60,7 @@ pub(super) async fn userinfo(caller: OpenIdCaller) -> Result<HttpResponse, ApiEr
     security(("bearer" = []), ("oauth2" = ["openid"])),
     responses(
         (status = 200, description = "As `GET`.", body = UserInfo<'static>),
-        LiveTokenRefusal,
-        (status = 403, description = "`insufficient_scope`: the token lacks `openid`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        OpenIdRefusals,
     ),
 )]
 pub(super) async fn userinfo_post(caller: OpenIdCaller) -> Result<HttpResponse, ApiError> {

@@ -15,6 +15,24 @@ use crate::admin::{Admin, ClientFields, NewClient};
 use crate::routes::client_address::ClientAddress;
 use crate::routes::live_token::AdminCaller;
 use crate::store::Client;
+/// What a route naming a client answers when there is none.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "only the OpenAPI document reads it")]
+enum NoSuchClient {
+    /// No client has this id.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(shared::problem::ProblemDetails),
+}
+
+/// What a registration or a change answers for a field the rules refuse.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "only the OpenAPI document reads it")]
+enum BadClientFields {
+    /// A bad name, scope, grant type or redirect URI (named).
+    #[response(status = 422, content_type = "application/problem+json")]
+    Unprocessable(shared::problem::ProblemDetails),
+}
+
 /// A client, without its secret.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(in crate::routes) struct ClientView {
@@ -180,7 +198,7 @@ impl ClientPatch {
         (status = 201, description = "Registered; `client_secret` (a confidential client's) is shown this once.", body = ClientWithSecret),
         shared::openapi::JsonBodyRefusals,
         AdminRefusals,
-        (status = 422, description = "A bad name, scope, grant type or redirect URI (named).", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        BadClientFields,
     ),
 )]
 pub(in crate::routes) async fn create_client(
@@ -212,8 +230,8 @@ pub(in crate::routes) async fn create_client(
         (status = 200, description = "The client as it is now; `client_secret` only when it was made confidential.", body = ClientWithSecret),
         shared::openapi::JsonBodyRefusals,
         AdminRefusals,
-        (status = 404, description = "No client has this id.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "A bad name, scope, grant type or redirect URI (named).", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        NoSuchClient,
+        BadClientFields,
     ),
 )]
 pub(in crate::routes) async fn change_client(
@@ -271,7 +289,7 @@ pub(in crate::routes) async fn list_clients(
     responses(
         (status = 204, description = "Deleted."),
         AdminRefusals,
-        (status = 404, description = "No client has this id.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        NoSuchClient,
     ),
 )]
 pub(in crate::routes) async fn delete_client(
