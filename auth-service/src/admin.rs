@@ -20,6 +20,8 @@ use crate::store::{
 pub struct Admin {
     /// The tables.
     pub store: Arc<dyn AuthStore>,
+    /// The algorithms ID tokens may be signed with here.
+    pub id_token_algorithms: &'static [&'static str],
     /// Where "now" comes from.
     pub clock: Clock,
 }
@@ -69,11 +71,18 @@ pub struct ClientFields<'a> {
     pub post_logout_redirect_uris: Option<&'a [String]>,
     /// No secret (default false).
     pub public: Option<bool>,
+    /// `ES256` (default) or `RS256`.
+    pub id_token_signed_response_alg: Option<&'a str>,
 }
 
 impl ClientFields<'_> {
-    /// Sets these fields on `client`, then checks the whole of it.
-    fn apply_to(&self, client: &mut Client) -> Result<(), AdminError> {
+    /// Sets these fields on `client`, then checks the whole of it;
+    /// `id_token_algorithms` are those this server signs with.
+    fn apply_to(
+        &self,
+        client: &mut Client,
+        id_token_algorithms: &[&str],
+    ) -> Result<(), AdminError> {
         if let Some(name) = self.name {
             let name = name.trim();
             if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -116,6 +125,20 @@ impl ClientFields<'_> {
         }
         if let Some(public) = self.public {
             client.public = public;
+        }
+        if let Some(algorithm) = self.id_token_signed_response_alg {
+            if !id_token_algorithms.contains(&algorithm) {
+                let why = match algorithm == crate::id_tokens::RS256 {
+                    true => "RS256 needs the server's RSA key (AUTH__OIDC__RS256_KEY_FILE)".into(),
+                    false => format!(
+                        "`{}` is not one of {}",
+                        algorithm.chars().take(20).collect::<String>(),
+                        id_token_algorithms.join(", ")
+                    ),
+                };
+                return Err(AdminError::Invalid("id_token_signed_response_alg", why));
+            }
+            algorithm.clone_into(&mut client.id_token_signed_response_alg);
         }
         let allows = |grant: GrantType| client.allows(grant);
         if allows(GrantType::AuthorizationCode) && client.redirect_uris.is_empty() {
@@ -165,6 +188,7 @@ fn client_detail(client: &Client) -> serde_json::Value {
         "redirect_uris": client.redirect_uris,
         "post_logout_redirect_uris": client.post_logout_redirect_uris,
         "public": client.public,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
     })
 }
 
@@ -275,9 +299,10 @@ impl Admin {
             client_id: format!("client_{}", secret::random(12)),
             grant_types: GrantType::ClientCredentials.as_str().to_owned(),
             created_at: self.clock.now_ms(),
+            id_token_signed_response_alg: crate::id_tokens::ES256.to_owned(),
             ..Client::default()
         };
-        fields.apply_to(&mut client)?;
+        fields.apply_to(&mut client, self.id_token_algorithms)?;
         let secret = (!client.public).then(|| secret::random(32));
         client.secret_hash = secret
             .as_deref()
@@ -308,7 +333,7 @@ impl Admin {
             .await?
             .ok_or(AdminError::NotFound("no client has this id"))?;
         let mut client = before.clone();
-        fields.apply_to(&mut client)?;
+        fields.apply_to(&mut client, self.id_token_algorithms)?;
         let secret = (before.public && !client.public).then(|| secret::random(32));
         if client.public != before.public {
             client.secret_hash = secret
@@ -328,6 +353,10 @@ impl Admin {
             ),
             public: (client.public != before.public).then_some(client.public),
             secret_hash: (client.public != before.public).then(|| client.secret_hash.clone()),
+            id_token_signed_response_alg: changed(
+                &client.id_token_signed_response_alg,
+                &before.id_token_signed_response_alg,
+            ),
         };
         let event = actor
             .event(audit::CLIENT_CHANGED, self.clock.now_ms())

@@ -19,4 +19,7 @@ pub enum Failure {
     /// A token could not be signed (a key that does not fit).
     #[error(transparent)]
     Signing(#[from] SignError),
+    /// An ID token could not be signed.
+    #[error(transparent)]
+    IdToken(#[from] crate::id_tokens::IdTokenError),
 }

@@ -18,7 +18,7 @@
 use std::fs;
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use base64::Engine as _;
@@ -61,6 +61,9 @@ pub fn generate_secret(path: &Path, from_operator: Option<&str>) -> Result<Strin
     })
 }
 
+/// The size of the RSA keys made here (RFC 7518 3.3: at least 2048).
+const RSA_BITS: usize = 2048;
+
 /// A new key pair in PEM form: PKCS#8 private key, SPKI public key.
 pub fn generate(algorithm: Algorithm) -> Result<(String, String), String> {
     let failed = |e: &dyn std::fmt::Display| format!("cannot encode the new key: {e}");
@@ -75,6 +78,12 @@ pub fn generate(algorithm: Algorithm) -> Result<(String, String), String> {
         Algorithm::ES256 => {
             use p256::pkcs8::{EncodePrivateKey as _, LineEnding};
             let key = p256::SecretKey::random(&mut OsRng);
+            key.to_pkcs8_pem(LineEnding::LF).map_err(|e| failed(&e))?
+        }
+        Algorithm::RS256 => {
+            use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};
+            // Generation only: ring signs with it (it cannot make RSA keys).
+            let key = rsa::RsaPrivateKey::new(&mut OsRng, RSA_BITS).map_err(|e| failed(&e))?;
             key.to_pkcs8_pem(LineEnding::LF).map_err(|e| failed(&e))?
         }
         other => return Err(format!("{other:?} has no key pair: use EdDSA or ES256")),
@@ -94,24 +103,98 @@ pub struct KeyFolders<'a> {
     pub items: &'a Path,
 }
 
-impl KeyFolders<'_> {
-    fn stem(&self) -> &'static str {
-        match self.algorithm {
-            Algorithm::ES256 => "es256",
-            _ => "eddsa",
+/// One signing key's files in auth-service's folder: the active private
+/// key, the next one while a rotation is under way, and every public key
+/// verifiers may see.
+struct KeyPair {
+    algorithm: Algorithm,
+    private: PathBuf,
+    next_private: PathBuf,
+    public: PathBuf,
+}
+
+impl KeyPair {
+    fn in_folder(folder: &Path, stem: &str, algorithm: Algorithm) -> Self {
+        Self {
+            algorithm,
+            private: folder.join(format!("{stem}.private.pem")),
+            next_private: folder.join(format!("{stem}.next.private.pem")),
+            public: folder.join(format!("{stem}.public.pem")),
         }
     }
 
-    fn private(&self) -> std::path::PathBuf {
-        self.auth.join(format!("{}.private.pem", self.stem()))
+    /// Makes the pair unless it exists; whether it did.
+    fn make_once(&self) -> Result<bool, String> {
+        if self.private.exists() {
+            return Ok(false);
+        }
+        let (private, public) = generate(self.algorithm)?;
+        write(&self.private, private.as_bytes(), 0o400)?;
+        write(&self.public, public.as_bytes(), 0o444)?;
+        Ok(true)
     }
 
-    fn next_private(&self) -> std::path::PathBuf {
-        self.auth.join(format!("{}.next.private.pem", self.stem()))
+    fn next(&self) -> Result<(), String> {
+        let (private, public) = generate(self.algorithm)?;
+        // Published first: a verifier must know the key before anything is signed with it.
+        let published = format!("{}{public}", read(&self.public)?);
+        write(&self.public, published.as_bytes(), 0o444)?;
+        write(&self.next_private, private.as_bytes(), 0o400)
     }
 
-    fn public(&self) -> std::path::PathBuf {
-        self.auth.join(format!("{}.public.pem", self.stem()))
+    fn activate(&self) -> Result<(), String> {
+        fs::rename(&self.next_private, &self.private)
+            .map_err(|e| format!("cannot activate the next key: {e}"))
+    }
+
+    /// Withdraws every public key but the active one's; how many.
+    fn retire(&self) -> Result<usize, String> {
+        let published = read(&self.public)?
+            .matches("-----BEGIN PUBLIC KEY-----")
+            .count();
+        let active = public_half(self.algorithm, &read(&self.private)?)?;
+        write(&self.public, active.as_bytes(), 0o444)?;
+        Ok(published.saturating_sub(1))
+    }
+
+    fn ring(&self) -> Result<KeyRing, String> {
+        let private = read(&self.private)?;
+        KeyRing::from_pem(self.algorithm, &read(&self.public)?, Some(&private))
+            .map_err(|e| format!("{}: {e}", self.public.display()))
+    }
+}
+
+impl KeyFolders<'_> {
+    /// The access tokens' pair, under EdDSA and ES256.
+    fn access(&self) -> Option<KeyPair> {
+        let stem = match self.algorithm {
+            Algorithm::ES256 => "es256",
+            Algorithm::EdDSA => "eddsa",
+            _ => return None,
+        };
+        Some(KeyPair::in_folder(self.auth, stem, self.algorithm))
+    }
+
+    /// The ES256 ID token pair, when the access tokens' key is not one.
+    fn id_token(&self) -> Option<KeyPair> {
+        (self.algorithm != Algorithm::ES256)
+            .then(|| KeyPair::in_folder(self.auth, "id-token", Algorithm::ES256))
+    }
+
+    /// The RS256 ID token pair, for relying parties that know nothing else.
+    fn rs256(&self) -> KeyPair {
+        KeyPair::in_folder(self.auth, "id-token-rs256", Algorithm::RS256)
+    }
+
+    /// Every pair the steps rotate, named.
+    fn pairs(&self) -> Vec<(&'static str, KeyPair)> {
+        let access = self.access().map(|pair| ("access token", pair));
+        let id_token = self.id_token().map(|pair| ("ES256 ID token", pair));
+        access
+            .into_iter()
+            .chain(id_token)
+            .chain([("RS256 ID token", self.rs256())])
+            .collect()
     }
 
     fn name(&self) -> &'static str {
@@ -119,47 +202,58 @@ impl KeyFolders<'_> {
     }
 
     /// The one-shot of `docker compose up`: the secret or the key pair,
-    /// made once and kept, and each service's settings file for it.
-    /// `operator_secret` is `JWT_SECRET`, which overrides under HS256.
+    /// and the ID token keys, made once and kept, and each service's
+    /// settings file for them. `operator_secret` is `JWT_SECRET`, which
+    /// overrides under HS256.
     pub fn init(&self, operator_secret: Option<&str>) -> Result<String, String> {
         let algorithm = self.name();
         let setting =
             |key: &str, path: &Path| format!("{key} = {:?}\n", path.display().to_string());
-        let (said, auth, items) = if self.algorithm == Algorithm::HS256 {
-            let auth_secret = self.auth.join("jwt_secret");
-            let said = generate_secret(&auth_secret, operator_secret)?;
-            let items_secret = self.items.join("jwt_secret");
-            write(&items_secret, read(&auth_secret)?.as_bytes(), 0o400)?;
-            remove(&self.items.join("jwks.json"))?;
-            let auth = setting("secret_file", &auth_secret);
-            (said, auth, setting("secret_file", &items_secret))
-        } else {
-            let said = if self.private().exists() {
-                format!("kept the {algorithm} key in {}", self.private().display())
-            } else {
-                let (private, public) = generate(self.algorithm)?;
-                write(&self.private(), private.as_bytes(), 0o400)?;
-                write(&self.public(), public.as_bytes(), 0o444)?;
-                format!(
-                    "generated an {algorithm} key pair in {}",
-                    self.auth.display()
+        let (said, auth, items) = match self.access() {
+            None => {
+                let auth_secret = self.auth.join("jwt_secret");
+                let said = generate_secret(&auth_secret, operator_secret)?;
+                let items_secret = self.items.join("jwt_secret");
+                write(&items_secret, read(&auth_secret)?.as_bytes(), 0o400)?;
+                remove(&self.items.join("jwks.json"))?;
+                let auth = setting("secret_file", &auth_secret);
+                (said, auth, setting("secret_file", &items_secret))
+            }
+            Some(pair) => {
+                let said = if pair.make_once()? {
+                    format!(
+                        "generated an {algorithm} key pair in {}",
+                        self.auth.display()
+                    )
+                } else {
+                    format!("kept the {algorithm} key in {}", pair.private.display())
+                };
+                self.publish()?;
+                // items-service holds no secret it does not use.
+                remove(&self.items.join("jwt_secret"))?;
+                let auth = setting("public_key_file", &pair.public)
+                    + &setting("private_key_file", &pair.private);
+                (
+                    said,
+                    auth,
+                    setting("jwks_file", &self.items.join("jwks.json")),
                 )
-            };
-            self.publish()?;
-            // items-service holds no secret it does not use.
-            remove(&self.items.join("jwt_secret"))?;
-            let auth = setting("public_key_file", &self.public())
-                + &setting("private_key_file", &self.private());
-            (
-                said,
-                auth,
-                setting("jwks_file", &self.items.join("jwks.json")),
-            )
+            }
         };
+        let mut oidc = String::from("[oidc]\n");
+        if let Some(pair) = self.id_token() {
+            pair.make_once()?;
+            oidc += &(setting("id_token_key_file", &pair.private)
+                + &setting("id_token_public_key_file", &pair.public));
+        }
+        let rs256 = self.rs256();
+        rs256.make_once()?;
+        oidc += &(setting("rs256_key_file", &rs256.private)
+            + &setting("rs256_public_key_file", &rs256.public));
         let header = format!("[jwt]\nalgorithm = \"{algorithm}\"\n");
         write(
             &self.auth.join("auth.toml"),
-            (header.clone() + &auth).as_bytes(),
+            (header.clone() + &auth + &oidc).as_bytes(),
             0o444,
         )?;
         write(
@@ -167,68 +261,61 @@ impl KeyFolders<'_> {
             (header + &items).as_bytes(),
             0o444,
         )?;
-        Ok(format!("{said}; {algorithm} settings written"))
+        Ok(format!("{said}; ID token keys ready; settings written"))
     }
 
-    /// Rotation step 1: a new key, published beside the active one.
+    /// Rotation step 1: a new key of each kind, published beside the active
+    /// one.
     pub fn next(&self) -> Result<String, String> {
-        self.asymmetric()?;
-        if self.next_private().exists() {
+        let pairs = self.pairs();
+        if let Some((_, pair)) = pairs.iter().find(|(_, pair)| pair.next_private.exists()) {
             return Err(format!(
                 "a next key is already published ({}): activate it first",
-                self.next_private().display()
+                pair.next_private.display()
             ));
         }
-        let (private, public) = generate(self.algorithm)?;
-        // Published first: a verifier must know the key before anything is signed with it.
-        let published = format!("{}{public}", read(&self.public())?);
-        write(&self.public(), published.as_bytes(), 0o444)?;
-        write(&self.next_private(), private.as_bytes(), 0o400)?;
+        for (_, pair) in pairs {
+            pair.next()?;
+        }
         self.publish()?;
-        Ok("published the next key; `activate` it once every verifier has it".to_owned())
+        Ok("published the next keys; `activate` them once every verifier has them".to_owned())
     }
 
-    /// Rotation step 2: the published next key signs from now on.
+    /// Rotation step 2: the published next keys sign from now on.
     pub fn activate(&self) -> Result<String, String> {
-        self.asymmetric()?;
-        if !self.next_private().exists() {
-            return Err("no next key to activate: run `next` first".to_owned());
+        let pairs = self.pairs();
+        if let Some((_, missing)) = pairs.iter().find(|(_, pair)| !pair.next_private.exists()) {
+            return Err(format!(
+                "no next key to activate ({}): run `next` first",
+                missing.next_private.display()
+            ));
         }
-        fs::rename(self.next_private(), self.private())
-            .map_err(|e| format!("cannot activate the next key: {e}"))?;
+        for (_, pair) in &pairs {
+            pair.activate()?;
+        }
         Ok(
-            "the next key signs now; `retire` the old one after the access-token lifetime"
+            "the next keys sign now; `retire` the old ones after the access-token lifetime"
                 .to_owned(),
         )
     }
 
-    /// Rotation step 3: only the active key stays published.
+    /// Rotation step 3: only the active keys stay published.
     pub fn retire(&self) -> Result<String, String> {
-        self.asymmetric()?;
-        let published = self.ring()?.kids().count();
-        let active = public_half(self.algorithm, &read(&self.private())?)?;
-        write(&self.public(), active.as_bytes(), 0o444)?;
-        self.publish()?;
-        let kid = self.ring()?.active_kid().unwrap_or_default().to_owned();
-        Ok(format!("retired {} key(s); {kid} stays", published - 1))
-    }
-
-    fn asymmetric(&self) -> Result<(), String> {
-        if self.algorithm == Algorithm::HS256 {
-            return Err("rotation steps are for JWT_ALGORITHM=EdDSA or ES256".to_owned());
+        let mut retired = Vec::new();
+        for (name, pair) in self.pairs() {
+            retired.push(format!("{} {name} key(s)", pair.retire()?));
         }
-        Ok(())
+        self.publish()?;
+        Ok(format!("retired {}", retired.join(", ")))
     }
 
-    fn ring(&self) -> Result<KeyRing, String> {
-        let private = read(&self.private())?;
-        KeyRing::from_pem(self.algorithm, &read(&self.public())?, Some(&private))
-            .map_err(|e| format!("{}: {e}", self.public().display()))
-    }
-
-    /// Writes the JWK Set of the public keys into items-service's folder.
+    /// Writes the JWK Set of the access tokens' public keys into
+    /// items-service's folder (the ID token keys are not for it).
     fn publish(&self) -> Result<(), String> {
-        let set = serde_json::to_vec_pretty(&self.ring()?.jwks()).map_err(|e| e.to_string())?;
+        let Some(pair) = self.access() else {
+            return Ok(());
+        };
+        let set = serde_json::to_vec_pretty(&pair.ring()?.jwks()).map_err(|e| e.to_string())?;
         write(&self.items.join("jwks.json"), &set, 0o444)
     }
 }
@@ -244,6 +331,13 @@ fn public_half(algorithm: Algorithm, private_pem: &str) -> Result<String, String
             let key =
                 ed25519_dalek::SigningKey::from_pkcs8_pem(private_pem).map_err(|e| bad(&e))?;
             key.verifying_key()
+                .to_public_key_pem(LineEnding::LF)
+                .map_err(|e| bad(&e))
+        }
+        Algorithm::RS256 => {
+            use rsa::pkcs8::{DecodePrivateKey as _, EncodePublicKey as _, LineEnding};
+            let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem).map_err(|e| bad(&e))?;
+            key.to_public_key()
                 .to_public_key_pem(LineEnding::LF)
                 .map_err(|e| bad(&e))
         }
@@ -430,41 +524,89 @@ mod tests {
         );
     }
 
+    /// The kid that signs with `pair`'s files.
+    fn active(pair: &KeyPair) -> String {
+        if pair.algorithm != Algorithm::RS256 {
+            return pair
+                .ring()
+                .expect("ring")
+                .active_kid()
+                .expect("signs")
+                .to_owned();
+        }
+        let keys = crate::id_tokens::rs256::Rs256Keys::load(
+            pair.private.clone(),
+            pair.public.clone(),
+            std::time::Duration::ZERO,
+        )
+        .expect("loads");
+        let token = keys.current().sign_json(&"{}").expect("signed");
+        jsonwebtoken::decode_header(&token)
+            .expect("header")
+            .kid
+            .expect("kid")
+    }
+
+    fn published_count(pair: &KeyPair) -> usize {
+        read(&pair.public)
+            .expect("public")
+            .matches("BEGIN PUBLIC KEY")
+            .count()
+    }
+
     #[test]
-    fn rotation_publishes_activates_and_retires() {
-        let algorithm = Algorithm::ES256;
-        let folders = Folders::new();
-        let (keys, items) = (folders.keys(algorithm), &folders.items);
-        keys.init(None).expect("init");
-        let old = keys
-            .ring()
-            .expect("ring")
-            .active_kid()
-            .expect("signs")
-            .to_owned();
-        assert!(keys.activate().is_err(), "nothing to activate yet");
+    fn rotation_publishes_activates_and_retires_every_pair() {
+        for algorithm in [Algorithm::ES256, Algorithm::EdDSA, Algorithm::HS256] {
+            let folders = Folders::new();
+            let keys = folders.keys(algorithm);
+            keys.init(None).expect("init");
+            let pairs = keys.pairs();
+            let expected = match algorithm {
+                Algorithm::ES256 => ["access token", "RS256 ID token"].as_slice(),
+                Algorithm::EdDSA => &["access token", "ES256 ID token", "RS256 ID token"],
+                _ => &["ES256 ID token", "RS256 ID token"],
+            };
+            assert_eq!(
+                pairs.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+                expected
+            );
+            let old: Vec<_> = pairs.iter().map(|(_, pair)| active(pair)).collect();
+            assert!(keys.activate().is_err(), "nothing to activate yet");
 
-        keys.next().expect("next");
-        assert!(keys.next().is_err(), "one next key at a time");
-        assert_eq!(published(items, algorithm).len(), 2);
-        assert_eq!(keys.ring().expect("ring").active_kid(), Some(old.as_str()));
+            keys.next().expect("next");
+            assert!(keys.next().is_err(), "one next key at a time");
+            for ((_, pair), old) in pairs.iter().zip(&old) {
+                assert_eq!(published_count(pair), 2);
+                assert_eq!(&active(pair), old);
+            }
+            if algorithm != Algorithm::HS256 {
+                assert_eq!(published(&folders.items, algorithm).len(), 2);
+            }
 
-        keys.activate().expect("activate");
-        let new = keys
-            .ring()
-            .expect("ring")
-            .active_kid()
-            .expect("signs")
-            .to_owned();
-        assert_ne!(new, old);
-        assert_eq!(
-            published(items, algorithm).len(),
-            2,
-            "the old key still verifies"
-        );
+            keys.activate().expect("activate");
+            let new: Vec<_> = pairs.iter().map(|(_, pair)| active(pair)).collect();
+            for ((_, pair), (old, new)) in pairs.iter().zip(old.iter().zip(&new)) {
+                assert_ne!(new, old);
+                assert_eq!(published_count(pair), 2, "the old key still verifies");
+            }
 
-        keys.retire().expect("retire");
-        assert_eq!(published(items, algorithm), [new]);
+            let said = keys.retire().expect("retire");
+            assert!(said.contains("1 RS256 ID token key(s)"), "{said}");
+            for ((_, pair), new) in pairs.iter().zip(&new) {
+                assert_eq!(published_count(pair), 1);
+                assert_eq!(&active(pair), new);
+            }
+            if algorithm != Algorithm::HS256 {
+                assert_eq!(published(&folders.items, algorithm).len(), 1);
+            }
+            let settings = read(&folders.auth.join("auth.toml")).expect("auth.toml");
+            assert!(settings.contains("rs256_public_key_file"), "{settings}");
+            assert_eq!(
+                settings.contains("id_token_public_key_file"),
+                algorithm != Algorithm::ES256,
+                "{settings}"
+            );
+        }
     }
 
     #[test]

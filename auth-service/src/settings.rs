@@ -60,6 +60,15 @@ pub struct OidcSettings {
     /// `id-token.pem` beside the SQLite file (or in `data/`), made at first
     /// start.
     pub id_token_key_file: Option<PathBuf>,
+    /// Every ES256 ID token key relying parties may see (SPKI PEM), which
+    /// the `keys` steps rotate; unset, only `id_token_key_file`'s own.
+    pub id_token_public_key_file: Option<PathBuf>,
+    /// The PKCS#8 RSA key that signs RS256 ID tokens, for clients
+    /// registered with `id_token_signed_response_alg: "RS256"`; unset, no
+    /// RS256. Set with `rs256_public_key_file`.
+    pub rs256_key_file: Option<PathBuf>,
+    /// Every RS256 public key relying parties may see (SPKI PEM).
+    pub rs256_public_key_file: Option<PathBuf>,
 }
 
 /// Where the ID token key is ([`Settings::id_token_key_file`]).

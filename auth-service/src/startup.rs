@@ -9,13 +9,15 @@ use shared::auth::Authenticator;
 use shared::clock::Clock;
 use shared::http::BoundServer;
 use shared::operations::ReadyCheck;
+use shared::settings::KeySource;
 use shared::token::{Keys, TokenSigner};
 
 use crate::accounts::Accounts;
 use crate::admin::Admin;
 use crate::authorization::Authorizations;
 use crate::clients::Clients;
-use crate::id_tokens::IdTokens;
+use crate::id_tokens::rs256::Rs256Keys;
+use crate::id_tokens::{self, IdTokens};
 use crate::passwords::PasswordHasher;
 use crate::routes::{
     PasswordGrant, PublishedKeys, RefreshCookie, ServerMetadata, SignInPage, TrustedProxyHops,
@@ -51,17 +53,20 @@ impl Application {
         shared::metrics::watch_keys(keys.clone());
         let public_url = settings.server.public_url()?;
         let password_grant = PasswordGrant(settings.oauth.password_grant);
+        let rs256 = rs256_keys(&settings)?;
         let metadata = web::Data::new(ServerMetadata::new(
             &public_url,
             &settings.jwt.issuer,
             &settings.tokens.default_scopes,
             password_grant,
+            id_tokens::signing_algorithms(rs256.is_some()),
         ));
         let password_grant = web::Data::new(password_grant);
-        let separate_id_token_keys = id_token_keys(&settings, &keys)?;
+        let separate_id_token_keys = id_token_keys(&settings, &keys, &clock)?;
         let published = web::Data::new(PublishedKeys {
             keys: keys.clone(),
             id_token_keys: separate_id_token_keys.clone(),
+            rs256: rs256.clone(),
             max_age_seconds: settings.tokens.jwks_max_age_seconds,
         });
         let id_token_keys = separate_id_token_keys.unwrap_or_else(|| keys.clone());
@@ -74,6 +79,7 @@ impl Application {
                 settings.tokens.access_token_seconds,
             )
             .with_clock(clock.clone()),
+            rs256,
             issuer: settings.jwt.issuer.clone(),
             lifetime_seconds: settings.tokens.access_token_seconds,
             clock: clock.clone(),
@@ -112,6 +118,7 @@ impl Application {
         });
         let admin = web::Data::new(Admin {
             store: store.clone(),
+            id_token_algorithms: id_tokens.algorithms(),
             clock: clock.clone(),
         });
         let authorizations = web::Data::new(Authorizations {
@@ -123,7 +130,13 @@ impl Application {
             .unwrap_or(i64::MAX),
         });
         let sign_in_page = web::Data::new(SignInPage::new(&public_url, &settings.jwt.issuer));
-        warn_when_apps_cannot_trust_the_issuer(&settings.jwt.issuer, &public_url, &*store).await;
+        warn_when_apps_cannot_sign_in(
+            &settings.jwt.issuer,
+            &public_url,
+            id_tokens.algorithms(),
+            &*store,
+        )
+        .await;
         spawn_janitor(store, clock, settings.audit.retention_days);
         let refresh_cookie = web::Data::new(RefreshCookie::new(
             settings.tokens.refresh_cookie,
@@ -183,9 +196,10 @@ impl Application {
 
 /// The ring that signs ID tokens when it is not the access tokens' (it is
 /// under `JWT_ALGORITHM=ES256`, rotated with them): a P-256 key from its
-/// file, made at first start. Replicas on PostgreSQL must share the file:
-/// each would make its own.
-fn id_token_keys(settings: &Settings, keys: &Keys) -> anyhow::Result<Option<Keys>> {
+/// files, re-read when the `keys` steps change them; or, with no public key
+/// file, the one key made at first start. Replicas on PostgreSQL must share
+/// the files: each would make its own.
+fn id_token_keys(settings: &Settings, keys: &Keys, clock: &Clock) -> anyhow::Result<Option<Keys>> {
     let file = settings.id_token_key_file();
     let es256 = keys
         .current()
@@ -199,6 +213,22 @@ fn id_token_keys(settings: &Settings, keys: &Keys) -> anyhow::Result<Option<Keys
         }
         return Ok(None);
     }
+    if let Some(public) = &settings.oidc.id_token_public_key_file {
+        let IdTokenKeyFile::Set(private) = file else {
+            anyhow::bail!(
+                "AUTH__OIDC__ID_TOKEN_PUBLIC_KEY_FILE is set without AUTH__OIDC__ID_TOKEN_KEY_FILE"
+            );
+        };
+        let source = KeySource::KeyFiles {
+            public: public.clone(),
+            private: Some(private),
+            poll: settings.jwt.key_files_poll(),
+        };
+        let keys = source
+            .start(jsonwebtoken::Algorithm::ES256, clock)
+            .map_err(|e| anyhow::anyhow!("the ID token key files: {e}"))?;
+        return Ok(Some(keys));
+    }
     if let IdTokenKeyFile::InTheDataFolder(path) = &file {
         tracing::warn!(
             path = %path.display(),
@@ -211,20 +241,43 @@ fn id_token_keys(settings: &Settings, keys: &Keys) -> anyhow::Result<Option<Keys
     Ok(Some(Keys::fixed(ring)))
 }
 
-/// Relying parties compare `iss` with the URL they read discovery from: with
-/// apps signing in here, `JWT_ISSUER` must be the public URL.
-async fn warn_when_apps_cannot_trust_the_issuer(
+/// The RS256 ID token keys, when both files are set.
+fn rs256_keys(settings: &Settings) -> anyhow::Result<Option<Arc<Rs256Keys>>> {
+    let oidc = &settings.oidc;
+    match (&oidc.rs256_key_file, &oidc.rs256_public_key_file) {
+        (None, None) => Ok(None),
+        (Some(private), Some(public)) => {
+            let keys = Rs256Keys::load(
+                private.clone(),
+                public.clone(),
+                settings.jwt.key_files_poll(),
+            )
+            .map_err(|e| anyhow::anyhow!("AUTH__OIDC__RS256_KEY_FILE: {e}"))?;
+            Ok(Some(Arc::new(keys)))
+        }
+        _ => anyhow::bail!(
+            "AUTH__OIDC__RS256_KEY_FILE and AUTH__OIDC__RS256_PUBLIC_KEY_FILE go together"
+        ),
+    }
+}
+
+/// What would make apps' sign-ins fail, said at start: relying parties
+/// compare `iss` with the URL they read discovery from, so with apps
+/// signing in here `JWT_ISSUER` must be the public URL; and a client
+/// registered for RS256 ID tokens needs the RSA key.
+async fn warn_when_apps_cannot_sign_in(
     issuer: &str,
     public_url: &str,
+    id_token_algorithms: &[&str],
     store: &dyn AuthStore,
 ) {
-    if issuer.trim_end_matches('/') == public_url.trim_end_matches('/') {
-        return;
-    }
     let clients = store.list_clients(None, 1000).await.unwrap_or_default();
-    if clients
-        .iter()
-        .any(|client| client.allows(crate::domain::GrantType::AuthorizationCode))
+    let apps = || {
+        clients
+            .iter()
+            .filter(|client| client.allows(crate::domain::GrantType::AuthorizationCode))
+    };
+    if issuer.trim_end_matches('/') != public_url.trim_end_matches('/') && apps().next().is_some()
     {
         tracing::warn!(
             issuer,
@@ -232,6 +285,15 @@ async fn warn_when_apps_cannot_trust_the_issuer(
             "apps sign in here, but JWT_ISSUER is not AUTH__SERVER__PUBLIC_URL: OpenID Connect \
              and OAuth libraries refuse an issuer other than the URL they discovered it at"
         );
+    }
+    for client in apps() {
+        if !id_token_algorithms.contains(&client.id_token_signed_response_alg.as_str()) {
+            tracing::warn!(
+                client_id = client.client_id,
+                "this client's ID tokens are RS256, but AUTH__OIDC__RS256_KEY_FILE is not set: \
+                 its sign-ins with scope openid will fail"
+            );
+        }
     }
 }
 

@@ -286,8 +286,10 @@ impl JwtSettings {
         self.key_source()?.start(self.algorithm()?, clock)
     }
 
-    /// At least a millisecond: a zero poll would spin.
-    fn key_files_poll(&self) -> Duration {
+    /// How often key files are checked for a change
+    /// (`JWT_KEY_FILES_POLL_MILLISECONDS`); at least a millisecond: a zero
+    /// poll would spin.
+    pub fn key_files_poll(&self) -> Duration {
         Duration::from_millis(self.key_files_poll_milliseconds.max(1))
     }
 

@@ -6,11 +6,14 @@
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use std::sync::Arc;
+
 use shared::token::Keys;
 
 use super::PasswordGrant;
 use crate::domain::GrantType;
 use crate::domain::scope::IDENTITY_SCOPES;
+use crate::id_tokens::rs256::Rs256Keys;
 
 /// Where the JWK Set is, under the public URL.
 pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
@@ -81,8 +84,8 @@ pub struct ServerMetadata {
     scopes_supported: Vec<String>,
     /// A user's `sub` is the same for every client.
     subject_types_supported: [&'static str; 1],
-    /// ID tokens are ES256.
-    id_token_signing_alg_values_supported: [&'static str; 1],
+    /// ID tokens are ES256, or RS256 for clients registered for it.
+    id_token_signing_alg_values_supported: &'static [&'static str],
     /// What ID tokens and userinfo may say.
     claims_supported: [&'static str; 12],
     /// `aal1`: a password.
@@ -100,6 +103,7 @@ impl ServerMetadata {
         issuer: &str,
         scopes: &str,
         password_grant: PasswordGrant,
+        id_token_signing_alg_values_supported: &'static [&'static str],
     ) -> Self {
         Self {
             issuer: issuer.to_owned(),
@@ -135,7 +139,7 @@ impl ServerMetadata {
                 .map(str::to_owned)
                 .collect(),
             subject_types_supported: ["public"],
-            id_token_signing_alg_values_supported: ["ES256"],
+            id_token_signing_alg_values_supported,
             claims_supported: [
                 "iss",
                 "sub",
@@ -164,6 +168,8 @@ pub struct PublishedKeys {
     pub keys: Keys,
     /// The ID tokens' keys, when not the same.
     pub id_token_keys: Option<Keys>,
+    /// The RS256 ID token keys, when set.
+    pub rs256: Option<Arc<Rs256Keys>>,
     /// `Cache-Control: max-age` of the JWK Set.
     pub max_age_seconds: u64,
 }
@@ -203,12 +209,20 @@ pub(super) async fn jwks(published: web::Data<PublishedKeys>) -> HttpResponse {
     if let Some(ring) = published.id_token_keys.as_ref().and_then(Keys::current) {
         set.keys.extend(ring.jwks().keys);
     }
+    let mut keys: Vec<serde_json::Value> = set
+        .keys
+        .iter()
+        .filter_map(|key| serde_json::to_value(key).ok())
+        .collect();
+    if let Some(rs256) = &published.rs256 {
+        keys.extend(rs256.current().published().iter().cloned());
+    }
     HttpResponse::Ok()
         .insert_header((
             CACHE_CONTROL,
             format!("public, max-age={}", published.max_age_seconds),
         ))
-        .json(set)
+        .json(serde_json::json!({ "keys": keys }))
 }
 
 fn metadata_response(metadata: &ServerMetadata) -> HttpResponse {

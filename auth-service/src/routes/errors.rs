@@ -21,6 +21,7 @@ impl From<Failure> for ApiError {
             }
             Failure::Hashing(HashError::Unexpected(e)) => Self::Unexpected(e),
             Failure::Signing(e) => Self::Unexpected(e.into()),
+            Failure::IdToken(e) => Self::Unexpected(e.into()),
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct Client {
     pub post_logout_redirect_uris: String,
     /// No secret: a single-page or native app (PKCE alone binds its codes).
     pub public: bool,
+    /// How its ID tokens are signed: `ES256` or `RS256`.
+    pub id_token_signed_response_alg: String,
 }
 
 impl Client {
@@ -58,6 +60,8 @@ pub struct ClientChange {
     pub public: Option<bool>,
     /// A new secret hash (empty for a public client).
     pub secret_hash: Option<Vec<u8>>,
+    /// A new ID token algorithm.
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// The service clients.
@@ -89,7 +93,8 @@ pub trait ClientStore: Send + Sync + 'static {
 }
 
 const CLIENT_COLUMNS: &str = "SELECT client_id, name, secret_hash, scopes, created_at, \
-     grant_types, redirect_uris, post_logout_redirect_uris, is_public FROM clients";
+     grant_types, redirect_uris, post_logout_redirect_uris, is_public, \
+     id_token_signed_response_alg FROM clients";
 
 fn client_from(row: &AnyRow) -> Result<Client, sqlx::Error> {
     Ok(Client {
@@ -102,6 +107,7 @@ fn client_from(row: &AnyRow) -> Result<Client, sqlx::Error> {
         redirect_uris: row.try_get("redirect_uris")?,
         post_logout_redirect_uris: row.try_get("post_logout_redirect_uris")?,
         public: row.try_get::<i64, _>("is_public")? != 0,
+        id_token_signed_response_alg: row.try_get("id_token_signed_response_alg")?,
     })
 }
 
@@ -111,8 +117,8 @@ impl ClientStore for SqlAuthStore {
         let mut tx = self.begin("starting a client registration").await?;
         sqlx::query(
             "INSERT INTO clients (client_id, name, secret_hash, scopes, created_at, grant_types, \
-             redirect_uris, post_logout_redirect_uris, is_public) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             redirect_uris, post_logout_redirect_uris, is_public, id_token_signed_response_alg) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&client.client_id)
         .bind(&client.name)
@@ -123,6 +129,7 @@ impl ClientStore for SqlAuthStore {
         .bind(&client.redirect_uris)
         .bind(&client.post_logout_redirect_uris)
         .bind(i64::from(client.public))
+        .bind(&client.id_token_signed_response_alg)
         .execute(&mut *tx)
         .await
         .map_err(failed("inserting a client"))?;
@@ -172,7 +179,8 @@ impl ClientStore for SqlAuthStore {
              grant_types = COALESCE($4, grant_types), \
              redirect_uris = COALESCE($5, redirect_uris), \
              post_logout_redirect_uris = COALESCE($6, post_logout_redirect_uris), \
-             secret_hash = COALESCE($7, secret_hash), is_public = COALESCE($8, is_public) \
+             secret_hash = COALESCE($7, secret_hash), is_public = COALESCE($8, is_public), \
+             id_token_signed_response_alg = COALESCE($9, id_token_signed_response_alg) \
              WHERE client_id = $1",
         )
         .bind(client_id)
@@ -183,6 +191,7 @@ impl ClientStore for SqlAuthStore {
         .bind(change.post_logout_redirect_uris.as_deref())
         .bind(change.secret_hash.as_deref())
         .bind(change.public.map(i64::from))
+        .bind(change.id_token_signed_response_alg.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(failed("changing a client"))?

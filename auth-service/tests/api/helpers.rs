@@ -125,6 +125,7 @@ pub(crate) async fn seed_client(url: &str, grant_types: &[&str], redirect_uris: 
     let (_, db) = open_store(url).await;
     let admin = auth_service::admin::Admin {
         store: Arc::new(SqlAuthStore::new(db.clone())),
+        id_token_algorithms: &auth_service::id_tokens::SIGNING_ALGORITHMS,
         clock: Clock::system(),
     };
     let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();

@@ -921,3 +921,243 @@ async fn without_a_nonce_the_code_flow_still_gives_an_id_token_without_one() {
         "no profile: {claims}"
     );
 }
+
+/// An ID token for alice through the code flow with scope `openid`.
+async fn id_token_for(app: &TestApp, client_id: &str) -> String {
+    let challenge = challenge(VERIFIER);
+    let mut params = request(client_id, &challenge);
+    params[3] = ("scope", "openid");
+    params.push(("prompt", "login"));
+    let mut browser = Browser::default();
+    let page = browser.authorize(app, &params).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let back = browser.submit(app, &page, "alice", PASSWORD).await;
+    let code = back.redirect_query()["code"].clone();
+    let (status, tokens) = exchange(app, client_id, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens["id_token"].as_str().expect("an ID token").to_owned()
+}
+
+/// The `kid` of `token`, after checking it verifies for `client_id` with
+/// the published key of that id and `alg` is `algorithm`.
+async fn verified_kid(app: &TestApp, token: &str, client_id: &str, algorithm: &str) -> String {
+    let header = jsonwebtoken::decode_header(token).expect("a JOSE header");
+    assert_eq!(format!("{:?}", header.alg), algorithm);
+    let kid = header.kid.expect("kid");
+    let (_, set) = send(app.get("/.well-known/jwks.json")).await;
+    let jwk = set["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .unwrap_or_else(|| panic!("{kid} is not published: {set}"));
+    assert_eq!(jwk["alg"], algorithm);
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone()).expect("a JWK");
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&[client_id]);
+    validation.set_issuer(&["auth-service"]);
+    jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_jwk(&jwk).expect("key"),
+        &validation,
+    )
+    .expect("the ID token verifies");
+    kid
+}
+
+/// How many published keys carry `alg`.
+async fn published_with(app: &TestApp, algorithm: &str) -> usize {
+    let (_, set) = send(app.get("/.well-known/jwks.json")).await;
+    let keys = set["keys"].as_array().expect("keys");
+    keys.iter().filter(|k| k["alg"] == algorithm).count()
+}
+
+#[tokio::test]
+async fn rs256_id_tokens_for_clients_registered_for_them_and_the_keys_steps_rotate_both() {
+    // The files of `auth-service keys init` under HS256 (the default).
+    let folders = tempfile::tempdir().expect("tempdir");
+    let (auth, items) = (folders.path().join("auth"), folders.path().join("items"));
+    std::fs::create_dir_all(&auth).expect("auth folder");
+    std::fs::create_dir_all(&items).expect("items folder");
+    let steps = auth_service::key_files::KeyFolders {
+        algorithm: jsonwebtoken::Algorithm::HS256,
+        auth: &auth,
+        items: &items,
+    };
+    steps.init(None).expect("init");
+    let file = |name: &str| auth.join(name).display().to_string();
+    let db = TestDatabase::new().await;
+    seed_users(db.url(), &[("root", "auth:admin"), ("alice", "")]).await;
+    let app = spawn_app_on(
+        db.url(),
+        &[
+            (
+                "AUTH__OIDC__ID_TOKEN_KEY_FILE",
+                &file("id-token.private.pem"),
+            ),
+            (
+                "AUTH__OIDC__ID_TOKEN_PUBLIC_KEY_FILE",
+                &file("id-token.public.pem"),
+            ),
+            (
+                "AUTH__OIDC__RS256_KEY_FILE",
+                &file("id-token-rs256.private.pem"),
+            ),
+            (
+                "AUTH__OIDC__RS256_PUBLIC_KEY_FILE",
+                &file("id-token-rs256.public.pem"),
+            ),
+            ("JWT_KEY_FILES_POLL_MILLISECONDS", "100"),
+        ],
+    )
+    .await;
+    let root = app.password_grant("root", PASSWORD).await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let test = SignIn { app, root, db };
+    let (_, metadata) = send(test.app.get("/.well-known/openid-configuration")).await;
+    assert_eq!(
+        metadata["id_token_signing_alg_values_supported"],
+        json!(["ES256", "RS256"])
+    );
+    let register = |alg: Option<&str>| {
+        let mut body = json!({
+            "name": "Legacy portal",
+            "scopes": [],
+            "grant_types": ["authorization_code"],
+            "redirect_uris": [APP],
+            "public": true,
+        });
+        if let Some(alg) = alg {
+            body["id_token_signed_response_alg"] = json!(alg);
+        }
+        body
+    };
+    let (status, rs256) = test.client(register(Some("RS256"))).await;
+    assert_eq!(status, 201, "{rs256}");
+    assert_eq!(rs256["id_token_signed_response_alg"], "RS256");
+    let rs256 = rs256["client_id"].as_str().expect("id").to_owned();
+    let (status, es256) = test.client(register(None)).await;
+    assert_eq!(status, 201, "{es256}");
+    assert_eq!(es256["id_token_signed_response_alg"], "ES256");
+    let es256 = es256["client_id"].as_str().expect("id").to_owned();
+    let (status, refused) = test.client(register(Some("HS256"))).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["errors"]["id_token_signed_response_alg"][0]
+            .as_str()
+            .is_some_and(|d| d.contains("`HS256` is not one of ES256, RS256")),
+        "{refused}"
+    );
+
+    let old_rs = verified_kid(
+        &test.app,
+        &id_token_for(&test.app, &rs256).await,
+        &rs256,
+        "RS256",
+    )
+    .await;
+    let old_es = verified_kid(
+        &test.app,
+        &id_token_for(&test.app, &es256).await,
+        &es256,
+        "ES256",
+    )
+    .await;
+    // A client switched to ES256 gets ES256 from its next sign-in.
+    let (status, _) = test
+        .patch(
+            &format!("/v1/admin/clients/{rs256}"),
+            json!({"id_token_signed_response_alg": "ES256"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    verified_kid(
+        &test.app,
+        &id_token_for(&test.app, &rs256).await,
+        &rs256,
+        "ES256",
+    )
+    .await;
+    test.patch(
+        &format!("/v1/admin/clients/{rs256}"),
+        json!({"id_token_signed_response_alg": "RS256"}),
+    )
+    .await;
+
+    // The rotation steps, with the service running: published first,
+    // signing after `activate`, the old key withdrawn by `retire`.
+    let reloaded = || tokio::time::sleep(std::time::Duration::from_millis(500));
+    steps.next().expect("next");
+    reloaded().await;
+    assert_eq!(published_with(&test.app, "RS256").await, 2);
+    assert_eq!(published_with(&test.app, "ES256").await, 2);
+    assert_eq!(
+        verified_kid(
+            &test.app,
+            &id_token_for(&test.app, &rs256).await,
+            &rs256,
+            "RS256"
+        )
+        .await,
+        old_rs,
+        "the next key is not signing yet"
+    );
+    steps.activate().expect("activate");
+    reloaded().await;
+    let new_rs = verified_kid(
+        &test.app,
+        &id_token_for(&test.app, &rs256).await,
+        &rs256,
+        "RS256",
+    )
+    .await;
+    let new_es = verified_kid(
+        &test.app,
+        &id_token_for(&test.app, &es256).await,
+        &es256,
+        "ES256",
+    )
+    .await;
+    assert_ne!(new_rs, old_rs);
+    assert_ne!(new_es, old_es);
+    steps.retire().expect("retire");
+    reloaded().await;
+    assert_eq!(published_with(&test.app, "RS256").await, 1);
+    assert_eq!(published_with(&test.app, "ES256").await, 1);
+    verified_kid(
+        &test.app,
+        &id_token_for(&test.app, &rs256).await,
+        &rs256,
+        "RS256",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn without_an_rsa_key_no_client_is_registered_for_rs256() {
+    let test = sign_in_app().await;
+    let (_, metadata) = send(test.app.get("/.well-known/openid-configuration")).await;
+    assert_eq!(
+        metadata["id_token_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
+    let (status, refused) = test
+        .client(json!({
+            "name": "Legacy portal",
+            "scopes": [],
+            "grant_types": ["authorization_code"],
+            "redirect_uris": [APP],
+            "public": true,
+            "id_token_signed_response_alg": "RS256",
+        }))
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["errors"]["id_token_signed_response_alg"][0]
+            .as_str()
+            .is_some_and(|d| d.contains("AUTH__OIDC__RS256_KEY_FILE")),
+        "{refused}"
+    );
+}

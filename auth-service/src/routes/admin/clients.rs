@@ -52,6 +52,8 @@ pub(in crate::routes) struct ClientView {
     /// `none` for a public client; `client_secret_basic` (or
     /// `client_secret_post`) for a confidential one.
     token_endpoint_auth_method: &'static str,
+    /// How its ID tokens are signed: `ES256` or `RS256`.
+    id_token_signed_response_alg: String,
     /// RFC 3339, UTC.
     created_at: String,
 }
@@ -74,6 +76,7 @@ impl From<Client> for ClientView {
                 true => "none",
                 false => "client_secret_basic",
             },
+            id_token_signed_response_alg: client.id_token_signed_response_alg,
             created_at: shared::db::timestamp(client.created_at),
         }
     }
@@ -133,6 +136,11 @@ pub struct NewClientRequest {
     post_logout_redirect_uris: Option<Vec<String>>,
     /// No secret (a single-page or native app); default false.
     public: Option<bool>,
+    /// How its ID tokens are signed: `ES256` (default), or `RS256` where
+    /// the server has an RSA key (`AUTH__OIDC__RS256_KEY_FILE`), for
+    /// relying parties that verify nothing else.
+    #[schema(example = "ES256")]
+    id_token_signed_response_alg: Option<String>,
 }
 
 impl NewClientRequest {
@@ -144,6 +152,7 @@ impl NewClientRequest {
             redirect_uris: self.redirect_uris.as_deref(),
             post_logout_redirect_uris: self.post_logout_redirect_uris.as_deref(),
             public: self.public,
+            id_token_signed_response_alg: self.id_token_signed_response_alg.as_deref(),
         }
     }
 }
@@ -171,6 +180,9 @@ pub struct ClientPatch {
     /// Made public, the client's secret is dropped; made confidential, it
     /// gets one, shown once in the answer.
     public: Option<bool>,
+    /// `ES256` or `RS256` (where the server has an RSA key).
+    #[schema(example = "RS256")]
+    id_token_signed_response_alg: Option<String>,
 }
 
 impl ClientPatch {
@@ -182,6 +194,7 @@ impl ClientPatch {
             redirect_uris: self.redirect_uris.as_deref(),
             post_logout_redirect_uris: self.post_logout_redirect_uris.as_deref(),
             public: self.public,
+            id_token_signed_response_alg: self.id_token_signed_response_alg.as_deref(),
         }
     }
 }

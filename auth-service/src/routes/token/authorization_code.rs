@@ -82,6 +82,7 @@ pub(super) async fn grant(
                 auth_time_ms: redeemed.code.auth_time,
                 nonce: redeemed.code.nonce.as_deref(),
                 scope: &tokens.scope,
+                algorithm: &client.id_token_signed_response_alg,
             })
         })
         .transpose()

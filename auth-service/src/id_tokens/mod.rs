@@ -1,10 +1,11 @@
 //! OpenID Connect ID tokens (Core 2, 3.1.3.6): what the code flow adds for
 //! the scope `openid`, so a relying party learns who signed in.
 //!
-//! Policy: ES256 always (every relying party can check it with the JWK
+//! Policy: ES256 by default (every relying party can check it with the JWK
 //! Set), with the access tokens' key when `JWT_ALGORITHM=ES256`, otherwise
 //! with a key of its own (`AUTH__OIDC__ID_TOKEN_KEY_FILE`, made at first
-//! start when unset). `aud` is the client, never a resource server, so no
+//! start when unset); RS256 for clients registered for it, when its keys are
+//! set ([`rs256`]). `aud` is the client, never a resource server, so no
 //! verifier of access tokens (`shared`) accepts one. `amr` is `["pwd"]` and
 //! `acr` `aal1`: a password is all this service asks for today.
 
@@ -14,8 +15,14 @@ use serde::{Deserialize, Serialize};
 use shared::clock::Clock;
 use shared::token::{Keys, SignError, TokenSigner};
 
+use std::sync::Arc;
+
 use crate::domain::scope;
 use crate::store::User;
+
+pub mod rs256;
+
+use rs256::Rs256Keys;
 
 /// Signs ID tokens, shared by every worker.
 pub struct IdTokens {
@@ -23,6 +30,8 @@ pub struct IdTokens {
     pub signer: TokenSigner,
     /// Its keys, to read an `id_token_hint` back.
     pub keys: Keys,
+    /// The RS256 keys, when set.
+    pub rs256: Option<Arc<Rs256Keys>>,
     /// `iss`: `JWT_ISSUER`.
     pub issuer: String,
     /// Seconds an ID token lives.
@@ -46,6 +55,37 @@ pub struct IdToken<'a> {
     pub nonce: Option<&'a str>,
     /// The scopes granted: `profile` adds `preferred_username`.
     pub scope: &'a str,
+    /// The client's `id_token_signed_response_alg`.
+    pub algorithm: &'a str,
+}
+
+/// The `id_token_signed_response_alg` values a client may be registered
+/// with: ES256 (the default) and RS256.
+pub const SIGNING_ALGORITHMS: [&str; 2] = [ES256, RS256];
+/// The default ID token algorithm.
+pub const ES256: &str = "ES256";
+/// For relying parties that know nothing else.
+pub const RS256: &str = "RS256";
+
+/// The algorithms ID tokens are signed with, RS256 only when its keys are
+/// set.
+pub fn signing_algorithms(rs256: bool) -> &'static [&'static str] {
+    if rs256 {
+        &SIGNING_ALGORITHMS
+    } else {
+        &SIGNING_ALGORITHMS[..1]
+    }
+}
+
+/// Why no ID token was signed.
+#[derive(Debug, thiserror::Error)]
+pub enum IdTokenError {
+    /// The ES256 signer failed.
+    #[error(transparent)]
+    Es256(#[from] SignError),
+    /// RS256 is asked for but not set up, or failed.
+    #[error("RS256 ID token: {0}")]
+    Rs256(String),
 }
 
 #[derive(Serialize)]
@@ -99,8 +139,13 @@ impl IdTokens {
         (verified && hint.iss == self.issuer).then_some(hint)
     }
 
+    /// The algorithms this server signs ID tokens with.
+    pub fn algorithms(&self) -> &'static [&'static str] {
+        signing_algorithms(self.rs256.is_some())
+    }
+
     /// A signed ID token.
-    pub fn issue(&self, token: &IdToken<'_>) -> Result<String, SignError> {
+    pub fn issue(&self, token: &IdToken<'_>) -> Result<String, IdTokenError> {
         let now = self.clock.now_seconds();
         let claims = IdClaims {
             iss: &self.issuer,
@@ -117,6 +162,15 @@ impl IdTokens {
             preferred_username: scope::includes(token.scope, "profile")
                 .then_some(token.user.username.as_str()),
         };
-        self.signer.sign_json(&claims)
+        if token.algorithm != RS256 {
+            return Ok(self.signer.sign_json(&claims)?);
+        }
+        let rs256 = self.rs256.as_ref().ok_or_else(|| {
+            IdTokenError::Rs256("AUTH__OIDC__RS256_KEY_FILE is not set".to_owned())
+        })?;
+        rs256
+            .current()
+            .sign_json(&claims)
+            .map_err(IdTokenError::Rs256)
     }
 }
