@@ -1,7 +1,9 @@
 // The admin console end to end in headless Chromium, with the refresh
-// cookie on: log in (keyboard only), find a user, revoke their sessions,
+// cookie on: sign in through the hosted sign-in page (the console is a
+// public client of its own server; keyboard only), find a user, revoke their sessions,
 // disable them, edit their scopes, read the events, create a client and use
-// its secret, delete it; each effect checked through the API. Fails on any
+// its secret, delete it, register an app and edit its redirect URIs, sign
+// out (the browser session ends); each effect checked through the API. Fails on any
 // console error, failed request, unexpected 4xx/5xx, or request to another
 // host. Then, from pages on two other origins: the refresh cookie's CSRF
 // defence, and CORS (the allowed origin reads items-service with a token,
@@ -47,12 +49,12 @@ const adminToken = (await passwordGrant(admin, adminPassword)).body.access_token
 const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-GB", timezoneId: "UTC" });
 const page = await context.newPage();
-// The one refusal the run provokes: a wrong password, to see its message.
-// Chromium also logs it to the console.
+// The one refusal the run provokes: a wrong password on the sign-in page,
+// to see its message (Chromium may log it to the console too).
 const expected = { response: 1, consoleLine: 1 };
 page.on("console", (m) => {
   if (m.type() !== "error") return;
-  if (m.text().includes("status of 400") && expected.consoleLine > 0) { expected.consoleLine -= 1; return; }
+  if (m.text().includes("status of 401") && expected.consoleLine > 0) { expected.consoleLine -= 1; return; }
   fail(`console error: ${m.text()}`);
 });
 page.on("pageerror", (e) => fail(`script error: ${e.message}`));
@@ -60,7 +62,7 @@ page.on("requestfailed", (r) => fail(`${r.url()} failed: ${r.failure()?.errorTex
 page.on("request", (r) => { if (!r.url().startsWith(authOrigin)) fail(`${r.url()} is not on ${authOrigin}`); });
 page.on("response", (r) => {
   if (r.status() < 400) return;
-  if (r.url() === `${auth}/v1/token` && expected.response > 0) { expected.response -= 1; return; }
+  if (r.url() === `${auth}/v1/authorize` && r.status() === 401 && expected.response > 0) { expected.response -= 1; return; }
   fail(`${r.request().method()} ${r.url()} answered ${r.status()}`);
 });
 
@@ -71,26 +73,32 @@ const confirm = async (verb) => {
 };
 
 try {
+  // A first visit tries a silent sign-in (prompt=none), finds no browser
+  // session, and offers the sign-in button.
   await page.goto(`${auth}/admin`);
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
   check(page.url() === `${auth}/admin/`, `/admin led to ${page.url()}`);
   const csp = (await (await page.request.get(`${auth}/admin/`)).headers())["content-security-policy"] ?? "";
   check(csp.includes("script-src 'self'") && !csp.includes("unsafe"), `the page's CSP is ${csp}`);
+  check((await page.getByLabel("Password").count()) === 0, "the console has a password field");
   await shot("login");
 
-  // A wrong password: the message says so, nothing else happens.
+  // The sign-in page, not the console, takes the password. A wrong one:
+  // the page says so and keeps the username.
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => url.pathname.endsWith("/v1/authorize"));
   await page.getByLabel("Username").fill(admin);
   await page.getByLabel("Password").fill("not the password");
-  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("alert").filter({ hasText: "wrong" }).waitFor();
 
-  // Log in with the keyboard alone.
-  await page.getByLabel("Username").focus();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.type(admin);
-  await page.keyboard.press("Tab");
+  // The password with the keyboard alone: the page focused it.
+  const focused = await page.evaluate(() => document.activeElement?.getAttribute("name"));
+  check(focused === "password", `after a wrong password the focus is on ${focused}`);
   await page.keyboard.type(adminPassword);
   await page.keyboard.press("Enter");
   await page.getByText(`Signed in as ${admin}`).waitFor();
+  check(page.url() === `${auth}/admin/`, `the code stayed in the address: ${page.url()}`);
   await page.locator("#user-rows tr").first().waitFor();
   const storage = await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]);
   check(storage[0] === 0 && storage[1] === 0 && storage[2] === "", `the page stored something: ${storage}`);
@@ -156,10 +164,12 @@ try {
   await shot("audit");
 
   // A service client: its secret, shown once, gets a client-credentials token.
-  await page.getByRole("button", { name: "Service clients" }).click();
-  await page.getByText("No service clients yet.").waitFor();
+  await page.getByRole("button", { name: "Clients", exact: true }).click();
+  const consoleRow = page.locator("#client-rows tr").filter({ hasText: "Built in: this console" });
+  await consoleRow.waitFor();
+  check((await consoleRow.getByRole("button").count()) === 0, "the console's own client can be edited or deleted");
   await page.getByLabel("Client name").fill("nightly reports");
-  await page.getByLabel("Client scopes (space-separated)").fill("items:read");
+  await page.locator("#client-form").getByLabel("Client scopes (space-separated)").fill("items:read");
   await page.getByRole("button", { name: "Create client" }).click();
   await page.getByText("Client created: copy its secret now").waitFor();
   await page.locator("#client-rows tr").first().waitFor();
@@ -177,6 +187,26 @@ try {
   const afterDelete = await call("POST", "/v1/token", { form: grant, basic: [clientId, secret] });
   check(afterDelete.status === 401, `the deleted client's secret answered ${afterDelete.status}`);
 
+  // An app that signs users in: public, its redirect URIs, then edited.
+  await page.getByLabel("Client name").fill("Notes");
+  await page.getByLabel("Kind").selectOption("public");
+  await page.locator("#client-form").getByLabel("Redirect URIs (one per line)", { exact: true }).fill("https://notes.example.com/callback");
+  await page.getByLabel("ID token signature").selectOption("ES256");
+  await shot("client-app");
+  await page.getByRole("button", { name: "Create client" }).click();
+  await page.getByText("The client Notes is registered").waitFor();
+  const notes = (await call("GET", "/v1/admin/clients", { token: adminToken })).body.items.find((c) => c.name === "Notes");
+  check(notes?.public === true && notes.grant_types.join() === "authorization_code,refresh_token" &&
+    notes.redirect_uris.join() === "https://notes.example.com/callback", `the app registered as ${JSON.stringify(notes)}`);
+  await page.getByRole("button", { name: "Edit client Notes" }).click();
+  await page.locator("#client-edit").getByLabel("Redirect URIs (one per line)", { exact: true })
+    .fill("https://notes.example.com/callback\nhttp://127.0.0.1/callback");
+  await shot("client-edit");
+  await page.getByRole("button", { name: "Save client" }).click();
+  await page.getByText("The client Notes is saved.").waitFor();
+  const edited = (await call("GET", "/v1/admin/clients", { token: adminToken })).body.items.find((c) => c.name === "Notes");
+  check(edited?.redirect_uris.length === 2, `the edited app has ${JSON.stringify(edited?.redirect_uris)}`);
+
   // A narrow window: rows become cards, nothing scrolls sideways.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.getByRole("button", { name: "Users", exact: true }).click();
@@ -188,7 +218,9 @@ try {
 
   // The refresh cookie renews the token from this page.
   const renewed = await page.evaluate(async () => {
-    const r = await fetch("/v1/token", { method: "POST", body: new URLSearchParams({ grant_type: "refresh_token" }) });
+    const r = await fetch("/v1/token", {
+      method: "POST", body: new URLSearchParams({ grant_type: "refresh_token", client_id: "console" }),
+    });
     const body = await r.json();
     return [r.status, typeof body.access_token, "refresh_token" in body];
   });
@@ -231,7 +263,7 @@ try {
   const allowed = await from(allowedOrigin, async ([authUrl, itemsUrl, token]) => {
     const tokenAnswer = await fetch(`${authUrl}/v1/token`, {
       method: "POST", credentials: "include",
-      body: new URLSearchParams({ grant_type: "refresh_token" }),
+      body: new URLSearchParams({ grant_type: "refresh_token", client_id: "console" }),
     });
     const refreshed = typeof (await tokenAnswer.json()).access_token;
     const listed = await fetch(`${itemsUrl}/v1/items`, { headers: { Authorization: `Bearer ${token}` } });
@@ -253,14 +285,18 @@ try {
   fail(`the cross-origin run stopped: ${error.message}`);
 }
 
-// Log out: the session ends at the server, the cookie is gone.
+// Sign out: the session ends at the server, the cookie is gone, and so is
+// the browser session (the next visit is not signed in silently).
 try {
-  await page.getByRole("button", { name: "Log out" }).click();
-  await page.getByText("You are logged out.").waitFor();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByText("You are signed out.").waitFor();
   const left = (await context.cookies()).filter((c) => c.name === "refresh_token");
-  check(left.length === 0, `cookies left after logout: ${left.length}`);
+  check(left.length === 0, `cookies left after signing out: ${left.length}`);
+  await page.goto(`${auth}/admin/`);
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  check(!(await page.getByText("Signed in as").isVisible()), "a visit after signing out is signed in");
 } catch (error) {
-  fail(`logging out stopped: ${error.message}`);
+  fail(`signing out stopped: ${error.message}`);
 }
 await browser.close();
 

@@ -7,8 +7,8 @@
 #   takes docs/screenshots/sign-in*.png);
 # - openid-client (Node), a public client, the page driven in Chromium
 #   (flow.mjs); authlib (Python), a confidential client, the page driven over
-#   HTTP (flow.py): PKCE, nonce, RFC 9207 iss, the ID token checked against
-#   the JWK Set, userinfo.
+#   HTTP (flow.py), registered for RS256 ID tokens: PKCE, nonce, RFC 9207
+#   iss, the ID token checked against the JWK Set, userinfo.
 # JWT_ISSUER is the public URL, as relying parties require. Needs chromium,
 # node, npm, python3 with venv, curl. Usage: scripts/oidc-clients.sh
 set -euo pipefail
@@ -35,6 +35,13 @@ spa_port=${OIDC_SPA_PORT:-18143}
 spa=http://127.0.0.1:$spa_port
 export JWT_ISSUER=http://127.0.0.1:$auth_port AUTH__SERVER__PUBLIC_URL=http://127.0.0.1:$auth_port
 export AUTH__CORS__ALLOWED_ORIGINS=$spa ITEMS__CORS__ALLOWED_ORIGINS=$spa
+# The RS256 ID token pair, as compose's one-shot makes it.
+cargo build -q -p auth-service
+key_dirs=$(mktemp -d)
+mkdir -p "$key_dirs/auth" "$key_dirs/items"
+target/debug/auth-service keys init "$key_dirs/auth" "$key_dirs/items" >/dev/null
+export AUTH__OIDC__RS256_KEY_FILE=$key_dirs/auth/id-token-rs256.private.pem
+export AUTH__OIDC__RS256_PUBLIC_KEY_FILE=$key_dirs/auth/id-token-rs256.public.pem
 start_services "$auth_port" "$items_port"
 
 register() {
@@ -51,7 +58,7 @@ node_client=$(register '{"name": "Node app", "scopes": ["items:read"], "public":
     "grant_types": ["authorization_code"], "redirect_uris": ["http://127.0.0.1/node-callback"]}' |
     field client_id)
 python_answer=$(register '{"name": "Python web app", "scopes": ["items:read"],
-    "grant_types": ["authorization_code", "refresh_token"],
+    "grant_types": ["authorization_code", "refresh_token"], "id_token_signed_response_alg": "RS256",
     "redirect_uris": ["http://127.0.0.1:8765/python-callback"]}')
 python_client=$(echo "$python_answer" | field client_id)
 python_secret=$(echo "$python_answer" | field client_secret)
@@ -73,6 +80,6 @@ node "$node_work/spa.mjs" "$spa" alice alice-signs-in-with-apps "$PWD/docs/scree
 node "$node_work/flow.mjs" "$auth" "$node_client" http://127.0.0.1/node-callback alice \
     alice-signs-in-with-apps
 "$venv/bin/python" scripts/oidc-clients/flow.py "$auth" "$python_client" "$python_secret" \
-    http://127.0.0.1:8765/python-callback alice alice-signs-in-with-apps
-rm -rf "$spa_files"
+    http://127.0.0.1:8765/python-callback alice alice-signs-in-with-apps RS256
+rm -rf "$spa_files" "$key_dirs"
 if services_panicked; then echo "a service panicked" >&2; exit 1; fi

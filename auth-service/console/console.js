@@ -1,13 +1,23 @@
 // The admin console: a page over auth-service's own admin API, same origin.
-// The access token (and, unless the refresh cookie is on, the refresh token)
-// lives in this module's memory only: never in web storage or in a cookie the
-// page can read. Reloading the page logs out. Every value from
-// the server is written with textContent, never parsed as HTML.
+// It signs in as the built-in public client `console`, with the code flow and
+// PKCE on the service's sign-in page: no page of ours but that one sees a
+// password. The access token (and, unless the refresh cookie is on, the
+// refresh token) lives in this module's memory only: never in web storage or
+// in a cookie the page can read. Only the PKCE verifier and state wait in
+// sessionStorage across the redirect, and are removed on return. A reload
+// signs in again silently (prompt=none) while the browser session lasts.
+// Every value from the server is written with textContent, never parsed as
+// HTML.
 
 const $ = (id) => document.getElementById(id);
 
-/** The logged-in administrator; null when logged out. */
+/** The signed-in administrator; null when signed out. */
 let session = null;
+
+const CLIENT_ID = "console";
+/** sessionStorage keys: the sign-in under way, and a sign-out to report. */
+const PENDING = "console.pending-sign-in";
+const SIGNED_OUT = "console.signed-out";
 
 // ---------------------------------------------------------------- HTTP
 
@@ -55,18 +65,29 @@ async function tokenRequest(fields) {
   return response.json();
 }
 
-function remember(tokens, username) {
+function remember(tokens) {
   session = {
-    username: username ?? session?.username,
+    username: claimsOf(tokens.id_token)?.preferred_username ?? session?.username,
+    idToken: tokens.id_token ?? session?.idToken,
     access: tokens.access_token,
     // Absent when the refresh token is in an HttpOnly cookie.
     refresh: tokens.refresh_token ?? null,
   };
 }
 
+/** A JWT's claims, unverified: only shown (the token came straight from the token endpoint). */
+function claimsOf(jwt) {
+  try {
+    const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload), (c) => c.charCodeAt(0))));
+  } catch {
+    return null;
+  }
+}
+
 /** A new access token from the refresh token (or the cookie); false when the session is over. */
 async function renew() {
-  const fields = { grant_type: "refresh_token" };
+  const fields = { grant_type: "refresh_token", client_id: CLIENT_ID };
   if (session.refresh) fields.refresh_token = session.refresh;
   try {
     remember(await tokenRequest(fields));
@@ -89,7 +110,7 @@ async function api(method, path, body) {
   let response = await call();
   if (response.status === 401 && (await renew())) response = await call();
   if (response.status === 401) {
-    endSession("Your session has ended. Log in again.");
+    endSession("Your session has ended. Sign in again.");
     throw new Refused(401, "Your session has ended.");
   }
   if (!response.ok) throw new Refused(response.status, await reason(response));
@@ -337,24 +358,52 @@ $("user-search").addEventListener("submit", (event) => {
 
 // ---------------------------------------------------------------- clients
 
+const KINDS = {
+  service: { grant_types: ["client_credentials"], public: false, label: "Service" },
+  app: { grant_types: ["authorization_code", "refresh_token"], public: false, label: "App" },
+  public: { grant_types: ["authorization_code", "refresh_token"], public: true, label: "Public app" },
+};
+
+function kindOf(client) {
+  if (client.client_id === CLIENT_ID) return "Built in: this console";
+  if (!client.grant_types.includes("authorization_code")) return KINDS.service.label;
+  return `${client.public ? KINDS.public.label : KINDS.app.label}, ID tokens ${client.id_token_signed_response_alg}`;
+}
+
+const linesOf = (text) => text.split(/\s+/).filter(Boolean);
+
 const clients = new PagedList($("clients"), $("client-rows"), {
   load: (cursor) => api("GET", `/v1/admin/clients${query({ cursor })}`),
   row: (client) => {
-    const remove = element("button", "Delete", "danger small");
-    remove.type = "button";
-    remove.setAttribute("aria-label", `Delete client ${client.name}`);
-    remove.addEventListener("click", () => deleteClient(client));
+    const actions = element("div", "", "actions");
+    if (client.client_id !== CLIENT_ID) {
+      if (client.grant_types.includes("authorization_code")) {
+        const edit = element("button", "Edit", "quiet small");
+        edit.type = "button";
+        edit.setAttribute("aria-label", `Edit client ${client.name}`);
+        edit.addEventListener("click", () => editClient(client));
+        actions.append(edit);
+      }
+      const remove = element("button", "Delete", "danger small");
+      remove.type = "button";
+      remove.setAttribute("aria-label", `Delete client ${client.name}`);
+      remove.addEventListener("click", () => deleteClient(client));
+      actions.append(remove);
+    }
+    const uris = element("div", client.redirect_uris.join(" ") || "—", "uris");
     const tr = element("tr");
     tr.append(
       cell("Name", client.name),
       cell("Client ID", element("code", client.client_id)),
+      cell("Kind", kindOf(client)),
       cell("Scopes", client.scopes.join(" ") || "none"),
+      cell("Redirect URIs", uris),
       cell("Created", timeElement(client.created_at)),
-      cell("", remove),
+      cell("", actions),
     );
     return tr;
   },
-  empty: () => "No service clients yet. Create one above for a service that needs its own token.",
+  empty: () => "No clients yet. Create one above for a service that needs its own token or an app that signs users in.",
 });
 
 async function deleteClient(client) {
@@ -366,19 +415,69 @@ async function deleteClient(client) {
   });
 }
 
+function showKindFields() {
+  const app = $("client-kind").value !== "service";
+  show($("client-app-fields"), app);
+  $("client-app-fields").disabled = !app;
+}
+$("client-kind").addEventListener("change", showKindFields);
+
 $("client-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   await attempt(async () => {
-    const created = await api("POST", "/v1/admin/clients", {
+    const kind = KINDS[$("client-kind").value];
+    const body = {
       name: $("client-name").value.trim(),
       scopes: scopesOf($("client-scopes").value),
-    });
-    $("new-client-id").textContent = created.client_id;
-    $("new-client-secret").textContent = created.client_secret;
-    show($("new-secret"), true);
+      grant_types: kind.grant_types,
+      public: kind.public,
+    };
+    if (kind !== KINDS.service) {
+      body.redirect_uris = linesOf($("client-redirect-uris").value);
+      body.post_logout_redirect_uris = linesOf($("client-logout-uris").value);
+      body.id_token_signed_response_alg = $("client-id-token-alg").value;
+    }
+    const created = await api("POST", "/v1/admin/clients", body);
     $("client-form").reset();
-    $("secret-done").focus();
+    showKindFields();
+    if (created.client_secret) {
+      $("new-client-id").textContent = created.client_id;
+      $("new-client-secret").textContent = created.client_secret;
+      show($("new-secret"), true);
+      $("secret-done").focus();
+    } else {
+      notify(`The client ${created.name} is registered: its id is ${created.client_id}.`);
+    }
     await clients.show(null);
+  });
+});
+
+/** The client being edited. */
+let editedClient = null;
+
+function editClient(client) {
+  editedClient = client;
+  $("client-edit-title").textContent = `Edit ${client.name}`;
+  $("edit-client-scopes").value = client.scopes.join(" ");
+  $("edit-client-redirect-uris").value = client.redirect_uris.join("\n");
+  $("edit-client-logout-uris").value = client.post_logout_redirect_uris.join("\n");
+  show($("client-edit"), true);
+  $("edit-client-scopes").focus();
+}
+
+$("client-edit-cancel").addEventListener("click", () => show($("client-edit"), false));
+
+$("client-edit").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  await attempt(async () => {
+    await api("PATCH", `/v1/admin/clients/${encodeURIComponent(editedClient.client_id)}`, {
+      scopes: scopesOf($("edit-client-scopes").value),
+      redirect_uris: linesOf($("edit-client-redirect-uris").value),
+      post_logout_redirect_uris: linesOf($("edit-client-logout-uris").value),
+    });
+    show($("client-edit"), false);
+    notify(`The client ${editedClient.name} is saved.`);
+    await clients.reload();
   });
 });
 
@@ -473,62 +572,129 @@ for (const tab of document.querySelectorAll(".tab")) {
   tab.addEventListener("click", () => switchTo(tab.dataset.view));
 }
 
-// ---------------------------------------------------------------- log in, log out
+// ---------------------------------------------------------------- sign in, sign out
 
 function endSession(message) {
   session = null;
   shownUser = null;
   for (const tbody of ["user-rows", "client-rows", "audit-rows"]) $(tbody).replaceChildren();
   show($("user-detail"), false);
+  show($("client-edit"), false);
   show($("new-secret"), false);
   show($("workspace"), false);
   show($("account"), false);
   show($("login"), true);
   notify("");
   complain(message ?? "");
-  $("login-username").focus();
+  $("sign-in").focus();
 }
 
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const button = event.submitter ?? $("login-form").querySelector("button");
-  const username = $("login-username").value.trim();
-  complain("");
-  button.disabled = true;
-  button.textContent = "Logging in…";
-  try {
-    const tokens = await tokenRequest({
-      grant_type: "password",
-      username,
-      password: $("login-password").value,
-      scope: "auth:admin",
-    });
-    remember(tokens, username);
-    $("login-form").reset();
-    $("signed-in-as").textContent = `Signed in as ${username}`;
-    show($("login"), false);
-    show($("account"), true);
-    show($("workspace"), true);
-    switchTo("users");
-  } catch (error) {
-    if (error.code === "invalid_scope") complain(`${username} is not an administrator (no auth:admin scope).`);
-    else if (error.status === 429) complain(`Too many failed logins. Try again in ${error.retryAfter ?? "a few"} seconds.`);
-    else complain(error.message.charAt(0).toUpperCase() + error.message.slice(1) + ".");
-    $("login-password").select();
-  } finally {
-    button.disabled = false;
-    button.textContent = "Log in";
-  }
-});
+const base64url = (bytes) =>
+  btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
-$("log-out").addEventListener("click", async () => {
-  // Ends the session at the server too, so its refresh token is spent.
+function randomText() {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** This page's address, the console's registered redirect URI: `{public URL}/admin/`. */
+const here = () => `${location.origin}${location.pathname}`;
+
+/** Off to the sign-in page (RFC 6749 4.1.1 with PKCE S256, RFC 7636). */
+async function signIn(prompt) {
+  if (!crypto.subtle) {
+    complain("The console signs in over HTTPS (or on localhost) only: this browser offers no Web Crypto here.");
+    return;
+  }
+  const verifier = randomText();
+  const state = randomText();
+  const challenge = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state }));
+  const params = new URLSearchParams({
+    response_type: "code",
+    client_id: CLIENT_ID,
+    redirect_uri: here(),
+    scope: "openid profile auth:admin",
+    state,
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+  });
+  if (prompt) params.set("prompt", prompt);
+  location.assign(new URL(`../v1/authorize?${params}`, location.href));
+}
+
+/** The sign-in page's answer in this page's address: tokens, or why not. */
+async function finishSignIn(answer) {
+  const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? "null");
+  sessionStorage.removeItem(PENDING);
+  // The code leaves the address bar and the history.
+  history.replaceState(null, "", here());
+  if (!pending || answer.get("state") !== pending.state) {
+    endSession("That sign-in did not start on this page. Sign in again.");
+    return;
+  }
+  if (answer.has("error")) {
+    // login_required: the silent sign-in found no browser session.
+    endSession(answer.get("error") === "login_required" ? "" : `Signing in failed: ${answer.get("error_description") ?? answer.get("error")}.`);
+    return;
+  }
+  let tokens;
+  try {
+    tokens = await tokenRequest({
+      grant_type: "authorization_code",
+      code: answer.get("code"),
+      code_verifier: pending.verifier,
+      client_id: CLIENT_ID,
+      redirect_uri: here(),
+    });
+  } catch (error) {
+    endSession(`Signing in failed: ${error.message}.`);
+    return;
+  }
+  remember(tokens);
+  if (!tokens.scope.split(" ").includes("auth:admin")) {
+    const who = session.username;
+    await spendRefreshToken();
+    endSession(`${who} is not an administrator (no auth:admin scope). Sign in as another user.`);
+    $("sign-in").dataset.prompt = "login";
+    return;
+  }
+  $("signed-in-as").textContent = `Signed in as ${session.username}`;
+  show($("login"), false);
+  show($("account"), true);
+  show($("workspace"), true);
+  switchTo("users");
+}
+
+$("sign-in").addEventListener("click", () => signIn($("sign-in").dataset.prompt));
+
+/** Ends the session's refresh token (in the body, or the cookie) at the server. */
+async function spendRefreshToken() {
   const body = session?.refresh ? JSON.stringify({ refresh_token: session.refresh }) : undefined;
   await send("/v1/logout", {
     method: "POST",
     headers: body ? { "Content-Type": "application/json" } : {},
     body,
   }).catch(() => {});
-  endSession();
-  notify("You are logged out.");
+}
+
+$("sign-out").addEventListener("click", async () => {
+  await spendRefreshToken();
+  // Then the browser session, at end-session (RP-Initiated Logout), which comes back here.
+  const params = new URLSearchParams({ client_id: CLIENT_ID, post_logout_redirect_uri: here() });
+  if (session?.idToken) params.set("id_token_hint", session.idToken);
+  sessionStorage.setItem(SIGNED_OUT, "1");
+  session = null;
+  location.assign(new URL(`../v1/end-session?${params}`, location.href));
 });
+
+const answer = new URLSearchParams(location.search);
+if (answer.has("code") || answer.has("error")) {
+  finishSignIn(answer);
+} else if (sessionStorage.getItem(SIGNED_OUT)) {
+  sessionStorage.removeItem(SIGNED_OUT);
+  history.replaceState(null, "", here());
+  endSession();
+  notify("You are signed out.");
+} else {
+  signIn("none");
+}

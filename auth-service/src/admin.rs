@@ -38,6 +38,12 @@ pub enum AdminError {
          (or, on the server, `auth-service users grant USERNAME auth:admin`)"
     )]
     LastAdmin,
+    /// The console's client is the service's own.
+    #[error(
+        "the console's client is built in: it follows AUTH__SERVER__PUBLIC_URL and is not \
+         changed or deleted here"
+    )]
+    BuiltIn,
     /// A field is wrong; which and why.
     #[error("{1}")]
     Invalid(&'static str, String),
@@ -154,6 +160,13 @@ impl ClientFields<'_> {
             ));
         }
         Ok(())
+    }
+}
+
+fn refuse_builtin(client_id: &str) -> Result<(), AdminError> {
+    match client_id == crate::clients::CONSOLE_CLIENT_ID {
+        true => Err(AdminError::BuiltIn),
+        false => Ok(()),
     }
 }
 
@@ -327,6 +340,7 @@ impl Admin {
         fields: &ClientFields<'_>,
         actor: &Actor,
     ) -> Result<NewClient, AdminError> {
+        refuse_builtin(client_id)?;
         let before = self
             .store
             .find_client(client_id)
@@ -374,6 +388,7 @@ impl Admin {
     /// Deletes a client: its tokens stop introspecting active, and it gets
     /// no more.
     pub async fn delete_client(&self, client_id: &str, actor: &Actor) -> Result<(), AdminError> {
+        refuse_builtin(client_id)?;
         let event = actor
             .event(audit::CLIENT_DELETED, self.clock.now_ms())
             .client(client_id);

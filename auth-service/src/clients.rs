@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use shared::clock::Clock;
 
 use crate::audit::{self, Actor};
+use crate::domain::GrantType;
 use crate::secret;
 use crate::store::{AuthStore, Client};
 use crate::throttle::{LoginAttempt, Throttle, ThrottleError};
@@ -66,5 +67,30 @@ impl Clients {
             }
         }
         Ok(client)
+    }
+}
+
+/// The admin console's client id: a public client of its own server,
+/// defined here, not by an administrator.
+pub const CONSOLE_CLIENT_ID: &str = "console";
+
+/// The console's client for the service at `public_url`: the code flow
+/// back to `/admin/`, where it signs out to as well; its users' tokens may
+/// carry `auth:admin` (when they hold it).
+pub fn console_client(public_url: &str, now_ms: i64) -> Client {
+    let console = format!("{public_url}/admin/");
+    Client {
+        client_id: CONSOLE_CLIENT_ID.to_owned(),
+        name: "Admin console".to_owned(),
+        secret_hash: Vec::new(),
+        scopes: crate::domain::scope::ADMIN_SCOPE.to_owned(),
+        created_at: now_ms,
+        grant_types: [GrantType::AuthorizationCode, GrantType::RefreshToken]
+            .map(GrantType::as_str)
+            .join(" "),
+        redirect_uris: console.clone(),
+        post_logout_redirect_uris: console,
+        public: true,
+        id_token_signed_response_alg: crate::id_tokens::ES256.to_owned(),
     }
 }

@@ -130,6 +130,9 @@ impl Application {
             .unwrap_or(i64::MAX),
         });
         let sign_in_page = web::Data::new(SignInPage::new(&public_url, &settings.jwt.issuer));
+        store
+            .put_builtin_client(&crate::clients::console_client(&public_url, clock.now_ms()))
+            .await?;
         warn_when_apps_cannot_sign_in(
             &settings.jwt.issuer,
             &public_url,
@@ -272,13 +275,14 @@ async fn warn_when_apps_cannot_sign_in(
     store: &dyn AuthStore,
 ) {
     let clients = store.list_clients(None, 1000).await.unwrap_or_default();
+    // The console reads no ID token: its client does not count.
     let apps = || {
-        clients
-            .iter()
-            .filter(|client| client.allows(crate::domain::GrantType::AuthorizationCode))
+        clients.iter().filter(|client| {
+            client.allows(crate::domain::GrantType::AuthorizationCode)
+                && client.client_id != crate::clients::CONSOLE_CLIENT_ID
+        })
     };
-    if issuer.trim_end_matches('/') != public_url.trim_end_matches('/') && apps().next().is_some()
-    {
+    if issuer.trim_end_matches('/') != public_url.trim_end_matches('/') && apps().next().is_some() {
         tracing::warn!(
             issuer,
             public_url,

@@ -4,7 +4,9 @@ the authorization URL, the sign-in page (driven over HTTP as a browser
 would: its form's fields, its cookies), RFC 9207 `iss`, the code exchange,
 the ID token checked against the JWK Set, and userinfo.
 
-    python flow.py ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI USERNAME PASSWORD
+    python flow.py ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI USERNAME PASSWORD ALG
+
+ALG is the ID token algorithm the client is registered for (ES256, RS256).
 """
 
 import html
@@ -17,7 +19,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.jose import JsonWebKey, jwt
 from authlib.common.security import generate_token
 
-issuer, client_id, client_secret, redirect_uri, username, password = sys.argv[1:7]
+issuer, client_id, client_secret, redirect_uri, username, password, alg = sys.argv[1:8]
 
 
 def cookies_of(response, jar):
@@ -74,7 +76,8 @@ claims = jwt.decode(token["id_token"], keys, claims_options={
     "sub": {"essential": True},
 })
 claims.validate()
+assert claims.header["alg"] == alg, claims.header
 info = session.get(metadata["userinfo_endpoint"], timeout=10).json()
 assert info["sub"] == claims["sub"] and info["preferred_username"] == username, info
 print(f"authlib: signed in {info['preferred_username']} (sub {claims['sub']}), "
-      f"ID token {jwt.decode(token['id_token'], keys).header['alg']}, scope {token['scope']}")
+      f"ID token {claims.header['alg']}, scope {token['scope']}")

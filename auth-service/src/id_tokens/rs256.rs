@@ -229,12 +229,24 @@ fn read(private: &PathBuf, public: &PathBuf) -> Result<Files, String> {
 mod tests {
     use super::*;
 
+    /// A new 2048-bit pair: PKCS#8 and SPKI PEM.
+    fn pair() -> (String, String) {
+        use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
+        let mut rng = argon2::password_hash::rand_core::OsRng;
+        let key = rsa::RsaPrivateKey::new(&mut rng, 2048).expect("a key");
+        let private = key.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string();
+        let public = key
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .expect("pem");
+        (private, public)
+    }
+
     #[test]
     fn signs_what_the_published_key_verifies_and_reloads_a_rotation() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (private, public) = (dir.path().join("k.pem"), dir.path().join("k.pub.pem"));
-        let (first_private, first_public) =
-            crate::key_files::generate(jsonwebtoken::Algorithm::RS256).expect("a key");
+        let (first_private, first_public) = pair();
         std::fs::write(&private, &first_private).expect("write");
         std::fs::write(&public, &first_public).expect("write");
         let keys = Rs256Keys::load(private.clone(), public.clone(), Duration::ZERO).expect("load");
@@ -256,8 +268,7 @@ mod tests {
 
         // A private key whose public half is not published is refused; the
         // last good keys stay.
-        let (second_private, second_public) =
-            crate::key_files::generate(jsonwebtoken::Algorithm::RS256).expect("a key");
+        let (second_private, second_public) = pair();
         std::fs::write(&private, &second_private).expect("write");
         assert_eq!(keys.current().published()[0]["kid"], kid);
         std::fs::write(&public, format!("{first_public}{second_public}")).expect("write");

@@ -70,6 +70,10 @@ pub trait ClientStore: Send + Sync + 'static {
     /// Adds a client.
     async fn insert_client(&self, client: &Client, event: &NewEvent) -> Result<(), StoreError>;
 
+    /// Adds a client the service defines itself (the console's), or sets
+    /// it as given where it exists: replicas starting at once agree.
+    async fn put_builtin_client(&self, client: &Client) -> Result<(), StoreError>;
+
     /// The client with this id.
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
 
@@ -134,6 +138,34 @@ impl ClientStore for SqlAuthStore {
         .await
         .map_err(failed("inserting a client"))?;
         commit_event(tx, event, "committing a client registration").await
+    }
+
+    async fn put_builtin_client(&self, client: &Client) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO clients (client_id, name, secret_hash, scopes, created_at, grant_types, \
+             redirect_uris, post_logout_redirect_uris, is_public, id_token_signed_response_alg) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, \
+             secret_hash = excluded.secret_hash, scopes = excluded.scopes, \
+             grant_types = excluded.grant_types, redirect_uris = excluded.redirect_uris, \
+             post_logout_redirect_uris = excluded.post_logout_redirect_uris, \
+             is_public = excluded.is_public, \
+             id_token_signed_response_alg = excluded.id_token_signed_response_alg",
+        )
+        .bind(&client.client_id)
+        .bind(&client.name)
+        .bind(&client.secret_hash)
+        .bind(&client.scopes)
+        .bind(client.created_at)
+        .bind(&client.grant_types)
+        .bind(&client.redirect_uris)
+        .bind(&client.post_logout_redirect_uris)
+        .bind(i64::from(client.public))
+        .bind(&client.id_token_signed_response_alg)
+        .execute(&self.db.pool)
+        .await
+        .map_err(failed("setting a built-in client"))?;
+        Ok(())
     }
 
     async fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {

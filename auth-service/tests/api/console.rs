@@ -65,7 +65,16 @@ async fn the_console_is_served_from_the_binary_under_a_strict_policy() {
         );
     }
     let script = &files[1];
-    for storage in ["localStorage", "sessionStorage", "document.cookie", "eval("] {
+    for storage in ["localStorage", "document.cookie", "eval("] {
         assert!(!script.contains(storage), "the console uses {storage}");
     }
+    // sessionStorage keeps only the PKCE verifier and state across the
+    // sign-in redirect, and a sign-out to report: never a token.
+    let writes: Vec<&str> = script
+        .split("sessionStorage.setItem(")
+        .skip(1)
+        .map(|call| call.split(',').next().unwrap_or_default())
+        .collect();
+    assert_eq!(writes, ["PENDING", "SIGNED_OUT"], "{writes:?}");
+    assert!(script.contains("JSON.stringify({ verifier, state })"));
 }

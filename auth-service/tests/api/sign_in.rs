@@ -1161,3 +1161,105 @@ async fn without_an_rsa_key_no_client_is_registered_for_rs256() {
         "{refused}"
     );
 }
+
+#[tokio::test]
+async fn the_console_is_a_built_in_public_client_that_only_its_server_changes() {
+    let test = sign_in_app().await;
+    let console_url = format!("{PUBLIC_ORIGIN}/admin/");
+    let (status, page) = send(test.app.get("/v1/admin/clients").bearer_auth(&test.root)).await;
+    assert_eq!(status, 200, "{page}");
+    let console = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["client_id"] == "console")
+        .expect("the console's client is registered at start");
+    assert_eq!(console["public"], true);
+    assert_eq!(console["redirect_uris"], json!([console_url]));
+    assert_eq!(console["post_logout_redirect_uris"], json!([console_url]));
+    assert_eq!(
+        console["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+
+    // An admin signs in to it with the code flow; a user without
+    // `auth:admin` gets a token without it.
+    let challenge = challenge(VERIFIER);
+    let params = [
+        ("response_type", "code"),
+        ("client_id", "console"),
+        ("redirect_uri", console_url.as_str()),
+        ("scope", "openid profile auth:admin"),
+        ("state", "s"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    for (user, admin) in [("root", true), ("alice", false)] {
+        let mut browser = Browser::default();
+        let page = browser.authorize(&test.app, &params).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let back = browser.submit(&test.app, &page, user, PASSWORD).await;
+        assert_eq!(back.status, 303, "{}", back.body);
+        let code = back.redirect_query()["code"].clone();
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", console_url.as_str()),
+            ("client_id", "console"),
+            ("code_verifier", VERIFIER),
+        ];
+        let (status, tokens) = send(test.app.post("/v1/token").form(&form)).await;
+        assert_eq!(status, 200, "{tokens}");
+        let scope = tokens["scope"].as_str().expect("scope");
+        assert_eq!(
+            scope.split(' ').any(|s| s == "auth:admin"),
+            admin,
+            "{user}: {scope}"
+        );
+        let access = tokens["access_token"].as_str().expect("access");
+        let (status, _) = send(test.app.get("/v1/admin/clients").bearer_auth(access)).await;
+        assert_eq!(status, if admin { 200 } else { 403 }, "{user}");
+        let (status, renewed) = refresh_as(
+            &test.app,
+            tokens["refresh_token"].as_str().expect("refresh"),
+            Some("console"),
+        )
+        .await;
+        assert_eq!(status, 200, "{renewed}");
+    }
+
+    // Administrators cannot change or delete it: it follows the public URL.
+    let (status, refused) = test
+        .patch(
+            "/v1/admin/clients/console",
+            json!({"redirect_uris": ["https://evil.example/admin/"]}),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    let (status, _) = send(
+        test.app
+            .delete("/v1/admin/clients/console")
+            .bearer_auth(&test.root),
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    // Started at another public URL, it follows.
+    let moved = spawn_app_on(
+        test.db.url(),
+        &[("AUTH__SERVER__PUBLIC_URL", "https://auth.example.com/base")],
+    )
+    .await;
+    let (_, page) = send(moved.get("/v1/admin/clients").bearer_auth(&test.root)).await;
+    let console = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["client_id"] == "console")
+        .cloned()
+        .expect("console");
+    assert_eq!(
+        console["redirect_uris"],
+        json!(["https://auth.example.com/base/admin/"])
+    );
+}

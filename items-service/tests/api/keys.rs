@@ -246,9 +246,12 @@ where
     }
 }
 
+/// How many ES256 keys auth-service publishes (its RS256 ID token keys aside).
 async fn published_kids(client: &reqwest::Client, auth: &str) -> usize {
     let (_, set) = send(client.get(format!("{auth}/.well-known/jwks.json"))).await;
-    set["keys"].as_array().map_or(0, Vec::len)
+    set["keys"].as_array().map_or(0, |keys| {
+        keys.iter().filter(|k| k["alg"] == "ES256").count()
+    })
 }
 
 /// How often both services check their key files here (1 s by default).

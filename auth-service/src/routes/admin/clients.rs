@@ -24,6 +24,15 @@ enum NoSuchClient {
     NotFound(shared::problem::ProblemDetails),
 }
 
+/// What a change or a deletion of the console's own client answers.
+#[derive(utoipa::IntoResponses)]
+#[expect(dead_code, reason = "only the OpenAPI document reads it")]
+enum BuiltInClient {
+    /// `console`, the admin console's client, follows the public URL.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(shared::problem::ProblemDetails),
+}
+
 /// What a registration or a change answers for a field the rules refuse.
 #[derive(utoipa::IntoResponses)]
 #[expect(dead_code, reason = "only the OpenAPI document reads it")]
@@ -244,6 +253,7 @@ pub(in crate::routes) async fn create_client(
         shared::openapi::JsonBodyRefusals,
         AdminRefusals,
         NoSuchClient,
+        BuiltInClient,
         BadClientFields,
     ),
 )]
@@ -303,6 +313,7 @@ pub(in crate::routes) async fn list_clients(
         (status = 204, description = "Deleted."),
         AdminRefusals,
         NoSuchClient,
+        BuiltInClient,
     ),
 )]
 pub(in crate::routes) async fn delete_client(

@@ -94,7 +94,9 @@ impl From<AdminError> for ApiError {
             AdminError::NotFound(_) => {
                 Problem::new(StatusCode::NOT_FOUND, error.to_string()).into()
             }
-            AdminError::LastAdmin => Problem::new(StatusCode::CONFLICT, error.to_string()).into(),
+            AdminError::LastAdmin | AdminError::BuiltIn => {
+                Problem::new(StatusCode::CONFLICT, error.to_string()).into()
+            }
             AdminError::Invalid(field, why) => Problem::invalid_fields([(field, why)]).into(),
             AdminError::Store(e) => e.into(),
         }
