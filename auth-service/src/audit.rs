@@ -33,6 +33,11 @@ events! {
     CLIENT_CHANGED = "client_changed",
     CLIENT_DELETED = "client_deleted",
     CLIENT_AUTH_FAILED = "client_auth_failed",
+    MFA_ENABLED = "mfa_enabled",
+    MFA_DISABLED = "mfa_disabled",
+    MFA_FAILED = "mfa_failed",
+    MFA_RESET = "mfa_reset",
+    RECOVERY_CODE_USED = "recovery_code_used",
 }
 
 /// An audit event to write with the change it records.

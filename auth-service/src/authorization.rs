@@ -24,6 +24,7 @@ use sha2::{Digest as _, Sha256};
 use shared::clock::Clock;
 
 use crate::audit::{self, Actor};
+use crate::domain::Factors;
 use crate::failure::Failure;
 use crate::secret;
 use crate::store::{
@@ -32,6 +33,9 @@ use crate::store::{
 
 /// How long a code may wait for its exchange.
 pub const CODE_SECONDS: i64 = 60;
+
+/// How long the sign-in page waits for a second factor after a password.
+pub const CHALLENGE_SECONDS: i64 = 300;
 
 /// The code flow's state, shared by every worker.
 pub struct Authorizations {
@@ -139,12 +143,13 @@ impl Authorizations {
             .map(|user| (session, user)))
     }
 
-    /// Starts a browser session for `user`, who just typed the password;
-    /// the cookie's value and the session.
+    /// Starts a browser session for `user`, who just signed in with
+    /// `factors`; the cookie's value and the session.
     pub async fn sign_in(
         &self,
         user: &User,
         client: &Client,
+        factors: Factors,
         actor: &Actor,
     ) -> Result<(String, BrowserSession), StoreError> {
         let now = self.clock.now_ms();
@@ -154,6 +159,7 @@ impl Authorizations {
             user_id: user.id.clone(),
             auth_time: now,
             expires_at: now.saturating_add(self.browser_session_ms),
+            amr: factors.stored().to_owned(),
         };
         let event = actor
             .event(audit::LOGIN_SUCCEEDED, now)
@@ -162,6 +168,37 @@ impl Authorizations {
             .detail(serde_json::json!({"via": "sign-in page"}));
         self.store.insert_browser_session(&session, &event).await?;
         Ok((id, session))
+    }
+
+    /// A right password of `user`, who has a second factor: the challenge
+    /// the code form carries.
+    pub async fn start_challenge(&self, user: &User) -> Result<String, StoreError> {
+        let id = secret::random(32);
+        let expires_at = self.clock.now_ms().saturating_add(CHALLENGE_SECONDS * 1000);
+        self.store
+            .insert_challenge(&secret::stored_hash(&id), &user.id, expires_at)
+            .await?;
+        Ok(id)
+    }
+
+    /// The user whose password the live challenge `id` stands for, if they
+    /// may still sign in.
+    pub async fn challenge_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let now = self.clock.now_ms();
+        let Some(user_id) = self
+            .store
+            .challenge_user(&secret::stored_hash(id), now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user = self.store.find_by_id(&user_id).await?;
+        Ok(user.filter(|user| user.disabled_at.is_none()))
+    }
+
+    /// Spends the challenge `id`; whether this call did.
+    pub async fn end_challenge(&self, id: &str) -> Result<bool, StoreError> {
+        self.store.end_challenge(&secret::stored_hash(id)).await
     }
 
     /// Ends the browser session whose cookie holds `id`, and the sessions
@@ -217,6 +254,7 @@ impl Authorizations {
             expires_at: now.saturating_add(CODE_SECONDS * 1000),
             used_at: None,
             family_id: None,
+            amr: session.amr.clone(),
         };
         self.store.insert_code(&stored).await?;
         Ok(code)

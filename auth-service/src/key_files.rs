@@ -16,8 +16,6 @@
 //! `retire` withdraws the old key.
 
 use std::fs;
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
@@ -25,6 +23,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::Algorithm;
 use shared::token::{KeyRing, MIN_HMAC_SECRET_BYTES};
+
+use crate::files::{create_once, write};
 
 /// Writes the HS256 secret both services read through `JWT_SECRET_FILE`:
 /// `JWT_SECRET` when the operator set it (it overrides), otherwise a random
@@ -240,20 +240,31 @@ impl KeyFolders<'_> {
                 )
             }
         };
-        let mut oidc = String::from("[oidc]\n");
+        let mut sections = String::from("[oidc]\n");
         if let Some(pair) = self.id_token() {
             pair.make_once()?;
-            oidc += &(setting("id_token_key_file", &pair.private)
+            sections += &(setting("id_token_key_file", &pair.private)
                 + &setting("id_token_public_key_file", &pair.public));
         }
         let rs256 = self.rs256();
         rs256.make_once()?;
-        oidc += &(setting("rs256_key_file", &rs256.private)
+        sections += &(setting("rs256_key_file", &rs256.private)
             + &setting("rs256_public_key_file", &rs256.public));
+        // The key that seals second factors, beside the others and apart
+        // from the database's volume.
+        let mfa_key = self.auth.join("mfa.key");
+        if !mfa_key.exists() {
+            write(
+                &mfa_key,
+                crate::mfa::sealed::new_key_line().as_bytes(),
+                0o400,
+            )?;
+        }
+        sections += &format!("[mfa]\n{}", setting("key_file", &mfa_key));
         let header = format!("[jwt]\nalgorithm = \"{algorithm}\"\n");
         write(
             &self.auth.join("auth.toml"),
-            (header.clone() + &auth + &oidc).as_bytes(),
+            (header.clone() + &auth + &sections).as_bytes(),
             0o444,
         )?;
         write(
@@ -261,7 +272,9 @@ impl KeyFolders<'_> {
             (header + &items).as_bytes(),
             0o444,
         )?;
-        Ok(format!("{said}; ID token keys ready; settings written"))
+        Ok(format!(
+            "{said}; ID token and MFA keys ready; settings written"
+        ))
     }
 
     /// Rotation step 1: a new key of each kind, published beside the active
@@ -370,62 +383,14 @@ pub fn id_token_ring(path: &Path) -> Result<KeyRing, String> {
     let private = match fs::read_to_string(path) {
         Ok(private) => private,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
-                use std::os::unix::fs::DirBuilderExt as _;
-                fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(folder)
-                    .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-            }
             let (private, _) = generate(Algorithm::ES256)?;
-            create_once(path, private.as_bytes())?
+            create_once(path, private.as_bytes(), "ID token signing key")?
         }
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
     let public = public_half(Algorithm::ES256, &private)?;
     KeyRing::from_pem(Algorithm::ES256, &public, Some(&private))
         .map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Writes `bytes` (0600) to `path` unless another process or thread got
-/// there first; what `path` holds after.
-fn create_once(path: &Path, bytes: &[u8]) -> Result<String, String> {
-    let staged = path.with_extension(format!("partial-{}", crate::secret::random(8)));
-    write_new(&staged, bytes, 0o600)?;
-    // A link fails where the name exists: the first writer wins, whole.
-    let linked = fs::hard_link(&staged, path);
-    let _ = fs::remove_file(&staged);
-    match linked {
-        Ok(()) => {
-            tracing::info!(path = %path.display(), "made the ID token signing key");
-            Ok(String::from_utf8_lossy(bytes).into_owned())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
-        Err(e) => Err(format!("cannot write {}: {e}", path.display())),
-    }
-}
-
-/// Writes beside and renames over, so a reader sees the old file or the new.
-fn write(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
-    let partial = path.with_extension("partial");
-    let _ = fs::remove_file(&partial);
-    write_new(&partial, bytes, mode)?;
-    fs::rename(&partial, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-/// Creates `path` (which must not exist) with `mode`, and its bytes on disk.
-fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
-    let failed = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)
-        .map_err(failed)?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(failed)
 }
 
 #[cfg(test)]
@@ -601,6 +566,7 @@ mod tests {
             }
             let settings = read(&folders.auth.join("auth.toml")).expect("auth.toml");
             assert!(settings.contains("rs256_public_key_file"), "{settings}");
+            assert!(settings.contains("[mfa]\nkey_file"), "{settings}");
             assert_eq!(
                 settings.contains("id_token_public_key_file"),
                 algorithm != Algorithm::ES256,

@@ -23,6 +23,7 @@ use shared::token::{Claims, IssuedToken, TokenSigner, TokenVerifier};
 
 use crate::audit::{self, Actor, NewEvent};
 use crate::domain::scope::{self, ADMIN_SCOPE, INTROSPECT_SCOPE};
+use crate::domain::{Factors, SignedIn};
 use crate::failure::Failure;
 use crate::secret;
 use crate::settings::TokenSettings;
@@ -41,6 +42,9 @@ pub struct Sessions {
     /// The scopes of a user registered before per-user scopes
     /// (`AUTH__TOKENS__DEFAULT_SCOPES`).
     pub default_scope: String,
+    /// Scopes granted only in a session signed in with a second factor
+    /// (`AUTH__MFA__REQUIRED_SCOPES`), space-separated.
+    pub mfa_required_scopes: String,
 }
 
 /// Refresh-token lifetimes, in milliseconds.
@@ -72,6 +76,21 @@ pub struct TokenPair {
     pub refresh_token: String,
     /// The granted scopes.
     pub scope: String,
+}
+
+/// What a new session is: its id, the client it is issued to (which alone
+/// may refresh it), the browser session it comes from (signing that browser
+/// out ends it), and how the user signed in.
+#[derive(Debug)]
+pub struct NewSession<'a> {
+    /// The family's id ([`Family::new_id`]).
+    pub family_id: String,
+    /// The client, if any.
+    pub client_id: Option<&'a str>,
+    /// The browser session's hash (the code flow).
+    pub browser_session_hash: Option<&'a [u8]>,
+    /// The sign-in.
+    pub signed_in: &'a SignedIn,
 }
 
 /// A refresh grant refused (RFC 6749 `invalid_grant` / `invalid_scope`).
@@ -121,14 +140,22 @@ fn successor_of(token: &str, salt: &[u8]) -> String {
 }
 
 impl Sessions {
-    /// An access token of the session (refresh family) `sid`, if any.
+    /// An access token of the session (refresh family) `sid`, if any,
+    /// saying how the user signed in.
     fn issue_in(
         &self,
         sid: Option<&str>,
         user: &User,
         scope: &str,
+        signed_in: &SignedIn,
     ) -> Result<IssuedToken, Failure> {
-        Ok(self.signer.issue_in(sid, &user.id, &user.username, scope)?)
+        Ok(self.signer.issue_signed_in(
+            sid,
+            &user.id,
+            &user.username,
+            scope,
+            &signed_in.claims(),
+        )?)
     }
 
     fn token_expiry(&self, now: i64, family_expires_at: i64) -> i64 {
@@ -143,34 +170,39 @@ impl Sessions {
         user: &User,
         scope: String,
         client_id: Option<&str>,
+        signed_in: &SignedIn,
         actor: &Actor,
     ) -> Result<TokenPair, Failure> {
         let event = actor.event(audit::LOGIN_SUCCEEDED, self.clock.now_ms());
-        self.start_as(Family::new_id(), user, scope, client_id, None, event)
-            .await
+        let session = NewSession {
+            family_id: Family::new_id(),
+            client_id,
+            browser_session_hash: None,
+            signed_in,
+        };
+        self.start_as(&session, user, scope, event).await
     }
 
-    /// [`Self::start`] with the family's id chosen, the browser session it
-    /// comes from (signing that browser out ends it), and `event` (its user
-    /// and the session are added) written with it.
+    /// [`Self::start`] as `session` says, with `event` (its user and the
+    /// session are added) written with it.
     pub async fn start_as(
         &self,
-        family_id: String,
+        session: &NewSession<'_>,
         user: &User,
         scope: String,
-        client_id: Option<&str>,
-        browser_session_hash: Option<&[u8]>,
         event: NewEvent,
     ) -> Result<TokenPair, Failure> {
         let now = self.clock.now_ms();
         let family = Family {
-            id: family_id,
+            id: session.family_id.clone(),
             user_id: user.id.clone(),
             scope,
             created_at: now,
             expires_at: now.saturating_add(self.lifetimes.absolute),
-            client_id: client_id.map(str::to_owned),
-            browser_session_hash: browser_session_hash.map(<[u8]>::to_vec),
+            client_id: session.client_id.map(str::to_owned),
+            browser_session_hash: session.browser_session_hash.map(<[u8]>::to_vec),
+            amr: session.signed_in.factors.stored().to_owned(),
+            auth_time: session.signed_in.at_ms,
         };
         let refresh_token = random_token();
         let first = NewRefreshToken {
@@ -183,7 +215,7 @@ impl Sessions {
             .detail(serde_json::json!({"session": family.id, "scope": family.scope}));
         self.store.create_family(&family, &first, &event).await?;
         Ok(TokenPair {
-            access: self.issue_in(Some(&family.id), user, &family.scope)?,
+            access: self.issue_in(Some(&family.id), user, &family.scope, session.signed_in)?,
             refresh_token,
             scope: family.scope,
         })
@@ -196,6 +228,7 @@ impl Sessions {
         &self,
         user: &User,
         scope: &str,
+        signed_in: &SignedIn,
         actor: &Actor,
     ) -> Result<IssuedToken, Failure> {
         let event = actor
@@ -203,7 +236,7 @@ impl Sessions {
             .user(&user.id)
             .detail(serde_json::json!({"scope": scope}));
         self.store.record_login(&user.id, &event).await?;
-        self.issue_in(None, user, &scope::without(scope, ADMIN_SCOPE))
+        self.issue_in(None, user, &scope::without(scope, ADMIN_SCOPE), signed_in)
     }
 
     /// Rotates a refresh token: a new access token and a new refresh token.
@@ -243,7 +276,8 @@ impl Sessions {
             // What the user holds now bounds every refresh: a scope taken
             // away since the login is not minted again.
             let user = self.holder(&token).await?;
-            let allowed = scope::intersection(&token.scope, self.granted(&user));
+            let factors = Factors::from_stored(&token.amr);
+            let allowed = scope::intersection(&token.scope, &self.granted_after(&user, factors));
             let scope =
                 scope::narrow(&allowed, requested_scope).map_err(RefreshError::InvalidScope)?;
             match (token.spent_at, &token.successor_salt) {
@@ -334,8 +368,12 @@ impl Sessions {
         refresh_token: String,
         scope: String,
     ) -> Result<TokenPair, RefreshError> {
+        let signed_in = SignedIn {
+            factors: Factors::from_stored(&token.amr),
+            at_ms: token.auth_time,
+        };
         Ok(TokenPair {
-            access: self.issue_in(Some(&token.family_id), user, &scope)?,
+            access: self.issue_in(Some(&token.family_id), user, &scope, &signed_in)?,
             refresh_token,
             scope,
         })
@@ -344,6 +382,19 @@ impl Sessions {
     /// The scopes `user` holds now.
     pub fn granted<'a>(&'a self, user: &'a User) -> &'a str {
         user.granted(&self.default_scope)
+    }
+
+    /// The scopes a sign-in of `user` with `factors` may carry: what they
+    /// hold, less those that need a second factor when there was none.
+    pub fn granted_after(&self, user: &User, factors: Factors) -> String {
+        let held = self.granted(user);
+        if factors.is_multi() {
+            return held.to_owned();
+        }
+        held.split_ascii_whitespace()
+            .filter(|granted| !scope::includes(&self.mfa_required_scopes, granted))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Revokes the family of `presented`, if it is a refresh token we know;

@@ -35,6 +35,8 @@ pub struct Settings {
     /// OpenID Connect (`AUTH__OIDC__*`).
     #[serde(default)]
     pub oidc: OidcSettings,
+    /// Second factors (`AUTH__MFA__*`).
+    pub mfa: MfaSettings,
     /// Browser origins allowed to call (`AUTH__CORS__ALLOWED_ORIGINS`).
     #[serde(default)]
     pub cors: CorsSettings,
@@ -71,19 +73,20 @@ pub struct OidcSettings {
     pub rs256_public_key_file: Option<PathBuf>,
 }
 
-/// Where the ID token key is ([`Settings::id_token_key_file`]).
+/// Where a key file of this service is ([`Settings::id_token_key_file`],
+/// [`Settings::mfa_key_file`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdTokenKeyFile {
-    /// `AUTH__OIDC__ID_TOKEN_KEY_FILE`.
+pub enum KeyFile {
+    /// Set by its setting.
     Set(PathBuf),
-    /// Unset: `id-token.pem` beside the SQLite file.
+    /// Unset: beside the SQLite file.
     BesideTheDatabase(PathBuf),
-    /// Unset, and the database is PostgreSQL: `data/id-token.pem`, which
-    /// replicas would each make for themselves.
+    /// Unset, and the database is PostgreSQL: in `data/`, which replicas
+    /// would each make for themselves.
     InTheDataFolder(PathBuf),
 }
 
-impl IdTokenKeyFile {
+impl KeyFile {
     /// The file.
     pub fn path(&self) -> &std::path::Path {
         match self {
@@ -94,9 +97,19 @@ impl IdTokenKeyFile {
 
 impl Settings {
     /// Where the ID token key is.
-    pub fn id_token_key_file(&self) -> IdTokenKeyFile {
-        if let Some(path) = &self.oidc.id_token_key_file {
-            return IdTokenKeyFile::Set(path.clone());
+    pub fn id_token_key_file(&self) -> KeyFile {
+        self.key_file(self.oidc.id_token_key_file.as_ref(), "id-token.pem")
+    }
+
+    /// Where the key that seals second factors is.
+    pub fn mfa_key_file(&self) -> KeyFile {
+        self.key_file(self.mfa.key_file.as_ref(), "mfa.key")
+    }
+
+    /// `set`, else `name` beside the SQLite file or in `data/`.
+    fn key_file(&self, set: Option<&PathBuf>, name: &str) -> KeyFile {
+        if let Some(path) = set {
+            return KeyFile::Set(path.clone());
         }
         let folder = shared::db::sqlite_file(self.database.url.expose_secret()).map(|file| {
             file.parent()
@@ -104,9 +117,35 @@ impl Settings {
                 .unwrap_or_default()
         });
         match folder {
-            Some(folder) => IdTokenKeyFile::BesideTheDatabase(folder.join("id-token.pem")),
-            None => IdTokenKeyFile::InTheDataFolder(PathBuf::from("data").join("id-token.pem")),
+            Some(folder) => KeyFile::BesideTheDatabase(folder.join(name)),
+            None => KeyFile::InTheDataFolder(PathBuf::from("data").join(name)),
         }
+    }
+}
+
+/// `AUTH__MFA__*`: second factors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MfaSettings {
+    /// The key file that seals TOTP secrets and keys recovery codes (lines
+    /// of 32 base64 bytes, the first sealing); unset, `mfa.key` beside the
+    /// SQLite file (or in `data/`), made at first start.
+    pub key_file: Option<PathBuf>,
+    /// Scopes granted only in a session signed in with a second factor,
+    /// space- or comma-separated (e.g. `auth:admin`).
+    pub required_scopes: String,
+    /// The name authenticator apps show the account under.
+    pub issuer: String,
+}
+
+impl MfaSettings {
+    /// The required scopes, space-separated.
+    pub fn required_scopes(&self) -> String {
+        self.required_scopes
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 

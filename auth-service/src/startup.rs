@@ -18,12 +18,14 @@ use crate::authorization::Authorizations;
 use crate::clients::Clients;
 use crate::id_tokens::rs256::Rs256Keys;
 use crate::id_tokens::{self, IdTokens};
+use crate::mfa::Mfa;
+use crate::mfa::sealed::SealingKeys;
 use crate::passwords::PasswordHasher;
 use crate::routes::{
     PasswordGrant, PublishedKeys, RefreshCookie, ServerMetadata, SignInPage, TrustedProxyHops,
 };
 use crate::sessions::{SessionLifetimes, Sessions};
-use crate::settings::{AdminSocket, IdTokenKeyFile, Settings};
+use crate::settings::{AdminSocket, KeyFile, Settings};
 use crate::store::{AuthStore, Purged, SqlAuthStore};
 use crate::throttle::Throttle;
 
@@ -110,6 +112,14 @@ impl Application {
             lifetimes: SessionLifetimes::from_settings(&settings.tokens),
             clock: clock.clone(),
             default_scope: settings.tokens.default_scope(),
+            mfa_required_scopes: settings.mfa.required_scopes(),
+        });
+        let mfa = web::Data::new(Mfa {
+            store: store.clone(),
+            keys: Arc::new(mfa_keys(&settings)?),
+            throttle: Throttle::new(settings.throttle.clone()),
+            issuer: settings.mfa.issuer.clone(),
+            clock: clock.clone(),
         });
         let clients = web::Data::new(Clients {
             store: store.clone(),
@@ -181,6 +191,7 @@ impl Application {
                 .app_data(sessions.clone())
                 .app_data(admin.clone())
                 .app_data(clients.clone())
+                .app_data(mfa.clone())
                 .app_data(authorizations.clone())
                 .app_data(sign_in_page.clone())
                 .app_data(password_grant.clone())
@@ -208,7 +219,7 @@ fn id_token_keys(settings: &Settings, keys: &Keys, clock: &Clock) -> anyhow::Res
         .current()
         .is_some_and(|ring| ring.algorithm() == jsonwebtoken::Algorithm::ES256);
     if es256 {
-        if matches!(file, IdTokenKeyFile::Set(_)) {
+        if matches!(file, KeyFile::Set(_)) {
             tracing::warn!(
                 "AUTH__OIDC__ID_TOKEN_KEY_FILE is not read: with JWT_ALGORITHM=ES256 ID tokens \
                  are signed with the access tokens' key"
@@ -217,7 +228,7 @@ fn id_token_keys(settings: &Settings, keys: &Keys, clock: &Clock) -> anyhow::Res
         return Ok(None);
     }
     if let Some(public) = &settings.oidc.id_token_public_key_file {
-        let IdTokenKeyFile::Set(private) = file else {
+        let KeyFile::Set(private) = file else {
             anyhow::bail!(
                 "AUTH__OIDC__ID_TOKEN_PUBLIC_KEY_FILE is set without AUTH__OIDC__ID_TOKEN_KEY_FILE"
             );
@@ -232,7 +243,7 @@ fn id_token_keys(settings: &Settings, keys: &Keys, clock: &Clock) -> anyhow::Res
             .map_err(|e| anyhow::anyhow!("the ID token key files: {e}"))?;
         return Ok(Some(keys));
     }
-    if let IdTokenKeyFile::InTheDataFolder(path) = &file {
+    if let KeyFile::InTheDataFolder(path) = &file {
         tracing::warn!(
             path = %path.display(),
             "ID tokens are signed with a key made here: replicas must share one, so set \
@@ -242,6 +253,19 @@ fn id_token_keys(settings: &Settings, keys: &Keys, clock: &Clock) -> anyhow::Res
     let ring = crate::key_files::id_token_ring(file.path())
         .map_err(|e| anyhow::anyhow!("AUTH__OIDC__ID_TOKEN_KEY_FILE: {e}"))?;
     Ok(Some(Keys::fixed(ring)))
+}
+
+/// The key that seals second factors, made at first start where unset.
+fn mfa_keys(settings: &Settings) -> anyhow::Result<SealingKeys> {
+    let file = settings.mfa_key_file();
+    if let KeyFile::InTheDataFolder(path) = &file {
+        tracing::warn!(
+            path = %path.display(),
+            "second factors are sealed with a key made here: replicas must share one, so set \
+             AUTH__MFA__KEY_FILE to the same file on each"
+        );
+    }
+    SealingKeys::load_or_make(file.path()).map_err(|e| anyhow::anyhow!("AUTH__MFA__KEY_FILE: {e}"))
 }
 
 /// The RS256 ID token keys, when both files are set.
@@ -344,6 +368,7 @@ fn spawn_janitor(store: Arc<dyn AuthStore>, clock: Clock, retention_days: u32) {
                     throttle_windows = purged.throttle_windows,
                     authorization_codes = purged.authorization_codes,
                     browser_sessions = purged.browser_sessions,
+                    sign_in_challenges = purged.sign_in_challenges,
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "purged expired rows"
                 ),

@@ -56,6 +56,17 @@ impl LoginAttempt {
         }
     }
 
+    /// A second factor (a one-time or recovery code) for the user
+    /// `user_id` from this address: counted apart from the password, so
+    /// that a right password never forgets wrong codes.
+    pub fn second_factor(user_id: &str, client_address: &str) -> Self {
+        Self {
+            kind: Kind::Login,
+            account: format!("mfa:{user_id}"),
+            client: format!("client:{client_address}"),
+        }
+    }
+
     /// A service client authenticating as `client_id` from this address.
     pub fn client(client_id: &str, client_address: &str) -> Self {
         Self {

@@ -13,7 +13,7 @@ use shared::auth::ErrorStyle;
 use shared::body::{Json, JsonOrForm, MAX_BODY_BYTES};
 
 use auth_service::routes::bodies::{
-    ChangePassword, FlaskLogin, IntrospectRequest, LogoutRequest, NewClientRequest,
+    ChangePassword, FlaskLogin, IntrospectRequest, LogoutRequest, MfaCode, NewClientRequest,
     RegisterRequest, RevokeRequest, TokenRequest, UserPatch,
 };
 use items_service::routes::bodies::{FlaskItem, PutItem};
@@ -79,6 +79,7 @@ fuzz_target!(|data: &[u8]| {
         7 => extract::<JsonOrForm<IntrospectRequest>>(problem, media_type, body),
         8 => extract::<Json<UserPatch>>(problem, media_type, body),
         9 => extract::<Json<NewClientRequest>>(problem, media_type, body),
+        10 => extract::<Json<MfaCode>>(problem, media_type, body),
         _ => extract::<Json<PutItem>>(problem, media_type, body),
     }
 });

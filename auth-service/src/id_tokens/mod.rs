@@ -6,8 +6,8 @@
 //! with a key of its own (`AUTH__OIDC__ID_TOKEN_KEY_FILE`, made at first
 //! start when unset); RS256 for clients registered for it, when its keys are
 //! set ([`rs256`]). `aud` is the client, never a resource server, so no
-//! verifier of access tokens (`shared`) accepts one. `amr` is `["pwd"]` and
-//! `acr` `aal1`: a password is all this service asks for today.
+//! verifier of access tokens (`shared`) accepts one. `amr` and `acr` say
+//! whether a second factor was given (RFC 8176, RFC 9470).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,7 +17,7 @@ use shared::token::{Keys, SignError, TokenSigner};
 
 use std::sync::Arc;
 
-use crate::domain::scope;
+use crate::domain::{SignedIn, scope};
 use crate::store::User;
 
 pub mod rs256;
@@ -49,8 +49,8 @@ pub struct IdToken<'a> {
     pub client_id: &'a str,
     /// The session the code started (`sid`).
     pub session_id: &'a str,
-    /// When the user typed the password, in milliseconds.
-    pub auth_time_ms: i64,
+    /// How and when the user signed in.
+    pub signed_in: &'a SignedIn,
     /// The authorization request's `nonce`.
     pub nonce: Option<&'a str>,
     /// The scopes granted: `profile` adds `preferred_username`.
@@ -98,7 +98,7 @@ struct IdClaims<'a> {
     auth_time: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<&'a str>,
-    amr: [&'static str; 1],
+    amr: &'static [&'static str],
     acr: &'static str,
     sid: &'a str,
     azp: &'a str,
@@ -153,10 +153,10 @@ impl IdTokens {
             aud: token.client_id,
             exp: now + self.lifetime_seconds,
             iat: now,
-            auth_time: u64::try_from(token.auth_time_ms / 1000).unwrap_or(0),
+            auth_time: u64::try_from(token.signed_in.at_ms / 1000).unwrap_or(0),
             nonce: token.nonce,
-            amr: ["pwd"],
-            acr: "aal1",
+            amr: token.signed_in.factors.amr(),
+            acr: token.signed_in.factors.acr(),
             sid: token.session_id,
             azp: token.client_id,
             preferred_username: scope::includes(token.scope, "profile")

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use shared::token::Keys;
 
 use super::PasswordGrant;
-use crate::domain::GrantType;
 use crate::domain::scope::IDENTITY_SCOPES;
+use crate::domain::{AAL1, AAL2, GrantType};
 use crate::id_tokens::rs256::Rs256Keys;
 
 /// Where the JWK Set is, under the public URL.
@@ -41,7 +41,7 @@ pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
     "subject_types_supported": ["public"],
     "id_token_signing_alg_values_supported": ["ES256"],
     "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "preferred_username"],
-    "acr_values_supported": ["aal1"],
+    "acr_values_supported": ["aal1", "aal2"],
     "prompt_values_supported": ["none", "login"],
     "service_documentation": "http://localhost:8081/docs/"
 }))]
@@ -88,8 +88,8 @@ pub struct ServerMetadata {
     id_token_signing_alg_values_supported: &'static [&'static str],
     /// What ID tokens and userinfo may say.
     claims_supported: [&'static str; 12],
-    /// `aal1`: a password.
-    acr_values_supported: [&'static str; 1],
+    /// `aal1`: a password; `aal2`: and a second factor.
+    acr_values_supported: [&'static str; 2],
     /// `none` (silent renewal) and `login` (ask again).
     prompt_values_supported: [&'static str; 2],
     /// The interactive API documentation.
@@ -154,7 +154,7 @@ impl ServerMetadata {
                 "azp",
                 "preferred_username",
             ],
-            acr_values_supported: ["aal1"],
+            acr_values_supported: [AAL1, AAL2],
             prompt_values_supported: ["none", "login"],
             service_documentation: format!("{public_url}/docs/"),
         }

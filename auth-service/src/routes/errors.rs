@@ -7,6 +7,7 @@ use shared::problem::{ApiError, Problem};
 
 use crate::accounts::{ChangePasswordError, LoginError, RegisterError};
 use crate::failure::Failure;
+use crate::mfa::MfaError;
 use crate::passwords::HashError;
 use crate::store::StoreError;
 use crate::throttle::ThrottleError;
@@ -58,6 +59,22 @@ impl From<LoginError> for ApiError {
             } => too_many(error.to_string(), retry_after_seconds),
             LoginError::Disabled => Problem::new(StatusCode::FORBIDDEN, error.to_string()).into(),
             LoginError::Failed(failure) => failure.into(),
+        }
+    }
+}
+
+impl From<MfaError> for ApiError {
+    fn from(error: MfaError) -> Self {
+        match error {
+            MfaError::Throttled {
+                retry_after_seconds,
+            } => too_many(error.to_string(), retry_after_seconds),
+            MfaError::WrongCode => Problem::invalid_fields([("code", error.to_string())]).into(),
+            MfaError::Required => Problem::new(StatusCode::BAD_REQUEST, error.to_string()).into(),
+            MfaError::AlreadyOn | MfaError::NotEnrolled(_) => {
+                Problem::new(StatusCode::CONFLICT, error.to_string()).into()
+            }
+            MfaError::Failed(failure) => failure.into(),
         }
     }
 }

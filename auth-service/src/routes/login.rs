@@ -2,7 +2,7 @@
 
 use actix_web::http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
 use actix_web::{HttpRequest, HttpResponse, web};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use shared::body::{BodyError, Json};
 use shared::problem::ApiError;
@@ -12,6 +12,8 @@ use super::PasswordGrant;
 use super::client_address::ClientAddress;
 use crate::accounts::{Accounts, LoginError};
 use crate::audit::Actor;
+use crate::domain::SignedIn;
+use crate::mfa::{Mfa, MfaError};
 use crate::sessions::Sessions;
 
 /// `POST /auth` body (Flask-JWT).
@@ -21,6 +23,10 @@ pub struct FlaskLogin {
     username: Option<String>,
     #[schema(value_type = Option<String>, format = Password)]
     password: Option<SecretString>,
+    /// For an account with a second factor: a code of its authenticator,
+    /// or a recovery code.
+    #[schema(value_type = Option<String>, format = Password)]
+    otp: Option<SecretString>,
 }
 
 /// `POST /auth`'s answer.
@@ -48,19 +54,18 @@ pub(super) struct FlaskError<'a> {
     request_body = FlaskLogin,
     responses(
         (status = 200, description = "Logged in.", body = FlaskToken<'static>),
-        (status = 401, description = "Wrong or missing credentials (Flask-JWT's body); `Account disabled` for the right password of a disabled user.", body = FlaskError<'static>),
+        (status = 401, description = "Wrong or missing credentials (Flask-JWT's body); `Account disabled` for the right password of a disabled user; `One-time code required` for the right password of an account with a second factor and no `otp`, `Invalid one-time code` for a wrong one.", body = FlaskError<'static>),
         (status = 400, description = "The body is not JSON.", body = shared::body::FlaskMessage),
         (status = 413, description = "The body is over 16 KiB.", body = shared::body::FlaskMessage),
         (status = 415, description = "The body is not `application/json`.", body = shared::body::FlaskMessage),
-        (status = 422, description = "The body has a member other than `username` and `password`.", body = shared::body::FlaskMessage),
+        (status = 422, description = "The body has a member other than `username`, `password` and `otp`.", body = shared::body::FlaskMessage),
         (status = 429, description = "Too many failed logins; see `Retry-After`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn flask_login(
     req: HttpRequest,
     client: ClientAddress,
-    accounts: web::Data<Accounts>,
-    sessions: web::Data<Sessions>,
+    (accounts, sessions, mfa): (web::Data<Accounts>, web::Data<Sessions>, web::Data<Mfa>),
     login: Result<Json<FlaskLogin>, BodyError>,
 ) -> Result<HttpResponse, actix_web::Error> {
     // Off, the route answers as if it did not exist, whatever the body.
@@ -78,8 +83,24 @@ pub(super) async fn flask_login(
         Err(e) => return Err(ApiError::from(e).into()),
     };
     let actor = Actor::from_address(&client.0);
+    let otp = login.otp.as_ref().map(|otp| otp.expose_secret());
+    let factors = match mfa.after_password(&user, otp, &actor).await {
+        Ok(factors) => factors,
+        Err(MfaError::Required) => return Ok(invalid_credentials("One-time code required")),
+        Err(MfaError::WrongCode) => return Ok(invalid_credentials("Invalid one-time code")),
+        Err(e) => return Err(ApiError::from(e).into()),
+    };
+    let signed_in = SignedIn {
+        factors,
+        at_ms: sessions.clock.now_ms(),
+    };
     let issued = sessions
-        .issue_without_session(&user, accounts.granted(&user), &actor)
+        .issue_without_session(
+            &user,
+            &sessions.granted_after(&user, factors),
+            &signed_in,
+            &actor,
+        )
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok()

@@ -20,6 +20,7 @@ mod local;
 mod login;
 mod logout;
 mod me;
+mod mfa;
 mod oauth_error;
 mod password;
 mod refresh_cookie;
@@ -65,6 +66,7 @@ pub mod bodies {
     pub use super::introspect::IntrospectRequest;
     pub use super::login::FlaskLogin;
     pub use super::logout::LogoutRequest;
+    pub use super::mfa::MfaCode;
     pub use super::password::ChangePassword;
     pub use super::revoke::RevokeRequest;
     pub use super::token::TokenRequest;
@@ -137,6 +139,14 @@ fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::Ser
     .service(resource("/v1/admin/audit").route(web::get().to(admin::events::audit_log)))
     .configure(console::configure)
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
+    .service(resource("/v1/me/mfa").route(web::get().to(mfa::status)))
+    .service(
+        resource("/v1/me/mfa/totp")
+            .route(web::post().to(mfa::enrol))
+            .route(web::delete().to(mfa::disable)),
+    )
+    .service(resource("/v1/me/mfa/totp/confirm").route(web::post().to(mfa::confirm)))
+    .service(resource("/v1/admin/users/{id}/mfa").route(web::delete().to(admin::mfa::reset)))
     .service(resource(discovery::JWKS_PATH).route(web::get().to(discovery::jwks)))
     .service(
         resource("/.well-known/oauth-authorization-server")
@@ -215,6 +225,10 @@ impl utoipa::Modify for ClientAuthentication {
         local::grant,
         me::me,
         password::change_password,
+        mfa::status,
+        mfa::enrol,
+        mfa::confirm,
+        mfa::disable,
         discovery::jwks,
         discovery::authorization_server,
         discovery::openid_configuration,
@@ -224,6 +238,7 @@ impl utoipa::Modify for ClientAuthentication {
         admin::users::delete_user,
         admin::sessions::list_sessions,
         admin::sessions::revoke_sessions,
+        admin::mfa::reset,
         admin::clients::create_client,
         admin::clients::list_clients,
         admin::clients::change_client,

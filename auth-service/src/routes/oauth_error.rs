@@ -34,6 +34,8 @@ pub(super) enum OAuthCode {
     RequestUriNotSupported,
     /// RFC 7009 2.2.1: a token this server cannot revoke.
     UnsupportedTokenType,
+    /// The password was right; the account's second factor is missing.
+    MfaRequired,
     /// 429 and 503.
     TemporarilyUnavailable,
     ServerError,
@@ -53,6 +55,7 @@ impl OAuthCode {
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::MfaRequired => "mfa_required",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::ServerError => "server_error",
         }

@@ -38,6 +38,8 @@ pub struct AuthorizationCode {
     pub used_at: Option<i64>,
     /// The refresh family its exchange started: a replay ends it.
     pub family_id: Option<String>,
+    /// How the user signed in (RFC 8176 methods, space-separated).
+    pub amr: String,
 }
 
 /// A signed-in browser.
@@ -51,6 +53,8 @@ pub struct BrowserSession {
     pub auth_time: i64,
     /// Its end.
     pub expires_at: i64,
+    /// How the user signed in (RFC 8176 methods, space-separated).
+    pub amr: String,
 }
 
 /// Codes and browser sessions.
@@ -97,7 +101,7 @@ pub trait AuthorizationStore: Send + Sync + 'static {
 }
 
 const CODE_COLUMNS: &str = "SELECT code_hash, client_id, user_id, redirect_uri, code_challenge, \
-     scope, nonce, auth_time, session_hash, expires_at, used_at, family_id \
+     scope, nonce, auth_time, session_hash, expires_at, used_at, family_id, amr \
      FROM authorization_codes";
 
 fn code_from(row: &AnyRow) -> Result<AuthorizationCode, sqlx::Error> {
@@ -114,6 +118,7 @@ fn code_from(row: &AnyRow) -> Result<AuthorizationCode, sqlx::Error> {
         expires_at: row.try_get("expires_at")?,
         used_at: row.try_get("used_at")?,
         family_id: row.try_get("family_id")?,
+        amr: row.try_get("amr")?,
     })
 }
 
@@ -123,6 +128,7 @@ fn session_from(row: &AnyRow) -> Result<BrowserSession, sqlx::Error> {
         user_id: row.try_get("user_id")?,
         auth_time: row.try_get("auth_time")?,
         expires_at: row.try_get("expires_at")?,
+        amr: row.try_get("amr")?,
     })
 }
 
@@ -131,8 +137,8 @@ impl AuthorizationStore for SqlAuthStore {
     async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, \
-             code_challenge, scope, nonce, auth_time, session_hash, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             code_challenge, scope, nonce, auth_time, session_hash, expires_at, amr) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&code.code_hash)
         .bind(&code.client_id)
@@ -144,6 +150,7 @@ impl AuthorizationStore for SqlAuthStore {
         .bind(code.auth_time)
         .bind(code.session_hash.as_deref())
         .bind(code.expires_at)
+        .bind(&code.amr)
         .execute(&self.db.pool)
         .await
         .map(drop)
@@ -186,13 +193,14 @@ impl AuthorizationStore for SqlAuthStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin("starting a sign-in").await?;
         sqlx::query(
-            "INSERT INTO browser_sessions (id_hash, user_id, auth_time, expires_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO browser_sessions (id_hash, user_id, auth_time, expires_at, amr) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&session.id_hash)
         .bind(&session.user_id)
         .bind(session.auth_time)
         .bind(session.expires_at)
+        .bind(&session.amr)
         .execute(&mut *tx)
         .await
         .map_err(failed("storing a browser session"))?;
@@ -206,7 +214,7 @@ impl AuthorizationStore for SqlAuthStore {
         now: i64,
     ) -> Result<Option<BrowserSession>, StoreError> {
         let row = sqlx::query(
-            "SELECT id_hash, user_id, auth_time, expires_at FROM browser_sessions \
+            "SELECT id_hash, user_id, auth_time, expires_at, amr FROM browser_sessions \
              WHERE id_hash = $1 AND ended_at IS NULL AND expires_at > $2",
         )
         .bind(id_hash)

@@ -9,6 +9,7 @@
 mod audit;
 mod authorizations;
 mod clients;
+mod mfa;
 mod sessions;
 mod sql;
 mod throttle;
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 pub use audit::{AuditEvent, AuditFilter, AuditStore};
 pub use authorizations::{AuthorizationCode, AuthorizationStore, BrowserSession};
 pub use clients::{Client, ClientChange, ClientStore};
+pub use mfa::{Confirmation, MfaStore, Totp};
 pub use sessions::{Family, NewRefreshToken, RefreshToken, SessionStore};
 pub use sql::{MIGRATIONS, SqlAuthStore};
 pub use throttle::{ThrottleKey, ThrottleStore};
@@ -40,6 +42,7 @@ pub trait AuthStore:
     + AuthorizationStore
     + AuditStore
     + ThrottleStore
+    + MfaStore
     + Send
     + Sync
     + 'static
@@ -61,4 +64,6 @@ pub struct Purged {
     pub authorization_codes: u64,
     /// Ended or expired signed-in browsers.
     pub browser_sessions: u64,
+    /// Expired sign-in challenges (a code never given).
+    pub sign_in_challenges: u64,
 }

@@ -30,6 +30,10 @@ pub struct Family {
     pub client_id: Option<String>,
     /// The browser session it came from (the code flow), as its hash.
     pub browser_session_hash: Option<Vec<u8>>,
+    /// How the user signed in: RFC 8176 methods, space-separated.
+    pub amr: String,
+    /// When the user signed in (before `created_at` for a browser session's).
+    pub auth_time: i64,
 }
 
 impl Family {
@@ -71,6 +75,10 @@ pub struct RefreshToken {
     pub family_revoked: bool,
     /// The client the family was issued to, if any.
     pub client_id: Option<String>,
+    /// How the user signed in (the family's `amr`).
+    pub amr: String,
+    /// When the user signed in.
+    pub auth_time: i64,
 }
 
 /// The sessions and their refresh tokens.
@@ -140,8 +148,14 @@ fn family_from(row: &AnyRow) -> Result<Family, sqlx::Error> {
         expires_at: row.try_get("expires_at")?,
         client_id: row.try_get("client_id")?,
         browser_session_hash: row.try_get("browser_session_hash")?,
+        amr: row.try_get("amr")?,
+        auth_time: row.try_get("auth_time")?,
     })
 }
+
+/// A family's columns, `auth_time` as the login time where none was kept.
+const FAMILY_COLUMNS: &str = "SELECT id, user_id, scope, created_at, expires_at, client_id, \
+     browser_session_hash, amr, COALESCE(auth_time, created_at) AS auth_time FROM refresh_families";
 
 async fn insert_token(tx: &mut Tx, token: &NewRefreshToken) -> Result<(), StoreError> {
     sqlx::query(
@@ -167,7 +181,7 @@ impl SessionStore for SqlAuthStore {
         let mut tx = self.begin("starting a session").await?;
         sqlx::query(
             "INSERT INTO refresh_families (id, user_id, scope, created_at, expires_at, client_id, \
-             browser_session_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             browser_session_hash, amr, auth_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&family.id)
         .bind(&family.user_id)
@@ -176,6 +190,8 @@ impl SessionStore for SqlAuthStore {
         .bind(family.expires_at)
         .bind(family.client_id.as_deref())
         .bind(family.browser_session_hash.as_deref())
+        .bind(&family.amr)
+        .bind(family.auth_time)
         .execute(&mut *tx)
         .await
         .map_err(failed("inserting a refresh family"))?;
@@ -188,7 +204,7 @@ impl SessionStore for SqlAuthStore {
         let row = sqlx::query(
             "SELECT t.family_id, t.expires_at, t.spent_at, t.successor_salt, \
                     f.user_id, f.scope, f.expires_at AS family_expires_at, f.revoked_at, \
-                    f.client_id \
+                    f.client_id, f.amr, COALESCE(f.auth_time, f.created_at) AS auth_time \
              FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
              WHERE t.token_hash = $1",
         )
@@ -208,6 +224,8 @@ impl SessionStore for SqlAuthStore {
                 family_expires_at: row.try_get("family_expires_at")?,
                 family_revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
                 client_id: row.try_get("client_id")?,
+                amr: row.try_get("amr")?,
+                auth_time: row.try_get("auth_time")?,
             })
         };
         decode()
@@ -306,9 +324,7 @@ impl SessionStore for SqlAuthStore {
             filter.text("id >", after);
         }
         let sql = format!(
-            "SELECT id, user_id, scope, created_at, expires_at, client_id, browser_session_hash \
-             FROM refresh_families{} \
-             AND revoked_at IS NULL ORDER BY id LIMIT {limit}",
+            "{FAMILY_COLUMNS}{} AND revoked_at IS NULL ORDER BY id LIMIT {limit}",
             filter.clause()
         );
         let rows = filter

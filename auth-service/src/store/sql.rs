@@ -220,6 +220,9 @@ impl AuthStore for SqlAuthStore {
             browser_sessions: self
                 .purge_in_batches("browser_sessions", "id_hash", "expires_at", now)
                 .await?,
+            sign_in_challenges: self
+                .purge_in_batches("sign_in_challenges", "id_hash", "expires_at", now)
+                .await?,
         })
     }
 }

@@ -1011,6 +1011,7 @@ async fn expired_rows_are_purged_in_batches_and_counted() {
             throttle_windows: 0,
             authorization_codes: 0,
             browser_sessions: 0,
+            sign_in_challenges: 0,
         }
     );
     let kept = store

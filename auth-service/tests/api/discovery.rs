@@ -148,7 +148,7 @@ async fn the_metadata_is_built_from_the_public_url_never_from_the_host_header() 
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "preferred_username"],
-        "acr_values_supported": ["aal1"],
+        "acr_values_supported": ["aal1", "aal2"],
         "prompt_values_supported": ["none", "login"],
         "service_documentation": "https://auth.example/docs/"
     });

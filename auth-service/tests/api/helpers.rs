@@ -30,23 +30,31 @@ const CHEAP_HASHING: [(&str, &str); 2] = [
 pub(crate) async fn builder() -> TestAppBuilder {
     let builder = TestApp::builder("AUTH").await.envs(&CHEAP_HASHING);
     let url = builder.environment()["AUTH__DATABASE__URL"].clone();
-    with_id_token_key(builder, &url)
+    with_key_files(builder, &url)
 }
 
 /// The same over the database at `url`.
 pub(crate) fn builder_on(url: &str) -> TestAppBuilder {
-    with_id_token_key(TestApp::builder_on("AUTH", url).envs(&CHEAP_HASHING), url)
+    with_key_files(TestApp::builder_on("AUTH", url).envs(&CHEAP_HASHING), url)
 }
 
-/// On PostgreSQL, one ID token key file for the test process, in the
-/// temporary folder (replicas must share one; on SQLite it is made beside
-/// the database file, not in the working directory).
-fn with_id_token_key(builder: TestAppBuilder, url: &str) -> TestAppBuilder {
+/// On PostgreSQL, one ID token key file and one MFA key file for the test
+/// process, in the temporary folder (replicas must share them; on SQLite
+/// they are made beside the database file, not in the working directory).
+fn with_key_files(builder: TestAppBuilder, url: &str) -> TestAppBuilder {
     if !url.starts_with("postgres") {
         return builder;
     }
-    let key = std::env::temp_dir().join(format!("jwt-pair-id-token-{}.pem", std::process::id()));
-    builder.env("AUTH__OIDC__ID_TOKEN_KEY_FILE", &key.display().to_string())
+    let file = |name: &str| {
+        let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        path.display().to_string()
+    };
+    builder
+        .env(
+            "AUTH__OIDC__ID_TOKEN_KEY_FILE",
+            &file("jwt-pair-id-token.pem"),
+        )
+        .env("AUTH__MFA__KEY_FILE", &file("mfa.key"))
 }
 
 /// The store over the database at `url`, as the command line opens it,

@@ -14,6 +14,7 @@ mod logout_and_password;
 mod logs;
 mod me;
 mod metrics;
+mod mfa;
 mod openapi;
 mod refresh;
 mod refresh_cookie;

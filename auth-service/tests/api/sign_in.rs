@@ -172,11 +172,23 @@ impl Browser {
         let mut form = page.hidden_fields();
         form.push(("username".into(), username.into()));
         form.push(("password".into(), password.into()));
+        self.post_form(app, &form).await
+    }
+
+    /// Posts the code page's form with `otp`.
+    async fn submit_code(&mut self, app: &TestApp, page: &Answer, otp: &str) -> Answer {
+        let mut form = page.hidden_fields();
+        form.push(("otp".into(), otp.into()));
+        self.post_form(app, &form).await
+    }
+
+    /// Posts a form to the page, from the page's origin.
+    async fn post_form(&mut self, app: &TestApp, form: &[(String, String)]) -> Answer {
         self.answer(
             app.post("/v1/authorize")
                 .header("origin", PUBLIC_ORIGIN)
                 .header("sec-fetch-site", "same-origin")
-                .form(&form),
+                .form(form),
         )
         .await
     }
@@ -1261,5 +1273,121 @@ async fn the_console_is_a_built_in_public_client_that_only_its_server_changes() 
     assert_eq!(
         console["redirect_uris"],
         json!(["https://auth.example.com/base/admin/"])
+    );
+}
+
+#[tokio::test]
+async fn with_a_second_factor_the_page_asks_for_a_code_and_the_tokens_say_aal2() {
+    let test = sign_in_app().await;
+    let client_id = test.public_app().await;
+    let (authenticator, _, _) = crate::mfa::enrolled(&test.app, "alice").await;
+    test.app.clock.advance(std::time::Duration::from_secs(30));
+    let challenge = challenge(VERIFIER);
+    let mut params = request(&client_id, &challenge);
+    params[3] = ("scope", "openid items:read");
+    let mut browser = Browser::default();
+    let page = browser.authorize(&test.app, &params).await;
+    let code_page = browser.submit(&test.app, &page, "alice", PASSWORD).await;
+    assert_eq!(code_page.status, 200, "{}", code_page.body);
+    assert!(
+        code_page
+            .body
+            .contains("One-time code <input type=\"text\" name=\"otp\"")
+    );
+    assert!(
+        !browser.cookies.contains_key("auth_session"),
+        "not signed in yet"
+    );
+
+    let wrong = browser.submit_code(&test.app, &code_page, "000000").await;
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    assert!(
+        wrong
+            .body
+            .contains("The code is wrong or was already used.")
+    );
+    let code = authenticator.code(&test.app, 0);
+    let back = browser.submit_code(&test.app, &wrong, &code).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let (status, tokens) = exchange(
+        &test.app,
+        &client_id,
+        &back.redirect_query()["code"],
+        Some(VERIFIER),
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    for token in ["access_token", "id_token"] {
+        let claims = claims_of(tokens[token].as_str().expect("token"));
+        assert_eq!(claims["acr"], "aal2", "{token}");
+        assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]), "{token}");
+    }
+
+    // The challenge worked once. Its form posted again is refused for its
+    // spent form token; with the token's cookie put back (a copy of the
+    // browser taken before), it starts over.
+    test.app.clock.advance(std::time::Duration::from_secs(30));
+    let next = authenticator.code(&test.app, 0);
+    let again = browser.submit_code(&test.app, &wrong, &next).await;
+    assert_eq!(again.status, 403, "{}", again.body);
+    let (_, token) = wrong
+        .hidden_fields()
+        .into_iter()
+        .find(|(name, _)| name == "form_token")
+        .expect("a form token");
+    let mut copy = Browser::default();
+    copy.cookies.insert("auth_form".into(), token);
+    let again = copy.submit_code(&test.app, &wrong, &next).await;
+    assert_eq!(again.status, 400, "{}", again.body);
+    assert!(
+        again
+            .body
+            .contains("Enter your username and password again.")
+    );
+
+    // The browser session carries the second factor to the next app.
+    let mut silent = request(&client_id, &challenge);
+    silent.push(("prompt", "none"));
+    let answer = browser.authorize(&test.app, &silent).await;
+    let (status, tokens) = exchange(
+        &test.app,
+        &client_id,
+        &answer.redirect_query()["code"],
+        Some(VERIFIER),
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(
+        claims_of(tokens["access_token"].as_str().expect("access"))["acr"],
+        "aal2"
+    );
+}
+
+#[tokio::test]
+async fn acr_values_aal2_for_a_user_without_a_second_factor_signs_in_as_they_can() {
+    let test = sign_in_app().await;
+    let client_id = test.public_app().await;
+    let challenge = challenge(VERIFIER);
+    let mut params = request(&client_id, &challenge);
+    params.push(("acr_values", "aal2"));
+    let mut browser = Browser::default();
+    let page = browser.authorize(&test.app, &params).await;
+    let back = browser.submit(&test.app, &page, "alice", PASSWORD).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    // Signed in, a second request with acr_values=aal2 is answered at once:
+    // there is no factor to step up to.
+    let again = browser.authorize(&test.app, &params).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    let (status, tokens) = exchange(
+        &test.app,
+        &client_id,
+        &again.redirect_query()["code"],
+        Some(VERIFIER),
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(
+        claims_of(tokens["access_token"].as_str().expect("access"))["acr"],
+        "aal1"
     );
 }

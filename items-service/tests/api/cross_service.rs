@@ -8,16 +8,20 @@ use crate::helpers::{SECRET, TestApp, send, start_on};
 /// auth-service, in this process, over the database at `url`, with `jwt` as
 /// its `JWT_*` settings; its address.
 pub(crate) async fn spawn_auth_service_with(url: &str, jwt: &[(&str, &str)]) -> String {
-    // Its ID token key in the temporary folder, not the working directory,
+    // Its key files in the temporary folder, not the working directory,
     // unless the settings file of `keys init` names its own.
-    let id_token_key =
-        std::env::temp_dir().join(format!("jwt-pair-id-token-{}.pem", std::process::id()));
+    let file = |name: &str| {
+        let path = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        path.display().to_string()
+    };
     let mut builder = TestApp::builder_on("AUTH", url);
     if !jwt.iter().any(|(name, _)| *name == "AUTH_CONFIG_FILE") {
-        builder = builder.env(
-            "AUTH__OIDC__ID_TOKEN_KEY_FILE",
-            &id_token_key.display().to_string(),
-        );
+        builder = builder
+            .env(
+                "AUTH__OIDC__ID_TOKEN_KEY_FILE",
+                &file("jwt-pair-id-token.pem"),
+            )
+            .env("AUTH__MFA__KEY_FILE", &file("mfa.key"));
     }
     builder
         .without_env("JWT_SECRET")

@@ -10,7 +10,8 @@ use super::json::{Name, once, remember};
 /// The payload of an access token (RFC 7519 registered claims plus ours).
 ///
 /// Unknown claims from other issuers are ignored; every claim listed here
-/// but `sid` and `client_id` is required, with the JSON type it has here.
+/// but `sid`, `client_id` and how the user signed in (`auth_time`, `acr`,
+/// `amr`) is required, with the JSON type it has here.
 ///
 /// ```
 /// use shared::token::{Audience, Claims};
@@ -27,6 +28,9 @@ use super::json::{Name, once, remember};
 ///     username: "alice".into(),
 ///     sid: None,
 ///     client_id: None,
+///     auth_time: Some(1_900_000_000),
+///     acr: Some("aal2".into()),
+///     amr: Some(vec!["pwd".into(), "otp".into(), "mfa".into()]),
 /// };
 /// assert!(claims.has_scope("items:write"));
 /// ```
@@ -58,6 +62,17 @@ pub struct Claims {
     /// client's own token (client credentials), where `sub` is the client too.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// When the user signed in, seconds since the Unix epoch (OpenID
+    /// Connect Core 2): refreshes keep it. None in a client's own token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
+    /// How strongly (RFC 9470): `aal1` a password, `aal2` with a second
+    /// factor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// How (RFC 8176): `["pwd"]`, or `["pwd", "otp", "mfa"]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
 }
 
 /// One pass over the payload: every claim above required with its type,
@@ -82,6 +97,7 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
         let (mut iss, mut sub, mut aud, mut jti, mut scope, mut username) =
             (None, None, None, None, None, None);
         let (mut sid, mut client_id) = (None, None);
+        let (mut auth_time, mut acr, mut amr) = (None, None, None);
         let (mut exp, mut nbf, mut iat) = (None, None, None);
         let mut others: Vec<Name<'de>> = Vec::new();
         while let Some(name) = map.next_key::<Name<'de>>()? {
@@ -98,6 +114,9 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
                 "username" => once(&mut username, map.next_value()?)?,
                 "sid" => once(&mut sid, map.next_value()?)?,
                 "client_id" => once(&mut client_id, map.next_value()?)?,
+                "auth_time" => once(&mut auth_time, map.next_value::<NumericDate<false>>()?.0)?,
+                "acr" => once(&mut acr, map.next_value()?)?,
+                "amr" => once(&mut amr, map.next_value()?)?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     remember(&mut others, name)?;
@@ -117,6 +136,9 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
             username: username.ok_or_else(|| missing("username"))?,
             sid,
             client_id,
+            auth_time,
+            acr,
+            amr,
         })
     }
 }
@@ -266,6 +288,9 @@ mod tests {
             username: "u".into(),
             sid: None,
             client_id: None,
+            auth_time: None,
+            acr: None,
+            amr: None,
         };
         let json = serde_json::to_string(&claims).expect("json");
         assert!(!json.contains("sid"), "{json}");
@@ -275,6 +300,9 @@ mod tests {
         );
         let in_session = Claims {
             sid: Some("family-1".into()),
+            auth_time: Some(1),
+            acr: Some("aal2".into()),
+            amr: Some(vec!["pwd".into(), "otp".into(), "mfa".into()]),
             ..claims.clone()
         };
         let with_sid = serde_json::to_string(&in_session).expect("json");

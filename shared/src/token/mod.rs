@@ -470,6 +470,17 @@ pub enum SignError {
     Crypto(#[from] jsonwebtoken::errors::Error),
 }
 
+/// How a user signed in, as tokens say it: `auth_time`, `acr`, `amr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignIn<'a> {
+    /// When, seconds since the Unix epoch.
+    pub auth_time: u64,
+    /// `aal1` or `aal2` (RFC 9470).
+    pub acr: &'a str,
+    /// RFC 8176 methods, e.g. `["pwd", "otp", "mfa"]`.
+    pub amr: &'a [&'a str],
+}
+
 /// Issues access tokens with the ring's active key.
 ///
 /// ```
@@ -561,6 +572,23 @@ impl TokenSigner {
         self.signed(claims)
     }
 
+    /// [`Self::issue_in`], saying how the user signed in.
+    pub fn issue_signed_in(
+        &self,
+        sid: Option<&str>,
+        user_id: &str,
+        username: &str,
+        scope: &str,
+        sign_in: &SignIn<'_>,
+    ) -> Result<IssuedToken, SignError> {
+        let mut claims = self.claims(user_id, username, scope);
+        claims.sid = sid.map(str::to_owned);
+        claims.auth_time = Some(sign_in.auth_time);
+        claims.acr = Some(sign_in.acr.to_owned());
+        claims.amr = Some(sign_in.amr.iter().map(|m| (*m).to_owned()).collect());
+        self.signed(claims)
+    }
+
     /// Fresh claims from now, with no session or client.
     fn claims(&self, sub: &str, username: &str, scope: &str) -> Claims {
         let issued_at = self.clock.now_seconds();
@@ -576,6 +604,9 @@ impl TokenSigner {
             username: username.to_owned(),
             sid: None,
             client_id: None,
+            auth_time: None,
+            acr: None,
+            amr: None,
         }
     }
 

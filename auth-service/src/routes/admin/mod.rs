@@ -5,6 +5,7 @@
 
 pub(super) mod clients;
 pub(super) mod events;
+pub(super) mod mfa;
 pub(super) mod sessions;
 pub(super) mod users;
 

@@ -11,10 +11,15 @@
 //!   missing challenge are refused).
 //! - A browser signed in here (the `auth_session` cookie, `HttpOnly;
 //!   Secure; SameSite=Lax`, under `/v1/`) signs in to another client
-//!   without the password; `prompt=login`, or a `max_age` older than the
-//!   sign-in, asks again; `prompt=none` without a session answers
-//!   `login_required`. More than one such cookie (cookie tossing) counts as
-//!   none.
+//!   without the password; `prompt=login`, a `max_age` older than the
+//!   sign-in, or `acr_values=aal2` when the session had no second factor
+//!   and the user has one, asks again; `prompt=none` without a session
+//!   answers `login_required`. More than one such cookie (cookie tossing)
+//!   counts as none.
+//! - A user with a second factor gives a code after the password: a right
+//!   password leaves a challenge (256 random bits, stored hashed, five
+//!   minutes, single use) in the second form, and only a right code with
+//!   it signs the browser in.
 //! - The form post is checked by the server, not by SameSite alone: a
 //!   browser's `Origin` must be this service's and `Sec-Fetch-Site` must
 //!   not be cross-site or same-site, and the form carries a token equal to
@@ -30,6 +35,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ORIGIN, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq as _;
 
 use super::client_address::ClientAddress;
@@ -37,11 +43,12 @@ use super::oauth_error::OAuthCode;
 use crate::accounts::{Accounts, LoginError};
 use crate::audit::Actor;
 use crate::authorization::{Authorizations, CodeRequest};
-use crate::domain::scope;
+use crate::domain::{Factors, scope};
 use crate::failure::Failure;
+use crate::mfa::{Mfa, MfaError};
 use crate::passwords::HashError;
 use crate::store::{BrowserSession, User};
-use page::{message_html, page, sign_in_page};
+use page::{code_page, message_html, page, sign_in_page};
 use request::{
     AuthorizeParams, Prompt, SignInForm, ValidRequest, back_to, query_params, see_other, validate,
 };
@@ -143,13 +150,12 @@ async fn issue(
     request: &ValidRequest,
     user: &User,
     session: &BrowserSession,
-    authorizations: &Authorizations,
-    accounts: &Accounts,
-    page: &SignInPage,
+    services: &Services<'_>,
 ) -> Result<HttpResponse, Refusal> {
     // What the user holds now bounds what the client asked for.
-    let scope = scope::intersection(&request.scope, accounts.granted(user));
-    let code = authorizations
+    let scope = scope::intersection(&request.scope, services.accounts.granted(user));
+    let code = services
+        .authorizations
         .issue_code(
             &CodeRequest {
                 client: &request.client,
@@ -169,7 +175,7 @@ async fn issue(
     Ok(see_other(&back_to(
         &request.redirect_uri,
         &pairs,
-        &page.issuer,
+        &services.page.issuer,
     )))
 }
 
@@ -195,14 +201,28 @@ async fn issue(
 pub(super) async fn authorize(
     req: HttpRequest,
     authorizations: web::Data<Authorizations>,
-    accounts: web::Data<Accounts>,
+    (accounts, mfa): (web::Data<Accounts>, web::Data<Mfa>),
     page_data: web::Data<SignInPage>,
 ) -> HttpResponse {
     let outcome = async {
         let params = query_params(&req)?;
-        answer(&req, &params, &authorizations, &accounts, &page_data).await
+        let services = Services {
+            authorizations: &authorizations,
+            accounts: &accounts,
+            mfa: &mfa,
+            page: &page_data,
+        };
+        answer(&req, &params, &services).await
     };
     outcome.await.unwrap_or_else(Refusal::respond)
+}
+
+/// What the endpoint's handlers decide with.
+struct Services<'a> {
+    authorizations: &'a Authorizations,
+    accounts: &'a Accounts,
+    mfa: &'a Mfa,
+    page: &'a SignInPage,
 }
 
 /// An authorization request, by `GET` or as a posted form (OpenID Connect
@@ -210,10 +230,13 @@ pub(super) async fn authorize(
 async fn answer(
     req: &HttpRequest,
     params: &AuthorizeParams,
-    authorizations: &Authorizations,
-    accounts: &Accounts,
-    page_data: &SignInPage,
+    services: &Services<'_>,
 ) -> Result<HttpResponse, Refusal> {
+    let Services {
+        authorizations,
+        page: page_data,
+        ..
+    } = *services;
     let request = validate(params, authorizations, page_data).await?;
     let session = current_session(req, authorizations).await?;
     let now = authorizations.clock.now_ms();
@@ -223,24 +246,25 @@ async fn answer(
                 .max_age_ms
                 .is_none_or(|max_age| now - session.auth_time <= max_age)
     };
-    match session {
+    let session = match session {
         Some((session, user)) if fresh(&session) => {
-            issue(
-                &request,
-                &user,
-                &session,
-                authorizations,
-                accounts,
-                page_data,
-            )
-            .await
+            // Step-up (RFC 9470): a second factor asked for, which this
+            // session did not give but the user has.
+            let step_up = request.wants_aal2
+                && !Factors::from_stored(&session.amr).is_multi()
+                && services.mfa.is_on(&user.id).await?;
+            (!step_up).then_some((session, user))
         }
-        _ if request.prompt == Prompt::None => Err(request.error(
+        _ => None,
+    };
+    match session {
+        Some((session, user)) => issue(&request, &user, &session, services).await,
+        None if request.prompt == Prompt::None => Err(request.error(
             page_data,
             OAuthCode::LoginRequired,
             "the user is not signed in",
         )),
-        _ => Ok(sign_in_page(
+        None => Ok(sign_in_page(
             StatusCode::OK,
             &request,
             params,
@@ -251,8 +275,9 @@ async fn answer(
     }
 }
 
-/// The sign-in page's form: the request's parameters, `username`,
-/// `password` and `form_token`.
+/// The sign-in page's forms: the request's parameters and `form_token`,
+/// with `username` and `password`, or (the second step, for a user with a
+/// second factor) `challenge` and `otp`.
 ///
 /// Accepted only from the page itself: the browser's `Origin` and
 /// `Sec-Fetch-Site` say so when sent, and `form_token` equals the cookie the
@@ -264,9 +289,10 @@ async fn answer(
     tag = "sign-in",
     request_body(content_type = "application/x-www-form-urlencoded", description = "The page's form."),
     responses(
+        (status = 200, description = "The second step: a right password of a user with a second factor; the form asks for the one-time code.", content_type = "text/html"),
         (status = 303, description = "Signed in: back to the redirect URI with `code`, `state`, `iss`."),
-        (status = 400, description = "The page again: a field is missing; or a page: the request is not valid.", content_type = "text/html"),
-        (status = 401, description = "The page again: the username or password is wrong.", content_type = "text/html"),
+        (status = 400, description = "The page again: a field is missing, or the second step's challenge has ended; or a page: the request is not valid.", content_type = "text/html"),
+        (status = 401, description = "The page again: the username or password is wrong, or the one-time code.", content_type = "text/html"),
         (status = 403, description = "The page again: the account is disabled; or a page: the form did not come from this page.", content_type = "text/html"),
         (status = 429, description = "The page again: too many failed sign-ins; see `Retry-After`.", content_type = "text/html"),
         (status = 503, description = "A page: too many sign-ins at once, or the database cannot answer now.", content_type = "text/html"),
@@ -276,10 +302,16 @@ pub(super) async fn sign_in(
     req: HttpRequest,
     address: ClientAddress,
     authorizations: web::Data<Authorizations>,
-    accounts: web::Data<Accounts>,
+    (accounts, mfa): (web::Data<Accounts>, web::Data<Mfa>),
     page_data: web::Data<SignInPage>,
     form: Result<web::Form<SignInForm>, actix_web::Error>,
 ) -> HttpResponse {
+    let services = Services {
+        authorizations: &authorizations,
+        accounts: &accounts,
+        mfa: &mfa,
+        page: &page_data,
+    };
     let outcome = async {
         let web::Form(form) = form.map_err(|_| {
             Refusal::Page(
@@ -289,8 +321,12 @@ pub(super) async fn sign_in(
         })?;
         // No credentials and no form token: an authorization request sent
         // as a form by an app, answered as a GET is.
-        if form.form_token.is_none() && form.username.is_none() && form.password.is_none() {
-            return answer(&req, &form.params, &authorizations, &accounts, &page_data).await;
+        if form.form_token.is_none()
+            && form.username.is_none()
+            && form.password.is_none()
+            && form.challenge.is_none()
+        {
+            return answer(&req, &form.params, &services).await;
         }
         if !form_is_ours(&req, form.form_token.as_deref(), &page_data) {
             return Err(Refusal::Page(
@@ -301,80 +337,180 @@ pub(super) async fn sign_in(
             ));
         }
         let request = validate(&form.params, &authorizations, &page_data).await?;
-        let username = form.username.as_deref().unwrap_or_default();
-        let again = |status: StatusCode, message: &str| {
-            sign_in_page(
-                status,
-                &request,
-                &form.params,
-                username,
-                Some(message),
-                &page_data,
-            )
-        };
-        let (Some(password), false) = (form.password, username.is_empty()) else {
-            return Ok(again(
-                StatusCode::BAD_REQUEST,
-                "Enter your username and password.",
-            ));
-        };
-        let user = match accounts.login(username, password, &address.0).await {
-            Ok(Some(user)) => user,
-            Ok(None) => {
-                return Ok(again(
-                    StatusCode::UNAUTHORIZED,
-                    "The username or password is wrong.",
-                ));
-            }
-            Err(LoginError::Disabled) => {
-                return Ok(again(
-                    StatusCode::FORBIDDEN,
-                    "This account is disabled. Ask an administrator.",
-                ));
-            }
-            Err(LoginError::Throttled {
-                retry_after_seconds,
-            }) => {
-                let mut response = again(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &format!(
-                        "Too many failed sign-ins. Try again in {retry_after_seconds} seconds."
-                    ),
-                );
-                response.headers_mut().insert(
-                    RETRY_AFTER,
-                    actix_web::http::header::HeaderValue::from(retry_after_seconds),
-                );
-                return Ok(response);
-            }
-            Err(LoginError::Failed(failure)) => return Err(failure.into()),
-        };
         let actor = Actor::from_address(&address.0);
-        let (cookie_value, session) = authorizations
-            .sign_in(&user, &request.client, &actor)
-            .await?;
-        let mut response = issue(
-            &request,
-            &user,
-            &session,
-            &authorizations,
-            &accounts,
-            &page_data,
-        )
-        .await?;
-        let max_age = authorizations.browser_session_ms / 1000;
-        let cookies = [
-            session_cookie(&page_data, cookie_value, max_age),
-            form_cookie(&page_data, AUTHORIZE_PATH, String::new(), 0),
-        ];
-        for cookie in cookies {
-            response
-                .add_cookie(&cookie)
-                .map_err(|_| Refusal::Page(StatusCode::INTERNAL_SERVER_ERROR, String::new()))?;
+        match form.challenge.as_deref() {
+            Some(challenge) => second_step(&request, &form, challenge, &actor, &services).await,
+            None => first_step(&request, form, &address, &services).await,
         }
-        Ok(response)
     };
     outcome.await.unwrap_or_else(Refusal::respond)
+}
+
+/// The password: a right one signs the browser in, or, for a user with a
+/// second factor, asks for the code.
+async fn first_step(
+    request: &ValidRequest,
+    form: SignInForm,
+    address: &ClientAddress,
+    services: &Services<'_>,
+) -> Result<HttpResponse, Refusal> {
+    let username = form.username.as_deref().unwrap_or_default();
+    let again = |status: StatusCode, message: &str| {
+        sign_in_page(
+            status,
+            request,
+            &form.params,
+            username,
+            Some(message),
+            services.page,
+        )
+    };
+    let (Some(password), false) = (form.password.clone(), username.is_empty()) else {
+        return Ok(again(
+            StatusCode::BAD_REQUEST,
+            "Enter your username and password.",
+        ));
+    };
+    let user = match services
+        .accounts
+        .login(username, password, &address.0)
+        .await
+    {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            return Ok(again(
+                StatusCode::UNAUTHORIZED,
+                "The username or password is wrong.",
+            ));
+        }
+        Err(LoginError::Disabled) => {
+            return Ok(again(
+                StatusCode::FORBIDDEN,
+                "This account is disabled. Ask an administrator.",
+            ));
+        }
+        Err(LoginError::Throttled {
+            retry_after_seconds,
+        }) => {
+            let message =
+                format!("Too many failed sign-ins. Try again in {retry_after_seconds} seconds.");
+            let response = again(StatusCode::TOO_MANY_REQUESTS, &message);
+            return Ok(with_retry_after(response, retry_after_seconds));
+        }
+        Err(LoginError::Failed(failure)) => return Err(failure.into()),
+    };
+    if services.mfa.is_on(&user.id).await? {
+        let challenge = services.authorizations.start_challenge(&user).await?;
+        return Ok(code_page(
+            StatusCode::OK,
+            request,
+            &form.params,
+            &challenge,
+            None,
+            services.page,
+        ));
+    }
+    let actor = Actor::from_address(&address.0);
+    signed_in(request, &user, Factors::Password, &actor, services).await
+}
+
+/// The code, after a right password.
+async fn second_step(
+    request: &ValidRequest,
+    form: &SignInForm,
+    challenge: &str,
+    actor: &Actor,
+    services: &Services<'_>,
+) -> Result<HttpResponse, Refusal> {
+    let again = |status: StatusCode, message: &str| {
+        code_page(
+            status,
+            request,
+            &form.params,
+            challenge,
+            Some(message),
+            services.page,
+        )
+    };
+    let start_over = || {
+        sign_in_page(
+            StatusCode::BAD_REQUEST,
+            request,
+            &form.params,
+            "",
+            Some("That sign-in has ended. Enter your username and password again."),
+            services.page,
+        )
+    };
+    let Some(user) = services.authorizations.challenge_user(challenge).await? else {
+        return Ok(start_over());
+    };
+    let code = form.otp.as_ref().map(ExposeSecret::expose_secret);
+    let Some(code) = code.filter(|code| !code.trim().is_empty()) else {
+        return Ok(again(StatusCode::BAD_REQUEST, "Enter the code."));
+    };
+    match services.mfa.verify(&user, code, actor).await {
+        Ok(_) => {}
+        Err(MfaError::WrongCode) => {
+            return Ok(again(
+                StatusCode::UNAUTHORIZED,
+                "The code is wrong or was already used.",
+            ));
+        }
+        Err(MfaError::Throttled {
+            retry_after_seconds,
+        }) => {
+            let message =
+                format!("Too many wrong codes. Try again in {retry_after_seconds} seconds.");
+            let response = again(StatusCode::TOO_MANY_REQUESTS, &message);
+            return Ok(with_retry_after(response, retry_after_seconds));
+        }
+        // Reset meanwhile, or a failure below.
+        Err(MfaError::NotEnrolled(_) | MfaError::Required | MfaError::AlreadyOn) => {
+            return Ok(start_over());
+        }
+        Err(MfaError::Failed(failure)) => return Err(failure.into()),
+    }
+    // Of two posts of one challenge, one signs in.
+    if !services.authorizations.end_challenge(challenge).await? {
+        return Ok(start_over());
+    }
+    signed_in(request, &user, Factors::PasswordAndCode, actor, services).await
+}
+
+/// Starts the browser session, sends the browser back with a code, and
+/// clears the form cookie.
+async fn signed_in(
+    request: &ValidRequest,
+    user: &User,
+    factors: Factors,
+    actor: &Actor,
+    services: &Services<'_>,
+) -> Result<HttpResponse, Refusal> {
+    let authorizations = services.authorizations;
+    let (cookie_value, session) = authorizations
+        .sign_in(user, &request.client, factors, actor)
+        .await?;
+    let mut response = issue(request, user, &session, services).await?;
+    let max_age = authorizations.browser_session_ms / 1000;
+    let cookies = [
+        session_cookie(services.page, cookie_value, max_age),
+        form_cookie(services.page, AUTHORIZE_PATH, String::new(), 0),
+    ];
+    for cookie in cookies {
+        response
+            .add_cookie(&cookie)
+            .map_err(|_| Refusal::Page(StatusCode::INTERNAL_SERVER_ERROR, String::new()))?;
+    }
+    Ok(response)
+}
+
+fn with_retry_after(mut response: HttpResponse, seconds: u64) -> HttpResponse {
+    response.headers_mut().insert(
+        RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(seconds),
+    );
+    response
 }
 
 /// The form's post came from our page: the browser's `Origin` and

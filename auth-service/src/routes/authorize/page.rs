@@ -29,14 +29,7 @@ pub(super) fn sign_in_page(
     page_data: &SignInPage,
 ) -> HttpResponse {
     let token = secret::random(32);
-    let error = error
-        .map(|message| {
-            format!(
-                "<p class=\"error\" role=\"alert\">{}</p>\n",
-                escape(message)
-            )
-        })
-        .unwrap_or_default();
+    let error = error.map(message_html).unwrap_or_default();
     let autofocus = |is_it: bool| if is_it { " autofocus" } else { "" };
     let body = format!(
         "<p class=\"client\">to continue to <strong>{client}</strong></p>\n{error}\
@@ -61,6 +54,43 @@ pub(super) fn sign_in_page(
     );
     // A new token each time the form is shown; adding a cookie to a
     // response we built cannot fail.
+    let _ = response.add_cookie(&form_cookie(page_data, AUTHORIZE_PATH, token, 600));
+    response
+}
+
+/// The second step, after a right password: the one-time code, with the
+/// challenge that says whose password it was.
+pub(super) fn code_page(
+    status: StatusCode,
+    request: &ValidRequest,
+    params: &AuthorizeParams,
+    challenge: &str,
+    error: Option<&str>,
+    page_data: &SignInPage,
+) -> HttpResponse {
+    let token = secret::random(32);
+    let error = error.map(message_html).unwrap_or_default();
+    let body = format!(
+        "<p class=\"client\">to continue to <strong>{client}</strong></p>\n{error}\
+         <form method=\"post\" action=\"authorize\">\n{hidden}\
+         <input type=\"hidden\" name=\"form_token\" value=\"{token}\">\n\
+         <input type=\"hidden\" name=\"challenge\" value=\"{challenge}\">\n\
+         <label>One-time code <input type=\"text\" name=\"otp\" inputmode=\"numeric\" \
+         autocomplete=\"one-time-code\" autocapitalize=\"none\" spellcheck=\"false\" \
+         required autofocus></label>\n\
+         <p class=\"hint\">The six digits your authenticator app shows now, or one of your \
+         recovery codes.</p>\n\
+         <button type=\"submit\">Continue</button>\n</form>\n",
+        client = escape(&request.client.name),
+        hidden = hidden_inputs(&params.carried()),
+        challenge = escape(challenge),
+    );
+    let mut response = page_with(
+        status,
+        "Two-step sign-in",
+        &body,
+        &form_action(&request.redirect_uri),
+    );
     let _ = response.add_cookie(&form_cookie(page_data, AUTHORIZE_PATH, token, 600));
     response
 }

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::{Refusal, SignInPage};
 use crate::authorization::{Authorizations, is_s256_challenge};
-use crate::domain::{GrantType, redirect_uri, scope};
+use crate::domain::{AAL2, GrantType, redirect_uri, scope};
 use crate::routes::oauth_error::OAuthCode;
 use crate::store::Client;
 
@@ -96,6 +96,10 @@ pub(in crate::routes) struct SignInForm {
     pub(super) username: Option<String>,
     pub(super) password: Option<SecretString>,
     pub(super) form_token: Option<String>,
+    /// The second step: whose password was right.
+    pub(super) challenge: Option<String>,
+    /// The second step: the one-time or recovery code.
+    pub(super) otp: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +121,8 @@ pub(super) struct ValidRequest {
     pub(super) prompt: Prompt,
     pub(super) max_age_ms: Option<i64>,
     pub(super) login_hint: Option<String>,
+    /// `acr_values` asks for a second factor (`aal2`).
+    pub(super) wants_aal2: bool,
 }
 
 /// Where the browser goes back to: `redirect_uri` with `pairs` and `iss`
@@ -316,6 +322,10 @@ pub(super) async fn validate(
         prompt,
         max_age_ms,
         login_hint: params.login_hint.clone(),
+        wants_aal2: params
+            .acr_values
+            .as_deref()
+            .is_some_and(|values| values.split_ascii_whitespace().any(|v| v == AAL2)),
     })
 }
 

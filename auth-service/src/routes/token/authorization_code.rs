@@ -9,14 +9,14 @@ use super::{Issued, TokenRequest};
 use crate::audit::{self, Actor};
 use crate::authorization::{Authorizations, Exchange, ExchangeError};
 use crate::clients::Clients;
-use crate::domain::GrantType;
 use crate::domain::scope::{self, OPENID_SCOPE};
+use crate::domain::{Factors, GrantType, SignedIn};
 use crate::failure::Failure;
 use crate::id_tokens::{IdToken, IdTokens};
 use crate::routes::client_address::ClientAddress;
 use crate::routes::client_auth;
 use crate::routes::oauth_error::{OAuthCode, TokenError};
-use crate::sessions::Sessions;
+use crate::sessions::{NewSession, Sessions};
 
 pub(super) async fn grant(
     req: &HttpRequest,
@@ -59,16 +59,27 @@ pub(super) async fn grant(
             ExchangeError::InvalidGrant(why) => TokenError::oauth(OAuthCode::InvalidGrant, why),
             ExchangeError::Failed(e) => ApiError::from(e).into(),
         })?;
-    // What the user holds now bounds the code's scopes.
-    let scope = scope::intersection(&redeemed.code.scope, sessions.granted(&redeemed.user));
+    let signed_in = SignedIn {
+        factors: Factors::from_stored(&redeemed.code.amr),
+        at_ms: redeemed.code.auth_time,
+    };
+    // What the user holds now, after how they signed in, bounds the code's scopes.
+    let scope = scope::intersection(
+        &redeemed.code.scope,
+        &sessions.granted_after(&redeemed.user, signed_in.factors),
+    );
     let event = actor.event(audit::CODE_EXCHANGED, authorizations.clock.now_ms());
+    let session = NewSession {
+        family_id: redeemed.session_id.clone(),
+        client_id: Some(&client.client_id),
+        browser_session_hash: redeemed.code.session_hash.as_deref(),
+        signed_in: &signed_in,
+    };
     let tokens = sessions
         .start_as(
-            redeemed.session_id.clone(),
+            &session,
             &redeemed.user,
             scope,
-            Some(&client.client_id),
-            redeemed.code.session_hash.as_deref(),
             event.client(&client.client_id),
         )
         .await
@@ -79,7 +90,7 @@ pub(super) async fn grant(
                 user: &redeemed.user,
                 client_id: &client.client_id,
                 session_id: &redeemed.session_id,
-                auth_time_ms: redeemed.code.auth_time,
+                signed_in: &signed_in,
                 nonce: redeemed.code.nonce.as_deref(),
                 scope: &tokens.scope,
                 algorithm: &client.id_token_signed_response_alg,

@@ -32,6 +32,7 @@ use crate::authorization::Authorizations;
 use crate::clients::Clients;
 use crate::domain::GrantType;
 use crate::id_tokens::IdTokens;
+use crate::mfa::Mfa;
 use crate::sessions::{Sessions, TokenPair};
 use crate::store::Client;
 
@@ -48,6 +49,10 @@ pub struct TokenRequest {
     /// For the password grant.
     #[schema(value_type = Option<String>, format = Password)]
     password: Option<SecretString>,
+    /// For the password grant of an account with a second factor: a code
+    /// of its authenticator, or a recovery code.
+    #[schema(value_type = Option<String>, format = Password, example = "123456")]
+    otp: Option<SecretString>,
     /// For the refresh_token grant; with the refresh cookie on, a browser
     /// leaves it out and the cookie is read.
     #[schema(value_type = Option<String>)]
@@ -147,7 +152,7 @@ pub(super) struct TokenResponse<'a> {
 pub(super) async fn token(
     req: HttpRequest,
     client: ClientAddress,
-    (accounts, sessions, clients, authorizations, id_tokens): Grants,
+    (accounts, sessions, clients, authorizations, id_tokens, mfa): Grants,
     cookie: web::Data<RefreshCookie>,
     request: Result<JsonOrForm<TokenRequest>, BodyError>,
 ) -> Result<HttpResponse, TokenError> {
@@ -181,7 +186,8 @@ pub(super) async fn token(
             authorization_code::grant(&req, &client, decisions, request).await?
         }
         GrantType::Password => {
-            password::grant(&req, &client, &accounts, &sessions, &cookie, request).await?
+            let decisions = (&**accounts, &**sessions, &**mfa);
+            password::grant(&req, &client, decisions, &cookie, request).await?
         }
         GrantType::RefreshToken => {
             refresh_token::grant(&req, &client, &clients, &sessions, &cookie, request).await?
@@ -200,6 +206,7 @@ type Grants = (
     web::Data<Clients>,
     web::Data<Authorizations>,
     web::Data<IdTokens>,
+    web::Data<Mfa>,
 );
 
 /// What a grant issues.
