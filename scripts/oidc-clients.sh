@@ -35,6 +35,9 @@ spa_port=${OIDC_SPA_PORT:-18143}
 spa=http://127.0.0.1:$spa_port
 export JWT_ISSUER=http://127.0.0.1:$auth_port AUTH__SERVER__PUBLIC_URL=http://127.0.0.1:$auth_port
 export AUTH__CORS__ALLOWED_ORIGINS=$spa ITEMS__CORS__ALLOWED_ORIGINS=$spa
+# Writes need a second factor, signed in within the last 5 seconds.
+write_max_age=5
+export ITEMS__AUTH__WRITE_ACR=aal2 ITEMS__AUTH__WRITE_MAX_AGE=$write_max_age
 # The RS256 ID token pair, as compose's one-shot makes it.
 cargo build -q -p auth-service
 key_dirs=$(mktemp -d)
@@ -51,7 +54,16 @@ register() {
 field() { python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
 user='{"username": "alice", "password": "alice-signs-in-with-apps"}'
 curl -fsS "$auth/v1/users" -H 'Content-Type: application/json' -d "$user" >/dev/null
-spa_client=$(register "{\"name\": \"Notes (single-page app)\", \"scopes\": [\"items:read\"],
+# bob enrols a TOTP authenticator: the codes are oathtool's.
+bob='{"username": "bob", "password": "alice-signs-in-with-apps"}'
+curl -fsS "$auth/v1/users" -H 'Content-Type: application/json' -d "$bob" >/dev/null
+bob_token=$(curl -fsS "$auth/v1/token" -d grant_type=password -d username=bob \
+    -d password=alice-signs-in-with-apps | field access_token)
+bob_secret=$(curl -fsS -X POST "$auth/v1/me/mfa/totp" -H "Authorization: Bearer $bob_token" |
+    field secret)
+curl -fsS "$auth/v1/me/mfa/totp/confirm" -H "Authorization: Bearer $bob_token" \
+    -H 'Content-Type: application/json' -d "{\"code\": \"$(oathtool --totp -b "$bob_secret")\"}" >/dev/null
+spa_client=$(register "{\"name\": \"Notes (single-page app)\", \"scopes\": [\"items:read\", \"items:write\"],
     \"public\": true, \"grant_types\": [\"authorization_code\", \"refresh_token\"],
     \"redirect_uris\": [\"$spa/callback.html\"]}" | field client_id)
 node_client=$(register '{"name": "Node app", "scopes": ["items:read"], "public": true,
@@ -67,16 +79,18 @@ spa_files=$(mktemp -d)
 cp scripts/oidc-clients/spa/*.html "$node_work/node_modules/oidc-client-ts/dist/browser/oidc-client-ts.min.js" "$spa_files/"
 cat >"$spa_files/config.js" <<CONFIG
 const settings = { authority: "$auth", client_id: "$spa_client",
-  redirect_uri: location.origin + "/callback.html", scope: "openid profile items:read",
+  redirect_uri: location.origin + "/callback.html", scope: "openid profile items:read items:write",
   response_type: "code" };
 const items = "$items";
+const writeAfterMs = $(( (write_max_age + 1) * 1000 ));
 CONFIG
 python3 -m http.server "$spa_port" --bind 127.0.0.1 --directory "$spa_files" >/dev/null 2>&1 &
 services_pids+=($!)
 for _ in $(seq 1 50); do curl -fs "$spa/index.html" >/dev/null 2>&1 && break; sleep 0.1; done
 
 mkdir -p docs/screenshots
-node "$node_work/spa.mjs" "$spa" alice alice-signs-in-with-apps "$PWD/docs/screenshots"
+node "$node_work/spa.mjs" "$spa" alice alice-signs-in-with-apps "$PWD/docs/screenshots" \
+    bob "$bob_secret"
 node "$node_work/flow.mjs" "$auth" "$node_client" http://127.0.0.1/node-callback alice \
     alice-signs-in-with-apps
 "$venv/bin/python" scripts/oidc-clients/flow.py "$auth" "$python_client" "$python_secret" \

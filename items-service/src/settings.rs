@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use serde::Deserialize;
+use shared::auth::{RequiredScope as _, StepUp, StepUpPolicy};
 use shared::settings::{
     CorsSettings, DatabaseSettings, JwtSettings, ServerSettings, SettingsError,
 };
@@ -21,6 +22,28 @@ pub struct Settings {
     /// Browser origins allowed to call (`ITEMS__CORS__ALLOWED_ORIGINS`).
     #[serde(default)]
     pub cors: CorsSettings,
+    /// What writes need of how the user signed in (`ITEMS__AUTH__*`).
+    pub auth: AuthSettings,
+}
+
+/// `ITEMS__AUTH__*`: step-up for writes (RFC 9470).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// The `acr` a write needs (e.g. `aal2`: a second factor); empty: any.
+    pub write_acr: String,
+    /// How recent, in seconds, the sign-in of a write must be; 0: any.
+    pub write_max_age: u64,
+}
+
+impl AuthSettings {
+    /// The step-up policy: `items:write` needs what the settings say.
+    pub fn step_up_policy(&self) -> StepUpPolicy {
+        StepUpPolicy::default().require(
+            crate::routes::ItemsWrite::SCOPE,
+            StepUp::from_settings(&self.write_acr, self.write_max_age),
+        )
+    }
 }
 
 impl Settings {

@@ -33,6 +33,10 @@ impl Application {
         let authenticator = Authenticator::new(verifier, "items-service")
             .with_resource_metadata(format!("{public_url}{}", crate::routes::METADATA_PATH));
         let authenticator = web::Data::new(authenticator);
+        // Unset, no policy at all: reads and writes look nothing up.
+        let step_up = Some(settings.auth.step_up_policy())
+            .filter(|policy| !policy.is_empty())
+            .map(web::Data::new);
         let db = shared::db::open(&settings.database, crate::store::MIGRATIONS).await?;
         let store: Arc<dyn ItemStore> = Arc::new(SqlItemStore::new(db.clone()));
         let store = web::Data::from(store);
@@ -42,6 +46,9 @@ impl Application {
         let ready_check = web::Data::from(ready_check);
         let routes = crate::routes::routes();
         let server = shared::http::bind("items-service", &settings.server, &cors, move |cfg| {
+            if let Some(step_up) = &step_up {
+                cfg.app_data(step_up.clone());
+            }
             cfg.app_data(store.clone())
                 .app_data(clock.clone())
                 .app_data(ready_check.clone())

@@ -14,8 +14,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
-    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_METHOD,
-    HeaderValue, ORIGIN, VARY,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
+    ACCESS_CONTROL_REQUEST_METHOD, HeaderValue, ORIGIN, VARY,
 };
 use actix_web::middleware::Next;
 
@@ -24,6 +24,10 @@ use crate::settings::SettingsError;
 /// What a browser may send from an allowed origin.
 const METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
 const HEADERS: &str = "Authorization, Content-Type";
+/// What a page may read of an answer beyond the CORS-safelisted headers:
+/// the challenge of a 401 (RFC 6750, RFC 9470 step-up), a 429's wait, a
+/// 201's new resource.
+const EXPOSED: &str = "WWW-Authenticate, Retry-After, Location";
 /// How long a browser may reuse a preflight's answer, in seconds.
 const MAX_AGE: &str = "600";
 
@@ -131,6 +135,10 @@ impl Cors {
         headers.append(VARY, HeaderValue::from_static("Origin"));
         if let Some(origin) = origin {
             headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            headers.insert(
+                ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static(EXPOSED),
+            );
             if self.credentials {
                 headers.insert(
                     ACCESS_CONTROL_ALLOW_CREDENTIALS,

@@ -266,3 +266,71 @@ async fn the_flask_routes_answer_401_in_flask_jwts_shape() {
     assert_eq!(body["status_code"], 401);
     assert_eq!(body["error"], "Authorization Required");
 }
+
+#[tokio::test]
+async fn with_a_step_up_for_writes_a_weaker_or_older_sign_in_gets_the_rfc_9470_challenge() {
+    let app = start(
+        builder()
+            .await
+            .env("ITEMS__AUTH__WRITE_ACR", "aal2")
+            .env("ITEMS__AUTH__WRITE_MAX_AGE", "600"),
+    )
+    .await;
+    let signer = signer_with(SECRET.as_bytes(), "auth-service", "items-service")
+        .with_clock(app.clock.clone());
+    let token = |acr: &'static str| {
+        let sign_in = shared::token::SignIn {
+            auth_time: app.clock.now_seconds(),
+            acr,
+            amr: &["pwd"],
+        };
+        signer
+            .issue_signed_in(None, "u", "alice", ALL_SCOPES, &sign_in)
+            .expect("issue")
+            .access_token
+    };
+    let write = |token: &str, scheme: &str, path: &str| {
+        app.client
+            .post(format!("{}{path}", app.address))
+            .header("authorization", format!("{scheme} {token}"))
+            .json(&json!({"price": 1.5}))
+    };
+    let expected = "Bearer realm=\"items-service\", error=\"insufficient_user_authentication\", \
+                    error_description=\"this request needs a sign-in at level aal2 within the last \
+                    600 seconds\", acr_values=\"aal2\", max_age=\"600\"";
+    let weak = token("aal1");
+    for (scheme, path) in [("Bearer", "/item/chair"), ("JWT", "/item/chair")] {
+        let refused = write(&weak, scheme, path).send().await.expect("answer");
+        assert_eq!(refused.status(), 401);
+        let challenge = refused.headers()["www-authenticate"]
+            .to_str()
+            .expect("ascii");
+        assert_eq!(challenge, expected);
+    }
+    let refused = app
+        .client
+        .put(format!("{}/v1/items/chair", app.address))
+        .bearer_auth(&weak)
+        .json(&json!({"price": 1.5}))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(refused.status(), 401);
+    let (status, body) = send(
+        app.client
+            .get(format!("{}/v1/items", app.address))
+            .bearer_auth(&weak),
+    )
+    .await;
+    assert_eq!(status, 200, "reads ask for nothing more: {body}");
+
+    let strong = token("aal2");
+    let (status, _) = send(write(&strong, "Bearer", "/item/chair")).await;
+    assert_eq!(status, 201);
+    app.clock.advance(Duration::from_secs(601));
+    let refused = write(&strong, "Bearer", "/item/table")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(refused.status(), 401, "a sign-in older than max_age");
+}

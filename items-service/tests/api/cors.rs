@@ -104,6 +104,11 @@ async fn every_answer_to_an_allowed_origin_names_it_refusals_included() {
         assert!(header(&response, "vary").is_some_and(|v| v.contains("Origin")));
         if status == 401 {
             assert!(header(&response, "www-authenticate").is_some());
+            // A page may read the challenge (RFC 6750, RFC 9470 step-up).
+            assert!(
+                header(&response, "access-control-expose-headers")
+                    .is_some_and(|exposed| exposed.contains("WWW-Authenticate"))
+            );
         }
         let other = request
             .header("origin", OTHER)

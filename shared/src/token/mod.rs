@@ -233,6 +233,11 @@ impl TokenVerifier {
         Self { clock, ..self }
     }
 
+    /// The clock it reads.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     /// The keys it verifies with.
     pub fn keys(&self) -> &Keys {
         &self.keys

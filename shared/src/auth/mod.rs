@@ -6,7 +6,10 @@
 //! string, two `Authorization` headers or any malformed value is refused.
 //! No credentials: 401 with a bare `WWW-Authenticate: Bearer realm=...`.
 //! A bad token: 401 with `error="invalid_token"`. A missing scope: 403 with
-//! `error="insufficient_scope"`. A 401 names the resource's RFC 9728
+//! `error="insufficient_scope"`. A token whose sign-in falls short of what
+//! the route or scope asks ([`StepUp`]): 401 with
+//! `error="insufficient_user_authentication"` and `acr_values` / `max_age`
+//! (RFC 9470). A 401 names the resource's RFC 9728
 //! metadata when the service has any (`resource_metadata="..."`). A token
 //! naming a key id the ring lacks waits, bounded, for the one fetch it may
 //! ask for ([`Keys::refresh_for_unknown_kid`]). The token itself is never
@@ -28,6 +31,9 @@ use futures_util::future::{Either, LocalBoxFuture};
 
 use crate::problem::Problem;
 use crate::token::{Claims, TokenVerifier, VerifyError};
+
+mod step_up;
+pub use step_up::{StepUp, StepUpPolicy};
 
 /// How a route renders its errors. The default is RFC 9457 problem details;
 /// the Flask-compatible routes register `ErrorStyle::Flask` as route data.
@@ -219,10 +225,14 @@ fn record_rejection(reason: &'static str) {
     }
 }
 
-/// Refusals before any token is verified, beside [`VerifyError`]'s reasons.
+/// Refusals that are not [`VerifyError`]'s: before any token is verified,
+/// and a valid token whose sign-in falls short ([`StepUp`]).
 ///
 /// [`VerifyError`]: crate::token::VerifyError
-pub const HEADER_REJECTIONS: [&str; 2] = ["missing", "bad_authorization_header"];
+pub const HEADER_REJECTIONS: [&str; 3] = ["missing", "bad_authorization_header", STEP_UP_REJECTION];
+
+/// The reason a step-up refusal is counted under.
+const STEP_UP_REJECTION: &str = "insufficient_user_authentication";
 
 /// Finds the token in the request, or says why there is none.
 fn bearer_token(req: &HttpRequest) -> Result<&str, AuthErrorKind> {
@@ -329,7 +339,60 @@ impl FromRequest for Caller {
     type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        authenticate_request(req)
+        then_check(req, authenticate_request(req), |caller, req| {
+            stepped_up(&caller, req, None).map(|()| caller)
+        })
+    }
+}
+
+/// `check` after `authenticated`, at once when it is ready.
+fn then_check<T: 'static>(
+    req: &HttpRequest,
+    authenticated: AuthFuture<Caller>,
+    check: fn(Caller, &HttpRequest) -> Result<T, AuthError>,
+) -> AuthFuture<T> {
+    match authenticated {
+        Either::Left(now) => Either::Left(ready(now.into_inner().and_then(|c| check(c, req)))),
+        // Only a wait for keys holds on to the request.
+        Either::Right(later) => {
+            let req = req.clone();
+            Either::Right(Box::pin(
+                async move { later.await.and_then(|c| check(c, &req)) },
+            ))
+        }
+    }
+}
+
+/// Whether the caller's sign-in meets the route's [`StepUp`] (route data)
+/// and the one the [`StepUpPolicy`] asks for `scope`; 401
+/// `insufficient_user_authentication` naming the first unmet.
+fn stepped_up(caller: &Caller, req: &HttpRequest, scope: Option<&str>) -> Result<(), AuthError> {
+    let route = req.app_data::<StepUp>();
+    let by_scope = scope.and_then(|scope| {
+        req.app_data::<web::Data<StepUpPolicy>>()
+            .and_then(|policy| policy.for_scope(scope))
+    });
+    if route.is_none() && by_scope.is_none() {
+        return Ok(());
+    }
+    let Some(auth) = req.app_data::<web::Data<Authenticator>>() else {
+        return Err(misconfigured(req));
+    };
+    let now = auth.verifier.clock().now_seconds();
+    match [route, by_scope]
+        .into_iter()
+        .flatten()
+        .find(|needed| !needed.is_met_by(caller.claims(), now))
+    {
+        None => Ok(()),
+        Some(unmet) => {
+            tracing::info!(reason = STEP_UP_REJECTION, "access token refused");
+            record_rejection(STEP_UP_REJECTION);
+            Err(auth.error(
+                req,
+                AuthErrorKind::InsufficientUserAuthentication(unmet.clone()),
+            ))
+        }
     }
 }
 
@@ -380,30 +443,22 @@ impl<S> Deref for Authorized<S> {
     }
 }
 
-impl<S: RequiredScope> FromRequest for Authorized<S> {
+impl<S: RequiredScope + 'static> FromRequest for Authorized<S> {
     type Error = AuthError;
     type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        match authenticate_request(req) {
-            Either::Left(now) => Either::Left(ready(
-                now.into_inner().and_then(|c| Self::with_scope(c, req)),
-            )),
-            // Only a wait for keys holds on to the request.
-            Either::Right(later) => {
-                let req = req.clone();
-                Either::Right(Box::pin(async move {
-                    later.await.and_then(|c| Self::with_scope(c, &req))
-                }))
-            }
-        }
+        then_check(req, authenticate_request(req), Self::with_scope)
     }
 }
 
 impl<S: RequiredScope> Authorized<S> {
-    /// `caller` if its token grants `S`, else 403 `insufficient_scope`.
+    /// `caller` if its token grants `S` (else 403 `insufficient_scope`) and
+    /// its sign-in meets what the route and `S` ask (else 401
+    /// `insufficient_user_authentication`).
     fn with_scope(caller: Caller, req: &HttpRequest) -> Result<Self, AuthError> {
         if caller.has_scope(S::SCOPE) {
+            stepped_up(&caller, req, Some(S::SCOPE))?;
             return Ok(Self {
                 caller,
                 scope: PhantomData,
@@ -421,6 +476,7 @@ enum AuthErrorKind {
     Missing,
     InvalidToken(String),
     InsufficientScope(&'static str),
+    InsufficientUserAuthentication(StepUp),
     Misconfigured,
 }
 
@@ -460,6 +516,7 @@ impl AuthError {
             AuthErrorKind::InsufficientScope(scope) => {
                 format!("the access token lacks the scope `{scope}`")
             }
+            AuthErrorKind::InsufficientUserAuthentication(step_up) => step_up.description(),
             AuthErrorKind::Misconfigured => "an unexpected error occurred".into(),
         }
     }
@@ -482,6 +539,11 @@ impl AuthError {
                 "Bearer realm=\"{realm}\", error=\"insufficient_scope\", error_description=\"{}\", scope=\"{scope}\"",
                 quoted(self.description())
             )),
+            AuthErrorKind::InsufficientUserAuthentication(step_up) => Some(format!(
+                "Bearer realm=\"{realm}\", error=\"insufficient_user_authentication\", error_description=\"{}\", {}",
+                quoted(self.description()),
+                step_up.challenge_parameters()
+            )),
             AuthErrorKind::Misconfigured => None,
         }
     }
@@ -496,7 +558,9 @@ impl fmt::Display for AuthError {
 impl ResponseError for AuthError {
     fn status_code(&self) -> StatusCode {
         match self.kind {
-            AuthErrorKind::Missing | AuthErrorKind::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            AuthErrorKind::Missing
+            | AuthErrorKind::InvalidToken(_)
+            | AuthErrorKind::InsufficientUserAuthentication(_) => StatusCode::UNAUTHORIZED,
             AuthErrorKind::InsufficientScope(_) => StatusCode::FORBIDDEN,
             AuthErrorKind::Misconfigured => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -519,6 +583,7 @@ impl ResponseError for AuthError {
                 let error = match self.kind {
                     AuthErrorKind::Missing => "Authorization Required",
                     AuthErrorKind::InvalidToken(_) => "Invalid token",
+                    AuthErrorKind::InsufficientUserAuthentication(_) => "Authentication Required",
                     AuthErrorKind::InsufficientScope(_) => "Forbidden",
                     AuthErrorKind::Misconfigured => "Internal Server Error",
                 };
@@ -608,6 +673,75 @@ mod tests {
             let caller = auth.authenticate(&req).expect(scheme);
             assert_eq!(caller.username(), "alice");
         }
+    }
+
+    struct AWrite;
+    impl RequiredScope for AWrite {
+        const SCOPE: &'static str = "a:write";
+    }
+
+    /// A request with `token`, the authenticator and the step-up policy.
+    fn stepped_request(auth: &Authenticator, token: &str, policy: StepUpPolicy) -> HttpRequest {
+        TestRequest::default()
+            .insert_header((AUTHORIZATION, format!("Bearer {token}")))
+            .app_data(web::Data::new(auth.clone()))
+            .app_data(web::Data::new(policy))
+            .to_http_request()
+    }
+
+    #[actix_web::test]
+    async fn a_scope_with_a_step_up_refuses_a_weaker_or_older_sign_in_with_the_rfc_9470_challenge()
+    {
+        let clock = crate::clock::Clock::manual();
+        let ring = Arc::new(KeyRing::single_hmac(&[5; 32]).expect("ring"));
+        let verifier = TokenVerifier::new(ring.clone(), "iss", "aud", 30).with_clock(clock.clone());
+        let auth = Authenticator::new(verifier, "test");
+        let signer = TokenSigner::new(ring, "iss", ["aud"], 3600).with_clock(clock.clone());
+        let signed_in = |acr: &'static str| crate::token::SignIn {
+            auth_time: clock.now_seconds(),
+            acr,
+            amr: &["pwd"],
+        };
+        let issue = |acr| {
+            signer
+                .issue_signed_in(Some("s"), "user-1", "alice", "a:write", &signed_in(acr))
+                .expect("issue")
+                .access_token
+        };
+        let policy = || {
+            StepUpPolicy::default().require("a:write", StepUp::default().acr("aal2").max_age(600))
+        };
+        let extract = |token: &str| {
+            let req = stepped_request(&auth, token, policy());
+            Authorized::<AWrite>::extract(&req)
+        };
+
+        let refused = extract(&issue("aal1"))
+            .await
+            .err()
+            .expect("aal1 is refused");
+        assert_eq!(refused.status_code(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            challenge_of(refused),
+            "Bearer realm=\"test\", error=\"insufficient_user_authentication\", \
+             error_description=\"this request needs a sign-in at level aal2 within the last 600 \
+             seconds\", acr_values=\"aal2\", max_age=\"600\""
+        );
+        let fresh = issue("aal2");
+        assert!(extract(&fresh).await.is_ok());
+        clock.advance(std::time::Duration::from_secs(601));
+        assert!(extract(&fresh).await.is_err(), "an aal2 sign-in too old");
+        // A scope the policy does not name, and no policy, ask for nothing.
+        let req = stepped_request(&auth, &issue("aal1"), StepUpPolicy::default());
+        assert!(Authorized::<AWrite>::extract(&req).await.is_ok());
+        let client = signer
+            .issue_to_client("c", "a:write")
+            .expect("issue")
+            .access_token;
+        assert!(
+            extract(&client).await.is_err(),
+            "a client's token has no sign-in"
+        );
     }
 
     #[test]
