@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The admin console (GET /admin/) end to end in headless Chromium (Debian's
 # chromium package), with the refresh cookie and CORS on: see
-# console-check.mjs. Pages on two more origins (a second port allowed by
+# console-check.mjs; then the account page (GET /account/, account-check.mjs,
+# with oathtool's codes). Pages on two more origins (a second port allowed by
 # CORS, a third not) serve the cross-origin checks. The screenshots go to
 # docs/screenshots/ (commit them when the console changes); the run fails
 # if the console changed in a commit after the screenshots did. Then cookie
 # tossing (cookie-toss.mjs): another auth-service whose public URL is
 # auth.site.localhost, and a page on its sibling blog.site.localhost.
-# Needs chromium, node, npm, curl, python3. Usage: scripts/console-check.sh
+# Needs chromium, node, npm, curl, python3, oathtool. Usage: scripts/console-check.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,9 +42,10 @@ export AUTH__CORS__ALLOWED_ORIGINS=$allowed_origin ITEMS__CORS__ALLOWED_ORIGINS=
 start_services "$auth_port" "$items_port"
 
 mkdir -p docs/screenshots
-cp scripts/chromium.mjs scripts/console-check.mjs target/playwright/
+cp scripts/chromium.mjs scripts/console-check.mjs scripts/account-check.mjs target/playwright/
 node target/playwright/console-check.mjs "$auth" "$items" "$allowed_origin" "$other_origin" \
     scripted scripted-run-passphrase "$PWD/docs/screenshots"
+node target/playwright/account-check.mjs "$auth" "$PWD/docs/screenshots"
 
 toss_port=${CONSOLE_TOSS_PORT:-18125}
 sibling_port=${CONSOLE_SIBLING_PORT:-18126}

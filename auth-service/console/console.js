@@ -1,121 +1,15 @@
-// The admin console: a page over auth-service's own admin API, same origin.
-// It signs in as the built-in public client `console`, with the code flow and
-// PKCE on the service's sign-in page: no page of ours but that one sees a
-// password. The access token (and, unless the refresh cookie is on, the
-// refresh token) lives in this module's memory only: never in web storage or
-// in a cookie the page can read. Only the PKCE verifier and state wait in
-// sessionStorage across the redirect, and are removed on return. A reload
-// signs in again silently (prompt=none) while the browser session lasts.
-// Every value from the server is written with textContent, never parsed as
-// HTML.
+// The admin console: a page over auth-service's own admin API, same origin,
+// signed in as the built-in public client `console` (session.js: the code
+// flow on the sign-in page; tokens in memory only). Every value from the
+// server is written with textContent, never parsed as HTML.
+
+import { PageSession, cell, element, send, timeElement, when } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
 
-/** The signed-in administrator; null when signed out. */
-let session = null;
-
-const CLIENT_ID = "console";
-/** sessionStorage keys: the sign-in under way, and a sign-out to report. */
-const PENDING = "console.pending-sign-in";
-const SIGNED_OUT = "console.signed-out";
-
-// ---------------------------------------------------------------- HTTP
-
-class Refused extends Error {
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
-
-/** What a refusal says, from a problem-details or OAuth error body. */
-async function reason(response) {
-  try {
-    const body = await response.json();
-    return body.detail || body.error_description || body.title || `HTTP ${response.status}`;
-  } catch {
-    return `HTTP ${response.status}`;
-  }
-}
-
-async function send(path, options) {
-  try {
-    return await fetch(path, { credentials: "same-origin", cache: "no-store", ...options });
-  } catch {
-    throw new Refused(0, "auth-service cannot be reached. Check the connection and try again.");
-  }
-}
-
-/** The token endpoint (RFC 6749): form-encoded in, tokens or an error out. */
-async function tokenRequest(fields) {
-  const response = await send("/v1/token", {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(fields),
-  });
-  if (!response.ok) {
-    let body = {};
-    try { body = await response.json(); } catch { /* not JSON */ }
-    const retry = response.headers.get("Retry-After");
-    const refusal = new Refused(response.status, body.error_description || `HTTP ${response.status}`);
-    refusal.code = body.error;
-    refusal.retryAfter = retry;
-    throw refusal;
-  }
-  return response.json();
-}
-
-function remember(tokens) {
-  session = {
-    username: claimsOf(tokens.id_token)?.preferred_username ?? session?.username,
-    idToken: tokens.id_token ?? session?.idToken,
-    access: tokens.access_token,
-    // Absent when the refresh token is in an HttpOnly cookie.
-    refresh: tokens.refresh_token ?? null,
-  };
-}
-
-/** A JWT's claims, unverified: only shown (the token came straight from the token endpoint). */
-function claimsOf(jwt) {
-  try {
-    const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload), (c) => c.charCodeAt(0))));
-  } catch {
-    return null;
-  }
-}
-
-/** A new access token from the refresh token (or the cookie); false when the session is over. */
-async function renew() {
-  const fields = { grant_type: "refresh_token", client_id: CLIENT_ID };
-  if (session.refresh) fields.refresh_token = session.refresh;
-  try {
-    remember(await tokenRequest(fields));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** An admin API call with the access token; renews it once when it has expired. */
-async function api(method, path, body) {
-  const call = () => send(path, {
-    method,
-    headers: {
-      Authorization: `Bearer ${session.access}`,
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let response = await call();
-  if (response.status === 401 && (await renew())) response = await call();
-  if (response.status === 401) {
-    endSession("Your session has ended. Sign in again.");
-    throw new Refused(401, "Your session has ended.");
-  }
-  if (!response.ok) throw new Refused(response.status, await reason(response));
-  return response.status === 204 ? null : response.json();
-}
+const session = new PageSession("console", "openid profile auth:admin", (message) => endSession(message));
+const api = (method, path, body) => session.api(method, path, body);
+const BUILT_IN = { console: "Built in: this console", account: "Built in: the account page" };
 
 // ---------------------------------------------------------------- page state
 
@@ -142,34 +36,6 @@ async function attempt(action) {
     if (error.status !== 401) complain(error.message);
     return undefined;
   }
-}
-
-function element(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = text;
-  if (className) node.className = className;
-  return node;
-}
-
-function cell(label, content) {
-  const td = element("td");
-  td.dataset.label = label;
-  if (content instanceof Node) td.append(content);
-  else td.textContent = content ?? "—";
-  return td;
-}
-
-function when(timestamp) {
-  if (!timestamp) return "never";
-  const date = new Date(timestamp);
-  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-}
-
-function timeElement(timestamp) {
-  if (!timestamp) return "never";
-  const time = element("time", when(timestamp));
-  time.dateTime = timestamp;
-  return time;
 }
 
 function scopesOf(text) {
@@ -342,6 +208,22 @@ $("revoke-sessions").addEventListener("click", async () => {
   });
 });
 
+$("reset-mfa").addEventListener("click", async () => {
+  const name = shownUser.username;
+  if (!(await confirmAction(`Reset two-step sign-in of ${name}? Their authenticator and recovery codes stop working, and every session of theirs ends.`, "Reset two-step sign-in"))) return;
+  await attempt(async () => {
+    try {
+      await api("DELETE", `/v1/admin/users/${encodeURIComponent(shownUser.id)}/mfa`);
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      notify(`${name} has no two-step sign-in to reset.`);
+      return;
+    }
+    await drawSessions(shownUser);
+    notify(`Two-step sign-in of ${name} is reset: they sign in with their password and may set it up again.`);
+  });
+});
+
 $("user-events").addEventListener("click", () => {
   $("audit-user").value = shownUser.id;
   $("audit-event").value = "";
@@ -365,7 +247,7 @@ const KINDS = {
 };
 
 function kindOf(client) {
-  if (client.client_id === CLIENT_ID) return "Built in: this console";
+  if (BUILT_IN[client.client_id]) return BUILT_IN[client.client_id];
   if (!client.grant_types.includes("authorization_code")) return KINDS.service.label;
   return `${client.public ? KINDS.public.label : KINDS.app.label}, ID tokens ${client.id_token_signed_response_alg}`;
 }
@@ -376,7 +258,7 @@ const clients = new PagedList($("clients"), $("client-rows"), {
   load: (cursor) => api("GET", `/v1/admin/clients${query({ cursor })}`),
   row: (client) => {
     const actions = element("div", "", "actions");
-    if (client.client_id !== CLIENT_ID) {
+    if (!BUILT_IN[client.client_id]) {
       if (client.grant_types.includes("authorization_code")) {
         const edit = element("button", "Edit", "quiet small");
         edit.type = "button";
@@ -505,7 +387,7 @@ async function learnUsernames(items) {
   }
   await Promise.all([...unknown].map(async (id) => {
     const response = await send(`/v1/admin/users/${encodeURIComponent(id)}`, {
-      headers: { Authorization: `Bearer ${session.access}` },
+      headers: { Authorization: `Bearer ${session.tokens?.access_token}` },
     });
     if (response.ok) usernames.set(id, (await response.json()).username);
     else if (response.status === 404) usernames.set(id, null);
@@ -575,7 +457,6 @@ for (const tab of document.querySelectorAll(".tab")) {
 // ---------------------------------------------------------------- sign in, sign out
 
 function endSession(message) {
-  session = null;
   shownUser = null;
   for (const tbody of ["user-rows", "client-rows", "audit-rows"]) $(tbody).replaceChildren();
   show($("user-detail"), false);
@@ -589,72 +470,12 @@ function endSession(message) {
   $("sign-in").focus();
 }
 
-const base64url = (bytes) =>
-  btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-
-function randomText() {
-  return base64url(crypto.getRandomValues(new Uint8Array(32)));
-}
-
-/** This page's address, the console's registered redirect URI: `{public URL}/admin/`. */
-const here = () => `${location.origin}${location.pathname}`;
-
-/** Off to the sign-in page (RFC 6749 4.1.1 with PKCE S256, RFC 7636). */
-async function signIn(prompt) {
-  if (!crypto.subtle) {
-    complain("The console signs in over HTTPS (or on localhost) only: this browser offers no Web Crypto here.");
-    return;
-  }
-  const verifier = randomText();
-  const state = randomText();
-  const challenge = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
-  sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state }));
-  const params = new URLSearchParams({
-    response_type: "code",
-    client_id: CLIENT_ID,
-    redirect_uri: here(),
-    scope: "openid profile auth:admin",
-    state,
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-  });
-  if (prompt) params.set("prompt", prompt);
-  location.assign(new URL(`../v1/authorize?${params}`, location.href));
-}
-
-/** The sign-in page's answer in this page's address: tokens, or why not. */
-async function finishSignIn(answer) {
-  const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? "null");
-  sessionStorage.removeItem(PENDING);
-  // The code leaves the address bar and the history.
-  history.replaceState(null, "", here());
-  if (!pending || answer.get("state") !== pending.state) {
-    endSession("That sign-in did not start on this page. Sign in again.");
-    return;
-  }
-  if (answer.has("error")) {
-    // login_required: the silent sign-in found no browser session.
-    endSession(answer.get("error") === "login_required" ? "" : `Signing in failed: ${answer.get("error_description") ?? answer.get("error")}.`);
-    return;
-  }
-  let tokens;
-  try {
-    tokens = await tokenRequest({
-      grant_type: "authorization_code",
-      code: answer.get("code"),
-      code_verifier: pending.verifier,
-      client_id: CLIENT_ID,
-      redirect_uri: here(),
-    });
-  } catch (error) {
-    endSession(`Signing in failed: ${error.message}.`);
-    return;
-  }
-  remember(tokens);
-  if (!tokens.scope.split(" ").includes("auth:admin")) {
+async function enter() {
+  if (!session.scopes.includes("auth:admin")) {
     const who = session.username;
-    await spendRefreshToken();
-    endSession(`${who} is not an administrator (no auth:admin scope). Sign in as another user.`);
+    await session.spendRefreshToken();
+    session.tokens = null;
+    endSession(`${who} is not an administrator (no auth:admin scope, or it needs a second factor). Sign in as another user.`);
     $("sign-in").dataset.prompt = "login";
     return;
   }
@@ -665,36 +486,15 @@ async function finishSignIn(answer) {
   switchTo("users");
 }
 
-$("sign-in").addEventListener("click", () => signIn($("sign-in").dataset.prompt));
+$("sign-in").addEventListener("click", () =>
+  session.signIn($("sign-in").dataset.prompt).catch((error) => complain(error.message)));
 
-/** Ends the session's refresh token (in the body, or the cookie) at the server. */
-async function spendRefreshToken() {
-  const body = session?.refresh ? JSON.stringify({ refresh_token: session.refresh }) : undefined;
-  await send("/v1/logout", {
-    method: "POST",
-    headers: body ? { "Content-Type": "application/json" } : {},
-    body,
-  }).catch(() => {});
-}
+$("sign-out").addEventListener("click", () => session.signOut());
 
-$("sign-out").addEventListener("click", async () => {
-  await spendRefreshToken();
-  // Then the browser session, at end-session (RP-Initiated Logout), which comes back here.
-  const params = new URLSearchParams({ client_id: CLIENT_ID, post_logout_redirect_uri: here() });
-  if (session?.idToken) params.set("id_token_hint", session.idToken);
-  sessionStorage.setItem(SIGNED_OUT, "1");
-  session = null;
-  location.assign(new URL(`../v1/end-session?${params}`, location.href));
-});
-
-const answer = new URLSearchParams(location.search);
-if (answer.has("code") || answer.has("error")) {
-  finishSignIn(answer);
-} else if (sessionStorage.getItem(SIGNED_OUT)) {
-  sessionStorage.removeItem(SIGNED_OUT);
-  history.replaceState(null, "", here());
-  endSession();
-  notify("You are signed out.");
-} else {
-  signIn("none");
+const started = await session.start().catch((error) => ({ message: error.message }));
+if (started.signedIn) {
+  await enter();
+} else if (!started.redirecting) {
+  endSession(started.message);
+  if (started.notice) notify(started.notice);
 }

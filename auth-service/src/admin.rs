@@ -38,10 +38,10 @@ pub enum AdminError {
          (or, on the server, `auth-service users grant USERNAME auth:admin`)"
     )]
     LastAdmin,
-    /// The console's client is the service's own.
+    /// The console's and the account page's clients are the service's own.
     #[error(
-        "the console's client is built in: it follows AUTH__SERVER__PUBLIC_URL and is not \
-         changed or deleted here"
+        "this client is built in (the console's or the account page's): it follows \
+         AUTH__SERVER__PUBLIC_URL and is not changed or deleted here"
     )]
     BuiltIn,
     /// A field is wrong; which and why.
@@ -164,7 +164,7 @@ impl ClientFields<'_> {
 }
 
 fn refuse_builtin(client_id: &str) -> Result<(), AdminError> {
-    match client_id == crate::clients::CONSOLE_CLIENT_ID {
+    match crate::clients::is_builtin(client_id) {
         true => Err(AdminError::BuiltIn),
         false => Ok(()),
     }

@@ -74,23 +74,43 @@ impl Clients {
 /// defined here, not by an administrator.
 pub const CONSOLE_CLIENT_ID: &str = "console";
 
-/// The console's client for the service at `public_url`: the code flow
-/// back to `/admin/`, where it signs out to as well; its users' tokens may
-/// carry `auth:admin` (when they hold it).
-pub fn console_client(public_url: &str, now_ms: i64) -> Client {
-    let console = format!("{public_url}/admin/");
-    Client {
-        client_id: CONSOLE_CLIENT_ID.to_owned(),
-        name: "Admin console".to_owned(),
-        secret_hash: Vec::new(),
-        scopes: crate::domain::scope::ADMIN_SCOPE.to_owned(),
-        created_at: now_ms,
-        grant_types: [GrantType::AuthorizationCode, GrantType::RefreshToken]
-            .map(GrantType::as_str)
-            .join(" "),
-        redirect_uris: console.clone(),
-        post_logout_redirect_uris: console,
-        public: true,
-        id_token_signed_response_alg: crate::id_tokens::ES256.to_owned(),
-    }
+/// The account page's client id, likewise.
+pub const ACCOUNT_CLIENT_ID: &str = "account";
+
+/// Whether `client_id` is one of the service's own clients.
+pub fn is_builtin(client_id: &str) -> bool {
+    [CONSOLE_CLIENT_ID, ACCOUNT_CLIENT_ID].contains(&client_id)
+}
+
+/// The service's own clients for the service at `public_url`, each a
+/// public client with the code flow back to its page, where it signs out
+/// to as well: the console (its users' tokens may carry `auth:admin`, when
+/// they hold it) and the account page (a user's own account).
+pub fn builtin_clients(public_url: &str, now_ms: i64) -> [Client; 2] {
+    let client = |client_id: &str, name: &str, path: &str, scopes: &str| {
+        let page = format!("{public_url}/{path}/");
+        Client {
+            client_id: client_id.to_owned(),
+            name: name.to_owned(),
+            secret_hash: Vec::new(),
+            scopes: scopes.to_owned(),
+            created_at: now_ms,
+            grant_types: [GrantType::AuthorizationCode, GrantType::RefreshToken]
+                .map(GrantType::as_str)
+                .join(" "),
+            redirect_uris: page.clone(),
+            post_logout_redirect_uris: page,
+            public: true,
+            id_token_signed_response_alg: crate::id_tokens::ES256.to_owned(),
+        }
+    };
+    [
+        client(
+            CONSOLE_CLIENT_ID,
+            "Admin console",
+            "admin",
+            crate::domain::scope::ADMIN_SCOPE,
+        ),
+        client(ACCOUNT_CLIENT_ID, "Your account", "account", ""),
+    ]
 }

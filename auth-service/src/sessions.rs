@@ -417,6 +417,26 @@ impl Sessions {
         Ok(true)
     }
 
+    /// Ends the session `family_id` if it is a live one of `user_id`;
+    /// whether it was.
+    pub async fn end_own(
+        &self,
+        user_id: &str,
+        family_id: &str,
+        actor: &Actor,
+    ) -> Result<bool, StoreError> {
+        let owner = self
+            .store
+            .session_user(family_id, self.clock.now_ms())
+            .await?;
+        if owner.is_none_or(|owner| owner.id != user_id) {
+            return Ok(false);
+        }
+        self.end_family(family_id, user_id, audit::LOGOUT, actor)
+            .await?;
+        Ok(true)
+    }
+
     /// RFC 7009: ends the session of `presented`, a refresh token or one of
     /// its access tokens. `hint` (`token_type_hint`) says where to look
     /// first, not where to stop (2.1).

@@ -140,9 +140,9 @@ impl Application {
             .unwrap_or(i64::MAX),
         });
         let sign_in_page = web::Data::new(SignInPage::new(&public_url, &settings.jwt.issuer));
-        store
-            .put_builtin_client(&crate::clients::console_client(&public_url, clock.now_ms()))
-            .await?;
+        for client in crate::clients::builtin_clients(&public_url, clock.now_ms()) {
+            store.put_builtin_client(&client).await?;
+        }
         warn_when_apps_cannot_sign_in(
             &settings.jwt.issuer,
             &public_url,
@@ -299,11 +299,11 @@ async fn warn_when_apps_cannot_sign_in(
     store: &dyn AuthStore,
 ) {
     let clients = store.list_clients(None, 1000).await.unwrap_or_default();
-    // The console reads no ID token: its client does not count.
+    // The service's own pages read no ID token: their clients do not count.
     let apps = || {
         clients.iter().filter(|client| {
             client.allows(crate::domain::GrantType::AuthorizationCode)
-                && client.client_id != crate::clients::CONSOLE_CLIENT_ID
+                && !crate::clients::is_builtin(&client.client_id)
         })
     };
     if issuer.trim_end_matches('/') != public_url.trim_end_matches('/') && apps().next().is_some() {

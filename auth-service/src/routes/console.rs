@@ -1,9 +1,10 @@
-//! `GET /admin/`: the admin console, a page over the admin API. Its four
-//! files are compiled into the binary (no CDN, works offline) and served
-//! under a Content-Security-Policy that allows this origin's script, style
-//! and API calls and nothing else: no inline script, no eval, no framing,
-//! no form posting anywhere (a form submitted without script would put the
-//! password in a URL).
+//! The service's own pages: `GET /admin/`, the admin console over the admin
+//! API, and `GET /account/`, a user's account page. Their files are
+//! compiled into the binary (no CDN, works offline) and served under a
+//! Content-Security-Policy that allows this origin's script, style and API
+//! calls and nothing else: no inline script, no eval, no framing, no form
+//! posting anywhere. The account page may also show `data:` images (the
+//! QR code of an authenticator's secret, which the API answers as one).
 
 use std::sync::LazyLock;
 
@@ -19,6 +20,11 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
                       connect-src 'self'; img-src 'self'; form-action 'none'; \
                       base-uri 'none'; frame-ancestors 'none'";
 
+/// The account page's: the same, and `data:` images (the QR code).
+const ACCOUNT_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+                              connect-src 'self'; img-src 'self' data:; form-action 'none'; \
+                              base-uri 'none'; frame-ancestors 'none'";
+
 /// The page, with the audit filter's choices filled in from the event list.
 static PAGE: LazyLock<String> = LazyLock::new(|| {
     let options: String = audit::EVENTS
@@ -28,14 +34,50 @@ static PAGE: LazyLock<String> = LazyLock::new(|| {
     include_str!("../../console/index.html").replace("<!-- audit events -->", &options)
 });
 
-/// The console's routes: pages, not API operations, so plain routes outside
+/// The pages' routes: pages, not API operations, so plain routes outside
 /// the OpenAPI document (as `/docs/` is).
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(to_folder))
         .route("/admin/", web::get().to(page))
         .route("/admin/console.js", web::get().to(script))
+        .route("/admin/session.js", web::get().to(session_script))
         .route("/admin/console.css", web::get().to(style))
-        .route("/admin/favicon.svg", web::get().to(icon));
+        .route("/admin/favicon.svg", web::get().to(icon))
+        .route("/account", web::get().to(to_folder_account))
+        .route("/account/", web::get().to(account_page))
+        .route("/account/account.js", web::get().to(account_script))
+        .route("/account/session.js", web::get().to(session_script))
+        .route("/account/console.css", web::get().to(style))
+        .route("/account/favicon.svg", web::get().to(icon));
+}
+
+async fn to_folder_account() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((LOCATION, "account/"))
+        .finish()
+}
+
+async fn account_page() -> HttpResponse {
+    file_with(
+        ACCOUNT_POLICY,
+        "text/html; charset=utf-8",
+        include_str!("../../console/account.html"),
+    )
+}
+
+async fn account_script() -> HttpResponse {
+    file_with(
+        ACCOUNT_POLICY,
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/account.js"),
+    )
+}
+
+async fn session_script() -> HttpResponse {
+    file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/session.js"),
+    )
 }
 
 /// Relative, so it holds behind a proxy that adds a path prefix.
@@ -68,9 +110,13 @@ async fn icon() -> HttpResponse {
 }
 
 fn file(content_type: &'static str, body: &'static str) -> HttpResponse {
+    file_with(POLICY, content_type, body)
+}
+
+fn file_with(policy: &'static str, content_type: &'static str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, content_type))
-        .insert_header((CONTENT_SECURITY_POLICY, POLICY))
+        .insert_header((CONTENT_SECURITY_POLICY, policy))
         .insert_header((X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((X_FRAME_OPTIONS, "DENY"))
         .insert_header((REFERRER_POLICY, "no-referrer"))

@@ -26,6 +26,21 @@ pub(super) struct EnrolmentView {
         example = "otpauth://totp/auth-service:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=auth-service&algorithm=SHA1&digits=6&period=30"
     )]
     otpauth_uri: String,
+    /// The URI as a QR code: an SVG image in a `data:` URL, for an `<img>`.
+    #[schema(example = "data:image/svg+xml;base64,PD94bWwg...")]
+    qr_code: String,
+}
+
+/// `uri` as a QR code, an SVG image in a `data:` URL.
+fn qr_code(uri: &str) -> Result<String, ApiError> {
+    use base64::Engine as _;
+    let code = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| ApiError::Unexpected(e.into()))?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(svg);
+    Ok(format!("data:image/svg+xml;base64,{encoded}"))
 }
 
 /// A code of the caller's authenticator (or a recovery code, to turn it off).
@@ -107,7 +122,7 @@ pub(super) async fn status(
     tag = "users",
     security(("bearer" = []), ("oauth2" = [])),
     responses(
-        (status = 200, description = "The secret and its `otpauth://` URI, shown once.", body = EnrolmentView),
+        (status = 200, description = "The secret, its `otpauth://` URI and that URI's QR code, shown once.", body = EnrolmentView),
         LiveTokenRefusal,
         (status = 409, description = "A second factor is on: turn it off first.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
@@ -121,6 +136,7 @@ pub(super) async fn enrol(
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(EnrolmentView {
+            qr_code: qr_code(&enrolment.otpauth_uri)?,
             secret: enrolment.secret,
             otpauth_uri: enrolment.otpauth_uri,
         }))

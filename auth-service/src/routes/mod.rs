@@ -139,6 +139,8 @@ fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::Ser
     .service(resource("/v1/admin/audit").route(web::get().to(admin::events::audit_log)))
     .configure(console::configure)
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
+    .service(resource("/v1/me/sessions").route(web::get().to(me::sessions)))
+    .service(resource("/v1/me/sessions/{id}").route(web::delete().to(me::end_own_session)))
     .service(resource("/v1/me/mfa").route(web::get().to(mfa::status)))
     .service(
         resource("/v1/me/mfa/totp")
@@ -224,6 +226,8 @@ impl utoipa::Modify for ClientAuthentication {
         introspect::introspect,
         local::grant,
         me::me,
+        me::sessions,
+        me::end_own_session,
         password::change_password,
         mfa::status,
         mfa::enrol,

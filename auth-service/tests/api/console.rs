@@ -1,6 +1,6 @@
-//! `GET /admin/`: the console's files come from the binary under a strict
-//! Content-Security-Policy, with no inline script or style for it to allow.
-//! (scripts/console-check.sh drives the console itself in Chromium.)
+//! `GET /admin/` and `GET /account/`: the pages' files come from the binary
+//! under a strict Content-Security-Policy, with no inline script or style
+//! for it to allow. (scripts/console-check.sh drives both in Chromium.)
 
 use crate::helpers::spawn_app;
 
@@ -19,6 +19,7 @@ async fn the_console_is_served_from_the_binary_under_a_strict_policy() {
         ("/admin/console.js", "text/javascript"),
         ("/admin/console.css", "text/css"),
         ("/admin/favicon.svg", "image/svg+xml"),
+        ("/admin/session.js", "text/javascript"),
     ] {
         let response = app.get(path).send().await.expect("answer");
         assert_eq!(response.status(), 200, "{path}");
@@ -64,17 +65,54 @@ async fn the_console_is_served_from_the_binary_under_a_strict_policy() {
             "{event}"
         );
     }
-    let script = &files[1];
-    for storage in ["localStorage", "document.cookie", "eval("] {
-        assert!(!script.contains(storage), "the console uses {storage}");
+    let scripts = [&files[1], &files[4]];
+    for script in scripts {
+        for storage in ["localStorage", "document.cookie", "eval(", "innerHTML"] {
+            assert!(!script.contains(storage), "a page uses {storage}");
+        }
     }
     // sessionStorage keeps only the PKCE verifier and state across the
     // sign-in redirect, and a sign-out to report: never a token.
-    let writes: Vec<&str> = script
-        .split("sessionStorage.setItem(")
-        .skip(1)
+    let writes: Vec<&str> = scripts
+        .iter()
+        .flat_map(|script| script.split("sessionStorage.setItem(").skip(1))
         .map(|call| call.split(',').next().unwrap_or_default())
         .collect();
-    assert_eq!(writes, ["PENDING", "SIGNED_OUT"], "{writes:?}");
-    assert!(script.contains("JSON.stringify({ verifier, state })"));
+    assert_eq!(
+        writes,
+        ["this.pendingKey", "this.signedOutKey"],
+        "{writes:?}"
+    );
+    assert!(files[4].contains("JSON.stringify({ verifier, state })"));
+}
+
+#[tokio::test]
+async fn the_account_page_is_served_likewise_and_may_show_data_images_only() {
+    let app = spawn_app().await;
+    let bare = app.get("/account").send().await.expect("answer");
+    assert_eq!(bare.status(), 308);
+    for path in [
+        "/account/",
+        "/account/account.js",
+        "/account/session.js",
+        "/account/console.css",
+    ] {
+        let response = app.get(path).send().await.expect("answer");
+        assert_eq!(response.status(), 200, "{path}");
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(policy.contains("script-src 'self';"), "{path}: {policy}");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(!policy.contains("unsafe"), "{path}: {policy}");
+        if path.ends_with('/') {
+            assert!(policy.contains("img-src 'self' data:;"), "{policy}");
+            let page = response.text().await.expect("text");
+            assert!(!page.contains(" style=") && !page.contains(" onclick="));
+        }
+    }
 }

@@ -44,3 +44,80 @@ async fn me_with_a_forged_token_returns_401_invalid_token() {
         .expect("ascii");
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
 }
+
+#[tokio::test]
+async fn a_user_lists_their_sessions_and_ends_one_but_never_anothers() {
+    use shared::testing::send;
+
+    let app = spawn_app().await;
+    app.register("alice", crate::helpers::PASSWORD).await;
+    app.register("bob", crate::helpers::PASSWORD).await;
+    let first = app.password_grant("alice", crate::helpers::PASSWORD).await;
+    let second = app.password_grant("alice", crate::helpers::PASSWORD).await;
+    let bobs = app.password_grant("bob", crate::helpers::PASSWORD).await;
+    let access = second["access_token"].as_str().expect("access");
+    let (status, listed) = send(app.get("/v1/me/sessions").bearer_auth(access)).await;
+    assert_eq!(status, 200, "{listed}");
+    let items = listed["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{listed}");
+    assert_eq!(
+        items.iter().filter(|s| s["current"] == true).count(),
+        1,
+        "{listed}"
+    );
+    assert!(
+        items
+            .iter()
+            .all(|s| s["acr"] == "aal1" && s["client_id"].is_null())
+    );
+    let other = items
+        .iter()
+        .find(|s| s["current"] == false)
+        .expect("the first session");
+    let other_id = other["id"].as_str().expect("id");
+
+    // bob's session is not alice's to end: the same answer as none.
+    let sid = |tokens: &serde_json::Value| {
+        let payload = tokens["access_token"]
+            .as_str()
+            .expect("access")
+            .split('.')
+            .nth(1)
+            .expect("payload")
+            .to_owned();
+        use base64::Engine as _;
+        let claims: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .expect("b64"),
+        )
+        .expect("JSON");
+        claims["sid"].as_str().expect("sid").to_owned()
+    };
+    for id in [sid(&bobs), "no-such-session".to_owned()] {
+        let (status, _) = send(
+            app.delete(&format!("/v1/me/sessions/{id}"))
+                .bearer_auth(access),
+        )
+        .await;
+        assert_eq!(status, 404);
+    }
+    let (status, _) = app
+        .refresh(bobs["refresh_token"].as_str().expect("refresh"))
+        .await;
+    assert_eq!(status, 200, "bob's session lives on");
+
+    let (status, _) = send(
+        app.delete(&format!("/v1/me/sessions/{other_id}"))
+            .bearer_auth(access),
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(other_id, sid(&first));
+    let (status, _) = app
+        .refresh(first["refresh_token"].as_str().expect("refresh"))
+        .await;
+    assert_eq!(status, 400, "the ended session's refresh token");
+    let (_, listed) = send(app.get("/v1/me/sessions").bearer_auth(access)).await;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+}
