@@ -98,8 +98,11 @@ try {
   const secret = (await page.locator("#mfa-secret").innerText()).trim();
   check(/^[A-Z2-7]{32}$/.test(secret), `the key is ${secret}`);
   await shot("mfa-setup");
-  await page.getByLabel("Code from the app", { exact: true }).fill(totp(secret, 0));
-  await page.getByRole("button", { name: "Turn on two-step sign-in" }).click();
+  // With the keyboard alone: the page focused the code's field.
+  const focused = await page.evaluate(() => document.activeElement?.id);
+  check(focused === "mfa-confirm-code", `after the setup the focus is on ${focused}`);
+  await page.keyboard.type(totp(secret, 0));
+  await page.keyboard.press("Enter");
   await page.getByText("Your recovery codes: store them now").waitFor();
   const codes = await page.locator("#mfa-code-list li").allInnerTexts();
   check(codes.length === 10 && codes.every((c) => /^[a-z2-9]{5}-[a-z2-9]{5}$/.test(c)), `the codes are ${codes}`);

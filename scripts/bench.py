@@ -9,6 +9,8 @@ and noisy, so ratios, not absolute numbers, are the targets).
     scripts/bench.py reads          # only the reads: against the roof and health,
                                     # and PostgreSQL / SQLite with BENCH_POSTGRES_URL
     scripts/bench.py sign-in        # only the sign-in figures
+    scripts/bench.py step-up        # only what a write step-up (RFC 9470)
+                                    # costs a read, beside the same read without
     BENCH_BINARIES=/tmp/old scripts/bench.py reads
                                     # binaries built before (auth-service,
                                     # items-service, roof), to compare a change
@@ -44,8 +46,8 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 ROUNDS = 5
 SECRET = "bench-secret-bench-secret-bench-secret-bench"
 USER = {"username": "bench", "password": "bench-password-for-load"}
-AUTH_PORT, ITEMS_PORT, SCALE_PORT, ROOF_PORT, PG_PORT, TOKENS_PORT, SIGN_IN_PORT = (
-    19081, 19082, 19083, 19084, 19085, 19086, 19087)
+AUTH_PORT, ITEMS_PORT, SCALE_PORT, ROOF_PORT, PG_PORT, TOKENS_PORT, SIGN_IN_PORT, STEP_UP_PORT = (
+    19081, 19082, 19083, 19084, 19085, 19086, 19087, 19088)
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL")
 BINARIES = os.environ.get("BENCH_BINARIES")
 ONLY_READS = sys.argv[1:] == ["reads"]
@@ -648,6 +650,40 @@ def show_scaling(rounds):
     show_ratio("1,000,000 / 1,000", rounds, 1_000_000, 1_000, "target >= 0.8x")
 
 
+def step_up_cost(folder, services):
+    """A read from items-service asking writes for a second factor and a recent
+    sign-in (ITEMS__AUTH__WRITE_ACR, _MAX_AGE) beside the same read from one
+    asking nothing, interleaved; each with its own SQLite file, one item."""
+    auth = Service("auth-service", AUTH_PORT, folder, {"AUTH__TOKENS__ACCESS_TOKEN_SECONDS": "7200"})
+    plain = Service("items-service", ITEMS_PORT, os.path.join(folder, "plain"))
+    stepped = Service("items-service", STEP_UP_PORT, os.path.join(folder, "stepped"),
+                      {"ITEMS__AUTH__WRITE_ACR": "aal2", "ITEMS__AUTH__WRITE_MAX_AGE": "600"})
+    services += [auth, plain, stepped]
+    auth.start()
+    http("POST", AUTH_PORT, "/v1/users", USER)
+    token = http("POST", AUTH_PORT, "/auth", USER)[1]["access_token"]
+    for items in (plain, stepped):
+        os.makedirs(os.path.dirname(items.db), exist_ok=True)
+        items.start()  # migrates its file
+        items.stop()
+        seed_items(items.db, 1)
+        items.start()
+    try:
+        status = http("PUT", STEP_UP_PORT, "/v1/items/item-0000001", {"price": 1.0}, token)[0]
+    except urllib.error.HTTPError as refused:
+        status = refused.code
+    line("a write with a password-only token, stepped up", f"{status}", "401 (the challenge)")
+    print(f"\nThe cost of a write step-up on reads: GET /v1/items/{{name}}, {ROUNDS} interleaved rounds")
+    rounds = [{"plain": wrk(ITEMS_PORT, "/v1/items/item-0000001", token=token),
+               "stepped": wrk(STEP_UP_PORT, "/v1/items/item-0000001", token=token)}
+              for _ in range(ROUNDS)]
+    for number, measured in enumerate(rounds, 1):
+        show_load(f"round {number}: no step-up", measured["plain"])
+        show_load(f"round {number}: writes stepped up", measured["stepped"])
+    show_ratio("read, writes stepped up / read, none", rounds, "stepped", "plain",
+               "target: 1.0x within the rounds' spread")
+
+
 def main():
     ensure_wrk()
     print(f"bench: building release binaries; load runs of {SECONDS} s on {os.cpu_count()} cores"
@@ -660,6 +696,9 @@ def main():
     try:
         if sys.argv[1:] == ["sign-in"]:
             sign_ins(folder, services, argon2_alone()[0])
+            return
+        if sys.argv[1:] == ["step-up"]:
+            step_up_cost(folder, services)
             return
         if not ONLY_READS:
             token_benchmark()
