@@ -5,23 +5,12 @@
 // from the server is written with textContent, never parsed as HTML; the QR
 // code is an <img> of the data: URL the API answers.
 
-import { PageSession, cell, element, timeElement } from "./session.js";
+import { PageSession, cell, complain, element, notify, show, timeElement } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
-const show = (node, visible) => { node.hidden = !visible; };
 
 const session = new PageSession("account", "openid profile", (message) => signedOut(message));
 const api = (method, path, body) => session.api(method, path, body);
-
-function notify(text) {
-  $("notice").textContent = text;
-  show($("notice"), Boolean(text));
-}
-
-function complain(text) {
-  $("problem").textContent = text;
-  show($("problem"), Boolean(text));
-}
 
 /** Runs an action, showing its failure. */
 async function attempt(action) {

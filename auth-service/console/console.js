@@ -3,7 +3,7 @@
 // flow on the sign-in page; tokens in memory only). Every value from the
 // server is written with textContent, never parsed as HTML.
 
-import { PageSession, cell, element, send, timeElement, when } from "./session.js";
+import { PageSession, cell, complain, element, notify, send, show, timeElement, when } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -12,20 +12,6 @@ const api = (method, path, body) => session.api(method, path, body);
 const BUILT_IN = { console: "Built in: this console", account: "Built in: the account page" };
 
 // ---------------------------------------------------------------- page state
-
-function show(element, visible) {
-  element.hidden = !visible;
-}
-
-function notify(text) {
-  $("notice").textContent = text;
-  show($("notice"), Boolean(text));
-}
-
-function complain(text) {
-  $("problem").textContent = text;
-  show($("problem"), Boolean(text));
-}
 
 /** Runs an action, showing its failure; the action's own result otherwise. */
 async function attempt(action) {

@@ -52,6 +52,24 @@ async function tokenRequest(fields) {
 
 // ---------------------------------------------------------------- DOM
 
+export function show(node, visible) {
+  node.hidden = !visible;
+}
+
+/** The page's status line (an element with id `notice`). */
+export function notify(text) {
+  const notice = document.getElementById("notice");
+  notice.textContent = text;
+  show(notice, Boolean(text));
+}
+
+/** The page's alert (an element with id `problem`). */
+export function complain(text) {
+  const problem = document.getElementById("problem");
+  problem.textContent = text;
+  show(problem, Boolean(text));
+}
+
 export function element(tag, text, className) {
   const node = document.createElement(tag);
   if (text !== undefined && text !== null) node.textContent = text;

@@ -23,7 +23,7 @@ use shared::clock::Clock;
 use crate::audit::{self, Actor};
 use crate::domain::{Factors, totp};
 use crate::failure::Failure;
-use crate::store::{AuthStore, Confirmation, StoreError, User};
+use crate::store::{AuthStore, Confirmation, StoreError, Totp, User};
 use crate::throttle::{LoginAttempt, Throttle, ThrottleError};
 use sealed::SealingKeys;
 
@@ -148,20 +148,8 @@ impl Mfa {
         keep_session: Option<&str>,
         actor: &Actor,
     ) -> Result<Vec<String>, MfaError> {
-        let attempt =
-            LoginAttempt::second_factor(&user.id, actor.address.as_deref().unwrap_or_default());
-        self.throttle
-            .check(self.store.as_ref(), &attempt, self.clock.now_ms())
-            .await?;
-        let totp = self
-            .store
-            .find_totp(&user.id)
-            .await?
-            .filter(|totp| totp.confirmed_at.is_none())
-            .ok_or(MfaError::NotEnrolled(
-                "no authenticator waits for confirmation: enrol first",
-            ))?;
-        let Some(step) = self.matching_step(user, &totp.sealed_secret, code, None) else {
+        let (attempt, totp) = self.authenticator(user, false, actor).await?;
+        let Some((step, _)) = self.totp_match(user, &totp.sealed_secret, code, None) else {
             return Err(self.failed(user, &attempt, actor).await);
         };
         let codes: Vec<String> = (0..RECOVERY_CODES)
@@ -201,17 +189,7 @@ impl Mfa {
         code: &str,
         actor: &Actor,
     ) -> Result<Accepted, MfaError> {
-        let attempt =
-            LoginAttempt::second_factor(&user.id, actor.address.as_deref().unwrap_or_default());
-        self.throttle
-            .check(self.store.as_ref(), &attempt, self.clock.now_ms())
-            .await?;
-        let totp = self
-            .store
-            .find_totp(&user.id)
-            .await?
-            .filter(|totp| totp.confirmed_at.is_some())
-            .ok_or(MfaError::NotEnrolled("no second factor is on"))?;
+        let (attempt, totp) = self.authenticator(user, true, actor).await?;
         let last = totp.last_step.and_then(|step| u64::try_from(step).ok());
         if let Some((step, resealed)) = self.totp_match(user, &totp.sealed_secret, code, last) {
             let step = i64::try_from(step).unwrap_or(i64::MAX);
@@ -296,15 +274,30 @@ impl Mfa {
         Some((step, old_key.then(|| self.keys.seal(&user.id, &secret))))
     }
 
-    fn matching_step(
+    /// The throttle's count of `user`'s codes from the actor's address,
+    /// once it allows another try, and the user's authenticator, confirmed
+    /// or waiting for confirmation as `confirmed` says.
+    async fn authenticator(
         &self,
         user: &User,
-        sealed: &[u8],
-        code: &str,
-        last: Option<u64>,
-    ) -> Option<u64> {
-        self.totp_match(user, sealed, code, last)
-            .map(|(step, _)| step)
+        confirmed: bool,
+        actor: &Actor,
+    ) -> Result<(LoginAttempt, Totp), MfaError> {
+        let address = actor.address.as_deref().unwrap_or_default();
+        let attempt = LoginAttempt::second_factor(&user.id, address);
+        self.throttle
+            .check(self.store.as_ref(), &attempt, self.clock.now_ms())
+            .await?;
+        let totp = self
+            .store
+            .find_totp(&user.id)
+            .await?
+            .filter(|totp| totp.confirmed_at.is_some() == confirmed)
+            .ok_or(MfaError::NotEnrolled(match confirmed {
+                true => "no second factor is on",
+                false => "no authenticator waits for confirmation: enrol first",
+            }))?;
+        Ok((attempt, totp))
     }
 
     /// Counts a wrong code; the error to answer.

@@ -100,6 +100,28 @@ const CLIENT_COLUMNS: &str = "SELECT client_id, name, secret_hash, scopes, creat
      grant_types, redirect_uris, post_logout_redirect_uris, is_public, \
      id_token_signed_response_alg FROM clients";
 
+const INSERT_CLIENT: &str = "INSERT INTO clients (client_id, name, secret_hash, scopes, \
+     created_at, grant_types, redirect_uris, post_logout_redirect_uris, is_public, \
+     id_token_signed_response_alg) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// `sql`, an insert of every column in `INSERT_CLIENT`'s order, bound to `client`.
+fn bound<'q>(
+    sql: &'q str,
+    client: &'q Client,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(sql)
+        .bind(&client.client_id)
+        .bind(&client.name)
+        .bind(&client.secret_hash)
+        .bind(&client.scopes)
+        .bind(client.created_at)
+        .bind(&client.grant_types)
+        .bind(&client.redirect_uris)
+        .bind(&client.post_logout_redirect_uris)
+        .bind(i64::from(client.public))
+        .bind(&client.id_token_signed_response_alg)
+}
+
 fn client_from(row: &AnyRow) -> Result<Client, sqlx::Error> {
     Ok(Client {
         client_id: row.try_get("client_id")?,
@@ -119,52 +141,26 @@ fn client_from(row: &AnyRow) -> Result<Client, sqlx::Error> {
 impl ClientStore for SqlAuthStore {
     async fn insert_client(&self, client: &Client, event: &NewEvent) -> Result<(), StoreError> {
         let mut tx = self.begin("starting a client registration").await?;
-        sqlx::query(
-            "INSERT INTO clients (client_id, name, secret_hash, scopes, created_at, grant_types, \
-             redirect_uris, post_logout_redirect_uris, is_public, id_token_signed_response_alg) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&client.client_id)
-        .bind(&client.name)
-        .bind(&client.secret_hash)
-        .bind(&client.scopes)
-        .bind(client.created_at)
-        .bind(&client.grant_types)
-        .bind(&client.redirect_uris)
-        .bind(&client.post_logout_redirect_uris)
-        .bind(i64::from(client.public))
-        .bind(&client.id_token_signed_response_alg)
-        .execute(&mut *tx)
-        .await
-        .map_err(failed("inserting a client"))?;
+        bound(INSERT_CLIENT, client)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed("inserting a client"))?;
         commit_event(tx, event, "committing a client registration").await
     }
 
     async fn put_builtin_client(&self, client: &Client) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO clients (client_id, name, secret_hash, scopes, created_at, grant_types, \
-             redirect_uris, post_logout_redirect_uris, is_public, id_token_signed_response_alg) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, \
+        let upsert = format!(
+            "{INSERT_CLIENT} ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, \
              secret_hash = excluded.secret_hash, scopes = excluded.scopes, \
              grant_types = excluded.grant_types, redirect_uris = excluded.redirect_uris, \
              post_logout_redirect_uris = excluded.post_logout_redirect_uris, \
              is_public = excluded.is_public, \
-             id_token_signed_response_alg = excluded.id_token_signed_response_alg",
-        )
-        .bind(&client.client_id)
-        .bind(&client.name)
-        .bind(&client.secret_hash)
-        .bind(&client.scopes)
-        .bind(client.created_at)
-        .bind(&client.grant_types)
-        .bind(&client.redirect_uris)
-        .bind(&client.post_logout_redirect_uris)
-        .bind(i64::from(client.public))
-        .bind(&client.id_token_signed_response_alg)
-        .execute(&self.db.pool)
-        .await
-        .map_err(failed("setting a built-in client"))?;
+             id_token_signed_response_alg = excluded.id_token_signed_response_alg"
+        );
+        bound(&upsert, client)
+            .execute(&self.db.pool)
+            .await
+            .map_err(failed("setting a built-in client"))?;
         Ok(())
     }
 
