@@ -59,7 +59,11 @@ page.on("console", (m) => {
   fail(`console error: ${m.text()}`);
 });
 page.on("pageerror", (e) => fail(`script error: ${e.message}`));
-page.on("requestfailed", (r) => fail(`${r.url()} failed: ${r.failure()?.errorText}`));
+// A request the page abandons by navigating (the silent sign-in on load,
+// signing in and out go to the sign-in page) is aborted, not failed.
+page.on("requestfailed", (r) => {
+  if (r.failure()?.errorText !== "net::ERR_ABORTED") fail(`${r.url()} failed: ${r.failure()?.errorText}`);
+});
 page.on("request", (r) => { if (!r.url().startsWith(authOrigin)) fail(`${r.url()} is not on ${authOrigin}`); });
 page.on("response", (r) => {
   if (r.status() < 400) return;
