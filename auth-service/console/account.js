@@ -18,7 +18,7 @@ async function attempt(action) {
   try {
     await action();
   } catch (error) {
-    if (error.status !== 401) complain(error.message);
+    if (error.status !== 401 || error.stepUp) complain(error.message);
   }
 }
 

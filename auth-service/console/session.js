@@ -244,6 +244,12 @@ export class PageSession {
     });
     let response = await call();
     if (response.status === 401 && (await this.renew())) response = await call();
+    if (response.status === 401 && /insufficient_user_authentication/.test(response.headers.get("WWW-Authenticate"))) {
+      // RFC 9470: the session stands, but this asks for a more recent sign-in.
+      const refusal = new Refused(401, "This needs a recent sign-in: sign out, sign in again, and try once more.");
+      refusal.stepUp = true;
+      throw refusal;
+    }
     if (response.status === 401) {
       this.tokens = null;
       this.onEnded("Your session has ended. Sign in again.");

@@ -83,6 +83,12 @@ enum CodeRefusals {
     Throttled(shared::problem::ProblemDetails),
 }
 
+/// How recent a sign-in enrolling, confirming or turning off a second
+/// factor needs (RFC 9470 `max_age`): ten minutes.
+pub(super) fn recent_sign_in() -> shared::auth::StepUp {
+    shared::auth::StepUp::default().max_age(600)
+}
+
 async fn caller_user(caller: &LiveCaller, mfa: &Mfa) -> Result<User, ApiError> {
     mfa.store
         .find_by_id(caller.user_id())
@@ -115,7 +121,10 @@ pub(super) async fn status(
 /// Enrol a TOTP authenticator (RFC 6238).
 ///
 /// A new secret, asking for nothing until a code of it confirms it; an
-/// unconfirmed one is replaced. 409 while one is on.
+/// unconfirmed one is replaced. 409 while one is on. Like confirming and
+/// turning off, it needs a sign-in of the last ten minutes (401
+/// `insufficient_user_authentication` with `max_age="600"` otherwise), so
+/// that a stolen token cannot lock the owner out.
 #[utoipa::path(
     post,
     path = "/v1/me/mfa/totp",

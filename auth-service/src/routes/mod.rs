@@ -142,12 +142,19 @@ fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::Ser
     .service(resource("/v1/me/sessions").route(web::get().to(me::sessions)))
     .service(resource("/v1/me/sessions/{id}").route(web::delete().to(me::end_own_session)))
     .service(resource("/v1/me/mfa").route(web::get().to(mfa::status)))
+    // A token stolen from an old sign-in cannot put a factor on the account
+    // and lock its owner out: enrolling asks for a recent one.
     .service(
         resource("/v1/me/mfa/totp")
+            .app_data(mfa::recent_sign_in())
             .route(web::post().to(mfa::enrol))
             .route(web::delete().to(mfa::disable)),
     )
-    .service(resource("/v1/me/mfa/totp/confirm").route(web::post().to(mfa::confirm)))
+    .service(
+        resource("/v1/me/mfa/totp/confirm")
+            .app_data(mfa::recent_sign_in())
+            .route(web::post().to(mfa::confirm)),
+    )
     .service(resource("/v1/admin/users/{id}/mfa").route(web::delete().to(admin::mfa::reset)))
     .service(resource(discovery::JWKS_PATH).route(web::get().to(discovery::jwks)))
     .service(

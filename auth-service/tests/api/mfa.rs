@@ -406,3 +406,41 @@ async fn a_code_spent_at_one_replica_is_refused_at_another_and_secrets_are_seale
     assert_eq!(hashes.len(), 10);
     database.close().await;
 }
+
+#[tokio::test]
+async fn a_token_from_an_old_sign_in_cannot_put_a_factor_on_the_account() {
+    let (app, _db) = app_with(&[]).await;
+    let (_, tokens) = password_grant(&app, "alice", None).await;
+    app.clock.advance(std::time::Duration::from_secs(601));
+    let (status, refreshed) = app
+        .refresh(tokens["refresh_token"].as_str().expect("refresh"))
+        .await;
+    assert_eq!(status, 200);
+    // A refresh keeps the sign-in's time: the token is new, the sign-in is not.
+    let access = refreshed["access_token"].as_str().expect("access");
+    let refused = app
+        .post("/v1/me/mfa/totp")
+        .bearer_auth(access)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(refused.status(), 401);
+    let challenge = refused.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        challenge.contains("error=\"insufficient_user_authentication\"")
+            && challenge.contains("max_age=\"600\""),
+        "{challenge}"
+    );
+    let (status, _) = send(app.get("/v1/me/mfa").bearer_auth(access)).await;
+    assert_eq!(status, 200, "reading it asks for nothing more");
+    let (_, fresh) = password_grant(&app, "alice", None).await;
+    let (status, _) = send(
+        app.post("/v1/me/mfa/totp")
+            .bearer_auth(fresh["access_token"].as_str().expect("access")),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
