@@ -7,8 +7,8 @@
 //! The key file (`AUTH__MFA__KEY_FILE`) holds one or more keys, one per
 //! line, 32 bytes in base64: the first seals, every one opens. Rotation:
 //! add a new first line and restart; each secret is sealed again with it
-//! the next time it is used; drop the old line once `auth-service` reports
-//! none left under it (the `mfa_sealed_with_old_keys` gauge).
+//! the next time its code is accepted; drop the old line once every user
+//! has signed in since (docs/mfa.md).
 
 use std::path::Path;
 
