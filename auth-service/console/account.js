@@ -5,31 +5,14 @@
 // from the server is written with textContent, never parsed as HTML; the QR
 // code is an <img> of the data: URL the API answers.
 
-import { PageSession, cell, complain, element, notify, show, timeElement } from "./session.js";
+import {
+  PageSession, attempt, cell, element, notify, show, showSignedIn, showSignedOut, timeElement,
+} from "./session.js";
 
 const $ = (id) => document.getElementById(id);
 
-const session = new PageSession("account", "openid profile", (message) => signedOut(message));
+const session = new PageSession("account", "openid profile", (message) => showSignedOut(message));
 const api = (method, path, body) => session.api(method, path, body);
-
-/** Runs an action, showing its failure. */
-async function attempt(action) {
-  complain("");
-  try {
-    await action();
-  } catch (error) {
-    if (error.status !== 401 || error.stepUp) complain(error.message);
-  }
-}
-
-function signedOut(message) {
-  show($("workspace"), false);
-  show($("account"), false);
-  show($("login"), true);
-  notify("");
-  complain(message ?? "");
-  $("sign-in").focus();
-}
 
 // ---------------------------------------------------------------- two-step sign-in
 
@@ -97,7 +80,7 @@ $("password-form").addEventListener("submit", (event) => {
     $("password-form").reset();
     // Every session ended with the change, this one's too.
     session.tokens = null;
-    signedOut();
+    showSignedOut();
     notify("Your password is changed and every session has ended. Sign in with the new one.");
   });
 });
@@ -134,19 +117,7 @@ async function showSessions() {
 
 // ---------------------------------------------------------------- sign in, sign out
 
-$("sign-in").addEventListener("click", () =>
-  session.signIn($("sign-in").dataset.prompt).catch((error) => complain(error.message)));
-
-$("sign-out").addEventListener("click", () => session.signOut());
-
-const started = await session.start().catch((error) => ({ message: error.message }));
-if (started.signedIn) {
-  $("signed-in-as").textContent = `Signed in as ${session.username}`;
-  show($("login"), false);
-  show($("account"), true);
-  show($("workspace"), true);
+await session.run(async () => {
+  showSignedIn(session.username);
   await attempt(() => Promise.all([showMfa(), showSessions()]));
-} else if (!started.redirecting) {
-  signedOut(started.message);
-  if (started.notice) notify(started.notice);
-}
+}, showSignedOut);

@@ -3,7 +3,9 @@
 // flow on the sign-in page; tokens in memory only). Every value from the
 // server is written with textContent, never parsed as HTML.
 
-import { PageSession, cell, complain, element, notify, send, show, timeElement, when } from "./session.js";
+import {
+  PageSession, attempt, cell, complain, element, notify, send, show, showSignedIn, showSignedOut, timeElement, when,
+} from "./session.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -13,16 +15,6 @@ const BUILT_IN = { console: "Built in: this console", account: "Built in: the ac
 
 // ---------------------------------------------------------------- page state
 
-/** Runs an action, showing its failure; the action's own result otherwise. */
-async function attempt(action) {
-  complain("");
-  try {
-    return await action();
-  } catch (error) {
-    if (error.status !== 401) complain(error.message);
-    return undefined;
-  }
-}
 
 function scopesOf(text) {
   return text.split(/\s+/).filter(Boolean);
@@ -448,12 +440,7 @@ function endSession(message) {
   show($("user-detail"), false);
   show($("client-edit"), false);
   show($("new-secret"), false);
-  show($("workspace"), false);
-  show($("account"), false);
-  show($("login"), true);
-  notify("");
-  complain(message ?? "");
-  $("sign-in").focus();
+  showSignedOut(message);
 }
 
 async function enter() {
@@ -465,22 +452,8 @@ async function enter() {
     $("sign-in").dataset.prompt = "login";
     return;
   }
-  $("signed-in-as").textContent = `Signed in as ${session.username}`;
-  show($("login"), false);
-  show($("account"), true);
-  show($("workspace"), true);
+  showSignedIn(session.username);
   switchTo("users");
 }
 
-$("sign-in").addEventListener("click", () =>
-  session.signIn($("sign-in").dataset.prompt).catch((error) => complain(error.message)));
-
-$("sign-out").addEventListener("click", () => session.signOut());
-
-const started = await session.start().catch((error) => ({ message: error.message }));
-if (started.signedIn) {
-  await enter();
-} else if (!started.redirecting) {
-  endSession(started.message);
-  if (started.notice) notify(started.notice);
-}
+await session.run(enter, endSession);

@@ -70,6 +70,39 @@ export function complain(text) {
   show(problem, Boolean(text));
 }
 
+/**
+ * Runs an action, showing its failure in the alert (a 401 ends the session,
+ * which says so itself, unless it only asks for a more recent sign-in); the
+ * action's result, else undefined.
+ */
+export async function attempt(action) {
+  complain("");
+  try {
+    return await action();
+  } catch (error) {
+    if (error.status !== 401 || error.stepUp) complain(error.message);
+    return undefined;
+  }
+}
+
+/** The page signed out: its `login` section shown, `workspace` and `account` not, `message` in the alert. */
+export function showSignedOut(message) {
+  show(document.getElementById("workspace"), false);
+  show(document.getElementById("account"), false);
+  show(document.getElementById("login"), true);
+  notify("");
+  complain(message ?? "");
+  document.getElementById("sign-in").focus();
+}
+
+/** The page signed in as `username`. */
+export function showSignedIn(username) {
+  document.getElementById("signed-in-as").textContent = `Signed in as ${username}`;
+  show(document.getElementById("login"), false);
+  show(document.getElementById("account"), true);
+  show(document.getElementById("workspace"), true);
+}
+
 export function element(tag, text, className) {
   const node = document.createElement(tag);
   if (text !== undefined && text !== null) node.textContent = text;
@@ -218,6 +251,24 @@ export class PageSession {
       return { message: `Signing in failed: ${error.message}.` };
     }
     return { signedIn: true };
+  }
+
+  /**
+   * Wires the page's `sign-in` and `sign-out` buttons, then starts: `enter()`
+   * once signed in, else `signedOut(message)` with any notice.
+   */
+  async run(enter, signedOut) {
+    const signIn = document.getElementById("sign-in");
+    signIn.addEventListener("click", () =>
+      this.signIn(signIn.dataset.prompt).catch((error) => complain(error.message)));
+    document.getElementById("sign-out").addEventListener("click", () => this.signOut());
+    const started = await this.start().catch((error) => ({ message: error.message }));
+    if (started.signedIn) {
+      await enter();
+    } else if (!started.redirecting) {
+      signedOut(started.message);
+      if (started.notice) notify(started.notice);
+    }
   }
 
   /** A new access token from the refresh token (or the cookie); false when the session is over. */
