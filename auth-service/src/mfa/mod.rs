@@ -190,6 +190,19 @@ impl Mfa {
         actor: &Actor,
     ) -> Result<Accepted, MfaError> {
         let (attempt, totp) = self.authenticator(user, true, actor).await?;
+        self.accept(user, &attempt, &totp, code, actor).await
+    }
+
+    /// `code` against `totp`, `user`'s confirmed authenticator, and their
+    /// recovery codes, spending what it matches; counted in `attempt`.
+    async fn accept(
+        &self,
+        user: &User,
+        attempt: &LoginAttempt,
+        totp: &Totp,
+        code: &str,
+        actor: &Actor,
+    ) -> Result<Accepted, MfaError> {
         let last = totp.last_step.and_then(|step| u64::try_from(step).ok());
         if let Some((step, resealed)) = self.totp_match(user, &totp.sealed_secret, code, last) {
             let step = i64::try_from(step).unwrap_or(i64::MAX);
@@ -199,7 +212,7 @@ impl Mfa {
                 .await?
             {
                 self.throttle
-                    .succeeded(self.store.as_ref(), &attempt)
+                    .succeeded(self.store.as_ref(), attempt)
                     .await?;
                 return Ok(Accepted::Totp);
             }
@@ -212,12 +225,12 @@ impl Mfa {
                 .await?
             {
                 self.throttle
-                    .succeeded(self.store.as_ref(), &attempt)
+                    .succeeded(self.store.as_ref(), attempt)
                     .await?;
                 return Ok(Accepted::RecoveryCode);
             }
         }
-        Err(self.failed(user, &attempt, actor).await)
+        Err(self.failed(user, attempt, actor).await)
     }
 
     /// The factors of a sign-in whose password was right: the password
@@ -229,13 +242,16 @@ impl Mfa {
         otp: Option<&str>,
         actor: &Actor,
     ) -> Result<Factors, MfaError> {
-        if !self.is_on(&user.id).await? {
+        // One read of the authenticator serves the question and the check.
+        let confirmed = self.store.find_totp(&user.id).await?;
+        let Some(totp) = confirmed.filter(|totp| totp.confirmed_at.is_some()) else {
             return Ok(Factors::Password);
-        }
+        };
         let otp = otp
             .filter(|otp| !otp.trim().is_empty())
             .ok_or(MfaError::Required)?;
-        self.verify(user, otp, actor).await?;
+        let attempt = self.checked_attempt(user, actor).await?;
+        self.accept(user, &attempt, &totp, otp, actor).await?;
         Ok(Factors::PasswordAndCode)
     }
 
@@ -274,8 +290,7 @@ impl Mfa {
         Some((step, old_key.then(|| self.keys.seal(&user.id, &secret))))
     }
 
-    /// The throttle's count of `user`'s codes from the actor's address,
-    /// once it allows another try, and the user's authenticator, confirmed
+    /// [`Self::checked_attempt`], and the user's authenticator, confirmed
     /// or waiting for confirmation as `confirmed` says.
     async fn authenticator(
         &self,
@@ -283,11 +298,7 @@ impl Mfa {
         confirmed: bool,
         actor: &Actor,
     ) -> Result<(LoginAttempt, Totp), MfaError> {
-        let address = actor.address.as_deref().unwrap_or_default();
-        let attempt = LoginAttempt::second_factor(&user.id, address);
-        self.throttle
-            .check(self.store.as_ref(), &attempt, self.clock.now_ms())
-            .await?;
+        let attempt = self.checked_attempt(user, actor).await?;
         let totp = self
             .store
             .find_totp(&user.id)
@@ -298,6 +309,17 @@ impl Mfa {
                 false => "no authenticator waits for confirmation: enrol first",
             }))?;
         Ok((attempt, totp))
+    }
+
+    /// The throttle's count of `user`'s codes from the actor's address,
+    /// once it allows another try.
+    async fn checked_attempt(&self, user: &User, actor: &Actor) -> Result<LoginAttempt, MfaError> {
+        let address = actor.address.as_deref().unwrap_or_default();
+        let attempt = LoginAttempt::second_factor(&user.id, address);
+        self.throttle
+            .check(self.store.as_ref(), &attempt, self.clock.now_ms())
+            .await?;
+        Ok(attempt)
     }
 
     /// Counts a wrong code; the error to answer.

@@ -209,20 +209,26 @@ pub(super) async fn jwks(published: web::Data<PublishedKeys>) -> HttpResponse {
     if let Some(ring) = published.id_token_keys.as_ref().and_then(Keys::current) {
         set.keys.extend(ring.jwks().keys);
     }
-    let mut keys: Vec<serde_json::Value> = set
-        .keys
-        .iter()
-        .filter_map(|key| serde_json::to_value(key).ok())
+    let rs256 = published.rs256.as_ref().map(|keys| keys.current());
+    let rsa_keys = rs256.as_ref().map_or(&[][..], |keys| keys.published());
+    let keys: Vec<AnyJwk<'_>> = (set.keys.iter().map(AnyJwk::Curve))
+        .chain(rsa_keys.iter().map(AnyJwk::Rsa))
         .collect();
-    if let Some(rs256) = &published.rs256 {
-        keys.extend(rs256.current().published().iter().cloned());
-    }
     HttpResponse::Ok()
         .insert_header((
             CACHE_CONTROL,
             format!("public, max-age={}", published.max_age_seconds),
         ))
         .json(serde_json::json!({ "keys": keys }))
+}
+
+/// A published key: an Ed25519 or P-256 key of a ring, or an RS256 ID
+/// token key (already a JWK).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AnyJwk<'a> {
+    Curve(&'a shared::token::PublicJwk),
+    Rsa(&'a serde_json::Value),
 }
 
 fn metadata_response(metadata: &ServerMetadata) -> HttpResponse {
