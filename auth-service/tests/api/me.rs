@@ -78,20 +78,7 @@ async fn a_user_lists_their_sessions_and_ends_one_but_never_anothers() {
 
     // bob's session is not alice's to end: the same answer as none.
     let sid = |tokens: &serde_json::Value| {
-        let payload = tokens["access_token"]
-            .as_str()
-            .expect("access")
-            .split('.')
-            .nth(1)
-            .expect("payload")
-            .to_owned();
-        use base64::Engine as _;
-        let claims: serde_json::Value = serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .expect("b64"),
-        )
-        .expect("JSON");
+        let claims = crate::sessions::claims_of(tokens["access_token"].as_str().expect("access"));
         claims["sid"].as_str().expect("sid").to_owned()
     };
     for id in [sid(&bobs), "no-such-session".to_owned()] {

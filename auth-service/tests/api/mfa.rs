@@ -3,18 +3,11 @@
 //! rest, turned off, reset by an administrator; and what tokens say of it.
 
 use auth_service::domain::totp;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use shared::testing::{TestApp, TestDatabase, send};
 
 use crate::helpers::{AuthApi as _, PASSWORD, seed_users, spawn_app_on};
-
-/// The claims of a JWT, unverified (the tests of verification are elsewhere).
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).expect("payload");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("JSON")
-}
+use crate::sessions::claims_of;
 
 /// The decoded secret of an `otpauth://` URI's base32 `secret`.
 fn secret_of(base32: &str) -> Vec<u8> {

@@ -12,6 +12,7 @@ use sha2::{Digest as _, Sha256};
 use shared::testing::{TestApp, TestDatabase, send};
 
 use crate::helpers::{AuthApi as _, PASSWORD, seed_users, spawn_app_on};
+use crate::sessions::claims_of;
 
 const APP: &str = "http://127.0.0.1/callback";
 /// `AUTH__SERVER__PUBLIC_URL`'s origin (the default).
@@ -692,11 +693,6 @@ async fn with_the_password_grant_off_only_the_sign_in_page_takes_passwords() {
 }
 
 /// The claims of a JWT, unverified (the test verifies it separately).
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).expect("payload");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("JSON")
-}
-
 #[tokio::test]
 async fn openid_adds_an_id_token_userinfo_answers_and_an_id_token_is_no_access_token() {
     let test = sign_in_app().await;
@@ -950,9 +946,11 @@ async fn id_token_for(app: &TestApp, client_id: &str) -> String {
     tokens["id_token"].as_str().expect("an ID token").to_owned()
 }
 
-/// The `kid` of `token`, after checking it verifies for `client_id` with
-/// the published key of that id and `alg` is `algorithm`.
-async fn verified_kid(app: &TestApp, token: &str, client_id: &str, algorithm: &str) -> String {
+/// The `kid` of a new ID token for alice from `client_id`, after checking
+/// it verifies for the client with the published key of that id and `alg`
+/// is `algorithm`.
+async fn signed_in_kid(app: &TestApp, client_id: &str, algorithm: &str) -> String {
+    let token = &id_token_for(app, client_id).await;
     let header = jsonwebtoken::decode_header(token).expect("a JOSE header");
     assert_eq!(format!("{:?}", header.alg), algorithm);
     let kid = header.kid.expect("kid");
@@ -1063,20 +1061,8 @@ async fn rs256_id_tokens_for_clients_registered_for_them_and_the_keys_steps_rota
         "{refused}"
     );
 
-    let old_rs = verified_kid(
-        &test.app,
-        &id_token_for(&test.app, &rs256).await,
-        &rs256,
-        "RS256",
-    )
-    .await;
-    let old_es = verified_kid(
-        &test.app,
-        &id_token_for(&test.app, &es256).await,
-        &es256,
-        "ES256",
-    )
-    .await;
+    let old_rs = signed_in_kid(&test.app, &rs256, "RS256").await;
+    let old_es = signed_in_kid(&test.app, &es256, "ES256").await;
     // A client switched to ES256 gets ES256 from its next sign-in.
     let (status, _) = test
         .patch(
@@ -1085,13 +1071,7 @@ async fn rs256_id_tokens_for_clients_registered_for_them_and_the_keys_steps_rota
         )
         .await;
     assert_eq!(status, 200);
-    verified_kid(
-        &test.app,
-        &id_token_for(&test.app, &rs256).await,
-        &rs256,
-        "ES256",
-    )
-    .await;
+    signed_in_kid(&test.app, &rs256, "ES256").await;
     test.patch(
         &format!("/v1/admin/clients/{rs256}"),
         json!({"id_token_signed_response_alg": "RS256"}),
@@ -1106,45 +1086,21 @@ async fn rs256_id_tokens_for_clients_registered_for_them_and_the_keys_steps_rota
     assert_eq!(published_with(&test.app, "RS256").await, 2);
     assert_eq!(published_with(&test.app, "ES256").await, 2);
     assert_eq!(
-        verified_kid(
-            &test.app,
-            &id_token_for(&test.app, &rs256).await,
-            &rs256,
-            "RS256"
-        )
-        .await,
+        signed_in_kid(&test.app, &rs256, "RS256").await,
         old_rs,
         "the next key is not signing yet"
     );
     steps.activate().expect("activate");
     reloaded().await;
-    let new_rs = verified_kid(
-        &test.app,
-        &id_token_for(&test.app, &rs256).await,
-        &rs256,
-        "RS256",
-    )
-    .await;
-    let new_es = verified_kid(
-        &test.app,
-        &id_token_for(&test.app, &es256).await,
-        &es256,
-        "ES256",
-    )
-    .await;
+    let new_rs = signed_in_kid(&test.app, &rs256, "RS256").await;
+    let new_es = signed_in_kid(&test.app, &es256, "ES256").await;
     assert_ne!(new_rs, old_rs);
     assert_ne!(new_es, old_es);
     steps.retire().expect("retire");
     reloaded().await;
     assert_eq!(published_with(&test.app, "RS256").await, 1);
     assert_eq!(published_with(&test.app, "ES256").await, 1);
-    verified_kid(
-        &test.app,
-        &id_token_for(&test.app, &rs256).await,
-        &rs256,
-        "RS256",
-    )
-    .await;
+    signed_in_kid(&test.app, &rs256, "RS256").await;
 }
 
 #[tokio::test]
