@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use shared::clock::Clock;
 
 use crate::audit::{self, Actor};
-use crate::domain::{MAX_PASSWORD_BYTES, NewPassword, Username, scope};
+use crate::domain::{EmailAddress, MAX_PASSWORD_BYTES, NewPassword, Username, scope};
 use crate::failure::Failure;
 use crate::passwords::{HashError, PasswordHasher};
 use crate::store::{AuthStore, Changed, InsertUserError, StoreError, User, UserChange};
@@ -77,7 +77,10 @@ pub enum GrantError {
 
 /// The user a name given at sign-in belongs to: by its key, then by the
 /// key names had before RFC 8265 (`Username::lookup_keys`).
-async fn find_by_name(store: &dyn AuthStore, name: &str) -> Result<Option<User>, StoreError> {
+pub(crate) async fn find_by_name(
+    store: &dyn AuthStore,
+    name: &str,
+) -> Result<Option<User>, StoreError> {
     for key in Username::lookup_keys(name) {
         if let Some(user) = store.find_by_key(&key).await? {
             return Ok(Some(user));
@@ -168,22 +171,29 @@ impl From<HashError> for ChangePasswordError {
 }
 
 impl Accounts {
-    /// Validates, hashes and stores a new user.
+    /// Validates, hashes and stores a new user, with an unverified email
+    /// address when one is given.
     pub async fn register(
         &self,
         username: &str,
         password: SecretString,
+        email: Option<&str>,
         client_address: &str,
     ) -> Result<User, RegisterError> {
         let username_result = Username::parse(username);
         let password_result = NewPassword::parse(password, username);
-        let (username, password) = match (username_result, password_result) {
-            (Ok(u), Ok(p)) => (u, p),
-            (u, p) => {
-                let errors = [("username", u.err()), ("password", p.err())]
-                    .into_iter()
-                    .filter_map(|(field, error)| error.map(|e| (field, e)))
-                    .collect();
+        let email_result = email.map(EmailAddress::parse).transpose();
+        let (username, password, email) = match (username_result, password_result, email_result) {
+            (Ok(u), Ok(p), Ok(e)) => (u, p, e),
+            (u, p, e) => {
+                let errors = [
+                    ("username", u.err()),
+                    ("password", p.err()),
+                    ("email", e.err()),
+                ]
+                .into_iter()
+                .filter_map(|(field, error)| error.map(|e| (field, e)))
+                .collect();
                 return Err(RegisterError::Invalid(errors));
             }
         };
@@ -201,6 +211,8 @@ impl Accounts {
             scopes: Some(self.default_scope.clone()),
             disabled_at: None,
             last_login_at: None,
+            email: email.map(|e| e.as_str().to_owned()),
+            email_verified_at: None,
         };
         let event = Actor::from_address(client_address)
             .event(audit::USER_REGISTERED, self.clock.now_ms())

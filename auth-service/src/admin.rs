@@ -414,6 +414,8 @@ mod tests {
             scopes: scopes.map(str::to_owned),
             disabled_at: disabled.then_some(1),
             last_login_at: None,
+            email: None,
+            email_verified_at: None,
         }
     }
 

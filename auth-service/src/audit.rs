@@ -38,6 +38,10 @@ events! {
     MFA_FAILED = "mfa_failed",
     MFA_RESET = "mfa_reset",
     RECOVERY_CODE_USED = "recovery_code_used",
+    EMAIL_CHANGED = "email_changed",
+    EMAIL_VERIFIED = "email_verified",
+    PASSWORD_RESET_REQUESTED = "password_reset_requested",
+    PASSWORD_RESET = "password_reset",
 }
 
 /// An audit event to write with the change it records.

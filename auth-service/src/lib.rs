@@ -34,6 +34,7 @@ pub mod key_files;
 pub mod metrics;
 pub mod mfa;
 pub mod passwords;
+pub mod recovery;
 pub mod routes;
 pub mod secret;
 pub mod sessions;

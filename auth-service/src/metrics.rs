@@ -63,6 +63,34 @@ pub(crate) static HASH_QUEUE_FULL: LazyLock<Counter> = LazyLock::new(|| {
     )
 });
 
+/// Password reset requests answered 429.
+pub(crate) static RECOVERY_THROTTLED: LazyLock<Counter> = LazyLock::new(|| {
+    register(
+        "password_reset_requests_throttled",
+        "Password reset requests refused with 429 for too many recent requests.",
+        Counter::default(),
+    )
+});
+
+/// Mails the SMTP server accepted.
+pub(crate) static MAILS_SENT: LazyLock<Counter> = LazyLock::new(|| {
+    register(
+        "mails_sent",
+        "Mails the SMTP server accepted (address verification and password reset links).",
+        Counter::default(),
+    )
+});
+
+/// Mails given up on after every retry, or dropped with the queue full.
+pub(crate) static MAILS_FAILED: LazyLock<Counter> = LazyLock::new(|| {
+    register(
+        "mails_failed",
+        "Mails not sent: the SMTP server refused them or could not be reached after every \
+         retry, or the queue was full.",
+        Counter::default(),
+    )
+});
+
 /// Registers every metric above, so that they show at zero from the start.
 pub fn init() {
     LazyLock::force(&LOGIN_FAILURES);
@@ -71,4 +99,7 @@ pub fn init() {
     LazyLock::force(&CLIENT_AUTH_THROTTLED);
     LazyLock::force(&HASH_QUEUE_DEPTH);
     LazyLock::force(&HASH_QUEUE_FULL);
+    LazyLock::force(&RECOVERY_THROTTLED);
+    LazyLock::force(&MAILS_SENT);
+    LazyLock::force(&MAILS_FAILED);
 }

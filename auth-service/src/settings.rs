@@ -37,6 +37,8 @@ pub struct Settings {
     pub oidc: OidcSettings,
     /// Second factors (`AUTH__MFA__*`).
     pub mfa: MfaSettings,
+    /// Account recovery mail (`AUTH__MAIL__*`).
+    pub mail: MailSettings,
     /// Browser origins allowed to call (`AUTH__CORS__ALLOWED_ORIGINS`).
     #[serde(default)]
     pub cors: CorsSettings,
@@ -146,6 +148,34 @@ impl MfaSettings {
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join(" ")
+    }
+}
+
+/// `AUTH__MAIL__*`: the SMTP server that carries address verification and
+/// password reset links. Off while `smtp_url` is unset or empty.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// `smtp://[user:password@]host[:port]` (STARTTLS where the server
+    /// offers it; `?tls=required` insists), or `smtps://...` (TLS from the
+    /// start). A password in it stays out of every log line.
+    pub smtp_url: Option<secrecy::SecretString>,
+    /// The `From` of every mail: `auth@example.com` or
+    /// `Example <auth@example.com>`.
+    pub from: Option<String>,
+    /// Tries after a failed send, waiting 1, 2, 4, ... seconds.
+    pub retries: u32,
+    /// Seconds one SMTP conversation may take.
+    pub timeout_seconds: u64,
+}
+
+impl MailSettings {
+    /// The SMTP URL, when mail is on.
+    pub fn smtp_url(&self) -> Option<&str> {
+        self.smtp_url
+            .as_ref()
+            .map(|url| url.expose_secret().trim())
+            .filter(|url| !url.is_empty())
     }
 }
 

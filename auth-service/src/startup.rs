@@ -21,6 +21,8 @@ use crate::id_tokens::{self, IdTokens};
 use crate::mfa::Mfa;
 use crate::mfa::sealed::SealingKeys;
 use crate::passwords::PasswordHasher;
+use crate::recovery::Recovery;
+use crate::recovery::mail::Mailer;
 use crate::routes::{
     PasswordGrant, PublishedKeys, RefreshCookie, ServerMetadata, SignInPage, TrustedProxyHops,
 };
@@ -99,7 +101,7 @@ impl Application {
         .with_clock(clock.clone());
         let db = shared::db::open(&settings.database, crate::store::MIGRATIONS).await?;
         let store: Arc<dyn AuthStore> = Arc::new(SqlAuthStore::new(db.clone()));
-        let accounts = web::Data::new(Accounts {
+        let accounts = Arc::new(Accounts {
             store: store.clone(),
             hasher: PasswordHasher::new(&settings.passwords)?,
             throttle: Throttle::new(settings.throttle.clone()),
@@ -114,13 +116,22 @@ impl Application {
             default_scope: settings.tokens.default_scope(),
             mfa_required_scopes: settings.mfa.required_scopes(),
         });
-        let mfa = web::Data::new(Mfa {
+        let mfa = Arc::new(Mfa {
             store: store.clone(),
             keys: Arc::new(mfa_keys(&settings)?),
             throttle: Throttle::new(settings.throttle.clone()),
             issuer: settings.mfa.issuer.clone(),
             clock: clock.clone(),
         });
+        let recovery = Mailer::start(&settings.mail)?.map(|mailer| {
+            web::Data::new(Recovery {
+                accounts: accounts.clone(),
+                mfa: mfa.clone(),
+                mailer,
+                public_url: public_url.clone(),
+            })
+        });
+        let (accounts, mfa) = (web::Data::from(accounts), web::Data::from(mfa));
         let clients = web::Data::new(Clients {
             store: store.clone(),
             throttle: Throttle::new(settings.throttle.clone()),
@@ -139,7 +150,10 @@ impl Application {
             )
             .unwrap_or(i64::MAX),
         });
-        let sign_in_page = web::Data::new(SignInPage::new(&public_url, &settings.jwt.issuer));
+        let sign_in_page = web::Data::new(
+            SignInPage::new(&public_url, &settings.jwt.issuer)
+                .with_password_reset(recovery.is_some()),
+        );
         for client in crate::clients::builtin_clients(&public_url, clock.now_ms()) {
             store.put_builtin_client(&client).await?;
         }
@@ -201,8 +215,11 @@ impl Application {
                 .app_data(ready_check.clone())
                 .app_data(authenticator.clone())
                 .app_data(metadata.clone())
-                .app_data(published.clone())
-                .configure(routes.clone());
+                .app_data(published.clone());
+            if let Some(recovery) = &recovery {
+                cfg.app_data(recovery.clone());
+            }
+            cfg.configure(routes.clone());
         })?;
         Ok(server.on_stop(async move { db.close().await }))
     }
@@ -369,6 +386,7 @@ fn spawn_janitor(store: Arc<dyn AuthStore>, clock: Clock, retention_days: u32) {
                     authorization_codes = purged.authorization_codes,
                     browser_sessions = purged.browser_sessions,
                     sign_in_challenges = purged.sign_in_challenges,
+                    links = purged.links,
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "purged expired rows"
                 ),

@@ -38,12 +38,13 @@ pub struct LoginAttempt {
     client: String,
 }
 
-/// A password check or a client's secret check: the metrics and the log
-/// tell them apart.
+/// A password check, a client's secret check, or a request for a mailed
+/// link: the metrics and the log tell them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Login,
     Client,
+    Mail,
 }
 
 impl LoginAttempt {
@@ -64,6 +65,18 @@ impl LoginAttempt {
             kind: Kind::Login,
             account: format!("mfa:{user_id}"),
             client: format!("client:{client_address}"),
+        }
+    }
+
+    /// A request for a mailed link (a password reset) naming `target` (a
+    /// name or address key, whether or not any user has it) from this
+    /// address: every request counts, so that nobody can flood a mailbox
+    /// or try many accounts.
+    pub fn mail(target: &str, client_address: &str) -> Self {
+        Self {
+            kind: Kind::Mail,
+            account: format!("mail:{target}"),
+            client: format!("mail-client:{client_address}"),
         }
     }
 
@@ -126,6 +139,10 @@ impl Throttle {
                 tracing::info!(retry_after = seconds, "client authentication throttled");
                 crate::metrics::CLIENT_AUTH_THROTTLED.inc();
             }
+            Kind::Mail => {
+                tracing::info!(retry_after = seconds, "password reset request throttled");
+                crate::metrics::RECOVERY_THROTTLED.inc();
+            }
         }
         Err(ThrottleError::Throttled {
             retry_after_seconds: seconds,
@@ -143,7 +160,19 @@ impl Throttle {
         match attempt.kind {
             Kind::Login => crate::metrics::LOGIN_FAILURES.inc(),
             Kind::Client => crate::metrics::CLIENT_AUTH_FAILURES.inc(),
+            Kind::Mail => 0,
         };
+        self.count(store, attempt, now, Some(event)).await
+    }
+
+    /// Counts an attempt against the account and the client.
+    pub async fn count(
+        &self,
+        store: &dyn AuthStore,
+        attempt: &LoginAttempt,
+        now: i64,
+        event: Option<&NewEvent>,
+    ) -> Result<(), StoreError> {
         let window =
             i64::try_from(self.settings.window_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
         store

@@ -13,8 +13,8 @@ use shared::auth::ErrorStyle;
 use shared::body::{Json, JsonOrForm, MAX_BODY_BYTES};
 
 use auth_service::routes::bodies::{
-    ChangePassword, FlaskLogin, IntrospectRequest, LogoutRequest, MfaCode, NewClientRequest,
-    RegisterRequest, RevokeRequest, TokenRequest, UserPatch,
+    ChangePassword, EmailChange, FlaskLogin, IntrospectRequest, LogoutRequest, MfaCode,
+    NewClientRequest, RegisterRequest, ResetRequest, RevokeRequest, TokenRequest, UserPatch,
 };
 use items_service::routes::bodies::{FlaskItem, PutItem};
 
@@ -80,6 +80,8 @@ fuzz_target!(|data: &[u8]| {
         8 => extract::<Json<UserPatch>>(problem, media_type, body),
         9 => extract::<Json<NewClientRequest>>(problem, media_type, body),
         10 => extract::<Json<MfaCode>>(problem, media_type, body),
+        11 => extract::<Json<ResetRequest>>(problem, media_type, body),
+        12 => extract::<Json<EmailChange>>(problem, media_type, body),
         _ => extract::<Json<PutItem>>(problem, media_type, body),
     }
 });

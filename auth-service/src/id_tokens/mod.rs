@@ -53,7 +53,8 @@ pub struct IdToken<'a> {
     pub signed_in: &'a SignedIn,
     /// The authorization request's `nonce`.
     pub nonce: Option<&'a str>,
-    /// The scopes granted: `profile` adds `preferred_username`.
+    /// The scopes granted: `profile` adds `preferred_username`, `email`
+    /// the address.
     pub scope: &'a str,
     /// The client's `id_token_signed_response_alg`.
     pub algorithm: &'a str,
@@ -104,6 +105,34 @@ struct IdClaims<'a> {
     azp: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     preferred_username: Option<&'a str>,
+    #[serde(flatten)]
+    email: EmailClaims<'a>,
+}
+
+/// `email` and `email_verified` (OpenID Connect Core 5.4): with the scope
+/// `email`, for a user who has an address.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct EmailClaims<'a> {
+    /// The user's address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Email)]
+    pub email: Option<&'a str>,
+    /// Whether its link was followed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+}
+
+impl<'a> EmailClaims<'a> {
+    /// What `scope` lets a relying party learn of `user`'s address.
+    pub fn of(user: &'a User, scope: &str) -> Self {
+        match user.email.as_deref() {
+            Some(email) if scope::includes(scope, "email") => Self {
+                email: Some(email),
+                email_verified: Some(user.email_verified()),
+            },
+            _ => Self::default(),
+        }
+    }
 }
 
 /// What an `id_token_hint` (RP-Initiated Logout 1.0) tells: an ID token
@@ -161,6 +190,7 @@ impl IdTokens {
             azp: token.client_id,
             preferred_username: scope::includes(token.scope, "profile")
                 .then_some(token.user.username.as_str()),
+            email: EmailClaims::of(token.user, token.scope),
         };
         if token.algorithm != RS256 {
             return Ok(self.signer.sign_json(&claims)?);

@@ -40,7 +40,7 @@ pub(super) const JWKS_PATH: &str = "/.well-known/jwks.json";
     "scopes_supported": ["items:read", "items:write", "openid", "profile", "email"],
     "subject_types_supported": ["public"],
     "id_token_signing_alg_values_supported": ["ES256"],
-    "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "preferred_username"],
+    "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "preferred_username", "email", "email_verified"],
     "acr_values_supported": ["aal1", "aal2"],
     "prompt_values_supported": ["none", "login"],
     "service_documentation": "http://localhost:8081/docs/"
@@ -87,7 +87,7 @@ pub struct ServerMetadata {
     /// ID tokens are ES256, or RS256 for clients registered for it.
     id_token_signing_alg_values_supported: &'static [&'static str],
     /// What ID tokens and userinfo may say.
-    claims_supported: [&'static str; 12],
+    claims_supported: [&'static str; 14],
     /// `aal1`: a password; `aal2`: and a second factor.
     acr_values_supported: [&'static str; 2],
     /// `none` (silent renewal) and `login` (ask again).
@@ -153,6 +153,8 @@ impl ServerMetadata {
                 "sid",
                 "azp",
                 "preferred_username",
+                "email",
+                "email_verified",
             ],
             acr_values_supported: [AAL1, AAL2],
             prompt_values_supported: ["none", "login"],

@@ -14,6 +14,7 @@ mod client_auth;
 mod console;
 mod discovery;
 mod errors;
+mod html;
 mod introspect;
 mod live_token;
 mod local;
@@ -23,6 +24,7 @@ mod me;
 mod mfa;
 mod oauth_error;
 mod password;
+mod recovery;
 mod refresh_cookie;
 mod revoke;
 mod token;
@@ -68,6 +70,7 @@ pub mod bodies {
     pub use super::logout::LogoutRequest;
     pub use super::mfa::MfaCode;
     pub use super::password::ChangePassword;
+    pub use super::recovery::{EmailChange, ResetRequest};
     pub use super::revoke::RevokeRequest;
     pub use super::token::TokenRequest;
     pub use super::users::RegisterRequest;
@@ -139,6 +142,36 @@ fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::Ser
     .service(resource("/v1/admin/audit").route(web::get().to(admin::events::audit_log)))
     .configure(console::configure)
     .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
+    // The address is how an account is recovered: changing it asks for a
+    // recent sign-in, as enrolling a factor does.
+    .service(
+        resource("/v1/me/email")
+            .app_data(mfa::recent_sign_in())
+            .route(web::put().to(recovery::change_email)),
+    )
+    .service(
+        resource("/v1/password-reset")
+            .route(web::get().to(recovery::request_page))
+            .route(
+                web::post()
+                    .guard(actix_web::guard::Header(
+                        "content-type",
+                        "application/x-www-form-urlencoded",
+                    ))
+                    .to(recovery::request_form),
+            )
+            .route(web::post().to(recovery::request_reset)),
+    )
+    .service(
+        resource(crate::recovery::RESET_PATH)
+            .route(web::get().to(recovery::reset_page))
+            .route(web::post().to(recovery::reset_form)),
+    )
+    .service(
+        resource(crate::recovery::VERIFY_PATH)
+            .route(web::get().to(recovery::verify_page))
+            .route(web::post().to(recovery::verify_form)),
+    )
     .service(resource("/v1/me/sessions").route(web::get().to(me::sessions)))
     .service(resource("/v1/me/sessions/{id}").route(web::delete().to(me::end_own_session)))
     .service(resource("/v1/me/mfa").route(web::get().to(mfa::status)))
@@ -236,6 +269,13 @@ impl utoipa::Modify for ClientAuthentication {
         me::sessions,
         me::end_own_session,
         password::change_password,
+        recovery::change_email,
+        recovery::request_reset,
+        recovery::request_page,
+        recovery::reset_page,
+        recovery::reset_form,
+        recovery::verify_page,
+        recovery::verify_form,
         mfa::status,
         mfa::enrol,
         mfa::confirm,
@@ -260,6 +300,7 @@ impl utoipa::Modify for ClientAuthentication {
     tags(
         (name = "users", description = "Registration and the caller's account."),
         (name = "tokens", description = "OAuth 2.0 token endpoint and logout."),
+        (name = "recovery", description = "Email addresses and password reset by mail (while `AUTH__MAIL__SMTP_URL` is set; 404 otherwise)."),
         (name = "flask", description = "The Flask-JWT login, unchanged for its clients."),
         (name = "sign-in", description = "The authorization code flow with PKCE: the hosted sign-in page."),
         (name = "discovery", description = "What clients and verifiers read to trust the tokens."),

@@ -1,12 +1,14 @@
 //! `GET`/`POST /v1/userinfo` (OpenID Connect Core 5.3): who the holder of an
 //! access token with the scope `openid` is.
 
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use shared::problem::ApiError;
 
 use super::live_token::OpenIdCaller;
+use crate::accounts::Accounts;
 use crate::domain::scope;
+use crate::id_tokens::EmailClaims;
 
 /// What userinfo answers a token it does not take.
 #[derive(utoipa::IntoResponses)]
@@ -28,6 +30,9 @@ pub(super) struct UserInfo<'a> {
     /// With the scope `profile`.
     #[serde(skip_serializing_if = "Option::is_none")]
     preferred_username: Option<&'a str>,
+    /// With the scope `email`, when the user has an address.
+    #[serde(flatten)]
+    email: EmailClaims<'a>,
 }
 
 /// Who the caller is (OpenID Connect userinfo).
@@ -37,18 +42,30 @@ pub(super) struct UserInfo<'a> {
     tag = "sign-in",
     security(("bearer" = []), ("oauth2" = ["openid"])),
     responses(
-        (status = 200, description = "`sub`, and `preferred_username` with the scope `profile`.", body = UserInfo<'static>),
+        (status = 200, description = "`sub`; `preferred_username` with the scope `profile`; `email` and `email_verified` with the scope `email`.", body = UserInfo<'static>),
         OpenIdRefusals,
     ),
 )]
-pub(super) async fn userinfo(caller: OpenIdCaller) -> Result<HttpResponse, ApiError> {
+pub(super) async fn userinfo(
+    caller: OpenIdCaller,
+    accounts: web::Data<Accounts>,
+) -> Result<HttpResponse, ApiError> {
     let claims = caller.claims();
+    // The address as it is now, which the token does not carry.
+    let user = match scope::includes(&claims.scope, "email") {
+        true => accounts.store.find_by_id(&claims.sub).await?,
+        false => None,
+    };
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(UserInfo {
             sub: &claims.sub,
             preferred_username: scope::includes(&claims.scope, "profile")
                 .then_some(claims.username.as_str()),
+            email: user
+                .as_ref()
+                .map(|user| EmailClaims::of(user, &claims.scope))
+                .unwrap_or_default(),
         }))
 }
 
@@ -63,6 +80,9 @@ pub(super) async fn userinfo(caller: OpenIdCaller) -> Result<HttpResponse, ApiEr
         OpenIdRefusals,
     ),
 )]
-pub(super) async fn userinfo_post(caller: OpenIdCaller) -> Result<HttpResponse, ApiError> {
-    userinfo(caller).await
+pub(super) async fn userinfo_post(
+    caller: OpenIdCaller,
+    accounts: web::Data<Accounts>,
+) -> Result<HttpResponse, ApiError> {
+    userinfo(caller, accounts).await
 }

@@ -1,5 +1,6 @@
 //! All SQL lives here, behind [`AuthStore`]: a trait and a file per table
-//! (`users`, `sessions`, `clients`, `authorizations`, `audit`, `throttle`), each with its
+//! (`users`, `sessions`, `clients`, `authorizations`, `audit`, `throttle`,
+//! `mfa`, `recovery`), each with its
 //! row types and statements; `sql` holds what they share. One
 //! implementation, [`SqlAuthStore`], serves SQLite and PostgreSQL: each statement is written
 //! once with `$N` placeholders, which both drivers bind. Times passed in and
@@ -10,6 +11,7 @@ mod audit;
 mod authorizations;
 mod clients;
 mod mfa;
+mod recovery;
 mod sessions;
 mod sql;
 mod throttle;
@@ -21,6 +23,7 @@ pub use audit::{AuditEvent, AuditFilter, AuditStore};
 pub use authorizations::{AuthorizationCode, AuthorizationStore, BrowserSession};
 pub use clients::{Client, ClientChange, ClientStore};
 pub use mfa::{Confirmation, MfaStore, Totp};
+pub use recovery::{Link, LinkPurpose, NewLink, RecoveryStore};
 pub use sessions::{Family, NewRefreshToken, RefreshToken, SessionStore};
 pub use sql::{MIGRATIONS, SqlAuthStore};
 pub use throttle::{ThrottleKey, ThrottleStore};
@@ -43,6 +46,7 @@ pub trait AuthStore:
     + AuditStore
     + ThrottleStore
     + MfaStore
+    + RecoveryStore
     + Send
     + Sync
     + 'static
@@ -66,4 +70,6 @@ pub struct Purged {
     pub browser_sessions: u64,
     /// Expired sign-in challenges (a code never given).
     pub sign_in_challenges: u64,
+    /// Expired mailed links.
+    pub links: u64,
 }

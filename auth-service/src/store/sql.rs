@@ -223,6 +223,9 @@ impl AuthStore for SqlAuthStore {
             sign_in_challenges: self
                 .purge_in_batches("sign_in_challenges", "id_hash", "expires_at", now)
                 .await?,
+            links: self
+                .purge_in_batches("link_tokens", "id_hash", "expires_at", now)
+                .await?,
         })
     }
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use sqlx::Row as _;
 
-use super::sql::{commit_event, failed};
+use super::sql::{commit_events, failed};
 use super::{SqlAuthStore, StoreError};
 use crate::audit::NewEvent;
 
@@ -27,13 +27,15 @@ pub trait ThrottleStore: Send + Sync + 'static {
         now: i64,
     ) -> Result<Option<i64>, StoreError>;
 
-    /// Counts a failure against each key (a new window starts when the last ended).
+    /// Counts a failure (or a request, where requests are what is
+    /// limited) against each key, with its event if any (a new window
+    /// starts when the last ended).
     async fn record_failure(
         &self,
         keys: &[ThrottleKey],
         now: i64,
         window: i64,
-        event: &NewEvent,
+        event: Option<&NewEvent>,
     ) -> Result<(), StoreError>;
 
     /// Forgets a key's failures (a successful login).
@@ -74,7 +76,7 @@ impl ThrottleStore for SqlAuthStore {
         keys: &[ThrottleKey],
         now: i64,
         window: i64,
-        event: &NewEvent,
+        event: Option<&NewEvent>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin("starting a failed login").await?;
         for key in keys {
@@ -93,7 +95,7 @@ impl ThrottleStore for SqlAuthStore {
             .await
             .map_err(failed("counting a failed login"))?;
         }
-        commit_event(tx, event, "committing a failed login").await
+        commit_events(tx, event.cloned().as_slice(), "committing a failed login").await
     }
 
     async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {

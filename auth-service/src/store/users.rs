@@ -8,12 +8,14 @@ use shared::db::is_unique_violation;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
+use super::recovery::spend_reset_links;
 use super::sql::{
     Filter, Tx, commit_event, commit_events, decode_all, decode_one, failed, revoke_user_families,
     set_last_login,
 };
 use super::{SqlAuthStore, StoreError};
 use crate::audit::NewEvent;
+use crate::domain::EmailAddress;
 use crate::domain::scope::{self, ADMIN_SCOPE};
 
 /// A stored user.
@@ -35,6 +37,10 @@ pub struct User {
     pub disabled_at: Option<i64>,
     /// The last successful login.
     pub last_login_at: Option<i64>,
+    /// The address as given, if any.
+    pub email: Option<String>,
+    /// When its link was followed; `None`: unverified (or no address).
+    pub email_verified_at: Option<i64>,
 }
 
 impl User {
@@ -42,6 +48,11 @@ impl User {
     /// registered before per-user scopes.
     pub fn granted<'a>(&'a self, defaults: &'a str) -> &'a str {
         self.scopes.as_deref().unwrap_or(defaults)
+    }
+
+    /// Whether the address on the account was verified.
+    pub fn email_verified(&self) -> bool {
+        self.email.is_some() && self.email_verified_at.is_some()
     }
 }
 
@@ -137,7 +148,7 @@ pub trait UserStore: Send + Sync + 'static {
 }
 
 pub(super) const USER_COLUMNS: &str = "SELECT id, username, username_key, password_hash, created_at, \
-                            scopes, disabled_at, last_login_at FROM users";
+                            scopes, disabled_at, last_login_at, email, email_verified_at FROM users";
 
 pub(super) fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
     Ok(User {
@@ -149,6 +160,8 @@ pub(super) fn user_from(row: &AnyRow) -> Result<User, sqlx::Error> {
         scopes: row.try_get("scopes")?,
         disabled_at: row.try_get("disabled_at")?,
         last_login_at: row.try_get("last_login_at")?,
+        email: row.try_get("email")?,
+        email_verified_at: row.try_get("email_verified_at")?,
     })
 }
 
@@ -231,8 +244,9 @@ impl UserStore for SqlAuthStore {
         let mut tx = self.begin("starting a registration").await?;
         let result = sqlx::query(
             "INSERT INTO users \
-             (id, username, username_key, password_hash, created_at, updated_at, scopes) \
-             VALUES ($1, $2, $3, $4, $5, $5, $6)",
+             (id, username, username_key, password_hash, created_at, updated_at, scopes, \
+              email, email_key) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
         )
         .bind(&user.id)
         .bind(&user.username)
@@ -240,6 +254,8 @@ impl UserStore for SqlAuthStore {
         .bind(&user.password_hash)
         .bind(&user.created_at)
         .bind(&user.scopes)
+        .bind(&user.email)
+        .bind(user.email.as_deref().map(EmailAddress::key_of))
         .execute(&mut *tx)
         .await;
         match result {
@@ -394,6 +410,7 @@ impl UserStore for SqlAuthStore {
             .execute(&mut *tx)
             .await
             .map_err(failed("changing a password"))?;
+        spend_reset_links(&mut tx, user_id).await?;
         revoke_user_families(&mut tx, user_id, now).await?;
         commit_event(tx, event, "committing a password change").await
     }

@@ -1019,6 +1019,7 @@ async fn expired_rows_are_purged_in_batches_and_counted() {
             authorization_codes: 0,
             browser_sessions: 0,
             sign_in_challenges: 0,
+            links: 0,
         }
     );
     let kept = store

@@ -147,7 +147,7 @@ async fn the_metadata_is_built_from_the_public_url_never_from_the_host_header() 
         "scopes_supported": ["items:read", "items:write", "openid", "profile", "email"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "preferred_username"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "sid", "azp", "preferred_username", "email", "email_verified"],
         "acr_values_supported": ["aal1", "aal2"],
         "prompt_values_supported": ["none", "login"],
         "service_documentation": "https://auth.example/docs/"

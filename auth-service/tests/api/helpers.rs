@@ -107,7 +107,7 @@ pub(crate) async fn seed_users(url: &str, users: &[(&str, &str)]) {
     };
     for (username, scopes) in users {
         accounts
-            .register(username, PASSWORD.into(), "seed")
+            .register(username, PASSWORD.into(), None, "seed")
             .await
             .expect("registered");
         let scopes: Vec<String> = scopes.split_whitespace().map(str::to_owned).collect();

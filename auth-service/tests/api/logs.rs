@@ -88,6 +88,77 @@ async fn no_password_token_or_secret_reaches_the_log() {
 }
 
 #[tokio::test]
+async fn no_mailed_link_reaches_the_log() {
+    let mailbox = crate::mailbox::Mailbox::start();
+    let builder = builder()
+        .await
+        .env("RUST_LOG", "debug")
+        .envs(&mailbox.settings());
+    let mut service = RunningBinary::start(builder.command(BINARY));
+    let address = service.address.clone();
+    let client = shared::testing::client();
+    let registration = json!({
+        "username": "alice", "password": PASSWORD, "email": "alice@example.com",
+    });
+    let response = client
+        .post(format!("{address}/v1/users"))
+        .json(&registration)
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(response.status(), 201);
+    let verify = mailbox
+        .next_to("alice@example.com", 0)
+        .await
+        .token("/v1/email/verify");
+    let page = |path: &str, form: Vec<(&'static str, String)>| {
+        client.post(format!("{address}{path}")).form(&form).send()
+    };
+    let verified = page("/v1/email/verify", vec![("token", verify.clone())]).await;
+    assert_eq!(verified.expect("verify").status(), 200);
+    let response = client
+        .post(format!("{address}/v1/password-reset"))
+        .json(&json!({"username": "alice"}))
+        .send()
+        .await
+        .expect("reset request");
+    assert_eq!(response.status(), 202);
+    let reset = mailbox
+        .next_to("alice@example.com", 1)
+        .await
+        .token("/v1/password-reset/new");
+    let opened = client
+        .get(format!("{address}/v1/password-reset/new?token={reset}"))
+        .send()
+        .await
+        .expect("open");
+    assert_eq!(opened.status(), 200);
+    let form = vec![
+        ("token", reset.clone()),
+        ("new_password", "a brand new passphrase".to_owned()),
+    ];
+    assert_eq!(
+        page("/v1/password-reset/new", form)
+            .await
+            .expect("reset")
+            .status(),
+        200
+    );
+
+    service.kill();
+    let log = service.log();
+    assert!(log.contains("mail sent"), "the log is on: {log}");
+    assert!(log.contains("password_reset"), "{log}");
+    for (what, secret) in [
+        ("verification token", verify.as_str()),
+        ("reset token", reset.as_str()),
+        ("new password", "a brand new passphrase"),
+    ] {
+        assert!(!log.contains(secret), "the {what} is in the log:\n{log}");
+    }
+}
+
+#[tokio::test]
 async fn with_log_format_json_every_line_is_a_json_object_with_the_request_id() {
     let builder = builder()
         .await

@@ -31,9 +31,13 @@ struct SignIn {
 }
 
 async fn sign_in_app() -> SignIn {
+    sign_in_app_with(&[]).await
+}
+
+async fn sign_in_app_with(overrides: &[(&str, &str)]) -> SignIn {
     let db = TestDatabase::new().await;
     seed_users(db.url(), &[("root", "auth:admin"), ("alice", "")]).await;
-    let app = spawn_app_on(db.url(), &[]).await;
+    let app = spawn_app_on(db.url(), overrides).await;
     let root = app.password_grant("root", PASSWORD).await["access_token"]
         .as_str()
         .expect("token")
@@ -1346,4 +1350,78 @@ async fn acr_values_aal2_for_a_user_without_a_second_factor_signs_in_as_they_can
         claims_of(tokens["access_token"].as_str().expect("access"))["acr"],
         "aal1"
     );
+}
+
+#[tokio::test]
+async fn the_scope_email_puts_the_address_as_it_is_now_in_id_tokens_and_userinfo() {
+    let mailbox = crate::mailbox::Mailbox::start();
+    let test = sign_in_app_with(&mailbox.settings()).await;
+    let client_id = test.public_app().await;
+    let access = test.app.password_grant("alice", PASSWORD).await["access_token"]
+        .as_str()
+        .expect("access")
+        .to_owned();
+    let set_email = |email: &str| {
+        let request = test
+            .app
+            .put("/v1/me/email")
+            .bearer_auth(&access)
+            .json(&json!({ "email": email }));
+        send(request)
+    };
+    assert_eq!(set_email("alice@example.com").await.0, 200);
+    let signed_in = |scope: &'static str| {
+        let (app, client_id) = (&test.app, client_id.clone());
+        async move {
+            let challenge = challenge(VERIFIER);
+            let mut params = request(&client_id, &challenge);
+            params[3] = ("scope", scope);
+            params.push(("prompt", "login"));
+            let mut browser = Browser::default();
+            let page = browser.authorize(app, &params).await;
+            let back = browser.submit(app, &page, "alice", PASSWORD).await;
+            let code = back.redirect_query()["code"].clone();
+            let (status, tokens) = exchange(app, &client_id, &code, Some(VERIFIER)).await;
+            assert_eq!(status, 200, "{tokens}");
+            tokens
+        }
+    };
+    let tokens = signed_in("openid email").await;
+    let claims = claims_of(tokens["id_token"].as_str().expect("an ID token"));
+    assert_eq!(claims["email"], "alice@example.com");
+    assert_eq!(claims["email_verified"], false, "not verified yet");
+
+    let mail = mailbox.next_to("alice@example.com", 0).await;
+    let (status, _) = send(
+        test.app
+            .post("/v1/email/verify")
+            .form(&[("token", mail.token("/v1/email/verify"))]),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let userinfo = |tokens: &Value| {
+        let access = tokens["access_token"].as_str().expect("access").to_owned();
+        send(test.app.get("/v1/userinfo").bearer_auth(access))
+    };
+    let (status, info) = userinfo(&tokens).await;
+    assert_eq!(status, 200, "{info}");
+    assert_eq!(info["email"], "alice@example.com");
+    assert_eq!(
+        info["email_verified"], true,
+        "userinfo reads it as it is now"
+    );
+    let claims = claims_of(
+        signed_in("openid email").await["id_token"]
+            .as_str()
+            .expect("ID"),
+    );
+    assert_eq!(claims["email_verified"], true);
+
+    // Without the scope, neither says it.
+    let tokens = signed_in("openid profile").await;
+    let claims = claims_of(tokens["id_token"].as_str().expect("an ID token"));
+    assert!(claims.get("email").is_none(), "{claims}");
+    let (_, info) = userinfo(&tokens).await;
+    assert!(info.get("email").is_none(), "{info}");
+    assert_eq!(info["preferred_username"], "alice");
 }

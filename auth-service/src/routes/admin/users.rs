@@ -29,6 +29,11 @@ pub(in crate::routes) struct AdminUser {
     created_at: String,
     /// RFC 3339, UTC; null before the first login.
     last_login_at: Option<String>,
+    /// The user's address, if any.
+    #[schema(format = Email)]
+    email: Option<String>,
+    /// Whether its link was followed.
+    email_verified: bool,
 }
 
 impl AdminUser {
@@ -45,6 +50,8 @@ impl AdminUser {
             disabled: user.disabled_at.is_some(),
             created_at: user.created_at.clone(),
             last_login_at: user.last_login_at.map(shared::db::timestamp),
+            email: user.email.clone(),
+            email_verified: user.email_verified(),
         }
     }
 }

@@ -15,7 +15,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::page::{message_html, page, sign_out_page};
+use super::page::sign_out_page;
 use super::request::{query_params, see_other, with_query};
 use super::{
     END_SESSION_PATH, Refusal, SignInPage, form_cookie, form_is_ours, session_cookie,
@@ -26,6 +26,7 @@ use crate::authorization::Authorizations;
 use crate::domain::redirect_uri;
 use crate::id_tokens::IdTokens;
 use crate::routes::client_address::ClientAddress;
+use crate::routes::html::{message_html, page};
 
 /// The request's parameters (RP-Initiated Logout 1.0, 2).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

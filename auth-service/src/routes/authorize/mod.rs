@@ -46,9 +46,9 @@ use crate::authorization::{Authorizations, CodeRequest};
 use crate::domain::{Factors, scope};
 use crate::failure::Failure;
 use crate::mfa::{Mfa, MfaError};
-use crate::passwords::HashError;
+use crate::routes::html::{message_html, page, unavailable};
 use crate::store::{BrowserSession, User};
-use page::{code_page, message_html, page, sign_in_page};
+use page::{code_page, sign_in_page};
 use request::{
     AuthorizeParams, Prompt, SignInForm, ValidRequest, back_to, query_params, see_other, validate,
 };
@@ -67,6 +67,8 @@ pub struct SignInPage {
     own_origin: String,
     /// The public URL's path, under which the cookies are scoped.
     path_prefix: String,
+    /// Whether the page offers "Forgot your password?" (mail is on).
+    password_reset: bool,
 }
 
 impl SignInPage {
@@ -78,7 +80,14 @@ impl SignInPage {
             issuer: issuer.to_owned(),
             own_origin: own_origin.to_owned(),
             path_prefix: path_prefix.to_owned(),
+            password_reset: false,
         }
+    }
+
+    /// The same, offering a password reset link when `on`.
+    pub fn with_password_reset(mut self, on: bool) -> Self {
+        self.password_reset = on;
+        self
     }
 }
 
@@ -100,19 +109,7 @@ impl Refusal {
 
 impl From<Failure> for Refusal {
     fn from(failure: Failure) -> Self {
-        match failure {
-            Failure::Hashing(HashError::Busy) => Self::Page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Too many sign-ins at once. Try again in a moment.".into(),
-            ),
-            other => {
-                tracing::error!(error = %other, "the sign-in page failed");
-                Self::Page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Signing in is unavailable right now. Try again in a moment.".into(),
-                )
-            }
-        }
+        Self::Page(StatusCode::SERVICE_UNAVAILABLE, unavailable(failure).into())
     }
 }
 
@@ -513,13 +510,20 @@ fn with_retry_after(mut response: HttpResponse, seconds: u64) -> HttpResponse {
     response
 }
 
-/// The form's post came from our page: the browser's `Origin` and
-/// `Sec-Fetch-Site` say so when sent, and the form token matches the
-/// cookie the page set.
+impl SignInPage {
+    /// Whether a browser posted the request from one of this service's
+    /// pages: its `Origin` and `Sec-Fetch-Site` say so when sent.
+    pub(in crate::routes) fn posted_from_here(&self, req: &HttpRequest) -> bool {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let origin_ok = header(ORIGIN.as_str()).is_none_or(|origin| origin == self.own_origin);
+        let fetch_ok = header("sec-fetch-site").is_none_or(|site| site == "same-origin");
+        origin_ok && fetch_ok
+    }
+}
+
+/// The form's post came from our page: [`SignInPage::posted_from_here`],
+/// and the form token matches the cookie the page set.
 fn form_is_ours(req: &HttpRequest, form_token: Option<&str>, page: &SignInPage) -> bool {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let origin_ok = header(ORIGIN.as_str()).is_none_or(|origin| origin == page.own_origin);
-    let fetch_ok = header("sec-fetch-site").is_none_or(|site| site == "same-origin");
     let cookie = req.cookie(FORM_COOKIE);
     let token_ok = match (cookie, form_token) {
         (Some(cookie), Some(token)) if !token.is_empty() => {
@@ -527,7 +531,7 @@ fn form_is_ours(req: &HttpRequest, form_token: Option<&str>, page: &SignInPage) 
         }
         _ => false,
     };
-    origin_ok && fetch_ok && token_ok
+    page.posted_from_here(req) && token_ok
 }
 
 /// The browser session: sent to `/v1/authorize` and `/v1/end-session`,

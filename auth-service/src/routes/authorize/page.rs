@@ -3,20 +3,12 @@
 //! form that may post only to this service (and the redirect it answers
 //! with).
 
-use std::sync::LazyLock;
-
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
-};
-use actix_web::{HttpResponse, HttpResponseBuilder};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use sha2::{Digest as _, Sha256};
 
 use super::request::{AuthorizeParams, ValidRequest};
 use super::{AUTHORIZE_PATH, END_SESSION_PATH, SignInPage, form_cookie};
+use crate::routes::html::{escape, hidden_inputs, message_html, page_with};
 use crate::secret;
 
 /// The sign-in form, with a new form token in its cookie.
@@ -39,12 +31,17 @@ pub(super) fn sign_in_page(
          autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required{focus_name}></label>\n\
          <label>Password <input type=\"password\" name=\"password\" \
          autocomplete=\"current-password\" required{focus_password}></label>\n\
-         <button type=\"submit\">Sign in</button>\n</form>\n",
+         <button type=\"submit\">Sign in</button>\n</form>\n{forgot}",
         client = escape(&request.client.name),
         hidden = hidden_inputs(&params.carried()),
         username = escape(username),
         focus_name = autofocus(username.is_empty()),
         focus_password = autofocus(!username.is_empty()),
+        forgot = if page_data.password_reset {
+            "<p class=\"hint\"><a href=\"password-reset\">Forgot your password?</a></p>\n"
+        } else {
+            ""
+        },
     );
     let mut response = page_with(
         status,
@@ -116,19 +113,6 @@ pub(super) fn sign_out_page(
     response
 }
 
-/// Fields a form carries on without showing them.
-fn hidden_inputs(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(name, value)| {
-            format!(
-                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">\n",
-                escape(value)
-            )
-        })
-        .collect()
-}
-
 /// `form-action` allows the redirect the post answers with (Chromium
 /// checks the redirect against it too).
 fn form_action(redirect_uri: &str) -> String {
@@ -141,73 +125,9 @@ fn form_action(redirect_uri: &str) -> String {
     }
 }
 
-pub(super) fn message_html(message: &str) -> String {
-    format!(
-        "<p class=\"error\" role=\"alert\">{}</p>\n",
-        escape(message)
-    )
-}
-
-/// The page's one style, allowed by its hash.
-static STYLE_HASH: LazyLock<String> = LazyLock::new(|| {
-    let digest = Sha256::digest(include_str!("../../../pages/sign-in.css").as_bytes());
-    format!("'sha256-{}'", STANDARD.encode(digest))
-});
-
-pub(super) fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
-    page_with(status, title, body, "'none'")
-}
-
-fn page_with(status: StatusCode, title: &str, body: &str, form_action: &str) -> HttpResponse {
-    let html = include_str!("../../../pages/sign-in.html")
-        .replace("{{style}}", include_str!("../../../pages/sign-in.css"))
-        .replace("{{title}}", &escape(title))
-        .replace("{{body}}", body);
-    let policy = format!(
-        "default-src 'none'; style-src {}; form-action {form_action}; base-uri 'none'; \
-         frame-ancestors 'none'",
-        STYLE_HASH.as_str()
-    );
-    let mut response = HttpResponseBuilder::new(status);
-    response
-        .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((CONTENT_SECURITY_POLICY, policy))
-        .insert_header((X_FRAME_OPTIONS, "DENY"))
-        .insert_header((X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        // `same-origin`: the form's post carries `Origin` (under `no-referrer`
-        // browsers send `Origin: null`), and no other site sees a referrer.
-        .insert_header((REFERRER_POLICY, "same-origin"))
-        .insert_header((CACHE_CONTROL, "no-store"));
-    response.body(html)
-}
-
-/// Text for HTML, in an element or an attribute.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_is_escaped_for_elements_and_attributes() {
-        assert_eq!(
-            escape(r#"<a href="x" onclick='y'>&</a>"#),
-            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
-        );
-    }
 
     #[test]
     fn the_form_may_post_to_the_redirect_only() {
