@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use sqlx::Row as _;
 
 use super::sql::{
-    Tx, commit_event, commit_events, decode_all, decode_one, failed, revoke_user_families,
+    RESET_PASSWORD_LINK, Tx, commit_event, commit_events, decode_all, decode_one, failed,
+    revoke_user_families, spend_reset_links,
 };
 use super::users::{USER_COLUMNS, user_from};
 use super::{SqlAuthStore, StoreError, User};
@@ -27,7 +28,7 @@ impl LinkPurpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::VerifyEmail => "verify_email",
-            Self::ResetPassword => "reset_password",
+            Self::ResetPassword => RESET_PASSWORD_LINK,
         }
     }
 }
@@ -111,17 +112,6 @@ pub trait RecoveryStore: Send + Sync + 'static {
 
     /// The users whose address has this key.
     async fn find_by_email(&self, email_key: &str) -> Result<Vec<User>, StoreError>;
-}
-
-/// Deletes a user's reset links (a password change spends them).
-pub(super) async fn spend_reset_links(tx: &mut Tx, user_id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM link_tokens WHERE user_id = $1 AND purpose = $2")
-        .bind(user_id)
-        .bind(LinkPurpose::ResetPassword.as_str())
-        .execute(&mut **tx)
-        .await
-        .map(drop)
-        .map_err(failed("spending a user's reset links"))
 }
 
 /// Deletes the live link with this hash and purpose; its user and address

@@ -267,3 +267,18 @@ pub(super) async fn revoke_user_families(
     .map(|done| done.rows_affected())
     .map_err(failed("revoking a user's sessions"))
 }
+
+/// The `purpose` of a reset link in `link_tokens`.
+pub(super) const RESET_PASSWORD_LINK: &str = "reset_password";
+
+/// Deletes a user's reset links (a password change spends them; in its
+/// transaction).
+pub(super) async fn spend_reset_links(tx: &mut Tx, user_id: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM link_tokens WHERE user_id = $1 AND purpose = $2")
+        .bind(user_id)
+        .bind(RESET_PASSWORD_LINK)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+        .map_err(failed("spending a user's reset links"))
+}

@@ -8,10 +8,9 @@ use shared::db::is_unique_violation;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use super::recovery::spend_reset_links;
 use super::sql::{
     Filter, Tx, commit_event, commit_events, decode_all, decode_one, failed, revoke_user_families,
-    set_last_login,
+    set_last_login, spend_reset_links,
 };
 use super::{SqlAuthStore, StoreError};
 use crate::audit::NewEvent;
