@@ -15,12 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 work=target/foreign-verifiers
-python=$work/venv/bin/python
-if ! cmp -s scripts/foreign-verifiers/requirements.txt "$work/venv/requirements.txt"; then
-    python3 -m venv "$work/venv"
-    "$work/venv/bin/pip" install -q -r scripts/foreign-verifiers/requirements.txt
-    cp scripts/foreign-verifiers/requirements.txt "$work/venv/"
-fi
+source scripts/python-venv.sh
+python=$venv/bin/python
 if ! cmp -s scripts/foreign-verifiers/package.json "$work/node/package.json"; then
     mkdir -p "$work/node"
     cp scripts/foreign-verifiers/package.json "$work/node/"

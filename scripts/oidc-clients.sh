@@ -21,12 +21,7 @@ if ! cmp -s scripts/oidc-clients/package.json "$node_work/package.json"; then
     npm install --prefix "$node_work" --no-audit --no-fund --silent
 fi
 cp scripts/chromium.mjs scripts/oidc-clients/flow.mjs scripts/oidc-clients/spa.mjs "$node_work/"
-venv=target/foreign-verifiers/venv
-if ! cmp -s scripts/foreign-verifiers/requirements.txt "$venv/requirements.txt"; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q -r scripts/foreign-verifiers/requirements.txt
-    cp scripts/foreign-verifiers/requirements.txt "$venv/"
-fi
+source scripts/python-venv.sh
 
 source scripts/services.sh
 auth_port=${OIDC_AUTH_PORT:-18141}

@@ -1,6 +1,6 @@
 // The account page: a user's own account, signed in as the built-in public
 // client `account` (session.js: the code flow on the sign-in page; tokens in
-// memory only). Sessions, the password, and two-step sign-in (a TOTP
+// memory only). Sessions, the password, the email address, and two-step sign-in (a TOTP
 // authenticator: its QR code, its recovery codes shown once). Every value
 // from the server is written with textContent, never parsed as HTML; the QR
 // code is an <img> of the data: URL the API answers.
@@ -68,6 +68,27 @@ $("mfa-off-form").addEventListener("submit", (event) => {
   });
 });
 
+// ---------------------------------------------------------------- email address
+
+// The server shows the section only where it sends mail.
+async function showEmail() {
+  if ($("email-card").hidden) return;
+  const me = await api("GET", "/v1/me");
+  $("email-status").textContent = me.email === null
+    ? "None: a forgotten password can only be reset by an administrator."
+    : `${me.email}: ${me.email_verified ? "confirmed" : "not confirmed yet (open the link mailed to it)"}.`;
+}
+
+$("email-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  attempt(async () => {
+    const me = await api("PUT", "/v1/me/email", { email: $("email").value.trim() });
+    $("email-form").reset();
+    notify(`A confirmation link is on its way to ${me.email}.`);
+    await showEmail();
+  });
+});
+
 // ---------------------------------------------------------------- password
 
 $("password-form").addEventListener("submit", (event) => {
@@ -119,5 +140,5 @@ async function showSessions() {
 
 await session.run(async () => {
   showSignedIn(session.username);
-  await attempt(() => Promise.all([showMfa(), showSessions()]));
+  await attempt(() => Promise.all([showMfa(), showEmail(), showSessions()]));
 }, showSignedOut);

@@ -119,6 +119,9 @@ function drawUser(user) {
   $("user-name").textContent = user.username;
   $("user-status").textContent = user.disabled ? "Disabled: no token by any grant" : "Enabled";
   $("user-id").textContent = user.id;
+  $("user-email").textContent = user.email === null
+    ? "none"
+    : `${user.email} (${user.email_verified ? "confirmed" : "not confirmed"})`;
   $("user-created").replaceChildren(timeElement(user.created_at));
   $("user-last-login").replaceChildren(timeElement(user.last_login_at));
   $("toggle-disabled").textContent = user.disabled ? "Enable user" : "Disable user";

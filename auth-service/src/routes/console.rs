@@ -15,6 +15,7 @@ use actix_web::http::header::{
 use actix_web::{HttpResponse, web};
 
 use crate::audit;
+use crate::recovery::Recovery;
 
 const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
                       connect-src 'self'; img-src 'self'; form-action 'none'; \
@@ -57,12 +58,21 @@ async fn to_folder_account() -> HttpResponse {
         .finish()
 }
 
-async fn account_page() -> HttpResponse {
-    file_with(
-        ACCOUNT_POLICY,
-        "text/html; charset=utf-8",
-        include_str!("../../console/account.html"),
-    )
+const ACCOUNT_HTML: &str = include_str!("../../console/account.html");
+/// The account page's email section, hidden unless the service sends mail.
+const EMAIL_SECTION: &str = "<section class=\"card\" id=\"email-card\" aria-labelledby=\"email-title\"";
+
+/// The account page where the service sends mail: the email section shown.
+static ACCOUNT_WITH_MAIL: LazyLock<String> = LazyLock::new(|| {
+    ACCOUNT_HTML.replace(&format!("{EMAIL_SECTION} hidden>"), &format!("{EMAIL_SECTION}>"))
+});
+
+async fn account_page(recovery: Option<web::Data<Recovery>>) -> HttpResponse {
+    let html = match recovery {
+        Some(_) => ACCOUNT_WITH_MAIL.as_str(),
+        None => ACCOUNT_HTML,
+    };
+    file_with(ACCOUNT_POLICY, "text/html; charset=utf-8", html)
 }
 
 async fn account_script() -> HttpResponse {

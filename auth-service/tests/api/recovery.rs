@@ -19,6 +19,10 @@ const VERIFY: &str = "/v1/email/verify";
 const RESET: &str = "/v1/password-reset/new";
 /// The origin of the tests' `AUTH__SERVER__PUBLIC_URL` (the default).
 const OWN_ORIGIN: &str = "http://localhost:8081";
+/// The sign-in page, as the account page's sign-in opens it.
+const SIGN_IN_PAGE: &str = "/v1/authorize?response_type=code&client_id=account\
+    &redirect_uri=http%3A%2F%2Flocalhost%3A8081%2Faccount%2F&scope=openid\
+    &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
 
 /// auth-service sending mail to `mailbox`, with `root` (admin) seeded.
 async fn app_mailing(mailbox: &Mailbox, overrides: &[(&str, &str)]) -> (TestApp, TestDatabase) {
@@ -103,12 +107,11 @@ async fn with_mail_off_recovery_answers_404_and_registration_takes_no_address() 
     )
     .await;
     assert_eq!(status, 404);
-    let (_, page) = get_page(
-        &app,
-        "/v1/authorize?response_type=code&client_id=account&redirect_uri=x",
-    )
-    .await;
+    let (status, page) = get_page(&app, SIGN_IN_PAGE).await;
+    assert_eq!(status, 200, "{page}");
     assert!(!page.contains("Forgot your password?"));
+    let (_, account) = get_page(&app, "/account/").await;
+    assert!(account.contains("aria-labelledby=\"email-title\" hidden>"));
 }
 
 #[tokio::test]
@@ -117,6 +120,11 @@ async fn an_address_given_at_registration_is_verified_once_by_its_mailed_link() 
     let (app, _db) = app_mailing(&mailbox, &[]).await;
     let (status, bad) = register(&app, "alice", Some("alice@example")).await;
     assert_eq!(status, 422, "{bad}");
+    let (_, account) = get_page(&app, "/account/").await;
+    assert!(account.contains("aria-labelledby=\"email-title\">"), "shown");
+    let (status, page) = get_page(&app, SIGN_IN_PAGE).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<a href=\"password-reset\">Forgot your password?</a>"));
     let (status, user) = register(&app, "alice", Some("Alice@Example.com")).await;
     assert_eq!(status, 201, "{user}");
     assert_eq!(user["email"], "Alice@Example.com");
