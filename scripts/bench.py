@@ -11,6 +11,10 @@ and noisy, so ratios, not absolute numbers, are the targets).
     scripts/bench.py sign-in        # only the sign-in figures
     scripts/bench.py step-up        # only what a write step-up (RFC 9470)
                                     # costs a read, beside the same read without
+    scripts/bench.py reset          # only the password reset answer times: an
+                                    # account with a verified address beside
+                                    # none (aiosmtpd from scripts/python-venv.sh
+                                    # takes the mail)
     BENCH_BINARIES=/tmp/old scripts/bench.py reads
                                     # binaries built before (auth-service,
                                     # items-service, roof), to compare a change
@@ -48,6 +52,7 @@ SECRET = "bench-secret-bench-secret-bench-secret-bench"
 USER = {"username": "bench", "password": "bench-password-for-load"}
 AUTH_PORT, ITEMS_PORT, SCALE_PORT, ROOF_PORT, PG_PORT, TOKENS_PORT, SIGN_IN_PORT, STEP_UP_PORT = (
     19081, 19082, 19083, 19084, 19085, 19086, 19087, 19088)
+SMTP_PORT = 19089
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL")
 BINARIES = os.environ.get("BENCH_BINARIES")
 ONLY_READS = sys.argv[1:] == ["reads"]
@@ -684,6 +689,79 @@ def step_up_cost(folder, services):
                "target: 1.0x within the rounds' spread")
 
 
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def reset_timing(folder, services, pairs=500):
+    """POST /v1/password-reset naming an account with a verified address (a
+    link is made and mailed after the answer) beside one naming nobody,
+    interleaved on one keep-alive connection, 10 ms apart (the mail work of
+    one request is not charged to the next); by username and by address."""
+    run("bash", "-c", "source scripts/python-venv.sh")
+    smtp = subprocess.Popen(
+        [os.path.join(ROOT, "target/foreign-verifiers/venv/bin/python"), "-m", "aiosmtpd", "-n",
+         "-l", f"127.0.0.1:{SMTP_PORT}", "-c", "aiosmtpd.handlers.Sink"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        auth = Service("auth-service", AUTH_PORT, folder, {
+            "AUTH__MAIL__SMTP_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
+            "AUTH__MAIL__FROM": "bench@example.com",
+            "AUTH__THROTTLE__MAX_FAILURES_PER_ACCOUNT": "1000000",
+            "AUTH__THROTTLE__MAX_FAILURES_PER_CLIENT": "1000000",
+        })
+        services.append(auth)
+        auth.start()
+        http("POST", AUTH_PORT, "/v1/users", dict(USER, email="bench@example.com"))
+        auth.stop()
+        # Verified as following its link would.
+        with contextlib.closing(sqlite3.connect(auth.db)) as db, db:
+            db.execute("UPDATE users SET email_verified_at = 1")
+        auth.start()
+        requests = {
+            "username, known": {"username": USER["username"]},
+            "username, unknown": {"username": "nobody-at-all"},
+            "email, known": {"email": "bench@example.com"},
+            "email, unknown": {"email": "nobody@example.com"},
+        }
+        times = {kind: [] for kind in requests}
+        answers = set()
+        connection = HTTPConnection("127.0.0.1", AUTH_PORT)
+        for _ in range(pairs):
+            for kind, body in requests.items():
+                started = time.perf_counter()
+                connection.request("POST", "/v1/password-reset", json.dumps(body),
+                                   {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                answers.add((response.status, response.read()))
+                times[kind].append((time.perf_counter() - started) * 1000)
+                time.sleep(0.01)
+        connection.close()
+        print(f"\nPassword reset requests: {pairs} of each kind, interleaved, 10 ms apart")
+        for kind, measured in times.items():
+            line(f"{kind}: median / p90 / p99",
+                 f"{percentile(measured, 0.5):.3f} / {percentile(measured, 0.9):.3f} /"
+                 f" {percentile(measured, 0.99):.3f} ms")
+        for by in ("username", "email"):
+            ratio = percentile(times[f"{by}, known"], 0.5) / percentile(times[f"{by}, unknown"], 0.5)
+            line(f"by {by}: known / unknown, median", f"{ratio:.2f}x", "target ~1.0x")
+        line("distinct answers (status and body)", f"{len(answers)}", "target 1")
+        # The queue drains one mail at a time, behind the answers.
+        sent = 0
+        for _ in range(60):
+            with urllib.request.urlopen(f"http://127.0.0.1:{AUTH_PORT}/metrics") as metrics:
+                found = re.search(r"^mails_sent_total (\S+)$", metrics.read().decode(), re.M)
+            sent = int(float(found.group(1))) if found else 0
+            if sent >= 2 * pairs:
+                break
+            time.sleep(0.5)
+        line("mails sent (the known requests' links)", f"{sent}", f"target {2 * pairs}")
+    finally:
+        smtp.terminate()
+        smtp.wait(timeout=10)
+
+
 def main():
     ensure_wrk()
     print(f"bench: building release binaries; load runs of {SECONDS} s on {os.cpu_count()} cores"
@@ -699,6 +777,9 @@ def main():
             return
         if sys.argv[1:] == ["step-up"]:
             step_up_cost(folder, services)
+            return
+        if sys.argv[1:] == ["reset"]:
+            reset_timing(folder, services)
             return
         if not ONLY_READS:
             token_benchmark()

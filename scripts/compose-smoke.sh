@@ -3,7 +3,8 @@
 # curl from the host, restarts the stack and checks that the user, the item
 # and the token survived; then the operator's own secret; then EdDSA and
 # ES256 with no other setting, a key rotation under EdDSA run as
-# docs/operations.md says; then removes everything (`down -v`).
+# docs/operations.md says; then removes everything (`down -v`). First, that
+# the override files (PostgreSQL, the mail catcher) merge with the stack.
 #
 # Usage: scripts/compose-smoke.sh   (uses `docker compose`, else `docker-compose`)
 # Needs: a running Docker engine, curl, python3; ports 8081 and 8082 free
@@ -21,6 +22,13 @@ compose+=(-p "$project")
 auth=http://127.0.0.1:${AUTH_PORT:-8081}
 items=http://127.0.0.1:${ITEMS_PORT:-8082}
 started=$(date +%s)
+
+# The override files merge with the stack as their comments say (their
+# images are pulled only when used, which these machines cannot).
+for override in docker-compose.postgres.yml docker-compose.mail.yml; do
+    POSTGRES_PASSWORD=checked "${compose[@]}" -f docker-compose.yml -f "$override" config -q ||
+        fail "docker-compose.yml with $override is not a valid file"
+done
 
 cleanup() {
     local status=$?
