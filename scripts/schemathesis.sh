@@ -16,6 +16,10 @@ if [ ! -x "$st" ]; then
     target/schemathesis/bin/pip install -q 'schemathesis==4.*'
 fi
 
+# Mail on, so that the recovery endpoints answer as deployed (not 404); to a
+# port nobody serves: a send fails at once, is counted, and shows nowhere.
+export AUTH__MAIL__SMTP_URL=smtp://127.0.0.1:${ST_SMTP_PORT:-18129} AUTH__MAIL__FROM=st@example.com
+export AUTH__MAIL__RETRIES=0
 start_services "${ST_AUTH_PORT:-18121}" "${ST_ITEMS_PORT:-18122}"
 for base in "$items" "$auth"; do
     echo "schemathesis: $base/openapi.json"
