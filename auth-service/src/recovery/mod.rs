@@ -74,33 +74,6 @@ impl ResetFor {
     }
 }
 
-/// Why a reset request was not taken.
-#[derive(Debug, thiserror::Error)]
-pub enum RequestError {
-    /// Too many requests for this account or from this client.
-    #[error("too many password reset requests; try again in {retry_after_seconds} seconds")]
-    Throttled {
-        /// At least 1.
-        retry_after_seconds: u64,
-    },
-    /// A failure below.
-    #[error(transparent)]
-    Failed(#[from] Failure),
-}
-
-impl From<ThrottleError> for RequestError {
-    fn from(error: ThrottleError) -> Self {
-        match error {
-            ThrottleError::Throttled {
-                retry_after_seconds,
-            } => Self::Throttled {
-                retry_after_seconds,
-            },
-            ThrottleError::Store(e) => Self::Failed(e.into()),
-        }
-    }
-}
-
 /// Why a reset was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ResetError {
@@ -135,16 +108,13 @@ impl Recovery {
         self: Arc<Self>,
         target: ResetFor,
         actor: Actor,
-    ) -> Result<(), RequestError> {
+    ) -> Result<(), ThrottleError> {
         let store = self.accounts.store.as_ref();
         let address = actor.address.clone().unwrap_or_default();
         let attempt = LoginAttempt::mail(&target.target_key(), &address);
         let throttle = &self.accounts.throttle;
         throttle.check(store, &attempt, self.now()).await?;
-        throttle
-            .count(store, &attempt, self.now(), None)
-            .await
-            .map_err(Failure::from)?;
+        throttle.count(store, &attempt, self.now(), None).await?;
         tokio::spawn(async move {
             if let Err(error) = self.send_reset_links(&target, &actor).await {
                 tracing::error!(error = %format!("{:#}", error.0), "a password reset link was not made");

@@ -60,11 +60,15 @@ async fn to_folder_account() -> HttpResponse {
 
 const ACCOUNT_HTML: &str = include_str!("../../console/account.html");
 /// The account page's email section, hidden unless the service sends mail.
-const EMAIL_SECTION: &str = "<section class=\"card\" id=\"email-card\" aria-labelledby=\"email-title\"";
+const EMAIL_SECTION: &str =
+    "<section class=\"card\" id=\"email-card\" aria-labelledby=\"email-title\"";
 
 /// The account page where the service sends mail: the email section shown.
 static ACCOUNT_WITH_MAIL: LazyLock<String> = LazyLock::new(|| {
-    ACCOUNT_HTML.replace(&format!("{EMAIL_SECTION} hidden>"), &format!("{EMAIL_SECTION}>"))
+    ACCOUNT_HTML.replace(
+        &format!("{EMAIL_SECTION} hidden>"),
+        &format!("{EMAIL_SECTION}>"),
+    )
 });
 
 async fn account_page(recovery: Option<web::Data<Recovery>>) -> HttpResponse {

@@ -9,7 +9,6 @@ use crate::accounts::{ChangePasswordError, LoginError, RegisterError};
 use crate::failure::Failure;
 use crate::mfa::MfaError;
 use crate::passwords::HashError;
-use crate::recovery::RequestError;
 use crate::store::StoreError;
 use crate::throttle::ThrottleError;
 
@@ -76,17 +75,6 @@ impl From<MfaError> for ApiError {
                 Problem::new(StatusCode::CONFLICT, error.to_string()).into()
             }
             MfaError::Failed(failure) => failure.into(),
-        }
-    }
-}
-
-impl From<RequestError> for ApiError {
-    fn from(error: RequestError) -> Self {
-        match error {
-            RequestError::Throttled {
-                retry_after_seconds,
-            } => too_many(error.to_string(), retry_after_seconds),
-            RequestError::Failed(failure) => failure.into(),
         }
     }
 }

@@ -22,8 +22,9 @@ use super::users::UserView;
 use crate::audit::Actor;
 use crate::domain::EmailAddress;
 use crate::mfa::MfaError;
-use crate::recovery::{Recovery, RequestError, ResetError, ResetFor};
+use crate::recovery::{Recovery, ResetError, ResetFor};
 use crate::store::{Link, LinkPurpose};
+use crate::throttle::ThrottleError;
 
 /// What the JSON endpoints answer while mail is off.
 fn mail_off() -> ApiError {
@@ -76,6 +77,20 @@ fn not_from_here() -> HttpResponse {
         "This form did not come from this service's page. Open the link from your mail again.",
         "",
     )
+}
+
+/// The recovery service for a page's form post, or the page to answer: mail
+/// is off, or the post came from another site.
+fn for_page_post(
+    recovery: Option<web::Data<Recovery>>,
+    req: &HttpRequest,
+    page_data: &SignInPage,
+) -> Result<web::Data<Recovery>, HttpResponse> {
+    let recovery = recovery.ok_or_else(mail_off_page)?;
+    match page_data.posted_from_here(req) {
+        true => Ok(recovery),
+        false => Err(not_from_here()),
+    }
 }
 
 fn with_retry_after(mut response: HttpResponse, seconds: u64) -> HttpResponse {
@@ -226,7 +241,7 @@ pub(super) async fn request_form(
              on its way to that address. It works for 30 minutes.",
             "",
         ),
-        Err(RequestError::Throttled {
+        Err(ThrottleError::Throttled {
             retry_after_seconds,
         }) => with_retry_after(
             request_form_page(
@@ -235,7 +250,7 @@ pub(super) async fn request_form(
             ),
             retry_after_seconds,
         ),
-        Err(RequestError::Failed(failure)) => failure_page(failure),
+        Err(ThrottleError::Store(error)) => failure_page(error.into()),
     }
 }
 
@@ -369,12 +384,10 @@ pub(super) async fn reset_form(
     page_data: web::Data<SignInPage>,
     form: Result<web::Form<ResetForm>, actix_web::Error>,
 ) -> HttpResponse {
-    let Some(recovery) = recovery else {
-        return mail_off_page();
+    let recovery = match for_page_post(recovery, &req, &page_data) {
+        Ok(recovery) => recovery,
+        Err(page) => return page,
     };
-    if !page_data.posted_from_here(&req) {
-        return not_from_here();
-    }
     let Ok(web::Form(form)) = form else {
         return message_page(
             StatusCode::BAD_REQUEST,
@@ -514,12 +527,10 @@ pub(super) async fn verify_form(
     page_data: web::Data<SignInPage>,
     form: Result<web::Form<VerifyForm>, actix_web::Error>,
 ) -> HttpResponse {
-    let Some(recovery) = recovery else {
-        return mail_off_page();
+    let recovery = match for_page_post(recovery, &req, &page_data) {
+        Ok(recovery) => recovery,
+        Err(page) => return page,
     };
-    if !page_data.posted_from_here(&req) {
-        return not_from_here();
-    }
     let token = form.map(|form| form.into_inner().token).unwrap_or_default();
     match recovery
         .verify_email(&token, &Actor::from_address(&client.0))

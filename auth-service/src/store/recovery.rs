@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 use sqlx::Row as _;
+use sqlx::any::AnyRow;
 
 use super::sql::{
     RESET_PASSWORD_LINK, Tx, commit_event, commit_events, decode_all, decode_one, failed,
@@ -114,6 +115,25 @@ pub trait RecoveryStore: Send + Sync + 'static {
     async fn find_by_email(&self, email_key: &str) -> Result<Vec<User>, StoreError>;
 }
 
+/// The user and address key of the live link with this hash and purpose.
+fn live_link(
+    id_hash: &[u8],
+    purpose: LinkPurpose,
+    now: i64,
+) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+    sqlx::query(
+        "SELECT user_id, email_key FROM link_tokens \
+         WHERE id_hash = $1 AND purpose = $2 AND expires_at > $3",
+    )
+    .bind(id_hash)
+    .bind(purpose.as_str())
+    .bind(now)
+}
+
+fn link_from(row: &AnyRow) -> Result<(String, String), sqlx::Error> {
+    Ok((row.try_get("user_id")?, row.try_get("email_key")?))
+}
+
 /// Deletes the live link with this hash and purpose; its user and address
 /// key, when this call spent it.
 async fn spend_link(
@@ -122,21 +142,13 @@ async fn spend_link(
     purpose: LinkPurpose,
     now: i64,
 ) -> Result<Option<(String, String)>, StoreError> {
-    let row = sqlx::query(
-        "SELECT user_id, email_key FROM link_tokens \
-         WHERE id_hash = $1 AND purpose = $2 AND expires_at > $3",
-    )
-    .bind(id_hash)
-    .bind(purpose.as_str())
-    .bind(now)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(failed("finding a link"))?;
-    let Some(row) = row else {
+    let row = live_link(id_hash, purpose, now)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(failed("finding a link"))?;
+    let Some((user_id, email_key)) = decode_one(row.as_ref(), link_from, "decoding a link")? else {
         return Ok(None);
     };
-    let user_id: String = row.try_get(0).map_err(failed("decoding a link"))?;
-    let email_key: String = row.try_get(1).map_err(failed("decoding a link"))?;
     // Racing posts of one link: one deletes it.
     let deleted = sqlx::query("DELETE FROM link_tokens WHERE id_hash = $1")
         .bind(id_hash)
@@ -175,21 +187,14 @@ impl RecoveryStore for SqlAuthStore {
         purpose: LinkPurpose,
         now: i64,
     ) -> Result<Option<Link>, StoreError> {
-        let row = sqlx::query(
-            "SELECT user_id, email_key FROM link_tokens \
-             WHERE id_hash = $1 AND purpose = $2 AND expires_at > $3",
-        )
-        .bind(id_hash)
-        .bind(purpose.as_str())
-        .bind(now)
-        .fetch_optional(&self.db.pool)
-        .await
-        .map_err(failed("finding a link"))?;
-        let Some(row) = row else {
+        let row = live_link(id_hash, purpose, now)
+            .fetch_optional(&self.db.pool)
+            .await
+            .map_err(failed("finding a link"))?;
+        let Some((user_id, email_key)) = decode_one(row.as_ref(), link_from, "decoding a link")?
+        else {
             return Ok(None);
         };
-        let user_id: String = row.try_get(0).map_err(failed("decoding a link"))?;
-        let email_key: String = row.try_get(1).map_err(failed("decoding a link"))?;
         let row = sqlx::query(&format!("{USER_COLUMNS} WHERE id = $1 AND email_key = $2"))
             .bind(&user_id)
             .bind(&email_key)

@@ -62,6 +62,26 @@ async fn get_page(app: &TestApp, path: &str) -> (u16, String) {
     (status, response.text().await.expect("a page"))
 }
 
+/// Posts the reset page's form: `token`, `new_password`, and `otp` if any.
+async fn set_password(
+    app: &TestApp,
+    token: &str,
+    new_password: &str,
+    otp: Option<&str>,
+) -> (u16, String) {
+    let mut form = vec![("token", token), ("new_password", new_password)];
+    form.extend(otp.map(|otp| ("otp", otp)));
+    post_page(app, RESET, &form).await
+}
+
+/// An access token of a password grant.
+async fn access_token(app: &TestApp, username: &str, password: &str) -> String {
+    app.password_grant(username, password).await["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
+}
+
 /// Registers `username` with `email` and follows the verification link.
 async fn verified_user(app: &TestApp, mailbox: &Mailbox, username: &str, email: &str) {
     let seen = mailbox.to(email).len();
@@ -121,7 +141,10 @@ async fn an_address_given_at_registration_is_verified_once_by_its_mailed_link() 
     let (status, bad) = register(&app, "alice", Some("alice@example")).await;
     assert_eq!(status, 422, "{bad}");
     let (_, account) = get_page(&app, "/account/").await;
-    assert!(account.contains("aria-labelledby=\"email-title\">"), "shown");
+    assert!(
+        account.contains("aria-labelledby=\"email-title\">"),
+        "shown"
+    );
     let (status, page) = get_page(&app, SIGN_IN_PAGE).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("<a href=\"password-reset\">Forgot your password?</a>"));
@@ -170,10 +193,7 @@ async fn an_address_given_at_registration_is_verified_once_by_its_mailed_link() 
         .expect("request");
     assert_eq!(response.status(), 403);
 
-    let access = app.password_grant("alice", PASSWORD).await["access_token"]
-        .as_str()
-        .expect("access")
-        .to_owned();
+    let access = access_token(&app, "alice", PASSWORD).await;
     assert_eq!(me(&app, &access).await.1["email_verified"], false);
     let (status, page) = post_page(&app, VERIFY, &[("token", &token)]).await;
     assert_eq!(status, 200, "{page}");
@@ -192,10 +212,7 @@ async fn an_address_given_at_registration_is_verified_once_by_its_mailed_link() 
     );
 
     // The administrator sees it.
-    let root = app.password_grant("root", PASSWORD).await["access_token"]
-        .as_str()
-        .expect("access")
-        .to_owned();
+    let root = access_token(&app, "root", PASSWORD).await;
     let (_, users) = send(app.get("/v1/admin/users?prefix=alice").bearer_auth(&root)).await;
     assert_eq!(users["items"][0]["email"], "Alice@Example.com", "{users}");
     assert_eq!(users["items"][0]["email_verified"], true);
@@ -267,10 +284,7 @@ async fn a_changed_address_needs_a_recent_sign_in_and_voids_links_to_the_old_one
     assert_eq!(me(&app, &stale).await.1["email"], "new@example.com");
 
     // Removing it: no address, nothing to reset through.
-    let fresh = app.password_grant("alice", PASSWORD).await["access_token"]
-        .as_str()
-        .expect("access")
-        .to_owned();
+    let fresh = access_token(&app, "alice", PASSWORD).await;
     let (status, user) = change(fresh, Value::Null).await;
     assert_eq!(status, 200, "{user}");
     assert_eq!(user["email"], Value::Null);
@@ -285,10 +299,7 @@ async fn reset_requests_answer_alike_and_only_a_verified_enabled_address_gets_a_
     verified_user(&app, &mailbox, "carol", "carol@example.com").await;
     let (status, _) = register(&app, "bob", Some("bob@example.com")).await;
     assert_eq!(status, 201, "bob's address stays unverified");
-    let root = app.password_grant("root", PASSWORD).await["access_token"]
-        .as_str()
-        .expect("access")
-        .to_owned();
+    let root = access_token(&app, "root", PASSWORD).await;
     let (_, carol) = send(app.get("/v1/admin/users?prefix=carol").bearer_auth(&root)).await;
     let carol_id = carol["items"][0]["id"].as_str().expect("id");
     let (status, _) = send(
@@ -376,20 +387,10 @@ async fn a_reset_link_sets_a_password_once_and_ends_every_session() {
     assert!(!page.contains("name=\"otp\""), "alice has no second factor");
 
     // A weak password is refused and spends nothing.
-    let (status, page) = post_page(
-        &app,
-        RESET,
-        &[("token", &token), ("new_password", "password123")],
-    )
-    .await;
+    let (status, page) = set_password(&app, &token, "password123", None).await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("The new password is too common"), "{page}");
-    let (status, page) = post_page(
-        &app,
-        RESET,
-        &[("token", &token), ("new_password", NEW_PASSWORD)],
-    )
-    .await;
+    let (status, page) = set_password(&app, &token, NEW_PASSWORD, None).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("every session of your account was signed out"));
 
@@ -419,10 +420,7 @@ async fn a_reset_link_sets_a_password_once_and_ends_every_session() {
     assert_eq!(status, 400, "{page}");
     assert_eq!(app.post_token_form(&form(NEW_PASSWORD)).await.status(), 200);
 
-    let root = app.password_grant("root", PASSWORD).await["access_token"]
-        .as_str()
-        .expect("access")
-        .to_owned();
+    let root = access_token(&app, "root", PASSWORD).await;
     for event in ["password_reset_requested", "password_reset"] {
         let (_, events) = send(
             app.get(&format!("/v1/admin/audit?event={event}"))
@@ -445,17 +443,14 @@ async fn links_expire_serve_their_purpose_only_and_die_with_a_password_change() 
     let (status, _) = register(&app, "alice", Some("alice@example.com")).await;
     assert_eq!(status, 201);
     let verify_token = mailbox.next_to("alice@example.com", 0).await.token(VERIFY);
-    let reset_with = |token: &str| {
-        let form = [
-            ("token", token.to_owned()),
-            ("new_password", NEW_PASSWORD.to_owned()),
-        ];
-        let request = app.post(RESET).header("origin", OWN_ORIGIN).form(&form);
-        async move { request.send().await.expect("request").status().as_u16() }
-    };
     // A verification link is not a reset link (and an unverified address
     // gets no reset link at all).
-    assert_eq!(reset_with(&verify_token).await, 400);
+    assert_eq!(
+        set_password(&app, &verify_token, NEW_PASSWORD, None)
+            .await
+            .0,
+        400
+    );
     assert_eq!(
         get_page(&app, &format!("{RESET}?token={verify_token}"))
             .await
@@ -488,7 +483,10 @@ async fn links_expire_serve_their_purpose_only_and_die_with_a_password_change() 
 
     // 30 minutes.
     app.clock.advance(Duration::from_secs(30 * 60 + 1));
-    assert_eq!(reset_with(&reset_token).await, 400);
+    assert_eq!(
+        set_password(&app, &reset_token, NEW_PASSWORD, None).await.0,
+        400
+    );
     assert_eq!(
         get_page(&app, &format!("{RESET}?token={reset_token}"))
             .await
@@ -506,25 +504,20 @@ async fn links_expire_serve_their_purpose_only_and_die_with_a_password_change() 
     let reset_token = reset_mail(&mailbox, "alice@example.com", 2)
         .await
         .token(RESET);
-    let access = app.password_grant("alice", PASSWORD).await["access_token"]
-        .as_str()
-        .expect("access")
-        .to_owned();
+    let access = access_token(&app, "alice", PASSWORD).await;
     let (status, _) =
         send(app.put("/v1/me/password").bearer_auth(&access).json(
             &json!({"current_password": PASSWORD, "new_password": "changed by alice herself"}),
         ))
         .await;
     assert_eq!(status, 204);
-    assert_eq!(reset_with(&reset_token).await, 400);
+    assert_eq!(
+        set_password(&app, &reset_token, NEW_PASSWORD, None).await.0,
+        400
+    );
 
     // Verification links live 24 hours.
-    let fresh = app
-        .password_grant("alice", "changed by alice herself")
-        .await["access_token"]
-        .as_str()
-        .expect("access")
-        .to_owned();
+    let fresh = access_token(&app, "alice", "changed by alice herself").await;
     let (status, _) = send(
         app.put("/v1/me/email")
             .bearer_auth(&fresh)
@@ -559,25 +552,10 @@ async fn a_reset_asks_for_the_second_factor_of_a_user_who_has_one() {
     assert_eq!(status, 200);
     assert!(page.contains("name=\"otp\""), "{page}");
 
-    let reset = |otp: Option<String>| {
-        let mut form = vec![
-            ("token", token.clone()),
-            ("new_password", NEW_PASSWORD.to_owned()),
-        ];
-        if let Some(otp) = otp {
-            form.push(("otp", otp));
-        }
-        let request = app.post(RESET).form(&form);
-        async move {
-            let response = request.send().await.expect("request");
-            let status = response.status().as_u16();
-            (status, response.text().await.expect("a page"))
-        }
-    };
-    let (status, page) = reset(None).await;
+    let (status, page) = set_password(&app, &token, NEW_PASSWORD, None).await;
     assert_eq!(status, 400, "{page}");
     assert!(page.contains("Enter the code"));
-    let (status, page) = reset(Some("000000".into())).await;
+    let (status, page) = set_password(&app, &token, NEW_PASSWORD, Some("000000")).await;
     assert_eq!(status, 401, "{page}");
     // The password alone, or a stolen mailbox alone, is not the account.
     assert_eq!(
@@ -591,7 +569,13 @@ async fn a_reset_asks_for_the_second_factor_of_a_user_who_has_one() {
         400
     );
     // The confirmation spent this step's code: the next one.
-    let (status, page) = reset(Some(authenticator.code(&app, 1))).await;
+    let (status, page) = set_password(
+        &app,
+        &token,
+        NEW_PASSWORD,
+        Some(&authenticator.code(&app, 1)),
+    )
+    .await;
     assert_eq!(status, 200, "{page}");
     app.clock.advance(Duration::from_secs(60));
     let (status, body) = send(app.post("/v1/token").form(&[
@@ -685,17 +669,11 @@ async fn of_two_posts_of_one_reset_link_one_sets_the_password() {
     let token = reset_mail(&mailbox, "alice@example.com", 1)
         .await
         .token(RESET);
-    let post = |password: &'static str| {
-        let request = app
-            .post(RESET)
-            .form(&[("token", token.as_str()), ("new_password", password)]);
-        async move { request.send().await.expect("request").status().as_u16() }
-    };
     let (first, second) = tokio::join!(
-        post("first racing passphrase"),
-        post("second racing passphrase")
+        set_password(&app, &token, "first racing passphrase", None),
+        set_password(&app, &token, "second racing passphrase", None),
     );
-    let mut statuses = [first, second];
+    let mut statuses = [first.0, second.0];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 400]);
 }
