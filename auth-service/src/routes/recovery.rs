@@ -85,11 +85,11 @@ fn for_page_post(
     recovery: Option<web::Data<Recovery>>,
     req: &HttpRequest,
     page_data: &SignInPage,
-) -> Result<web::Data<Recovery>, HttpResponse> {
-    let recovery = recovery.ok_or_else(mail_off_page)?;
+) -> Result<web::Data<Recovery>, Box<HttpResponse>> {
+    let recovery = recovery.ok_or_else(|| Box::new(mail_off_page()))?;
     match page_data.posted_from_here(req) {
         true => Ok(recovery),
-        false => Err(not_from_here()),
+        false => Err(Box::new(not_from_here())),
     }
 }
 
@@ -386,7 +386,7 @@ pub(super) async fn reset_form(
 ) -> HttpResponse {
     let recovery = match for_page_post(recovery, &req, &page_data) {
         Ok(recovery) => recovery,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let Ok(web::Form(form)) = form else {
         return message_page(
@@ -529,7 +529,7 @@ pub(super) async fn verify_form(
 ) -> HttpResponse {
     let recovery = match for_page_post(recovery, &req, &page_data) {
         Ok(recovery) => recovery,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let token = form.map(|form| form.into_inner().token).unwrap_or_default();
     match recovery
