@@ -22,7 +22,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 
 use crate::accounts::{self, Accounts};
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, NewEvent};
 use crate::domain::{EmailAddress, NewPassword, Username};
 use crate::failure::Failure;
 use crate::mfa::{Mfa, MfaError};
@@ -109,18 +109,26 @@ impl Recovery {
         target: ResetFor,
         actor: Actor,
     ) -> Result<(), ThrottleError> {
-        let store = self.accounts.store.as_ref();
-        let address = actor.address.clone().unwrap_or_default();
-        let attempt = LoginAttempt::mail(&target.target_key(), &address);
-        let throttle = &self.accounts.throttle;
-        throttle.check(store, &attempt, self.now()).await?;
-        throttle.count(store, &attempt, self.now(), None).await?;
+        self.count_mail(&target.target_key(), &actor).await?;
         tokio::spawn(async move {
             if let Err(error) = self.send_reset_links(&target, &actor).await {
                 tracing::error!(error = %format!("{:#}", error.0), "a password reset link was not made");
             }
         });
         Ok(())
+    }
+
+    /// Counts a mail to `target_key` (a name's or an address's key) asked
+    /// for by `actor`, or refuses it past the throttle's limits: no mailbox
+    /// gets more mail in a window than they allow, whoever asks, and an
+    /// account that does not exist is counted alike.
+    pub async fn count_mail(&self, target_key: &str, actor: &Actor) -> Result<(), ThrottleError> {
+        let store = self.accounts.store.as_ref();
+        let address = actor.address.as_deref().unwrap_or_default();
+        let attempt = LoginAttempt::mail(target_key, address);
+        let throttle = &self.accounts.throttle;
+        throttle.check(store, &attempt, self.now()).await?;
+        Ok(throttle.count(store, &attempt, self.now(), None).await?)
     }
 
     /// Mails a reset link to each enabled user the request names who has
@@ -175,7 +183,7 @@ impl Recovery {
         user: &User,
         email: &str,
         purpose: LinkPurpose,
-        event: Option<&crate::audit::NewEvent>,
+        event: Option<&NewEvent>,
     ) -> Result<String, StoreError> {
         let token = secret::random(32);
         let lifetime = match purpose {
@@ -238,7 +246,7 @@ impl Recovery {
         }))
     }
 
-    /// Follows a verification link; the user whose address it verified.
+    /// Follows a verification link; whether it verified an address.
     pub async fn verify_email(&self, token: &str, actor: &Actor) -> Result<bool, StoreError> {
         let event = actor.event(audit::EMAIL_VERIFIED, self.now());
         let verified = self
@@ -250,8 +258,9 @@ impl Recovery {
     }
 
     /// Sets a new password through the reset link `token` ([`Self::link_of`]
-    /// found it as `link`): the password checked by the registration rules, then the second factor of a user
-    /// who has one, then the link spent with the change.
+    /// found it as `link`): the password checked by the registration rules,
+    /// then the second factor of a user who has one, then the link spent
+    /// with the change.
     pub async fn reset_password(
         &self,
         token: &str,
@@ -287,14 +296,15 @@ impl Recovery {
     }
 
     /// Sets or removes the caller's address (unverified until its link is
-    /// followed, which is mailed); the user after, or `None` when deleted.
-    /// The same address, already verified, changes nothing.
+    /// followed, which is mailed; the mail counted as [`Self::count_mail`]
+    /// says); the user after, or `None` when deleted. The same address,
+    /// already verified, changes nothing.
     pub async fn change_email(
         self: Arc<Self>,
         user_id: &str,
         email: Option<&EmailAddress>,
         actor: &Actor,
-    ) -> Result<Option<User>, StoreError> {
+    ) -> Result<Option<User>, ThrottleError> {
         let store = self.accounts.store.as_ref();
         let Some(user) = store.find_by_id(user_id).await? else {
             return Ok(None);
@@ -303,6 +313,9 @@ impl Recovery {
         let same = user.email.as_deref().map(EmailAddress::key_of) == key;
         if same && (email.is_none() || user.email_verified()) {
             return Ok(Some(user));
+        }
+        if let Some(key) = &key {
+            self.count_mail(key, actor).await?;
         }
         if !same {
             let event = actor

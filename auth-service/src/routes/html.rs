@@ -35,6 +35,15 @@ pub(super) fn message_html(message: &str) -> String {
     )
 }
 
+/// `response` with `Retry-After` (a throttled form, shown again).
+pub(super) fn with_retry_after(mut response: HttpResponse, seconds: u64) -> HttpResponse {
+    response.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(seconds),
+    );
+    response
+}
+
 /// What a page says when a failure below stops it (logged here, once).
 pub(super) fn unavailable(failure: crate::failure::Failure) -> &'static str {
     match failure {

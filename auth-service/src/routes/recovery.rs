@@ -16,7 +16,9 @@ use shared::problem::{ApiError, Problem};
 
 use super::SignInPage;
 use super::client_address::ClientAddress;
-use super::html::{escape, hidden_inputs, message_html, page, page_with, unavailable};
+use super::html::{
+    escape, hidden_inputs, message_html, page, page_with, unavailable, with_retry_after,
+};
 use super::live_token::{LiveCaller, LiveTokenRefusal};
 use super::users::UserView;
 use crate::audit::Actor;
@@ -91,14 +93,6 @@ fn for_page_post(
         true => Ok(recovery),
         false => Err(Box::new(not_from_here())),
     }
-}
-
-fn with_retry_after(mut response: HttpResponse, seconds: u64) -> HttpResponse {
-    response.headers_mut().insert(
-        actix_web::http::header::RETRY_AFTER,
-        actix_web::http::header::HeaderValue::from(seconds),
-    );
-    response
 }
 
 /// `POST /v1/password-reset` body: exactly one of the two.
@@ -577,6 +571,7 @@ pub struct EmailChange {
         LiveTokenRefusal,
         (status = 404, description = "The service sends no mail, or the user no longer exists.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "Not an email address.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many mails to this address, or from this client, lately; see `Retry-After`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn change_email(

@@ -8,6 +8,8 @@ use shared::problem::{ApiError, Problem};
 
 use super::client_address::ClientAddress;
 use crate::accounts::Accounts;
+use crate::audit::Actor;
+use crate::domain::EmailAddress;
 use crate::recovery::Recovery;
 use crate::store::User;
 
@@ -75,6 +77,7 @@ pub struct RegisterRequest {
         shared::openapi::JsonBodyRefusals,
         (status = 409, description = "The name is taken.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 422, description = "An invalid name, a weak password, or an invalid email (or any email while the service sends no mail).", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many mails to this address lately; see `Retry-After`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub(super) async fn register(
@@ -85,6 +88,13 @@ pub(super) async fn register(
 ) -> Result<HttpResponse, ApiError> {
     if request.email.is_some() && recovery.is_none() {
         return Err(Problem::invalid_fields([("email", NO_MAIL.to_owned())]).into());
+    }
+    // Nobody floods a mailbox by registering accounts with its address.
+    if let (Some(recovery), Some(email)) = (&recovery, &request.email) {
+        let actor = Actor::from_address(&client.0);
+        recovery
+            .count_mail(&EmailAddress::key_of(email), &actor)
+            .await?;
     }
     let user = accounts
         .register(

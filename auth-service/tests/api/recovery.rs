@@ -628,7 +628,7 @@ async fn with_the_mail_server_down_requests_still_answer_202_and_the_failure_is_
 }
 
 #[tokio::test]
-async fn reset_requests_are_throttled_per_account_alike_whether_or_not_it_exists() {
+async fn mail_is_throttled_per_account_and_address_alike_whether_or_not_it_exists() {
     let mailbox = Mailbox::start();
     let (app, _db) = app_mailing(
         &mailbox,
@@ -655,6 +655,32 @@ async fn reset_requests_are_throttled_per_account_alike_whether_or_not_it_exists
         1 + 3,
         "no mail past the limit"
     );
+
+    // Nor does anyone flood a mailbox by registering accounts with its
+    // address, or by setting it on an account again and again.
+    for name in ["mallory1", "mallory2", "mallory3"] {
+        assert_eq!(
+            register(&app, name, Some("victim@example.com")).await.0,
+            201
+        );
+    }
+    let (status, refused) = register(&app, "mallory4", Some("victim@example.com")).await;
+    assert_eq!(status, 429, "{refused}");
+    assert_eq!(
+        register(&app, "mallory4", None).await.0,
+        201,
+        "nothing was written"
+    );
+    let access = access_token(&app, "mallory4", PASSWORD).await;
+    let (status, _) = send(
+        app.put("/v1/me/email")
+            .bearer_auth(&access)
+            .json(&json!({"email": "victim@example.com"})),
+    )
+    .await;
+    assert_eq!(status, 429);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(mailbox.to("victim@example.com").len(), 3);
 }
 
 #[tokio::test]

@@ -33,7 +33,7 @@ mod request;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ORIGIN, RETRY_AFTER};
+use actix_web::http::header::ORIGIN;
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq as _;
@@ -46,7 +46,7 @@ use crate::authorization::{Authorizations, CodeRequest};
 use crate::domain::{Factors, scope};
 use crate::failure::Failure;
 use crate::mfa::{Mfa, MfaError};
-use crate::routes::html::{message_html, page, unavailable};
+use crate::routes::html::{message_html, page, unavailable, with_retry_after};
 use crate::store::{BrowserSession, User};
 use page::{code_page, sign_in_page};
 use request::{
@@ -500,14 +500,6 @@ async fn signed_in(
             .map_err(|_| Refusal::Page(StatusCode::INTERNAL_SERVER_ERROR, String::new()))?;
     }
     Ok(response)
-}
-
-fn with_retry_after(mut response: HttpResponse, seconds: u64) -> HttpResponse {
-    response.headers_mut().insert(
-        RETRY_AFTER,
-        actix_web::http::header::HeaderValue::from(seconds),
-    );
-    response
 }
 
 impl SignInPage {
