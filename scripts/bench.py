@@ -292,6 +292,35 @@ def show_ratio(label, rounds, over, under, target=""):
          target)
 
 
+def best_of_two(roof, token):
+    """The other method (issue 31's): plain `wrk -t1 -c32` for 5 s, two
+    interleaved rounds, each server's best round. One wrk thread leaves the
+    servers more of the two cores than the two-thread rounds above, and the
+    best round is the quietest the machine was, so these read higher; both
+    are printed so that a reader sees how far they agree."""
+    roof.start()
+    runs = {"roof": [], "health": [], "v1": [], "flask": []}
+    for _ in range(2):
+        runs["roof"].append(wrk(ROOF_PORT, "/v1/items/bench-item", threads=1, seconds=5))
+        runs["health"].append(wrk(ITEMS_PORT, "/health/live", threads=1, seconds=5))
+        runs["v1"].append(wrk(ITEMS_PORT, "/v1/items/bench-item", token=token, threads=1,
+                              seconds=5))
+        runs["flask"].append(wrk(ITEMS_PORT, "/item/bench-item", token=token, scheme="JWT",
+                                 threads=1, seconds=5))
+    roof.stop()
+    best = {name: max(results, key=lambda r: r["rps"]) for name, results in runs.items()}
+    print("\nThe same reads by wrk -t1 -c32, 5 s, two interleaved rounds, each server's best")
+    for name, label in (("roof", "the roof"), ("health", "GET /health/live"),
+                        ("v1", "GET /v1/items/{name} with a token"),
+                        ("flask", "GET /item/{name} with a token")):
+        show_load(f"best: {label}", best[name])
+    for over, under, target in (("v1", "roof", "target >= 0.9x"), ("flask", "roof", "target >= 0.9x"),
+                                ("v1", "health", ""), ("flask", "health", "")):
+        non_2xx = sum(r["non_2xx"] for r in runs[over] + runs[under])
+        line(f"{over} read / {under}, best of two",
+             f"{best[over]['rps'] / best[under]['rps']:.2f}x, non-2xx {non_2xx}", target)
+
+
 def token_benchmark():
     if os.environ.get("BENCH_SKIP_CRITERION"):
         return
@@ -824,6 +853,7 @@ def main():
         show_ratio("health / roof (what the middleware costs)", rounds, "health", "roof")
         show_ratio("v1 read / health", rounds, "v1", "health", "target >= 0.7x")
         show_ratio("flask read / health", rounds, "flask", "health", "target >= 0.7x")
+        best_of_two(roof, token)
 
         if POSTGRES:
             postgres_reads(folder, services, token)

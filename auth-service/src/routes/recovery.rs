@@ -133,7 +133,7 @@ const RESET_ACCEPTED: &str = "if an account with a verified address matches, a l
         (status = 202, description = "Taken; the same answer whether or not an account matches.", body = ResetAccepted),
         shared::openapi::JsonBodyRefusals,
         (status = 404, description = "The service sends no mail.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "Neither or both of `username` and `email`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Neither or both of `username` and `email`, or an `email` that is no address.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests for this account or from this client; see `Retry-After`.", body = shared::problem::ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
@@ -145,7 +145,10 @@ pub(super) async fn request_reset(
     let recovery = recovery.ok_or_else(mail_off)?;
     let target = match (request.username, request.email) {
         (Some(name), None) if !name.is_empty() => ResetFor::Username(name),
-        (None, Some(email)) if !email.is_empty() => ResetFor::Email(email),
+        (None, Some(email)) => {
+            EmailAddress::parse(&email).map_err(|why| Problem::invalid_fields([("email", why)]))?;
+            ResetFor::Email(email)
+        }
         _ => {
             let why = "give exactly one of `username` and `email`";
             return Err(Problem::invalid_fields([

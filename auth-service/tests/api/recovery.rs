@@ -358,6 +358,7 @@ async fn reset_requests_answer_alike_and_only_a_verified_enabled_address_gets_a_
             "both",
         ),
         (json!({"username": ""}), "empty"),
+        (json!({"email": "useratexample.com"}), "no address"),
     ] {
         let (status, refused) = request_reset(&app, body).await;
         assert_eq!(status, 422, "{why}: {refused}");
