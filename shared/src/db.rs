@@ -198,6 +198,16 @@ impl std::ops::DerefMut for WriteTransaction {
 }
 
 impl Database {
+    /// Whether every write to the database goes through this process: a
+    /// SQLite file under the exclusive VFS, which no other process can open.
+    /// A cache of what this process read may then know when it is out of
+    /// date; with `?vfs=unix` or PostgreSQL another process can write.
+    pub fn writes_only_here(&self) -> bool {
+        self.sqlite_reads
+            .as_ref()
+            .is_some_and(|reads| reads.vfs() == EXCLUSIVE_VFS)
+    }
+
     /// A transaction that holds the write lock from its first statement
     /// (SQLite `BEGIN IMMEDIATE`; PostgreSQL locks rows as it writes).
     pub async fn begin_write(&self) -> Result<WriteTransaction, sqlx::Error> {

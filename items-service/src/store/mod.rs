@@ -4,6 +4,7 @@
 //! through `shared::db::SqliteReads`). The store knows nothing of HTTP;
 //! `routes` maps [`StoreError`] to 503.
 
+mod cache;
 mod sql;
 
 use async_trait::async_trait;

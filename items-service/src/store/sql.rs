@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use shared::db::{Database, FromRow, Migrations, Param, ReadError, Row};
 use sqlx::migrate::Migrator;
 
+use super::cache::{ItemCache, Writing};
 use super::{Item, ItemStore, Put, StoreError};
 
 static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -37,12 +38,20 @@ const LIST_FIRST: &str = concat!("SELECT ", columns!(), " FROM items ORDER BY na
 #[derive(Debug, Clone)]
 pub struct SqlItemStore {
     db: Database,
+    /// Single reads remembered, where only this process writes.
+    cache: Option<ItemCache>,
 }
 
 impl SqlItemStore {
     /// A store over an open, migrated database.
     pub fn new(db: Database) -> Self {
-        Self { db }
+        let cache = db.writes_only_here().then(ItemCache::new);
+        Self { db, cache }
+    }
+
+    /// Marks a write under way for the cache, until dropped.
+    fn writing(&self) -> Option<Writing> {
+        self.cache.as_ref().map(ItemCache::writing)
     }
 }
 
@@ -69,13 +78,23 @@ where
 #[async_trait]
 impl ItemStore for SqlItemStore {
     async fn get(&self, name: &str) -> Result<Option<Item>, StoreError> {
-        self.db
+        if let Some(kept) = self.cache.as_ref().and_then(|cache| cache.get(name)) {
+            return Ok(kept);
+        }
+        let start = self.cache.as_ref().map(ItemCache::start_read);
+        let item = self
+            .db
             .fetch_optional(GET, &[name.into()])
             .await
-            .map_err(failed("reading an item"))
+            .map_err(failed("reading an item"))?;
+        if let (Some(cache), Some(start)) = (&self.cache, start) {
+            cache.keep(start, name, &item);
+        }
+        Ok(item)
     }
 
     async fn create(&self, item: &Item) -> Result<bool, StoreError> {
+        let _writing = self.writing();
         let result = sqlx::query(
             "INSERT INTO items (name, price, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $4) ON CONFLICT (name) DO NOTHING",
@@ -91,6 +110,7 @@ impl ItemStore for SqlItemStore {
     }
 
     async fn put(&self, item: &Item) -> Result<(Item, Put), StoreError> {
+        let _writing = self.writing();
         // Insert-or-nothing, then update: each statement is atomic, and a
         // delete racing in between only sends us round again.
         loop {
@@ -115,6 +135,7 @@ impl ItemStore for SqlItemStore {
     }
 
     async fn delete(&self, name: &str) -> Result<bool, StoreError> {
+        let _writing = self.writing();
         let result = sqlx::query("DELETE FROM items WHERE name = $1")
             .bind(name)
             .execute(&self.db.pool)

@@ -147,6 +147,26 @@ async fn a_second_process_on_the_same_sqlite_file_is_refused_at_once_and_vfs_uni
         let ready = shared::testing::client().get(format!("{}/health/ready", service.address));
         assert_eq!(send(ready).await.0, 200);
     }
+    // Neither keeps what it read: the other may write (each read is asked
+    // of the file, every worker's too).
+    let client = shared::testing::client();
+    for price in [1.0, 2.0, 3.0] {
+        let put = client
+            .put(format!("{}/v1/items/shared", both[0].address))
+            .bearer_auth(token())
+            .json(&json!({ "price": price }));
+        assert!(matches!(send(put).await.0, 200 | 201));
+        for _ in 0..6 {
+            let get = client
+                .get(format!("{}/v1/items/shared", both[1].address))
+                .bearer_auth(token());
+            assert_eq!(
+                send(get).await.1["price"],
+                price,
+                "the other process's write"
+            );
+        }
+    }
     for service in &mut both {
         service.kill();
     }

@@ -72,6 +72,11 @@ impl SqliteReads {
         result
     }
 
+    /// The VFS the connections open the file with.
+    pub(super) fn vfs(&self) -> &str {
+        &self.vfs
+    }
+
     /// Closes the idle connections (at shutdown, once no read can come; a
     /// later read would open one again).
     pub(super) fn close(&self) {
