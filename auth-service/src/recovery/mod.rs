@@ -317,7 +317,9 @@ impl Recovery {
         if let Some(key) = &key {
             self.count_mail(key, actor).await?;
         }
-        if !same {
+        let user = if same {
+            user
+        } else {
             let event = actor
                 .event(audit::EMAIL_CHANGED, self.now())
                 .user(user_id)
@@ -329,12 +331,14 @@ impl Recovery {
             {
                 return Ok(None);
             }
-        }
-        let user = store.find_by_id(user_id).await?;
-        if let Some(user) = &user {
-            self.clone().send_verification(user.clone());
-        }
-        Ok(user)
+            User {
+                email: address.map(str::to_owned),
+                email_verified_at: None,
+                ..user
+            }
+        };
+        self.clone().send_verification(user.clone());
+        Ok(Some(user))
     }
 }
 

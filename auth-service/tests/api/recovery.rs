@@ -103,6 +103,19 @@ async fn reset_mail(mailbox: &Mailbox, email: &str, seen: usize) -> Mail {
     mail
 }
 
+/// Asks for a reset link with `body` (202) and reads its token from the
+/// reset mail number `seen + 1` to `email`.
+async fn reset_token(
+    app: &TestApp,
+    mailbox: &Mailbox,
+    body: Value,
+    email: &str,
+    seen: usize,
+) -> String {
+    assert_eq!(request_reset(app, body).await.0, 202);
+    reset_mail(mailbox, email, seen).await.token(RESET)
+}
+
 async fn me(app: &TestApp, access: &str) -> (u16, Value) {
     send(app.get("/v1/me").bearer_auth(access)).await
 }
@@ -374,13 +387,14 @@ async fn a_reset_link_sets_a_password_once_and_ends_every_session() {
     let old_access = before["access_token"].as_str().expect("access");
     let old_refresh = before["refresh_token"].as_str().expect("refresh");
 
-    assert_eq!(
-        request_reset(&app, json!({"username": "alice"})).await.0,
-        202
-    );
-    let token = reset_mail(&mailbox, "alice@example.com", 1)
-        .await
-        .token(RESET);
+    let token = reset_token(
+        &app,
+        &mailbox,
+        json!({"username": "alice"}),
+        "alice@example.com",
+        1,
+    )
+    .await;
     let (status, page) = get_page(&app, &format!("{RESET}?token={token}")).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("for <strong>alice</strong>"));
@@ -463,48 +477,38 @@ async fn links_expire_serve_their_purpose_only_and_die_with_a_password_change() 
         200
     );
 
-    assert_eq!(
-        request_reset(&app, json!({"username": "alice"})).await.0,
-        202
-    );
-    let reset_token = reset_mail(&mailbox, "alice@example.com", 1)
-        .await
-        .token(RESET);
+    let link = reset_token(
+        &app,
+        &mailbox,
+        json!({"username": "alice"}),
+        "alice@example.com",
+        1,
+    )
+    .await;
     // Nor the other way.
+    assert_eq!(post_page(&app, VERIFY, &[("token", &link)]).await.0, 400);
     assert_eq!(
-        post_page(&app, VERIFY, &[("token", &reset_token)]).await.0,
-        400
-    );
-    assert_eq!(
-        get_page(&app, &format!("{RESET}?token={reset_token}"))
-            .await
-            .0,
+        get_page(&app, &format!("{RESET}?token={link}")).await.0,
         200
     );
 
     // 30 minutes.
     app.clock.advance(Duration::from_secs(30 * 60 + 1));
+    assert_eq!(set_password(&app, &link, NEW_PASSWORD, None).await.0, 400);
     assert_eq!(
-        set_password(&app, &reset_token, NEW_PASSWORD, None).await.0,
-        400
-    );
-    assert_eq!(
-        get_page(&app, &format!("{RESET}?token={reset_token}"))
-            .await
-            .0,
+        get_page(&app, &format!("{RESET}?token={link}")).await.0,
         400
     );
 
     // A password change spends every reset link.
-    assert_eq!(
-        request_reset(&app, json!({"email": "alice@example.com"}))
-            .await
-            .0,
-        202
-    );
-    let reset_token = reset_mail(&mailbox, "alice@example.com", 2)
-        .await
-        .token(RESET);
+    let link = reset_token(
+        &app,
+        &mailbox,
+        json!({"email": "alice@example.com"}),
+        "alice@example.com",
+        2,
+    )
+    .await;
     let access = access_token(&app, "alice", PASSWORD).await;
     let (status, _) =
         send(app.put("/v1/me/password").bearer_auth(&access).json(
@@ -512,10 +516,7 @@ async fn links_expire_serve_their_purpose_only_and_die_with_a_password_change() 
         ))
         .await;
     assert_eq!(status, 204);
-    assert_eq!(
-        set_password(&app, &reset_token, NEW_PASSWORD, None).await.0,
-        400
-    );
+    assert_eq!(set_password(&app, &link, NEW_PASSWORD, None).await.0, 400);
 
     // Verification links live 24 hours.
     let fresh = access_token(&app, "alice", "changed by alice herself").await;
@@ -542,13 +543,14 @@ async fn a_reset_asks_for_the_second_factor_of_a_user_who_has_one() {
     let (app, _db) = app_mailing(&mailbox, &[]).await;
     verified_user(&app, &mailbox, "alice", "alice@example.com").await;
     let (authenticator, _, _) = enrolled(&app, "alice").await;
-    assert_eq!(
-        request_reset(&app, json!({"username": "alice"})).await.0,
-        202
-    );
-    let token = reset_mail(&mailbox, "alice@example.com", 1)
-        .await
-        .token(RESET);
+    let token = reset_token(
+        &app,
+        &mailbox,
+        json!({"username": "alice"}),
+        "alice@example.com",
+        1,
+    )
+    .await;
     let (status, page) = get_page(&app, &format!("{RESET}?token={token}")).await;
     assert_eq!(status, 200);
     assert!(page.contains("name=\"otp\""), "{page}");
@@ -689,13 +691,14 @@ async fn of_two_posts_of_one_reset_link_one_sets_the_password() {
     let mailbox = Mailbox::start();
     let (app, _db) = app_mailing(&mailbox, &[]).await;
     verified_user(&app, &mailbox, "alice", "alice@example.com").await;
-    assert_eq!(
-        request_reset(&app, json!({"username": "alice"})).await.0,
-        202
-    );
-    let token = reset_mail(&mailbox, "alice@example.com", 1)
-        .await
-        .token(RESET);
+    let token = reset_token(
+        &app,
+        &mailbox,
+        json!({"username": "alice"}),
+        "alice@example.com",
+        1,
+    )
+    .await;
     let (first, second) = tokio::join!(
         set_password(&app, &token, "first racing passphrase", None),
         set_password(&app, &token, "second racing passphrase", None),

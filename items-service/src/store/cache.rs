@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 
 use super::Item;
 
-/// Names kept per thread; past this the thread's cache starts again.
+/// Names kept per store and thread; past this that cache starts again.
 const MAX_KEPT: usize = 4096;
 
 /// The cache of one store.
@@ -43,7 +43,8 @@ impl Drop for Writing {
     }
 }
 
-type Kept = HashMap<(u64, String), (u64, Option<Item>)>;
+/// Per store, per name: the generation a read was kept in, and what it found.
+type Kept = HashMap<u64, HashMap<String, (u64, Option<Item>)>>;
 
 thread_local! {
     static KEPT: RefCell<Kept> = RefCell::new(HashMap::new());
@@ -69,7 +70,8 @@ impl ItemCache {
     pub(super) fn get(&self, name: &str) -> Option<Option<Item>> {
         let generation = self.generation.load(SeqCst);
         KEPT.with_borrow(|kept| {
-            kept.get(&(self.id, name.to_owned()))
+            kept.get(&self.id)?
+                .get(name)
                 .filter(|(kept_at, _)| *kept_at == generation)
                 .map(|(_, item)| item.clone())
         })
@@ -88,10 +90,11 @@ impl ItemCache {
             return;
         }
         KEPT.with_borrow_mut(|kept| {
-            if kept.len() >= MAX_KEPT {
-                kept.clear();
+            let store = kept.entry(self.id).or_default();
+            if store.len() >= MAX_KEPT {
+                store.clear();
             }
-            kept.insert((self.id, name.to_owned()), (generation, item.clone()));
+            store.insert(name.to_owned(), (generation, item.clone()));
         });
     }
 }
