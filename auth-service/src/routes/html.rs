@@ -28,6 +28,7 @@ pub(super) fn hidden_inputs(fields: &[(&str, &str)]) -> String {
         .collect()
 }
 
+/// An error, as the pages show one: set apart, read out at once.
 pub(super) fn message_html(message: &str) -> String {
     format!(
         "<p class=\"error\" role=\"alert\">{}</p>\n",
@@ -55,6 +56,11 @@ pub(super) fn unavailable(failure: crate::failure::Failure) -> &'static str {
             "This service is unavailable right now. Try again in a moment."
         }
     }
+}
+
+/// What a page says when all went well: plain text, read out politely.
+pub(super) fn notice_html(message: &str) -> String {
+    format!("<p role=\"status\">{}</p>\n", escape(message))
 }
 
 /// The page's one style, allowed by its hash.

@@ -17,7 +17,8 @@ use shared::problem::{ApiError, Problem};
 use super::SignInPage;
 use super::client_address::ClientAddress;
 use super::html::{
-    escape, hidden_inputs, message_html, page, page_with, unavailable, with_retry_after,
+    escape, hidden_inputs, message_html, notice_html, page, page_with, unavailable,
+    with_retry_after,
 };
 use super::live_token::{LiveCaller, LiveTokenRefusal};
 use super::users::UserView;
@@ -48,9 +49,14 @@ fn mail_off_page() -> HttpResponse {
     )
 }
 
-/// A page with one message and a way on.
+/// A page with one message (an error's, unless `status` is a success) and
+/// a way on.
 fn message_page(status: StatusCode, title: &str, message: &str, more: &str) -> HttpResponse {
-    page(status, title, &format!("{}{more}", message_html(message)))
+    let message = match status.is_success() {
+        true => notice_html(message),
+        false => message_html(message),
+    };
+    page(status, title, &format!("{message}{more}"))
 }
 
 /// The page for a link that no longer works.

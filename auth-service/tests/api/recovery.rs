@@ -408,6 +408,10 @@ async fn a_reset_link_sets_a_password_once_and_ends_every_session() {
     let (status, page) = set_password(&app, &token, NEW_PASSWORD, None).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("every session of your account was signed out"));
+    assert!(
+        page.contains("role=\"status\""),
+        "a success is no error: {page}"
+    );
 
     // What was issued before is dead; the new password works, the old not.
     assert_eq!(me(&app, old_access).await.0, 401);

@@ -26,7 +26,7 @@ use crate::authorization::Authorizations;
 use crate::domain::redirect_uri;
 use crate::id_tokens::IdTokens;
 use crate::routes::client_address::ClientAddress;
-use crate::routes::html::{message_html, page};
+use crate::routes::html::{notice_html, page};
 
 /// The request's parameters (RP-Initiated Logout 1.0, 2).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -137,7 +137,7 @@ async fn sign_out(
         None => page(
             StatusCode::OK,
             "Signed out",
-            &message_html("You are signed out."),
+            &notice_html("You are signed out."),
         ),
     };
     for cookie in [
