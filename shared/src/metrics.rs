@@ -13,17 +13,18 @@
 //! assert!(shared::metrics::render().contains("doc_imports_total 1"));
 //! ```
 
-use std::sync::{LazyLock, Mutex, Once};
+use std::sync::{Arc, LazyLock, Mutex, Once};
 
 use actix_web::HttpResponse;
+use actix_web::http::Method;
 use actix_web::http::header::CONTENT_TYPE;
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric, NoLabelSet};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Metric, Registry};
 
 use crate::token::Keys;
@@ -43,10 +44,7 @@ pub fn register<M: Metric + Clone>(name: &str, help: &str, metric: M) -> M {
 }
 
 fn registry() -> std::sync::MutexGuard<'static, Registry> {
-    // A panic while the lock was held cannot leave a registry half-changed.
-    REGISTRY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    lock(&REGISTRY)
 }
 
 /// Every registered metric in the OpenMetrics text format.
@@ -100,53 +98,153 @@ pub async fn serve() -> HttpResponse {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+static TOKEN_REJECTIONS: LazyLock<Family<ReasonLabel, Counter>> = LazyLock::new(|| {
+    register(
+        "token_rejections",
+        "Requests refused for their access token, by reason.",
+        Family::default(),
+    )
+});
+
+/// Upper bounds of the request duration buckets: 0.5 ms to about 4 s,
+/// health checks to a queued password check (then `+Inf`).
+const DURATION_BOUNDS: [f64; 14] = {
+    let mut bounds = [0.0005; 14];
+    let mut i = 1;
+    while i < bounds.len() {
+        bounds[i] = bounds[i - 1] * 2.0;
+        i += 1;
+    }
+    bounds
+};
+
+/// One request series (method, route template, status) as one thread saw it.
+#[derive(Debug, Clone, Default)]
+struct RequestSeries {
+    count: u64,
+    seconds: f64,
+    /// Per bucket, not cumulative; the last is `+Inf`.
+    buckets: [u64; DURATION_BOUNDS.len() + 1],
+}
+
+impl RequestSeries {
+    fn observe(&mut self, seconds: f64) {
+        self.count += 1;
+        self.seconds += seconds;
+        let bucket = DURATION_BOUNDS.partition_point(|&bound| bound < seconds);
+        self.buckets[bucket] += 1;
+    }
+
+    fn add(&mut self, other: &Self) {
+        self.count += other.count;
+        self.seconds += other.seconds;
+        for (sum, count) in self.buckets.iter_mut().zip(other.buckets) {
+            *sum += count;
+        }
+    }
+}
+
+/// The request series one thread recorded. Each worker thread writes only
+/// its own shard, and a scrape adds them up: a request then takes no lock
+/// and no counter that another core also writes (prometheus-client's
+/// families take a shared read lock, and its histogram a mutex per series,
+/// on every request).
+#[derive(Debug, Default)]
+struct RequestShard(Mutex<Vec<ShardSeries>>);
+
+/// A series as a shard keeps it: its labels as the request had them.
+#[derive(Debug)]
+struct ShardSeries {
+    method: Method,
+    route: Option<String>,
+    status: u16,
+    counts: RequestSeries,
+}
+
+/// Every thread's shard, for the scrape; a shard outlives its thread, so
+/// nothing counted is lost.
+static REQUEST_SHARDS: Mutex<Vec<Arc<RequestShard>>> = Mutex::new(Vec::new());
+
+thread_local! {
+    static REQUEST_SHARD: Arc<RequestShard> = {
+        let shard = Arc::<RequestShard>::default();
+        lock(&REQUEST_SHARDS).push(Arc::clone(&shard));
+        shard
+    };
+}
+
+/// A panic while a metrics lock was held leaves nothing half-changed.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 struct RequestLabels {
     method: String,
     route: String,
     status: u16,
 }
 
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ReasonLabel {
-    reason: &'static str,
-}
+/// Writes `http_requests_total` and `http_request_duration_seconds` from
+/// every shard on a scrape.
+#[derive(Debug)]
+struct RequestsCollector;
 
-struct HttpMetrics {
-    requests: Family<RequestLabels, Counter>,
-    duration: Family<RequestLabels, Histogram>,
-    token_rejections: Family<ReasonLabel, Counter>,
+impl Collector for RequestsCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let mut merged = std::collections::BTreeMap::<RequestLabels, RequestSeries>::new();
+        for shard in lock(&REQUEST_SHARDS).iter() {
+            for series in lock(&shard.0).iter() {
+                let labels = RequestLabels {
+                    method: series.method.as_str().to_owned(),
+                    route: series.route.as_deref().unwrap_or("unmatched").to_owned(),
+                    status: series.status,
+                };
+                merged.entry(labels).or_default().add(&series.counts);
+            }
+        }
+        let help = "HTTP requests answered, by method, route template and status.";
+        let mut requests =
+            encoder.encode_descriptor("http_requests", help, None, MetricType::Counter)?;
+        for (labels, series) in &merged {
+            ConstCounter::new(series.count).encode(requests.encode_family(labels)?)?;
+        }
+        let help = "Time from the request to its response, by method, route template and status.";
+        let mut durations = encoder.encode_descriptor(
+            "http_request_duration_seconds",
+            help,
+            None,
+            MetricType::Histogram,
+        )?;
+        for (labels, series) in &merged {
+            let buckets: Vec<(f64, u64)> = DURATION_BOUNDS
+                .into_iter()
+                .chain([f64::INFINITY])
+                .zip(series.buckets)
+                .collect();
+            durations
+                .encode_family(labels)?
+                .encode_histogram::<NoLabelSet>(series.seconds, series.count, &buckets, None)?;
+        }
+        Ok(())
+    }
 }
-
-fn duration_histogram() -> Histogram {
-    // 0.5 ms to about 4 s: health checks to a queued password check.
-    Histogram::new(exponential_buckets(0.0005, 2.0, 14))
-}
-
-static HTTP: LazyLock<HttpMetrics> = LazyLock::new(|| HttpMetrics {
-    requests: register(
-        "http_requests",
-        "HTTP requests answered, by method, route template and status.",
-        Family::default(),
-    ),
-    duration: register(
-        "http_request_duration_seconds",
-        "Time from the request to its response, by method, route template and status.",
-        Family::new_with_constructor(duration_histogram),
-    ),
-    token_rejections: register(
-        "token_rejections",
-        "Requests refused for their access token, by reason.",
-        Family::default(),
-    ),
-});
 
 /// Registers the metrics every service has, each token rejection reason at
 /// zero (request series appear with their first request).
 pub fn init() {
+    static REGISTERED: Once = Once::new();
+    REGISTERED.call_once(|| registry().register_collector(Box::new(RequestsCollector)));
     crate::auth::count_rejections_with(record_token_rejection);
     let reasons = crate::token::VerifyError::ALL.map(|rejection| rejection.reason());
     for reason in reasons.into_iter().chain(crate::auth::HEADER_REJECTIONS) {
-        drop(HTTP.token_rejections.get_or_create(&ReasonLabel { reason }));
+        drop(TOKEN_REJECTIONS.get_or_create(&ReasonLabel { reason }));
     }
 }
 
@@ -160,9 +258,7 @@ static WATCHED_KEYS: Mutex<Option<Keys>> = Mutex::new(None);
 /// URL). Tokens naming unknown keys are `token_rejections_total{reason="unknown_kid"}`.
 pub fn watch_keys(keys: Keys) {
     static REGISTERED: Once = Once::new();
-    *WATCHED_KEYS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(keys);
+    *lock(&WATCHED_KEYS) = Some(keys);
     REGISTERED.call_once(|| registry().register_collector(Box::new(KeysCollector)));
 }
 
@@ -171,18 +267,15 @@ struct KeysCollector;
 
 impl Collector for KeysCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let watched = WATCHED_KEYS
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
+        let watched = lock(&WATCHED_KEYS).clone();
         let Some(status) = watched.map(|keys| keys.status()) else {
             return Ok(());
         };
         let keys = i64::try_from(status.keys).unwrap_or(i64::MAX);
-        let keys_help = "Keys in the verification key ring";
+        let keys_help = "Keys in the verification key ring.";
         describe(&mut encoder, "jwt_keys", keys_help, ConstGauge::new(keys))?;
         if let Some(age) = status.age {
-            let help = "Seconds since the key ring was loaded";
+            let help = "Seconds since the key ring was loaded.";
             describe(
                 &mut encoder,
                 "jwt_keys_age_seconds",
@@ -190,10 +283,10 @@ impl Collector for KeysCollector {
                 ConstGauge::new(age.as_secs_f64()),
             )?;
         }
-        let help = "Key reads or fetches that failed; the last good ring stayed";
+        let help = "Key reads or fetches that failed; the last good ring stayed.";
         let failures = ConstCounter::new(status.refresh_failures);
         describe(&mut encoder, "jwt_keys_refresh_failures", help, failures)?;
-        let help = "Fetches of the JWK Set URL started";
+        let help = "Fetches of the JWK Set URL started.";
         describe(
             &mut encoder,
             "jwt_keys_fetches",
@@ -203,7 +296,8 @@ impl Collector for KeysCollector {
     }
 }
 
-/// One metric with its name and help, as a collector writes it on a scrape.
+/// One metric with its name and help, as a collector writes it on a scrape
+/// (the help as given: end it with a period, as `register` does).
 fn describe(
     encoder: &mut DescriptorEncoder<'_>,
     name: &str,
@@ -213,20 +307,35 @@ fn describe(
     metric.encode(encoder.encode_descriptor(name, help, None, metric.metric_type())?)
 }
 
-/// Counts an answered request; `route` is the matched template, if any.
-pub(crate) fn record_request(method: &str, route: Option<String>, status: u16, seconds: f64) {
-    let labels = RequestLabels {
-        method: method.to_owned(),
-        route: route.unwrap_or_else(|| "unmatched".to_owned()),
-        status,
-    };
-    HTTP.duration.get_or_create(&labels).observe(seconds);
-    HTTP.requests.get_or_create(&labels).inc();
+/// Counts an answered request and its duration, in this thread's shard;
+/// `route` is the matched template, if any.
+pub(crate) fn record_request(method: &Method, route: Option<String>, status: u16, seconds: f64) {
+    REQUEST_SHARD.with(|shard| {
+        let mut series = lock(&shard.0);
+        // A thread sees a few dozen series at most: a scan that compares
+        // the status first costs less than hashing the route.
+        let found = series
+            .iter_mut()
+            .find(|s| s.status == status && s.method == method && s.route == route);
+        match found {
+            Some(found) => found.counts.observe(seconds),
+            None => {
+                let mut counts = RequestSeries::default();
+                counts.observe(seconds);
+                series.push(ShardSeries {
+                    method: method.clone(),
+                    route,
+                    status,
+                    counts,
+                });
+            }
+        }
+    });
 }
 
 /// Counts a request refused for its token (or its Authorization header).
 fn record_token_rejection(reason: &'static str) {
-    HTTP.token_rejections
+    TOKEN_REJECTIONS
         .get_or_create(&ReasonLabel { reason })
         .inc();
 }
@@ -238,6 +347,8 @@ mod tests {
     #[test]
     fn every_help_text_ends_with_one_period() {
         init();
+        let ring = crate::token::KeyRing::single_hmac(&[3; 32]).expect("ring");
+        watch_keys(Keys::fixed(ring));
         let _ = register(
             "test_periods",
             "Written with its period.",
@@ -257,9 +368,10 @@ mod tests {
 
     #[test]
     fn a_request_is_counted_under_its_route_template_and_timed() {
+        init();
         let series = r#"http_requests_total{method="GET",route="/test/{id}",status="200"}"#;
         let before = value_of(&render(), series);
-        record_request("GET", Some("/test/{id}".to_owned()), 200, 0.003);
+        record_request(&Method::GET, Some("/test/{id}".to_owned()), 200, 0.003);
         let text = render();
         assert_eq!(value_of(&text, series), before + 1.0);
         assert!(text.contains(
@@ -268,8 +380,56 @@ mod tests {
     }
 
     #[test]
+    fn requests_from_every_thread_are_summed_into_cumulative_buckets() {
+        init();
+        let series = r#"method="DELETE",route="/test/threads",status="204""#;
+        let record = |seconds: f64| {
+            record_request(
+                &Method::DELETE,
+                Some("/test/threads".to_owned()),
+                204,
+                seconds,
+            );
+        };
+        std::thread::scope(|threads| {
+            for _ in 0..3 {
+                threads.spawn(|| {
+                    record(0.0005); // on the first bound: in its bucket
+                    record(0.003);
+                    record(10.0); // past the last bound: only in +Inf
+                });
+            }
+        });
+        let text = render();
+        let bucket = |le: &str| {
+            value_of(
+                &text,
+                &format!("http_request_duration_seconds_bucket{{le=\"{le}\",{series}}}"),
+            )
+        };
+        assert_eq!(
+            value_of(&text, &format!("http_requests_total{{{series}}}")),
+            9.0,
+            "{text}"
+        );
+        assert_eq!(bucket("0.0005"), 3.0, "{text}");
+        assert_eq!(bucket("0.002"), 3.0);
+        assert_eq!(bucket("0.004"), 6.0);
+        assert_eq!(bucket("4.096"), 6.0);
+        assert_eq!(bucket("+Inf"), 9.0);
+        let count = format!("http_request_duration_seconds_count{{{series}}}");
+        assert_eq!(value_of(&text, &count), 9.0);
+        let sum = value_of(
+            &text,
+            &format!("http_request_duration_seconds_sum{{{series}}}"),
+        );
+        assert!((sum - 3.0 * 10.0035).abs() < 1e-9, "{sum}");
+    }
+
+    #[test]
     fn a_request_no_route_matched_is_counted_without_its_path() {
-        record_request("GET", None, 404, 0.001);
+        init();
+        record_request(&Method::GET, None, 404, 0.001);
         assert!(render().contains(r#"route="unmatched",status="404""#));
     }
 

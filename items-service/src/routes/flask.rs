@@ -112,7 +112,7 @@ pub(super) async fn get_item(
     let name = item_name(name.into_inner())?;
     Ok(match store.get(name.as_str()).await? {
         Some(item) => HttpResponse::Ok().json(FlaskLookup {
-            item: Some(FlaskItemView::from(&item)),
+            item: Some(FlaskItemView::from(item.as_ref())),
         }),
         None => HttpResponse::NotFound().json(FlaskLookup { item: None }),
     })

@@ -167,7 +167,7 @@ pub(super) async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let name = item_name(name.into_inner())?;
     match store.get(name.as_str()).await? {
-        Some(item) => Ok(HttpResponse::Ok().json(ItemView::from(&item))),
+        Some(item) => Ok(HttpResponse::Ok().json(ItemView::from(item.as_ref()))),
         None => Err(not_found(&name)),
     }
 }

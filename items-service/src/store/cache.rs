@@ -44,7 +44,7 @@ impl Drop for Writing {
 }
 
 /// Per store, per name: the generation a read was kept in, and what it found.
-type Kept = HashMap<u64, HashMap<String, (u64, Option<Item>)>>;
+type Kept = HashMap<u64, HashMap<String, (u64, Option<Arc<Item>>)>>;
 
 thread_local! {
     static KEPT: RefCell<Kept> = RefCell::new(HashMap::new());
@@ -67,7 +67,7 @@ impl ItemCache {
 
     /// The item named `name` as last read (`Some(None)`: known absent), if
     /// nothing was written since.
-    pub(super) fn get(&self, name: &str) -> Option<Option<Item>> {
+    pub(super) fn get(&self, name: &str) -> Option<Option<Arc<Item>>> {
         let generation = self.generation.load(SeqCst);
         KEPT.with_borrow(|kept| {
             kept.get(&self.id)?
@@ -84,7 +84,7 @@ impl ItemCache {
 
     /// Keeps what a read that began at `start` found, if no write began or
     /// ended since.
-    pub(super) fn keep(&self, start: ReadStart, name: &str, item: &Option<Item>) {
+    pub(super) fn keep(&self, start: ReadStart, name: &str, item: &Option<Arc<Item>>) {
         let generation = start.0;
         if self.generation.load(SeqCst) != generation {
             return;
@@ -103,14 +103,14 @@ impl ItemCache {
 mod tests {
     use super::*;
 
-    fn item(price: f64) -> Option<Item> {
-        Some(Item {
+    fn item(price: f64) -> Option<Arc<Item>> {
+        Some(Arc::new(Item {
             name: "a".into(),
             price,
             created_by: "u".into(),
             created_at: "t".into(),
             updated_at: "t".into(),
-        })
+        }))
     }
 
     #[test]

@@ -7,6 +7,8 @@
 mod cache;
 mod sql;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use shared::clock::Clock;
 
@@ -58,8 +60,8 @@ pub enum Put {
 /// The items table, whatever the database.
 #[async_trait]
 pub trait ItemStore: Send + Sync + 'static {
-    /// The item with this name.
-    async fn get(&self, name: &str) -> Result<Option<Item>, StoreError>;
+    /// The item with this name (shared: a kept item is not copied per read).
+    async fn get(&self, name: &str) -> Result<Option<Arc<Item>>, StoreError>;
     /// Inserts `item` unless the name exists; true when inserted. The
     /// primary key decides races: of many concurrent calls one inserts.
     async fn create(&self, item: &Item) -> Result<bool, StoreError>;

@@ -1,6 +1,8 @@
 //! The items table on SQLite or PostgreSQL: one statement text for both
 //! (sqlx binds `$N` on each), the schema once per dialect.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use shared::db::{Database, FromRow, Migrations, Param, ReadError, Row};
 use sqlx::migrate::Migrator;
@@ -77,7 +79,7 @@ where
 
 #[async_trait]
 impl ItemStore for SqlItemStore {
-    async fn get(&self, name: &str) -> Result<Option<Item>, StoreError> {
+    async fn get(&self, name: &str) -> Result<Option<Arc<Item>>, StoreError> {
         if let Some(kept) = self.cache.as_ref().and_then(|cache| cache.get(name)) {
             return Ok(kept);
         }
@@ -86,7 +88,8 @@ impl ItemStore for SqlItemStore {
             .db
             .fetch_optional(GET, &[name.into()])
             .await
-            .map_err(failed("reading an item"))?;
+            .map_err(failed("reading an item"))?
+            .map(Arc::new);
         if let (Some(cache), Some(start)) = (&self.cache, start) {
             cache.keep(start, name, &item);
         }
@@ -208,7 +211,10 @@ mod tests {
             .await
             .expect("upgrades");
         let store = SqlItemStore::new(upgraded.clone());
-        assert_eq!(store.get("kept").await.expect("reads"), Some(item.clone()));
+        assert_eq!(
+            store.get("kept").await.expect("reads"),
+            Some(Arc::new(item.clone()))
+        );
         assert_eq!(store.list(None, 10).await.expect("lists"), vec![item]);
         if upgraded.backend == shared::db::Backend::Sqlite {
             let schema: String =
