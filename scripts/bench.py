@@ -168,6 +168,24 @@ def wrk(port, path, connections=32, token=None, scheme="Bearer", script=None, se
     return parse_wrk(out)
 
 
+def requests_per_second(out):
+    """Requests/s from any wrk output."""
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def median_by(items, key):
+    """The middle one of `items` ordered by `key` (the median round)."""
+    return sorted(items, key=key)[len(items) // 2]
+
+
+def login_script(folder):
+    """A wrk script of logins with the right password."""
+    return lua(folder, "login.lua", (
+        'wrk.method = "POST"\n'
+        f"wrk.body = '{json.dumps(USER)}'\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'))
+
+
 def parse_wrk(out):
     """wrk --latency output: requests/s, p50 and p99 in ms, requests, non-2xx."""
 
@@ -178,7 +196,7 @@ def parse_wrk(out):
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "rps": requests_per_second(out),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "p50": latency(50),
         "p99": latency(99),
@@ -687,7 +705,7 @@ def show_scaling(rounds):
     """The median round of each store, and 1,000,000 / 1,000."""
     for count in rounds[0]:
         show_load(f"{count:,} items, median round",
-                  sorted((r[count] for r in rounds), key=lambda run: run["rps"])[len(rounds) // 2])
+                  median_by([r[count] for r in rounds], key=lambda run: run["rps"]))
     show_ratio("1,000,000 / 1,000", rounds, 1_000_000, 1_000, "target >= 0.8x")
 
 
@@ -717,8 +735,8 @@ def write_and_sign_in_paths(folder, services):
         items = Service("items-service", ITEMS_PORT, folder, {"ITEMS__DATABASE__URL": url} if url else {})
         services.append(items)
         items.start()
-        runs = sorted((wrk(ITEMS_PORT, "/", script=put) for _ in range(ROUNDS)), key=lambda r: r["rps"])
-        show_load(f"{label}: item writes, median round", runs[len(runs) // 2])
+        runs = [wrk(ITEMS_PORT, "/", script=put) for _ in range(ROUNDS)]
+        show_load(f"{label}: item writes, median round", median_by(runs, key=lambda r: r["rps"]))
         items.stop()
         if url:
             psql(POSTGRES, "DROP DATABASE bench_writes")
@@ -730,26 +748,18 @@ def write_and_sign_in_paths(folder, services):
     services.append(items)
     items.start()
     http("PUT", ITEMS_PORT, "/v1/items/bench-item", {"price": 9.99}, token)
-    login = lua(folder, "login.lua", (
-        'wrk.method = "POST"\n'
-        f"wrk.body = '{json.dumps(USER)}'\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'))
+    login = login_script(folder)
     rounds = []
     for _ in range(ROUNDS):
         reads = subprocess.Popen(
             ["wrk", "-t1", "-c32", f"-d{SECONDS}s", "-H", f"Authorization: Bearer {token}",
              f"http://127.0.0.1:{ITEMS_PORT}/v1/items/bench-item"], stdout=subprocess.PIPE, text=True)
         logins = wrk(AUTH_PORT, "/auth", connections=8, threads=1, script=login)
-        rounds.append({"logins": logins, "reads": parse_wrk_plain(reads.communicate()[0])})
+        rounds.append({"logins": logins, "reads": requests_per_second(reads.communicate()[0])})
     items.stop()
-    middle = sorted(rounds, key=lambda r: r["logins"]["rps"])[len(rounds) // 2]
+    middle = median_by(rounds, key=lambda r: r["logins"]["rps"])
     show_load("logins under the read load, median round", middle["logins"])
     line("reads meanwhile, that round", f"{middle['reads']:9.0f} req/s")
-
-
-def parse_wrk_plain(out):
-    """Requests/s from wrk output without --latency."""
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
 def step_up_cost(folder, services):
@@ -952,17 +962,14 @@ def main():
         print("\nLogin flood: 64 connections logging in (right password) on auth-service")
         allowed, per_hash = argon2_alone()
         cores = os.cpu_count()
-        login = lua(folder, "login.lua", (
-            'wrk.method = "POST"\n'
-            f"wrk.body = '{json.dumps(USER)}'\n"
-            'wrk.headers["Content-Type"] = "application/json"\n'))
+        login = login_script(folder)
         flood = subprocess.Popen(
             ["wrk", "-t1", "-c64", f"-d{SECONDS}s", "-s", login, f"http://127.0.0.1:{AUTH_PORT}/auth"],
             stdout=subprocess.PIPE, text=True)
         time.sleep(1)
         during = paced_probe(AUTH_PORT, "/health/live", seconds=max(SECONDS - 2, 1))
         flood_out = flood.communicate()[0]
-        logins = float(re.search(r"Requests/sec:\s+([\d.]+)", flood_out).group(1))
+        logins = requests_per_second(flood_out)
         bad = re.search(r"Non-2xx or 3xx responses: (\d+)", flood_out)
         line(f"argon2id alone (19 MiB, t=2, p=1) on {cores} cores, one hash", f"{per_hash:6.1f} ms")
         line(f"what {cores} cores allow: argon2id alone, every core", f"{allowed:6.1f} hashes/s")

@@ -52,9 +52,10 @@ fn mail_off_page() -> HttpResponse {
 /// A page with one message (an error's, unless `status` is a success) and
 /// a way on.
 fn message_page(status: StatusCode, title: &str, message: &str, more: &str) -> HttpResponse {
-    let message = match status.is_success() {
-        true => notice_html(message),
-        false => message_html(message),
+    let message = if status.is_success() {
+        notice_html(message)
+    } else {
+        message_html(message)
     };
     page(status, title, &format!("{message}{more}"))
 }

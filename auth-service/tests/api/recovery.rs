@@ -613,10 +613,7 @@ async fn with_the_mail_server_down_requests_still_answer_202_and_the_failure_is_
     let failed = || async {
         let metrics = app.get("/metrics").send().await.expect("metrics");
         let text = metrics.text().await.expect("text");
-        text.lines()
-            .find_map(|line| line.strip_prefix("mails_failed_total "))
-            .and_then(|value| value.parse::<f64>().ok())
-            .unwrap_or(0.0)
+        shared::metrics::sample(&text, "mails_failed_total").unwrap_or(0.0)
     };
     let before = failed().await;
     let (status, user) = register(&app, "alice", Some("alice@example.com")).await;
