@@ -22,6 +22,7 @@
 //!   (connecting included), then the request fails with 503; the pool
 //!   reconnects by itself when the database comes back.
 
+mod batched;
 mod postgres_reads;
 mod read;
 mod sqlite_reads;
@@ -38,6 +39,7 @@ use sqlx::{Any, AnyPool, Connection as _, Executor as _, Transaction};
 
 use crate::settings::{DatabaseSettings, SettingsError};
 
+pub use batched::KeyedReads;
 use postgres_reads::PostgresReads;
 pub use read::{FromRow, Param, ReadError, Row, Value};
 use sqlite_reads::SqliteReads;
@@ -50,6 +52,15 @@ const EXCLUSIVE_VFS: &str = "unix-excl";
 
 /// A pooled PostgreSQL connection idle this long is pinged before use.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
+/// This thread's number, given out in order of first read: which
+/// connection a thread reads on, and whose reads a statement gathers.
+fn thread_number() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local!(static NUMBER: usize = NEXT.fetch_add(1, Ordering::Relaxed));
+    NUMBER.with(|number| *number)
+}
 
 /// A service's schema, once per dialect: sqlx migrators, from the numbered
 /// files of `migrations/sqlite/` and `migrations/postgres/` compiled into
@@ -760,6 +771,11 @@ mod tests {
             .expect("read")
             .expect("a row");
         assert_eq!(timeout.get::<_, String>(0), "2s", "the pool's settings");
+        let plans = query_opt(reads, "SELECT current_setting('plan_cache_mode')", &[])
+            .await
+            .expect("read")
+            .expect("a row");
+        assert_eq!(plans.get::<_, String>(0), "force_generic_plan");
 
         // Reads in flight at once on this thread: one connection, and each
         // gets its own answer.

@@ -11,7 +11,7 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::HeaderValue;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, web};
 use futures_util::future::BoxFuture;
@@ -21,6 +21,10 @@ use crate::problem::Problem;
 
 /// The header that carries a request's id, in and out.
 pub const REQUEST_ID: &str = "x-request-id";
+
+/// [`REQUEST_ID`] as a header name, made at compile time: a `&str` key is
+/// checked and lower-cased on every lookup.
+static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static(REQUEST_ID);
 
 /// The caller's `X-Request-Id` when it is sane (1 to 64 characters of
 /// `A-Z a-z 0-9 - _ . :`), else a new UUID: ids end up in every log line, so
@@ -35,7 +39,7 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// ```
 pub fn request_id(req: &ServiceRequest) -> HeaderValue {
     req.headers()
-        .get(REQUEST_ID)
+        .get(&REQUEST_ID_HEADER)
         .filter(|value| {
             let id = value.as_bytes();
             (1..=64).contains(&id.len())
@@ -98,10 +102,7 @@ pub async fn trace_requests(
     let _entered = span.enter();
     match &mut result {
         Ok(response) => {
-            response.headers_mut().insert(
-                actix_web::http::header::HeaderName::from_static(REQUEST_ID),
-                id,
-            );
+            response.headers_mut().insert(REQUEST_ID_HEADER.clone(), id);
             let route = response.request().match_pattern();
             let status = response.status().as_u16();
             tracing::info!(

@@ -44,6 +44,9 @@ pub fn routes() -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     move |cfg| configure(cfg, operations.clone())
 }
 
+/// actix-web tries the routes in order, and each that does not match costs
+/// the request (a `{name}` expression about 1,200 instructions, a fixed path
+/// about 250; callgrind): the item reads first.
 fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::ServiceConfig)) {
     cfg.service(
         resource("/item/{name}")
@@ -51,14 +54,14 @@ fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::Ser
             .route(web::get().to(flask::get_item))
             .route(web::post().to(flask::post_item)),
     )
-    .service(resource(metadata::PATH).route(web::get().to(metadata::protected_resource)))
-    .service(resource("/v1/items").route(web::get().to(items::list)))
     .service(
         resource("/v1/items/{name}")
             .route(web::get().to(items::get))
             .route(web::put().to(items::put))
             .route(web::delete().to(items::delete)),
     )
+    .service(resource(metadata::PATH).route(web::get().to(metadata::protected_resource)))
+    .service(resource("/v1/items").route(web::get().to(items::list)))
     .configure(operations);
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shared::db::{Database, FromRow, Migrations, Param, ReadError, Row};
+use shared::db::{Database, FromRow, KeyedReads, Migrations, Param, ReadError, Row};
 use sqlx::migrate::Migrator;
 
 use super::cache::{ItemCache, Writing};
@@ -28,6 +28,7 @@ macro_rules! columns {
 }
 
 const GET: &str = concat!("SELECT ", columns!(), " FROM items WHERE name = $1");
+const GET_MANY: &str = concat!("SELECT ", columns!(), " FROM items WHERE name = ANY($1)");
 // Keyset pagination on the primary key: no offset scan, however deep.
 const LIST_AFTER: &str = concat!(
     "SELECT ",
@@ -42,13 +43,20 @@ pub struct SqlItemStore {
     db: Database,
     /// Single reads remembered, where only this process writes.
     cache: Option<ItemCache>,
+    /// Single reads gathered into one statement per thread, on PostgreSQL.
+    gathered: Option<Arc<KeyedReads<Item>>>,
 }
 
 impl SqlItemStore {
     /// A store over an open, migrated database.
     pub fn new(db: Database) -> Self {
         let cache = db.writes_only_here().then(ItemCache::new);
-        Self { db, cache }
+        let gathered = KeyedReads::new(&db, GET_MANY, |item: &Item| &item.name).map(Arc::new);
+        Self {
+            db,
+            cache,
+            gathered,
+        }
     }
 
     /// Marks a write under way for the cache, until dropped.
@@ -82,6 +90,9 @@ impl ItemStore for SqlItemStore {
     async fn get(&self, name: &str) -> Result<Option<Arc<Item>>, StoreError> {
         if let Some(kept) = self.cache.as_ref().and_then(|cache| cache.get(name)) {
             return Ok(kept);
+        }
+        if let Some(gathered) = &self.gathered {
+            return gathered.get(name).await.map_err(failed("reading an item"));
         }
         let start = self.cache.as_ref().map(ItemCache::start_read);
         let item = self

@@ -34,9 +34,11 @@ async fn many_clients_putting_one_item_yield_one_201_and_the_rest_200() {
 }
 
 /// Reads racing writes never answer an item older than the last write
-/// acknowledged before the read was sent, by either route: each worker
-/// keeps what it read (this process alone writes the file), and a write
-/// must make every worker forget it. Then a deletion is seen at once.
+/// acknowledged before the read was sent, by either route: on SQLite each
+/// worker keeps what it read (this process alone writes the file), and a
+/// write must make every worker forget it; on PostgreSQL reads are gathered
+/// into shared statements, and none may join one that began before it.
+/// Then a deletion is seen at once.
 #[tokio::test]
 async fn a_read_never_answers_older_than_the_last_acknowledged_write() {
     use std::sync::atomic::{AtomicU64, Ordering::SeqCst};

@@ -9,22 +9,22 @@
 //!
 //! Policy: a thread reads through one connection (at most `max_connections`
 //! of them, beside the pool's; threads beyond that share), opened when first
-//! needed, with the pool's session settings, each statement prepared once on
-//! it. A connection the server or the network closed is replaced at the next
-//! read; one idle for [`PING_WHEN_IDLE_FOR`] or more is pinged first, as the
-//! pool does. Getting a connection, connecting or pinging included, is
-//! bounded by `connect_timeout_seconds`. A read cancelled midway leaves the
-//! connection intact: tokio-postgres reads and drops its answer.
+//! needed, with the pool's session settings and generic plans, each
+//! statement prepared once on it. A connection the server or the network
+//! closed is replaced at the next read; one idle for [`PING_WHEN_IDLE_FOR`]
+//! or more is pinged first, as the pool does. Getting a connection,
+//! connecting or pinging included, is bounded by `connect_timeout_seconds`.
+//! A read cancelled midway leaves the connection intact: tokio-postgres reads
+//! and drops its answer.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement};
 
-use super::{PING_WHEN_IDLE_FOR, ReadError};
+use super::{PING_WHEN_IDLE_FOR, ReadError, thread_number};
 
 /// Connections to one PostgreSQL database for reads, one per reading thread.
 #[derive(Debug)]
@@ -63,13 +63,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// This thread's slot number, given out in order of first read.
-fn thread_number() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local!(static NUMBER: usize = NEXT.fetch_add(1, Ordering::Relaxed));
-    NUMBER.with(|number| *number)
-}
-
 impl PostgresReads {
     pub(super) fn new(
         config: tokio_postgres::Config,
@@ -84,6 +77,11 @@ impl PostgresReads {
             slots: (0..count).map(|_| Slot::default()).collect(),
             wait,
         }
+    }
+
+    /// How many threads read on a connection of their own.
+    pub(super) fn threads(&self) -> usize {
+        self.slots.len()
     }
 
     /// Any number of rows.
@@ -151,6 +149,14 @@ impl PostgresReads {
             }
         });
         client.batch_execute(&self.setup).await?;
+        // The reads here look rows up by key, where the generic plan is the
+        // one a custom plan would be. Left to choose, PostgreSQL plans a
+        // gathered `= ANY($1)` anew on every statement (its estimate for an
+        // array of unknown length loses to one for the array at hand):
+        // measured, 15.5 µs of the server's time per read, 9 µs without.
+        client
+            .batch_execute("SET plan_cache_mode = force_generic_plan")
+            .await?;
         Ok(Pipe {
             client,
             statements: Mutex::default(),

@@ -26,6 +26,15 @@ pub enum ReadError {
     /// The pool.
     #[error(transparent)]
     Pool(#[from] sqlx::Error),
+    /// The statement that answered a gathered read ([`super::KeyedReads`]).
+    #[error(transparent)]
+    Shared(std::sync::Arc<ReadError>),
+    /// A gathered read's statement ended without an answer.
+    #[error("the statement reading this row ended without an answer")]
+    Abandoned,
+    /// A list parameter where only PostgreSQL takes one.
+    #[error("a list parameter is read only on PostgreSQL")]
+    ListParameter,
 }
 
 /// A parameter of a read, bound as each driver binds it.
@@ -35,6 +44,8 @@ pub enum Param<'a> {
     Text(&'a str),
     /// `INTEGER` / `BIGINT`.
     Integer(i64),
+    /// `TEXT[]`, on PostgreSQL only (`= ANY($1)`).
+    Texts(&'a [&'a str]),
 }
 
 impl<'a> From<&'a str> for Param<'a> {
@@ -60,6 +71,9 @@ impl rusqlite::ToSql for Param<'_> {
         match self {
             Self::Text(text) => rusqlite::ToSql::to_sql(text),
             Self::Integer(number) => rusqlite::ToSql::to_sql(number),
+            Self::Texts(_) => Err(rusqlite::Error::ToSqlConversionFailure(Box::new(
+                ReadError::ListParameter,
+            ))),
         }
     }
 }
@@ -170,6 +184,7 @@ impl Database {
                 .map(|param| match param {
                     Param::Text(text) => text as &(dyn ToSql + Sync),
                     Param::Integer(number) => number,
+                    Param::Texts(texts) => texts,
                 })
                 .collect();
             return reads
@@ -184,6 +199,7 @@ impl Database {
             query = match *param {
                 Param::Text(text) => query.bind(text),
                 Param::Integer(number) => query.bind(number),
+                Param::Texts(_) => return Err(ReadError::ListParameter),
             };
         }
         query
