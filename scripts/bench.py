@@ -649,28 +649,30 @@ def postgres_reads(folder, services, token):
             http("PUT", port, f"/v1/items/item-{number:07d}", {"price": number / 100}, token)
     print(f"\nPostgreSQL reads against the same reads on SQLite, 32 connections, {ROUNDS} interleaved"
           " rounds; the database's own roof is pgbench -S on the same server")
-    # One item read by every connection, and 40 read at random: PostgreSQL
-    # gathers the reads a worker has waiting into one statement either way.
-    reads = {"v1": ("/v1/items/bench-item", "Bearer"), "flask": ("/item/bench-item", "JWT"),
-             "v1 random of 40": ("/", "Bearer"), "list": ("/v1/items?limit=20", "Bearer")}
-    random_names = lookup_script(folder, token, 40)
+    # One item read by every connection, and 40 read at random (the script
+    # names them and sends the token): PostgreSQL gathers the reads a worker
+    # has waiting into one statement either way. Each: label, wrk's arguments.
+    reads = {
+        "v1": ("/v1/items/bench-item", {"path": "/v1/items/bench-item", "token": token}),
+        "flask": ("/item/bench-item",
+                  {"path": "/item/bench-item", "token": token, "scheme": "JWT"}),
+        "v1 random of 40": ("/v1/items/{random of 40}",
+                            {"path": "/", "script": lookup_script(folder, token, 40)}),
+        "list": ("/v1/items", {"path": "/v1/items?limit=20", "token": token}),
+    }
     rounds = []
     for _ in range(ROUNDS):
         measured = {}
-        for name, (path, scheme) in reads.items():
-            script = random_names if name == "v1 random of 40" else None
+        for name, (_, load) in reads.items():
             for side, port in (("sqlite", ITEMS_PORT), ("postgres", PG_PORT)):
-                # The script sends the token itself.
-                measured[f"{side} {name}"] = wrk(port, path, token=None if script else token,
-                                                 scheme=scheme, script=script)
+                measured[f"{side} {name}"] = wrk(port, **load)
         rounds.append(measured)
     selects = pgbench_selects()
     for number, measured in enumerate(rounds, 1):
         for name, result in measured.items():
             show_load(f"round {number}: {name}", result)
     line("pgbench -S, 8 clients, prepared (the database alone)", f"{selects:9.0f} selects/s")
-    for name, (path, _) in reads.items():
-        label = "/v1/items/{random of 40}" if path == "/" else path.split('?')[0]
+    for name, (label, _) in reads.items():
         show_ratio(f"{label}: PostgreSQL / SQLite", rounds, f"postgres {name}",
                    f"sqlite {name}", "target >= 0.5x" + ("" if name == "list" else ", zero non-2xx"))
     postgres.stop()

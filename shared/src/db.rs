@@ -53,6 +53,14 @@ const EXCLUSIVE_VFS: &str = "unix-excl";
 /// A pooled PostgreSQL connection idle this long is pinged before use.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
 
+/// A read path's lock. What they guard (connection lists, queues of
+/// waiting reads) only ever holds whole entries: a poisoned one is intact.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// This thread's number, given out in order of first read: which
 /// connection a thread reads on, and whose reads a statement gathers.
 fn thread_number() -> usize {

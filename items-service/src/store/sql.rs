@@ -51,7 +51,7 @@ impl SqlItemStore {
     /// A store over an open, migrated database.
     pub fn new(db: Database) -> Self {
         let cache = db.writes_only_here().then(ItemCache::new);
-        let gathered = KeyedReads::new(&db, GET_MANY, |item: &Item| &item.name).map(Arc::new);
+        let gathered = KeyedReads::new(&db, GET_MANY, |item: &Item| &item.name);
         Self {
             db,
             cache,

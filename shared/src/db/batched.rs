@@ -12,11 +12,11 @@
 //! soon as before.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use super::{Database, FromRow, Param, ReadError, thread_number};
+use super::{Database, FromRow, Param, ReadError, lock, thread_number};
 
 /// Most keys one statement asks for; the rest wait for the next.
 const MOST_KEYS: usize = 256;
@@ -47,19 +47,18 @@ struct Queue<T> {
     waiting: Vec<(String, oneshot::Sender<Answer<T>>)>,
 }
 
-/// A queue holds whole entries only: a poisoned one is intact.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl<T: FromRow + Send + Sync + 'static> KeyedReads<T> {
     /// Gathered reads of `sql`, which takes the keys as `$1` (`... WHERE
     /// name = ANY($1)`); `key_of` is the key of a row it returns. `None`
     /// where reads are not pipelined on PostgreSQL: there each read goes
     /// alone.
-    pub fn new(database: &Database, sql: &'static str, key_of: fn(&T) -> &str) -> Option<Self> {
+    pub fn new(
+        database: &Database,
+        sql: &'static str,
+        key_of: fn(&T) -> &str,
+    ) -> Option<Arc<Self>> {
         let threads = database.postgres_reads.as_ref()?.threads();
-        Some(Self {
+        Some(Arc::new(Self {
             database: database.clone(),
             sql,
             key_of,
@@ -71,7 +70,7 @@ impl<T: FromRow + Send + Sync + 'static> KeyedReads<T> {
                     })
                 })
                 .collect(),
-        })
+        }))
     }
 
     /// The row with `key`, if there is one, no older than the last write
@@ -225,7 +224,7 @@ mod tests {
     }
 
     fn gathered(database: &Database) -> Arc<KeyedReads<Word>> {
-        Arc::new(KeyedReads::new(database, GET_MANY, |word: &Word| &word.word).expect("PostgreSQL"))
+        KeyedReads::new(database, GET_MANY, |word: &Word| &word.word).expect("PostgreSQL")
     }
 
     // CI runs the crate's tests on PostgreSQL too.

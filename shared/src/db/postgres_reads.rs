@@ -18,13 +18,13 @@
 //! and drops its answer.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement};
 
-use super::{PING_WHEN_IDLE_FOR, ReadError, thread_number};
+use super::{PING_WHEN_IDLE_FOR, ReadError, lock, thread_number};
 
 /// Connections to one PostgreSQL database for reads, one per reading thread.
 #[derive(Debug)]
@@ -56,11 +56,6 @@ impl std::fmt::Debug for Pipe {
             .field("closed", &self.client.is_closed())
             .finish_non_exhaustive()
     }
-}
-
-/// The lists here only ever hold whole values: a poisoned one is intact.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl PostgresReads {

@@ -15,10 +15,12 @@
 //! the read, as it would hold the pool's thread.
 
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
+
+use super::lock;
 
 /// Idle connections kept. Reads at once are bounded by the HTTP workers
 /// (two per core), so this is one per worker up to 32 cores; more threads
@@ -96,7 +98,6 @@ impl SqliteReads {
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
-        // Only whole pushes and pops happen under the lock: a poisoned list is intact.
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.idle)
     }
 }
