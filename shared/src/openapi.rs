@@ -150,8 +150,8 @@ pub fn allowed_methods(document: &utoipa::openapi::OpenApi) -> Vec<(String, Stri
 /// struct Doc;
 ///
 /// let configure = |cfg: &mut web::ServiceConfig| {
-///     cfg.service(shared::http::resource("/health/live").route(web::get().to(live)))
-///         .service(shared::http::resource("/v1/secret").route(web::delete().to(live)));
+///     cfg.service(shared::http::resource("/health/live").route(shared::http::method(actix_web::http::Method::GET).to(live)))
+///         .service(shared::http::resource("/v1/secret").route(shared::http::method(actix_web::http::Method::DELETE).to(live)));
 /// };
 /// # actix_web::rt::System::new().block_on(async {
 /// let mismatches = shared::openapi::mismatches(configure, &Doc::openapi()).await;
@@ -246,8 +246,14 @@ mod tests {
         use utoipa::OpenApi as _;
 
         let configure = |cfg: &mut web::ServiceConfig| {
-            cfg.service(crate::http::resource("/first").route(web::get().to(first::serve)))
-                .service(crate::http::resource("/second").route(web::get().to(second::serve)));
+            cfg.service(
+                crate::http::resource("/first")
+                    .route(crate::http::method(super::Method::GET).to(first::serve)),
+            )
+            .service(
+                crate::http::resource("/second")
+                    .route(crate::http::method(super::Method::GET).to(second::serve)),
+            );
         };
         let found = actix_web::rt::System::new()
             .block_on(async { super::mismatches(configure, &Doc::openapi()).await });

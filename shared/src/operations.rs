@@ -39,12 +39,13 @@
 
 use std::collections::BTreeMap;
 
+use actix_web::http::Method;
 use actix_web::{HttpResponse, ResponseError as _, web};
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::{AllowedMethods, resource};
+use crate::http::{AllowedMethods, method, resource};
 use crate::problem::ProblemDetails;
 
 /// `GET /health/live`'s answer: `{"status": "ok"}`.
@@ -175,10 +176,10 @@ pub fn operations(
     move |cfg| {
         cfg.app_data(allowed.clone())
             .app_data(rendered.clone())
-            .service(resource("/health/live").route(web::get().to(live)))
-            .service(resource("/health/ready").route(web::get().to(ready)))
-            .service(resource("/metrics").route(web::get().to(crate::metrics::serve)))
-            .service(resource("/openapi.json").route(web::get().to(serve)))
+            .service(resource("/health/live").route(method(Method::GET).to(live)))
+            .service(resource("/health/ready").route(method(Method::GET).to(ready)))
+            .service(resource("/metrics").route(method(Method::GET).to(crate::metrics::serve)))
+            .service(resource("/openapi.json").route(method(Method::GET).to(serve)))
             // Before the scope: a scope that matches `/docs` answers it alone.
             .route(
                 "/docs",

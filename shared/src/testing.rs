@@ -2,7 +2,9 @@
 //! service's tests:
 //!
 //! - [`TestDatabase`]: a fresh database per test (SQLite, or PostgreSQL
-//!   when `TEST_POSTGRES_URL` is set), removed afterwards;
+//!   when `TEST_POSTGRES_URL` is set); a SQLite one is removed afterwards,
+//!   a PostgreSQL one is left for `.ci/run`'s clean-up at its start (a
+//!   drop cannot wait for `DROP DATABASE`);
 //! - [`TestApp`]: the service started in the test's process on port 0,
 //!   over a fresh database, with a clock the test moves, and a client;
 //! - [`RunningBinary`]: the real binary started with the same settings, for

@@ -76,9 +76,10 @@ pub mod bodies {
     pub use super::users::RegisterRequest;
 }
 
+use actix_web::http::Method;
 use actix_web::web;
 use shared::auth::ErrorStyle;
-use shared::http::resource;
+use shared::http::{method, resource};
 use utoipa::OpenApi;
 
 /// Every route of the service, and the operations endpoints. Call it once
@@ -93,110 +94,112 @@ fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::Ser
     cfg.service(
         resource("/auth")
             .app_data(ErrorStyle::Flask)
-            .route(web::post().to(login::flask_login)),
+            .route(method(Method::POST).to(login::flask_login)),
     )
     .service(
         resource("/v1/authorize")
-            .route(web::get().to(authorize::authorize))
-            .route(web::post().to(authorize::sign_in)),
+            .route(method(Method::GET).to(authorize::authorize))
+            .route(method(Method::POST).to(authorize::sign_in)),
     )
     .service(
         resource("/v1/end-session")
-            .route(web::get().to(authorize::end_session::end_session))
-            .route(web::post().to(authorize::end_session::end_session_post)),
+            .route(method(Method::GET).to(authorize::end_session::end_session))
+            .route(method(Method::POST).to(authorize::end_session::end_session_post)),
     )
     .service(
         resource("/v1/userinfo")
-            .route(web::get().to(userinfo::userinfo))
-            .route(web::post().to(userinfo::userinfo_post)),
+            .route(method(Method::GET).to(userinfo::userinfo))
+            .route(method(Method::POST).to(userinfo::userinfo_post)),
     )
-    .service(resource("/v1/users").route(web::post().to(users::register)))
-    .service(resource("/v1/token").route(web::post().to(token::token)))
-    .service(resource("/v1/logout").route(web::post().to(logout::logout)))
-    .service(resource("/v1/revoke").route(web::post().to(revoke::revoke)))
-    .service(resource("/v1/introspect").route(web::post().to(introspect::introspect)))
-    .service(resource("/local/users/{username}/grant").route(web::post().to(local::grant)))
-    .service(resource("/v1/me").route(web::get().to(me::me)))
-    .service(resource("/v1/admin/users").route(web::get().to(admin::users::list_users)))
+    .service(resource("/v1/users").route(method(Method::POST).to(users::register)))
+    .service(resource("/v1/token").route(method(Method::POST).to(token::token)))
+    .service(resource("/v1/logout").route(method(Method::POST).to(logout::logout)))
+    .service(resource("/v1/revoke").route(method(Method::POST).to(revoke::revoke)))
+    .service(resource("/v1/introspect").route(method(Method::POST).to(introspect::introspect)))
+    .service(resource("/local/users/{username}/grant").route(method(Method::POST).to(local::grant)))
+    .service(resource("/v1/me").route(method(Method::GET).to(me::me)))
+    .service(resource("/v1/admin/users").route(method(Method::GET).to(admin::users::list_users)))
     .service(
         resource("/v1/admin/users/{id}")
-            .route(web::get().to(admin::users::get_user))
-            .route(web::patch().to(admin::users::change_user))
-            .route(web::delete().to(admin::users::delete_user)),
+            .route(method(Method::GET).to(admin::users::get_user))
+            .route(method(Method::PATCH).to(admin::users::change_user))
+            .route(method(Method::DELETE).to(admin::users::delete_user)),
     )
     .service(
         resource("/v1/admin/users/{id}/sessions")
-            .route(web::get().to(admin::sessions::list_sessions))
-            .route(web::delete().to(admin::sessions::revoke_sessions)),
+            .route(method(Method::GET).to(admin::sessions::list_sessions))
+            .route(method(Method::DELETE).to(admin::sessions::revoke_sessions)),
     )
     .service(
         resource("/v1/admin/clients")
-            .route(web::get().to(admin::clients::list_clients))
-            .route(web::post().to(admin::clients::create_client)),
+            .route(method(Method::GET).to(admin::clients::list_clients))
+            .route(method(Method::POST).to(admin::clients::create_client)),
     )
     .service(
         resource("/v1/admin/clients/{client_id}")
-            .route(web::patch().to(admin::clients::change_client))
-            .route(web::delete().to(admin::clients::delete_client)),
+            .route(method(Method::PATCH).to(admin::clients::change_client))
+            .route(method(Method::DELETE).to(admin::clients::delete_client)),
     )
-    .service(resource("/v1/admin/audit").route(web::get().to(admin::events::audit_log)))
+    .service(resource("/v1/admin/audit").route(method(Method::GET).to(admin::events::audit_log)))
     .configure(console::configure)
-    .service(resource("/v1/me/password").route(web::put().to(password::change_password)))
+    .service(resource("/v1/me/password").route(method(Method::PUT).to(password::change_password)))
     // The address is how an account is recovered: changing it asks for a
     // recent sign-in, as enrolling a factor does.
     .service(
         resource("/v1/me/email")
             .app_data(mfa::recent_sign_in())
-            .route(web::put().to(recovery::change_email)),
+            .route(method(Method::PUT).to(recovery::change_email)),
     )
     .service(
         resource("/v1/password-reset")
-            .route(web::get().to(recovery::request_page))
+            .route(method(Method::GET).to(recovery::request_page))
             .route(
-                web::post()
+                method(Method::POST)
                     .guard(actix_web::guard::Header(
                         "content-type",
                         "application/x-www-form-urlencoded",
                     ))
                     .to(recovery::request_form),
             )
-            .route(web::post().to(recovery::request_reset)),
+            .route(method(Method::POST).to(recovery::request_reset)),
     )
     .service(
         resource(crate::recovery::RESET_PATH)
-            .route(web::get().to(recovery::reset_page))
-            .route(web::post().to(recovery::reset_form)),
+            .route(method(Method::GET).to(recovery::reset_page))
+            .route(method(Method::POST).to(recovery::reset_form)),
     )
     .service(
         resource(crate::recovery::VERIFY_PATH)
-            .route(web::get().to(recovery::verify_page))
-            .route(web::post().to(recovery::verify_form)),
+            .route(method(Method::GET).to(recovery::verify_page))
+            .route(method(Method::POST).to(recovery::verify_form)),
     )
-    .service(resource("/v1/me/sessions").route(web::get().to(me::sessions)))
-    .service(resource("/v1/me/sessions/{id}").route(web::delete().to(me::end_own_session)))
-    .service(resource("/v1/me/mfa").route(web::get().to(mfa::status)))
+    .service(resource("/v1/me/sessions").route(method(Method::GET).to(me::sessions)))
+    .service(resource("/v1/me/sessions/{id}").route(method(Method::DELETE).to(me::end_own_session)))
+    .service(resource("/v1/me/mfa").route(method(Method::GET).to(mfa::status)))
     // A token stolen from an old sign-in cannot put a factor on the account
     // and lock its owner out: enrolling asks for a recent one.
     .service(
         resource("/v1/me/mfa/totp")
             .app_data(mfa::recent_sign_in())
-            .route(web::post().to(mfa::enrol))
-            .route(web::delete().to(mfa::disable)),
+            .route(method(Method::POST).to(mfa::enrol))
+            .route(method(Method::DELETE).to(mfa::disable)),
     )
     .service(
         resource("/v1/me/mfa/totp/confirm")
             .app_data(mfa::recent_sign_in())
-            .route(web::post().to(mfa::confirm)),
+            .route(method(Method::POST).to(mfa::confirm)),
     )
-    .service(resource("/v1/admin/users/{id}/mfa").route(web::delete().to(admin::mfa::reset)))
-    .service(resource(discovery::JWKS_PATH).route(web::get().to(discovery::jwks)))
+    .service(
+        resource("/v1/admin/users/{id}/mfa").route(method(Method::DELETE).to(admin::mfa::reset)),
+    )
+    .service(resource(discovery::JWKS_PATH).route(method(Method::GET).to(discovery::jwks)))
     .service(
         resource("/.well-known/oauth-authorization-server")
-            .route(web::get().to(discovery::authorization_server)),
+            .route(method(Method::GET).to(discovery::authorization_server)),
     )
     .service(
         resource("/.well-known/openid-configuration")
-            .route(web::get().to(discovery::openid_configuration)),
+            .route(method(Method::GET).to(discovery::openid_configuration)),
     )
     .configure(operations);
 }

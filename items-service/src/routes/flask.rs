@@ -13,7 +13,7 @@ use shared::clock::Clock;
 
 use super::{ItemsRead, ItemsWrite};
 use crate::domain::{ItemName, Price};
-use crate::store::{Item, ItemStore, StoreError};
+use crate::store::{Item, ItemStore, Shape, StoreError};
 
 const BLANK_PRICE: &str = "This field cannot be left blank!";
 
@@ -111,8 +111,10 @@ pub(super) async fn get_item(
 ) -> Result<HttpResponse, FlaskError> {
     let name = item_name(name.into_inner())?;
     Ok(match store.get(name.as_str()).await? {
-        Some(item) => HttpResponse::Ok().json(FlaskLookup {
-            item: Some(FlaskItemView::from(item.as_ref())),
+        Some(item) => super::item_answer(&item, Shape::Flask, |item| {
+            serde_json::to_vec(&FlaskLookup {
+                item: Some(FlaskItemView::from(item)),
+            })
         }),
         None => HttpResponse::NotFound().json(FlaskLookup { item: None }),
     })

@@ -13,7 +13,7 @@ use shared::problem::{ApiError, Problem, ProblemDetails};
 
 use super::{ItemsRead, ItemsWrite};
 use crate::domain::{ItemName, Price};
-use crate::store::{Item, ItemStore, Put};
+use crate::store::{Item, ItemStore, Put, Shape};
 
 /// Items per page when `limit` is not given.
 const DEFAULT_LIMIT: u32 = 20;
@@ -167,7 +167,9 @@ pub(super) async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let name = item_name(name.into_inner())?;
     match store.get(name.as_str()).await? {
-        Some(item) => Ok(HttpResponse::Ok().json(ItemView::from(item.as_ref()))),
+        Some(item) => Ok(super::item_answer(&item, Shape::V1, |item| {
+            serde_json::to_vec(&ItemView::from(item))
+        })),
         None => Err(not_found(&name)),
     }
 }

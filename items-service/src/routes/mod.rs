@@ -16,13 +16,15 @@ pub mod bodies {
     pub use super::items::PutItem;
 }
 
-use actix_web::web;
+use actix_web::http::Method;
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, web};
 use shared::auth::{ErrorStyle, RequiredScope};
-use shared::http::resource;
+use shared::http::{method, resource};
 use shared::problem::ApiError;
 use utoipa::OpenApi;
 
-use crate::store::StoreError;
+use crate::store::{Item, Shape, StoreError};
 
 /// Reading items needs this scope.
 pub struct ItemsRead;
@@ -51,18 +53,37 @@ fn configure(cfg: &mut web::ServiceConfig, operations: impl FnOnce(&mut web::Ser
     cfg.service(
         resource("/item/{name}")
             .app_data(ErrorStyle::Flask)
-            .route(web::get().to(flask::get_item))
-            .route(web::post().to(flask::post_item)),
+            .route(method(Method::GET).to(flask::get_item))
+            .route(method(Method::POST).to(flask::post_item)),
     )
     .service(
         resource("/v1/items/{name}")
-            .route(web::get().to(items::get))
-            .route(web::put().to(items::put))
-            .route(web::delete().to(items::delete)),
+            .route(method(Method::GET).to(items::get))
+            .route(method(Method::PUT).to(items::put))
+            .route(method(Method::DELETE).to(items::delete)),
     )
-    .service(resource(metadata::PATH).route(web::get().to(metadata::protected_resource)))
-    .service(resource("/v1/items").route(web::get().to(items::list)))
+    .service(resource(metadata::PATH).route(method(Method::GET).to(metadata::protected_resource)))
+    .service(resource("/v1/items").route(method(Method::GET).to(items::list)))
     .configure(operations);
+}
+
+/// `200 OK` with `item` in `shape`, serialized by `write` only the first
+/// time that item is answered in it ([`Item::written_as`]).
+fn item_answer(
+    item: &Item,
+    shape: Shape,
+    write: impl FnOnce(&Item) -> serde_json::Result<Vec<u8>>,
+) -> HttpResponse {
+    match item.written_as(shape, |item| write(item).map(web::Bytes::from)) {
+        Ok(body) => HttpResponse::Ok()
+            .insert_header(ContentType::json())
+            .body(body),
+        // What `HttpResponseBuilder::json` answers (a 500); derived
+        // `Serialize` of strings and a number does not fail.
+        Err(error) => {
+            HttpResponse::from_error(actix_web::error::JsonPayloadError::Serialize(error))
+        }
+    }
 }
 
 /// A store that cannot answer is a 503 (the cause is logged once, there).

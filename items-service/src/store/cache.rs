@@ -110,6 +110,7 @@ mod tests {
             created_by: "u".into(),
             created_at: "t".into(),
             updated_at: "t".into(),
+            written: Default::default(),
         }))
     }
 

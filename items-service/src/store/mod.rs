@@ -7,8 +7,10 @@
 mod cache;
 mod sql;
 
-use std::sync::Arc;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 
+use actix_web::web::Bytes;
 use async_trait::async_trait;
 use shared::clock::Clock;
 
@@ -27,6 +29,45 @@ pub struct Item {
     pub created_at: String,
     /// RFC 3339, UTC.
     pub updated_at: String,
+    /// What it was written out as, per [`Shape`] ([`Item::written_as`]).
+    written: Written,
+}
+
+/// The shapes an item is written out in: one per route family.
+#[derive(Debug, Clone, Copy)]
+pub enum Shape {
+    /// `/item/{name}`.
+    Flask,
+    /// `/v1/items/{name}`.
+    V1,
+}
+
+/// An item's bytes per [`Shape`], each written at most once. The per-thread
+/// cache shares one `Arc<Item>` among the reads it serves, so those reads
+/// are answered without serializing the item again. Not part of the item's
+/// value: not compared, and not cloned (a copy may be changed).
+#[derive(Default)]
+struct Written {
+    flask: OnceLock<Bytes>,
+    v1: OnceLock<Bytes>,
+}
+
+impl Clone for Written {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Written {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for Written {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Written")
+    }
 }
 
 impl Item {
@@ -39,7 +80,27 @@ impl Item {
             created_by: username.to_owned(),
             created_at: now.clone(),
             updated_at: now,
+            written: Written::default(),
         }
+    }
+
+    /// This item written out in `shape` by `write` the first time it is
+    /// asked for, and the same bytes every time after. Items are not
+    /// changed once made, so the bytes stay true to it.
+    pub fn written_as<E>(
+        &self,
+        shape: Shape,
+        write: impl FnOnce(&Item) -> Result<Bytes, E>,
+    ) -> Result<Bytes, E> {
+        let slot = match shape {
+            Shape::Flask => &self.written.flask,
+            Shape::V1 => &self.written.v1,
+        };
+        if let Some(bytes) = slot.get() {
+            return Ok(bytes.clone());
+        }
+        let bytes = write(self)?;
+        Ok(slot.get_or_init(|| bytes).clone())
     }
 }
 
@@ -71,4 +132,47 @@ pub trait ItemStore: Send + Sync + 'static {
     async fn delete(&self, name: &str) -> Result<bool, StoreError>;
     /// Up to `limit` items with names after `after`, by name.
     async fn list(&self, after: Option<&str>, limit: u32) -> Result<Vec<Item>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item() -> Item {
+        Item::new("a", 1.5, "u", &Clock::system())
+    }
+
+    #[test]
+    fn each_shape_is_written_once_and_apart() {
+        let item = item();
+        let mut writes = 0;
+        let mut write = |shape: Shape| {
+            item.written_as(shape, |item| {
+                writes += 1;
+                Ok::<_, ()>(Bytes::from(format!("{shape:?} {}", item.price)))
+            })
+        };
+        assert_eq!(write(Shape::Flask), Ok(Bytes::from("Flask 1.5")));
+        assert_eq!(write(Shape::V1), Ok(Bytes::from("V1 1.5")));
+        assert_eq!(write(Shape::Flask), Ok(Bytes::from("Flask 1.5")));
+        assert_eq!(write(Shape::V1), Ok(Bytes::from("V1 1.5")));
+        assert_eq!(writes, 2);
+    }
+
+    #[test]
+    fn a_failed_write_is_not_kept_and_a_copy_is_written_anew() {
+        let item = item();
+        assert_eq!(item.written_as(Shape::V1, |_| Err("no")), Err("no"));
+        let first = item.written_as(Shape::V1, |_| Ok::<_, ()>(Bytes::from("1.5")));
+        assert_eq!(first, Ok(Bytes::from("1.5")));
+        // A copy may be changed, so it does not inherit the bytes.
+        let mut copy = item.clone();
+        copy.price = 2.5;
+        let again = copy.written_as(Shape::V1, |item| {
+            Ok::<_, ()>(Bytes::from(item.price.to_string()))
+        });
+        assert_eq!(again, Ok(Bytes::from("2.5")));
+        // What was written is not part of the value.
+        assert_eq!(item, item.clone());
+    }
 }

@@ -63,6 +63,25 @@ impl SqlItemStore {
     fn writing(&self) -> Option<Writing> {
         self.cache.as_ref().map(ItemCache::writing)
     }
+
+    /// A single item from the database (gathered on PostgreSQL), kept by
+    /// the cache if nothing was written meanwhile.
+    async fn read(&self, name: &str) -> Result<Option<Arc<Item>>, StoreError> {
+        if let Some(gathered) = &self.gathered {
+            return gathered.get(name).await.map_err(failed("reading an item"));
+        }
+        let start = self.cache.as_ref().map(ItemCache::start_read);
+        let item = self
+            .db
+            .fetch_optional(GET, &[name.into()])
+            .await
+            .map_err(failed("reading an item"))?
+            .map(Arc::new);
+        if let (Some(cache), Some(start)) = (&self.cache, start) {
+            cache.keep(start, name, &item);
+        }
+        Ok(item)
+    }
 }
 
 /// The columns of `columns!`, in order.
@@ -74,6 +93,7 @@ impl FromRow for Item {
             created_by: row.get(2)?,
             created_at: row.get(3)?,
             updated_at: row.get(4)?,
+            written: Default::default(),
         })
     }
 }
@@ -91,20 +111,9 @@ impl ItemStore for SqlItemStore {
         if let Some(kept) = self.cache.as_ref().and_then(|cache| cache.get(name)) {
             return Ok(kept);
         }
-        if let Some(gathered) = &self.gathered {
-            return gathered.get(name).await.map_err(failed("reading an item"));
-        }
-        let start = self.cache.as_ref().map(ItemCache::start_read);
-        let item = self
-            .db
-            .fetch_optional(GET, &[name.into()])
-            .await
-            .map_err(failed("reading an item"))?
-            .map(Arc::new);
-        if let (Some(cache), Some(start)) = (&self.cache, start) {
-            cache.keep(start, name, &item);
-        }
-        Ok(item)
+        // Boxed apart: inline, the database read's state made this future a
+        // few kilobytes, moved into its box on every call, cache hits too.
+        Box::pin(self.read(name)).await
     }
 
     async fn create(&self, item: &Item) -> Result<bool, StoreError> {

@@ -482,6 +482,13 @@ async fn a_jwks_url_verifier_bounds_fetches_under_a_kid_flood_and_survives_an_ou
     assert_eq!(reads(&client, &items, &token, 3).await, [200, 200, 200]);
     jwks.failing
         .store(false, std::sync::atomic::Ordering::SeqCst);
+    // The failed fetch is retried within seconds: let it land before the
+    // rotation, or it may fetch the rotated set before the count below.
+    let failed_fetches = jwks.fetches();
+    until("the fetch after the outage is retried", || async {
+        jwks.fetches() > failed_fetches
+    })
+    .await;
 
     // A rotation the verifier has not seen yet: the new key id fetches the set once.
     items_app.clock.advance(cooldown);

@@ -141,14 +141,24 @@ impl Authenticator {
     }
 
     fn check(&self, req: &HttpRequest) -> Result<Caller, Refusal> {
-        let token = bearer_token(req).map_err(|kind| Refusal {
+        let header_refusal = |kind| Refusal {
             reason: match kind {
                 AuthErrorKind::Missing => "missing",
                 _ => "bad_authorization_header",
             },
             kind,
-        })?;
-        match self.verifier.verify_remembered(token) {
+        };
+        let header = authorization(req).map_err(header_refusal)?;
+        // A token this thread verified lately is known by its bytes alone,
+        // before they are read as text (`token_text` would find the same).
+        let remembered = after_scheme(header).and_then(|token| self.verifier.remembered(token));
+        let verified = match remembered {
+            Some(answer) => answer,
+            None => self
+                .verifier
+                .verify_remembered(token_text(header).map_err(header_refusal)?),
+        };
+        match verified {
             Ok(claims) => {
                 // The request span is at INFO; below it there is none to
                 // mark, and looking for the current span costs every read.
@@ -238,8 +248,9 @@ pub const HEADER_REJECTIONS: [&str; 3] = ["missing", "bad_authorization_header",
 /// The reason a step-up refusal is counted under.
 const STEP_UP_REJECTION: &str = "insufficient_user_authentication";
 
-/// Finds the token in the request, or says why there is none.
-fn bearer_token(req: &HttpRequest) -> Result<&str, AuthErrorKind> {
+/// The request's one `Authorization` header, when no token rides in the
+/// query string.
+fn authorization(req: &HttpRequest) -> Result<&[u8], AuthErrorKind> {
     let invalid = |why: &str| AuthErrorKind::InvalidToken(why.to_owned());
     let in_query = req
         .query_string()
@@ -259,7 +270,20 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, AuthErrorKind> {
             "the request has more than one Authorization header",
         ));
     }
-    plain_bearer(header.as_bytes()).map_or_else(|| token_in(header.as_bytes()), Ok)
+    Ok(header.as_bytes())
+}
+
+/// The token in an `Authorization` header, or why there is none.
+fn token_text(header: &[u8]) -> Result<&str, AuthErrorKind> {
+    plain_bearer(header).map_or_else(|| token_in(header), Ok)
+}
+
+/// What follows `Bearer ` or `JWT ` (any case, one space), as sent: bytes
+/// not yet checked.
+fn after_scheme(header: &[u8]) -> Option<&[u8]> {
+    let space = header.iter().take(7).position(|&b| b == b' ')?;
+    let (scheme, token) = (&header[..space], &header[space + 1..]);
+    (scheme.eq_ignore_ascii_case(b"bearer") || scheme.eq_ignore_ascii_case(b"jwt")).then_some(token)
 }
 
 /// `Bearer <token>` or `JWT <token>`, one space, a token of visible ASCII
@@ -267,15 +291,11 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, AuthErrorKind> {
 /// the token. Anything else goes by [`token_in`]'s rules, which agree on
 /// these and take three passes.
 fn plain_bearer(header: &[u8]) -> Option<&str> {
-    let space = header.iter().take(7).position(|&b| b == b' ')?;
-    let (scheme, token) = (&header[..space], &header[space + 1..]);
-    let known = scheme.eq_ignore_ascii_case(b"bearer") || scheme.eq_ignore_ascii_case(b"jwt");
+    let token = after_scheme(header)?;
     let plain = token.iter().fold(!token.is_empty(), |all, &b| {
         all & (b.wrapping_sub(b'!') < 0x5e)
     });
-    (known && plain)
-        .then(|| std::str::from_utf8(token).ok())
-        .flatten()
+    plain.then(|| std::str::from_utf8(token).ok()).flatten()
 }
 
 /// The token in an `Authorization` header's value, or why there is none.
@@ -865,6 +885,39 @@ mod tests {
         ] {
             let err = header(value.clone()).expect_err("two tokens");
             assert!(challenge_of(err).contains("more than one token"), "{value}");
+        }
+    }
+
+    #[test]
+    fn a_remembered_token_gets_the_answer_a_thread_that_never_saw_it_gives() {
+        let (auth, signer) = setup();
+        let token = token(&signer);
+        let values = [
+            format!("Bearer {token}"),
+            format!("jwt {token}"),
+            format!("Bearer  {token}"),
+            format!("Bearer {token} "),
+            format!("Bearer\t{token}"),
+            format!("Bearer {token}\t"),
+            format!("Bearer {token}x"),
+            format!("Bearer {token} {token}"),
+            format!("Basic {token}"),
+            format!("Bearer {}", &token[..token.len() - 1]),
+        ];
+        let answer = |value: &str| {
+            let req = TestRequest::default()
+                .insert_header((AUTHORIZATION, value))
+                .to_http_request();
+            match auth.authenticate(&req) {
+                Ok(caller) => format!("ok {}", caller.username()),
+                Err(err) => challenge_of(err),
+            }
+        };
+        // This thread remembers the token; each fresh thread starts empty.
+        assert_eq!(answer(&format!("Bearer {token}")), "ok alice");
+        for value in &values {
+            let fresh = std::thread::scope(|s| s.spawn(|| answer(value)).join().expect("thread"));
+            assert_eq!(answer(value), fresh, "{value}");
         }
     }
 

@@ -37,8 +37,7 @@ thread_local! {
 
 /// The slot for `token`: its last eight bytes are signature (base64url of a
 /// MAC or a signature) on every token that verified.
-fn slot(token: &str) -> usize {
-    let bytes = token.as_bytes();
+fn slot(bytes: &[u8]) -> usize {
     let mut tail = [0u8; 8];
     let take = bytes.len().min(8);
     tail[..take].copy_from_slice(&bytes[bytes.len() - take..]);
@@ -48,12 +47,12 @@ fn slot(token: &str) -> usize {
 
 /// The claims `verifier` found in `token` under `ring`, if this thread
 /// verified it lately (their times still to be checked).
-pub(super) fn lookup(verifier: u64, ring: &Arc<KeyRing>, token: &str) -> Option<Arc<Claims>> {
+pub(super) fn lookup(verifier: u64, ring: &Arc<KeyRing>, token: &[u8]) -> Option<Arc<Claims>> {
     RECENT.with_borrow(|slots| {
         let entry = slots.get(slot(token))?.as_ref()?;
         let same = entry.verifier == verifier
             && std::ptr::eq(entry.ring.as_ptr(), Arc::as_ptr(ring))
-            && same_bytes(entry.token.as_bytes(), token.as_bytes());
+            && same_bytes(entry.token.as_bytes(), token);
         same.then(|| entry.claims.clone())
     })
 }
@@ -64,7 +63,7 @@ pub(super) fn remember(verifier: u64, ring: &Arc<KeyRing>, token: &str, claims: 
         if slots.is_empty() {
             slots.resize_with(SLOTS, || None);
         }
-        slots[slot(token)] = Some(Entry {
+        slots[slot(token.as_bytes())] = Some(Entry {
             verifier,
             ring: Arc::downgrade(ring),
             token: token.into(),
