@@ -17,7 +17,7 @@ pub mod bodies {
 }
 
 use actix_web::http::Method;
-use actix_web::http::header::ContentType;
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpResponse, web};
 use shared::auth::{ErrorStyle, RequiredScope};
 use shared::http::{method, resource};
@@ -75,8 +75,10 @@ fn item_answer(
     write: impl FnOnce(&Item) -> serde_json::Result<Vec<u8>>,
 ) -> HttpResponse {
     match item.written_as(shape, |item| write(item).map(web::Bytes::from)) {
+        // A static value: `ContentType::json()` copies its text into a new
+        // allocation on every answer.
         Ok(body) => HttpResponse::Ok()
-            .insert_header(ContentType::json())
+            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
             .body(body),
         // What `HttpResponseBuilder::json` answers (a 500); derived
         // `Serialize` of strings and a number does not fail.

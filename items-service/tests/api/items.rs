@@ -34,6 +34,32 @@ async fn put_creates_with_201_then_replaces_with_200() {
 }
 
 #[tokio::test]
+async fn an_item_read_is_labelled_json_on_both_routes_every_time() {
+    let app = spawn_app().await;
+    let (status, _) = send(
+        app.bearer(Method::PUT, "/v1/items/lamp")
+            .json(&json!({ "price": 12 })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // A later read may be answered from the bytes the first one wrote.
+    for path in [
+        "/v1/items/lamp",
+        "/item/lamp",
+        "/v1/items/lamp",
+        "/item/lamp",
+    ] {
+        let response = app.bearer(Method::GET, path).send().await.expect("request");
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn get_of_a_missing_item_is_a_404_problem() {
     let app = spawn_app().await;
     let (status, body) = send(app.bearer(Method::GET, "/v1/items/nothing")).await;
